@@ -1,0 +1,44 @@
+/**
+ * The read loop every command shares: list the inputs, show progress, read, normalise, and hand
+ * each event or problem to the command. Problems are also printed to stderr as they happen,
+ * with their location, unless the command collects them itself.
+ */
+
+import type { InputProblem } from '../ingest/raw-event.js';
+import { listInputs, readFile } from '../ingest/read.js';
+import { type EventView, normalize } from '../normalize/normalize.js';
+import { startProgress } from './progress.js';
+
+export interface ReadHandlers {
+  event(view: EventView): void;
+  problem(problem: InputProblem): void;
+  /** Called after each batch: the place to write buffered output with back-pressure. */
+  flush?(): Promise<void>;
+  /** Return true to stop reading early (e.g. the output pipe closed). */
+  stop?(): boolean;
+}
+
+export async function readAll(paths: string[], handlers: ReadHandlers, showProgress: boolean): Promise<void> {
+  const { files, problems } = await listInputs(paths);
+  for (const p of problems) handlers.problem(p);
+  const total = files.reduce((s, f) => s + f.size, 0);
+  const progress = startProgress(total, showProgress);
+  try {
+    for (const file of files) {
+      for await (const batch of readFile(
+        file.path,
+        { onBytes: progress.add, onFile: progress.file },
+        file.explicit,
+      )) {
+        for (const item of batch) {
+          if (item.kind === 'event') handlers.event(normalize(item.event));
+          else handlers.problem(item.problem);
+        }
+        if (handlers.flush) await handlers.flush();
+        if (handlers.stop?.()) return;
+      }
+    }
+  } finally {
+    progress.stop();
+  }
+}

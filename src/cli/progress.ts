@@ -1,0 +1,44 @@
+/**
+ * A progress bar on stderr for long reads: bytes of input consumed out of the total. Shown only
+ * when stderr is a terminal, so pipes and CI logs stay clean.
+ */
+import cliProgress from 'cli-progress';
+
+export interface Progress {
+  add(bytes: number): void;
+  file(name: string): void;
+  stop(): void;
+}
+
+const NONE: Progress = { add() {}, file() {}, stop() {} };
+
+export function startProgress(totalBytes: number, enabled: boolean): Progress {
+  if (!enabled || !process.stderr.isTTY || totalBytes <= 0) return NONE;
+  const bar = new cliProgress.SingleBar(
+    {
+      stream: process.stderr,
+      format: ' {bar} {percentage}% | {value}/{total} MB | {file}',
+      hideCursor: true,
+      clearOnComplete: true,
+      etaBuffer: 50,
+      fps: 5,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  const mb = (n: number) => Math.round(n / 1_048_576);
+  let done = 0;
+  bar.start(Math.max(1, mb(totalBytes)), 0, { file: '' });
+  return {
+    add(bytes) {
+      done += bytes;
+      bar.update(mb(done));
+    },
+    file(name) {
+      const short = name.length > 50 ? `…${name.slice(-49)}` : name;
+      bar.update(mb(done), { file: short });
+    },
+    stop() {
+      bar.stop();
+    },
+  };
+}

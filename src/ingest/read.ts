@@ -1,0 +1,417 @@
+/**
+ * Reads every input the user named — files, directories, archives — and yields events and input
+ * problems in batches, in a deterministic order (directory entries sorted by name). Nothing is
+ * held whole: files stream through gunzip, zip members stream out of the archive, and text is
+ * split into events as it arrives. Every failure becomes an InputProblem and reading carries on.
+ */
+import { createReadStream, type Dirent, promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
+import { createGunzip } from 'node:zlib';
+import { splitCsvRows } from './csv-events.js';
+import { knownTable } from './defender-tables.js';
+import { jsonToRawEvent } from './json-events.js';
+import { JsonSplitter } from './json-stream.js';
+import type { InputProblem, ProblemCode, ReadItem } from './raw-event.js';
+import { type Encoding, type Sniffed, sniffBytes } from './sniff.js';
+import { XmlEventSplitter } from './xml-events.js';
+import { ZipSource } from './zip.js';
+
+export interface ReadOptions {
+  /** Called as input bytes are consumed (outer files, before decompression), for progress bars. */
+  onBytes?: (n: number) => void;
+  /** Called when a new input file is opened. */
+  onFile?: (file: string) => void;
+}
+
+export interface InputFile {
+  path: string;
+  size: number;
+  /** Named by the user (not found by walking a directory): junk here is an error, not a skip. */
+  explicit: boolean;
+}
+
+const SNIFF_BYTES = 64 * 1024;
+
+/** Lists the files behind the given paths (directories walked, sorted), with problems for the rest. */
+export async function listInputs(paths: string[]): Promise<{ files: InputFile[]; problems: InputProblem[] }> {
+  const files: InputFile[] = [];
+  const problems: InputProblem[] = [];
+  const seenDirs = new Set<string>();
+  async function visit(p: string, explicit: boolean): Promise<void> {
+    let st: Awaited<ReturnType<typeof fs.stat>>;
+    try {
+      st = await fs.stat(p);
+    } catch (err) {
+      problems.push(problem(p, 'UNREADABLE', errText(err)));
+      return;
+    }
+    if (st.isDirectory()) {
+      const real = await fs.realpath(p).catch(() => p);
+      if (seenDirs.has(real)) return; // a symlink back up the tree
+      seenDirs.add(real);
+      let entries: Dirent[];
+      try {
+        entries = await fs.readdir(p, { withFileTypes: true });
+      } catch (err) {
+        problems.push(problem(p, 'UNREADABLE', errText(err)));
+        return;
+      }
+      entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      for (const e of entries) await visit(path.join(p, e.name), false);
+      return;
+    }
+    if (!st.isFile()) {
+      // FIFOs, sockets and devices would block or never end; only named files are read.
+      if (explicit) problems.push(problem(p, 'UNREADABLE', 'not a regular file'));
+      else problems.push(problem(p, 'UNREADABLE', 'skipped: not a regular file (FIFO, socket or device)'));
+      return;
+    }
+    files.push({ path: p, size: st.size, explicit });
+  }
+  for (const p of paths) await visit(p, true);
+  return { files, problems };
+}
+
+/** Reads the given paths; yields batches of events and problems. */
+export async function* readInputs(paths: string[], options: ReadOptions = {}): AsyncGenerator<ReadItem[]> {
+  const { files, problems } = await listInputs(paths);
+  if (problems.length > 0) yield problems.map((p) => ({ kind: 'problem', problem: p }));
+  for (const file of files) yield* readFile(file.path, options, file.explicit);
+}
+
+export async function* readFile(
+  file: string,
+  options: ReadOptions = {},
+  explicit = true,
+): AsyncGenerator<ReadItem[]> {
+  options.onFile?.(file);
+  let stream: Readable;
+  try {
+    stream = createReadStream(file, { highWaterMark: 256 * 1024 });
+  } catch (err) {
+    yield [problemItem(file, 'UNREADABLE', errText(err))];
+    return;
+  }
+  const counted = countBytes(stream, options.onBytes);
+  try {
+    yield* readStream(counted, file, file, explicit);
+  } catch (err) {
+    yield [problemItem(file, 'UNREADABLE', errText(err))];
+  } finally {
+    stream.destroy();
+  }
+}
+
+async function* countBytes(stream: Readable, onBytes?: (n: number) => void): AsyncGenerator<Buffer> {
+  for await (const chunk of stream) {
+    onBytes?.((chunk as Buffer).length);
+    yield chunk as Buffer;
+  }
+}
+
+/**
+ * Reads one byte stream: sniffs it, unwraps gzip/zip, or splits text into events.
+ * `name` is what origins show (`a.zip!b.json`), `diskPath` the file on disk (zip needs it).
+ */
+async function* readStream(
+  bytes: AsyncIterable<Buffer>,
+  name: string,
+  diskPath: string | null,
+  explicit = true,
+): AsyncGenerator<ReadItem[]> {
+  const iterator = bytes[Symbol.asyncIterator]();
+  const headChunks: Buffer[] = [];
+  let headLength = 0;
+  let done = false;
+  while (headLength < SNIFF_BYTES) {
+    const r = await iterator.next();
+    if (r.done) {
+      done = true;
+      break;
+    }
+    headChunks.push(r.value);
+    headLength += r.value.length;
+  }
+  const head = Buffer.concat(headChunks);
+  async function* all(): AsyncGenerator<Buffer> {
+    if (head.length > 0) yield head;
+    if (done) return;
+    for (;;) {
+      const r = await iterator.next();
+      if (r.done) return;
+      yield r.value;
+    }
+  }
+  const sniffed: Sniffed = sniffBytes(head, name);
+  if (sniffed.kind === 'unknown') {
+    if (explicit) yield [problemItem(name, 'UNKNOWN_FORMAT', sniffed.reason)];
+    else yield [problemItem(name, 'SKIPPED_FILE', `not log data: ${sniffed.reason}`)];
+    return;
+  }
+  if (sniffed.kind === 'container') {
+    if (sniffed.container === 'gzip') {
+      yield* readGzip(all(), name);
+      return;
+    }
+    if (sniffed.container === 'zip') {
+      yield* readZip(diskPath, name);
+      return;
+    }
+    yield [
+      problemItem(
+        name,
+        'UNKNOWN_FORMAT',
+        'binary EVTX is not read by this build (the EVTX parser is a separate component)',
+      ),
+    ];
+    return;
+  }
+  const text = decodeText(all(), sniffed.encoding, sniffed.bomLength);
+  const tableHint = tableFromName(name);
+  if (sniffed.format === 'json') yield* readJson(text, name, tableHint);
+  else if (sniffed.format === 'xml') yield* readXml(text, name);
+  else yield* readCsv(text, name, sniffed.delimiter ?? ',', tableHint);
+}
+
+async function* decodeText(
+  bytes: AsyncIterable<Buffer>,
+  encoding: Encoding,
+  bomLength: number,
+): AsyncGenerator<string> {
+  let first = true;
+  if (encoding === 'utf16be') {
+    const decoder = new TextDecoder('utf-16be');
+    for await (let chunk of bytes) {
+      if (first) chunk = chunk.subarray(bomLength);
+      first = false;
+      yield decoder.decode(chunk, { stream: true });
+    }
+    yield decoder.decode();
+    return;
+  }
+  const decoder = new StringDecoder(encoding);
+  for await (let chunk of bytes) {
+    if (first) chunk = chunk.subarray(bomLength);
+    first = false;
+    const s = decoder.write(chunk);
+    if (s.length > 0) yield s;
+  }
+  const tail = decoder.end();
+  if (tail.length > 0) yield tail;
+}
+
+async function* readJson(
+  text: AsyncIterable<string>,
+  file: string,
+  tableHint: string | null,
+): AsyncGenerator<ReadItem[]> {
+  const splitter = new JsonSplitter();
+  const ctx = { file, line: 0, tableHint };
+  const convert = (pieces: ReturnType<JsonSplitter['push']>): ReadItem[] => {
+    const out: ReadItem[] = [];
+    for (const piece of pieces) {
+      if ('error' in piece) {
+        out.push({
+          kind: 'problem',
+          problem: { file, line: piece.line, code: 'BAD_JSON', message: piece.error, rejected: 1 },
+        });
+        continue;
+      }
+      ctx.line = piece.line;
+      const event = jsonToRawEvent(piece.value, ctx);
+      if (event) out.push({ kind: 'event', event });
+      else
+        out.push({
+          kind: 'problem',
+          problem: {
+            file,
+            line: piece.line,
+            code: 'NOT_AN_EVENT',
+            message: `a JSON ${describe(piece.value)} is not an event`,
+            rejected: 1,
+          },
+        });
+    }
+    return out;
+  };
+  for await (const chunk of text) {
+    const items = convert(splitter.push(chunk));
+    if (items.length > 0) yield items;
+  }
+  const items = convert(splitter.end());
+  if (items.length > 0) yield items;
+}
+
+async function* readXml(text: AsyncIterable<string>, file: string): AsyncGenerator<ReadItem[]> {
+  const splitter = new XmlEventSplitter(file);
+  const convert = (pieces: ReturnType<XmlEventSplitter['push']>): ReadItem[] =>
+    pieces.map((p) =>
+      'error' in p
+        ? { kind: 'problem', problem: { file, line: p.line, code: 'BAD_XML', message: p.error, rejected: 1 } }
+        : { kind: 'event', event: p.event },
+    );
+  for await (const chunk of text) {
+    const items = convert(splitter.push(chunk));
+    if (items.length > 0) yield items;
+  }
+  const items = convert(splitter.end());
+  if (items.length > 0) yield items;
+}
+
+async function* readCsv(
+  text: AsyncIterable<string>,
+  file: string,
+  delimiter: string,
+  tableHint: string | null,
+): AsyncGenerator<ReadItem[]> {
+  const ctx = { file, line: 0, tableHint, container: 'csv' as const };
+  try {
+    for await (const pieces of splitCsvRows(text, delimiter)) {
+      const out: ReadItem[] = [];
+      for (const p of pieces) {
+        if ('error' in p) {
+          out.push({
+            kind: 'problem',
+            problem: { file, line: p.line, code: 'BAD_CSV', message: p.error, rejected: 1 },
+          });
+          continue;
+        }
+        ctx.line = p.line;
+        const event = jsonToRawEvent(p.row, ctx);
+        if (event) out.push({ kind: 'event', event });
+        else
+          out.push({
+            kind: 'problem',
+            problem: { file, line: p.line, code: 'NOT_AN_EVENT', message: 'empty row', rejected: 1 },
+          });
+      }
+      yield out;
+    }
+  } catch (err) {
+    yield [problemItem(file, 'BAD_CSV', `CSV reading stopped: ${errText(err)}`)];
+  }
+}
+
+async function* readGzip(bytes: AsyncIterable<Buffer>, name: string): AsyncGenerator<ReadItem[]> {
+  const gunzip = createGunzip();
+  let failure: Error | null = null;
+  gunzip.on('error', (err) => {
+    failure = err;
+  });
+  // Feed the gunzip stream ourselves so a corrupt or truncated stream ends our reading cleanly.
+  (async () => {
+    try {
+      for await (const chunk of bytes) {
+        if (!gunzip.write(chunk)) await new Promise((resolve) => gunzip.once('drain', resolve));
+      }
+      gunzip.end();
+    } catch (err) {
+      gunzip.destroy(err as Error);
+    }
+  })();
+  async function* inflated(): AsyncGenerator<Buffer> {
+    try {
+      for await (const chunk of gunzip) yield chunk as Buffer;
+    } catch (err) {
+      failure = failure ?? (err as Error);
+    }
+  }
+  // A gzip holds one stream, so its events are attributed to the .gz file itself.
+  yield* readStream(inflated(), name, null);
+  if (failure) {
+    yield [problemItem(name, 'BAD_ARCHIVE', `gzip stream is corrupt or truncated: ${errText(failure)}`)];
+  }
+}
+
+async function* readZip(diskPath: string | null, name: string): AsyncGenerator<ReadItem[]> {
+  if (diskPath === null) {
+    yield [
+      problemItem(
+        name,
+        'SKIPPED_MEMBER',
+        'a zip inside an archive is not opened; unpack the outer archive first',
+      ),
+    ];
+    return;
+  }
+  let zip: ZipSource;
+  let listing: Awaited<ReturnType<ZipSource['list']>>;
+  try {
+    zip = await ZipSource.open(diskPath);
+  } catch (err) {
+    yield [problemItem(name, 'UNREADABLE', errText(err))];
+    return;
+  }
+  try {
+    listing = await zip.list();
+    if (listing.damage) yield [problemItem(name, 'BAD_ARCHIVE', `damaged zip: ${listing.damage}`)];
+    for (const member of listing.members) {
+      if (member.name.endsWith('/')) continue;
+      const memberName = `${name}!${member.name}`;
+      if (member.name.startsWith('__MACOSX/') || path.posix.basename(member.name).startsWith('._')) {
+        yield [
+          problemItem(memberName, 'SKIPPED_MEMBER', 'macOS resource-fork member (__MACOSX), not log data'),
+        ];
+        continue;
+      }
+      let memberStream: Readable;
+      try {
+        memberStream = await zip.open(member);
+      } catch (err) {
+        yield [problemItem(memberName, 'BAD_ARCHIVE', `member cannot be read: ${errText(err)}`)];
+        continue;
+      }
+      let failure: unknown = null;
+      async function* guarded(): AsyncGenerator<Buffer> {
+        try {
+          for await (const c of memberStream) yield c as Buffer;
+        } catch (err) {
+          failure = err;
+        }
+      }
+      try {
+        yield* readStream(guarded(), memberName, null);
+      } finally {
+        memberStream.destroy();
+      }
+      if (failure)
+        yield [problemItem(memberName, 'BAD_ARCHIVE', `member is corrupt or truncated: ${errText(failure)}`)];
+    }
+  } catch (err) {
+    yield [problemItem(name, 'BAD_ARCHIVE', errText(err))];
+  } finally {
+    await zip.close();
+  }
+}
+
+/** `DeviceProcessEvents.json`, `DeviceProcessEvents-2023-05.csv`: the table a Defender export holds. */
+function tableFromName(name: string): string | null {
+  const base = path.basename(name.split('!').pop() ?? name);
+  const stem = base.replace(/\.(json|jsonl|ndjson|csv|tsv|txt)(\.gz)?$/i, '');
+  const direct = knownTable(stem);
+  if (direct) return direct;
+  const m = /^([A-Za-z]+)/.exec(stem);
+  return m ? knownTable(m[1]) : null;
+}
+
+function describe(v: unknown): string {
+  if (Array.isArray(v)) return 'array';
+  if (v === null) return 'null';
+  if (typeof v === 'object') return 'empty object';
+  return typeof v;
+}
+
+function problem(file: string, code: ProblemCode, message: string): InputProblem {
+  return { file, code, message, rejected: 0 };
+}
+
+function problemItem(file: string, code: ProblemCode, message: string): ReadItem {
+  return { kind: 'problem', problem: problem(file, code, message) };
+}
+
+function errText(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}
