@@ -22,7 +22,8 @@ const SOHO_IP = '203.0.113.77';
 
 // PowerShell -EncodedCommand payloads are UTF-16LE Base64, as in the advisory's Figure 2.
 const enc = (s) => Buffer.from(s, 'utf16le').toString('base64');
-const LSASS_PS = 'cmd.exe /c rundll32.exe C:\\Windows\\System32\\comsvcs.dll, MiniDump 652 C:\\Windows\\Temp\\lsass.dmp full';
+const LSASS_PS =
+  'cmd.exe /c rundll32.exe C:\\Windows\\System32\\comsvcs.dll, MiniDump 652 C:\\Windows\\Temp\\lsass.dmp full';
 
 // ---- evtx_dump-style records ------------------------------------------------------------------
 let record = 1000;
@@ -52,7 +53,11 @@ function evtx(system, eventData) {
   };
 }
 
-const SYSMON = { provider: 'Microsoft-Windows-Sysmon', guid: '{5770385F-C22A-43E0-BF4C-06F5698FFBD9}', channel: 'Microsoft-Windows-Sysmon/Operational' };
+const SYSMON = {
+  provider: 'Microsoft-Windows-Sysmon',
+  guid: '{5770385F-C22A-43E0-BF4C-06F5698FFBD9}',
+  channel: 'Microsoft-Windows-Sysmon/Operational',
+};
 let pid = 4100;
 const guid = (n) => `{8A1F2C3D-1E2F-6464-${String(n).padStart(4, '0')}-000000000D00}`;
 
@@ -78,7 +83,9 @@ function sysmon1(computer, time, user, image, commandLine, parent, parentCmd, ex
       LogonId: '0x5A1E7',
       TerminalSessionId: 0,
       IntegrityLevel: 'High',
-      Hashes: extra.Hashes ?? 'SHA1=0D8C1A6A3E6E1B57D7E8C3F0C2B1D2A4E5F60718,MD5=6A2B0C5E8E1D0A3F4B7C9D2E1F0A3B4C,SHA256=8F1E2D3C4B5A69788796A5B4C3D2E1F00112233445566778899AABBCCDDEEFF0,IMPHASH=2A3B4C5D6E7F80910A1B2C3D4E5F6071',
+      Hashes:
+        extra.Hashes ??
+        'SHA1=0D8C1A6A3E6E1B57D7E8C3F0C2B1D2A4E5F60718,MD5=6A2B0C5E8E1D0A3F4B7C9D2E1F0A3B4C,SHA256=8F1E2D3C4B5A69788796A5B4C3D2E1F00112233445566778899AABBCCDDEEFF0,IMPHASH=2A3B4C5D6E7F80910A1B2C3D4E5F6071',
       ParentProcessGuid: guid(pid - 8),
       ParentProcessId: pid - 8,
       ParentImage: parent,
@@ -100,21 +107,102 @@ const EXPLORER = 'C:\\Windows\\explorer.exe';
 
 const sysmon = [
   // 09:0x benign admin work on the workstation
-  sysmon1(WS, at('09:02:11', 120), ADMIN, 'C:\\Windows\\System32\\ipconfig.exe', 'ipconfig /all', CMD, 'cmd.exe'),
-  sysmon1(WS, at('09:03:40', 5), ADMIN, 'C:\\Windows\\System32\\gpupdate.exe', 'gpupdate /force', CMD, 'cmd.exe'),
-  sysmon1(WS, at('09:05:02', 300), ADMIN, 'C:\\Windows\\System32\\notepad.exe', 'notepad.exe C:\\Users\\jdoe\\Documents\\change-ticket-4411.txt', EXPLORER, 'C:\\Windows\\Explorer.EXE'),
-  sysmon1(WS, at('09:07:15', 0), ADMIN, 'C:\\Windows\\System32\\vssadmin.exe', 'vssadmin list shadows', CMD, 'cmd.exe'),
-  sysmon1(WS, at('09:09:30', 0), ADMIN, 'C:\\Program Files\\7-Zip\\7z.exe', '"C:\\Program Files\\7-Zip\\7z.exe" a C:\\Users\\jdoe\\Documents\\tickets.7z C:\\Users\\jdoe\\Documents\\*.txt', CMD, 'cmd.exe', { Company: 'Igor Pavlov', Product: '7-Zip', OriginalFileName: '7z.exe', Description: '7-Zip Console' }),
+  sysmon1(
+    WS,
+    at('09:02:11', 120),
+    ADMIN,
+    'C:\\Windows\\System32\\ipconfig.exe',
+    'ipconfig /all',
+    CMD,
+    'cmd.exe',
+  ),
+  sysmon1(
+    WS,
+    at('09:03:40', 5),
+    ADMIN,
+    'C:\\Windows\\System32\\gpupdate.exe',
+    'gpupdate /force',
+    CMD,
+    'cmd.exe',
+  ),
+  sysmon1(
+    WS,
+    at('09:05:02', 300),
+    ADMIN,
+    'C:\\Windows\\System32\\notepad.exe',
+    'notepad.exe C:\\Users\\jdoe\\Documents\\change-ticket-4411.txt',
+    EXPLORER,
+    'C:\\Windows\\Explorer.EXE',
+  ),
+  sysmon1(
+    WS,
+    at('09:07:15', 0),
+    ADMIN,
+    'C:\\Windows\\System32\\vssadmin.exe',
+    'vssadmin list shadows',
+    CMD,
+    'cmd.exe',
+  ),
+  sysmon1(
+    WS,
+    at('09:09:30', 0),
+    ADMIN,
+    'C:\\Program Files\\7-Zip\\7z.exe',
+    '"C:\\Program Files\\7-Zip\\7z.exe" a C:\\Users\\jdoe\\Documents\\tickets.7z C:\\Users\\jdoe\\Documents\\*.txt',
+    CMD,
+    'cmd.exe',
+    { Company: 'Igor Pavlov', Product: '7-Zip', OriginalFileName: '7z.exe', Description: '7-Zip Console' },
+  ),
   // 13:1x the intruder, signed in as svc-fortinet, on the file server: discovery
   sysmon1(FS, at('13:10:05', 10), THIEF, WMIC, 'wmic volume list brief', CMD, 'cmd.exe'),
-  sysmon1(FS, at('13:10:21', 0), THIEF, WMIC, 'wmic path win32_logicaldisk get caption,filesystem,freespace,size,volumename', CMD, 'cmd.exe'),
+  sysmon1(
+    FS,
+    at('13:10:21', 0),
+    THIEF,
+    WMIC,
+    'wmic path win32_logicaldisk get caption,filesystem,freespace,size,volumename',
+    CMD,
+    'cmd.exe',
+  ),
   sysmon1(FS, at('13:10:44', 0), THIEF, 'C:\\Windows\\System32\\tasklist.exe', 'tasklist /v', CMD, 'cmd.exe'),
-  sysmon1(FS, at('13:11:02', 0), THIEF, 'C:\\Windows\\System32\\netsh.exe', 'netsh interface portproxy show all', CMD, 'cmd.exe'),
-  sysmon1(FS, at('13:11:30', 0), THIEF, 'C:\\Windows\\System32\\PING.EXE', 'ping -n 1 10.0.5.10', CMD, 'cmd.exe'),
+  sysmon1(
+    FS,
+    at('13:11:02', 0),
+    THIEF,
+    'C:\\Windows\\System32\\netsh.exe',
+    'netsh interface portproxy show all',
+    CMD,
+    'cmd.exe',
+  ),
+  sysmon1(
+    FS,
+    at('13:11:30', 0),
+    THIEF,
+    'C:\\Windows\\System32\\PING.EXE',
+    'ping -n 1 10.0.5.10',
+    CMD,
+    'cmd.exe',
+  ),
   sysmon1(FS, at('13:11:58', 0), THIEF, WMIC, 'wmic computersystem get manufacturer,model', CMD, 'cmd.exe'),
   // 13:2x credential access: LSASS dump through comsvcs.dll, launched from encoded PowerShell
-  sysmon1(FS, at('13:20:01', 0), THIEF, PS, `powershell.exe -exec bypass -W hidden -nop -E ${enc(LSASS_PS)}`, CMD, 'cmd.exe'),
-  sysmon1(FS, at('13:20:02', 50), THIEF, 'C:\\Windows\\System32\\rundll32.exe', 'rundll32.exe C:\\Windows\\System32\\comsvcs.dll, MiniDump 652 C:\\Windows\\Temp\\lsass.dmp full', CMD, LSASS_PS),
+  sysmon1(
+    FS,
+    at('13:20:01', 0),
+    THIEF,
+    PS,
+    `powershell.exe -exec bypass -W hidden -nop -E ${enc(LSASS_PS)}`,
+    CMD,
+    'cmd.exe',
+  ),
+  sysmon1(
+    FS,
+    at('13:20:02', 50),
+    THIEF,
+    'C:\\Windows\\System32\\rundll32.exe',
+    'rundll32.exe C:\\Windows\\System32\\comsvcs.dll, MiniDump 652 C:\\Windows\\Temp\\lsass.dmp full',
+    CMD,
+    LSASS_PS,
+  ),
   evtx(
     { ...SYSMON, eventId: 10, version: 3, task: 10, time: at('13:20:02', 90), computer: FS },
     {
@@ -128,7 +216,8 @@ const sysmon = [
       TargetProcessId: 652,
       TargetImage: 'C:\\Windows\\system32\\lsass.exe',
       GrantedAccess: '0x1FFFFF',
-      CallTrace: 'C:\\Windows\\SYSTEM32\\ntdll.dll+9d4c4|C:\\Windows\\System32\\KERNELBASE.dll+2bcae|C:\\Windows\\System32\\comsvcs.dll+4b3e1|C:\\Windows\\System32\\dbgcore.dll+6c2a',
+      CallTrace:
+        'C:\\Windows\\SYSTEM32\\ntdll.dll+9d4c4|C:\\Windows\\System32\\KERNELBASE.dll+2bcae|C:\\Windows\\System32\\comsvcs.dll+4b3e1|C:\\Windows\\System32\\dbgcore.dll+6c2a',
       SourceUser: THIEF,
       TargetUser: 'NT AUTHORITY\\SYSTEM',
     },
@@ -160,14 +249,23 @@ const sysmon = [
       User: THIEF,
     },
   ),
-  sysmon1(FS, at('13:40:31', 0), THIEF, 'C:\\Users\\Public\\Videos\\svchost.exe', 'C:\\Users\\Public\\Videos\\svchost.exe -c C:\\Users\\Public\\Videos\\config.ini', CMD, 'cmd.exe', {
-    Description: '-',
-    Product: '-',
-    Company: '-',
-    FileVersion: '-',
-    OriginalFileName: '-',
-    Hashes: `SHA1=${FRP_SHA1.toUpperCase()},MD5=${FRP_MD5.toUpperCase()},SHA256=${FRP_SHA256.toUpperCase()},IMPHASH=00000000000000000000000000000000`,
-  }),
+  sysmon1(
+    FS,
+    at('13:40:31', 0),
+    THIEF,
+    'C:\\Users\\Public\\Videos\\svchost.exe',
+    'C:\\Users\\Public\\Videos\\svchost.exe -c C:\\Users\\Public\\Videos\\config.ini',
+    CMD,
+    'cmd.exe',
+    {
+      Description: '-',
+      Product: '-',
+      Company: '-',
+      FileVersion: '-',
+      OriginalFileName: '-',
+      Hashes: `SHA1=${FRP_SHA1.toUpperCase()},MD5=${FRP_MD5.toUpperCase()},SHA256=${FRP_SHA256.toUpperCase()},IMPHASH=00000000000000000000000000000000`,
+    },
+  ),
   evtx(
     { ...SYSMON, eventId: 3, version: 5, task: 3, time: at('13:40:33', 0), computer: FS },
     {
@@ -192,7 +290,15 @@ const sysmon = [
     },
   ),
   // 13:5x the port proxy set up through wmic, its registry trace, and its removal
-  sysmon1(FS, at('13:50:12', 0), THIEF, WMIC, 'wmic process call create "cmd.exe /c netsh interface portproxy add v4tov4 listenport=50100 listenaddress=0.0.0.0 connectport=1433 connectaddress=10.0.5.10"', CMD, 'cmd.exe'),
+  sysmon1(
+    FS,
+    at('13:50:12', 0),
+    THIEF,
+    WMIC,
+    'wmic process call create "cmd.exe /c netsh interface portproxy add v4tov4 listenport=50100 listenaddress=0.0.0.0 connectport=1433 connectaddress=10.0.5.10"',
+    CMD,
+    'cmd.exe',
+  ),
   evtx(
     { ...SYSMON, eventId: 13, version: 2, task: 13, time: at('13:50:13', 0), computer: FS },
     {
@@ -207,13 +313,34 @@ const sysmon = [
       User: THIEF,
     },
   ),
-  sysmon1(FS, at('14:30:00', 0), THIEF, 'C:\\Windows\\System32\\netsh.exe', 'netsh interface portproxy delete v4tov4 listenport=50100 listenaddress=0.0.0.0', CMD, 'cmd.exe'),
+  sysmon1(
+    FS,
+    at('14:30:00', 0),
+    THIEF,
+    'C:\\Windows\\System32\\netsh.exe',
+    'netsh interface portproxy delete v4tov4 listenport=50100 listenaddress=0.0.0.0',
+    CMD,
+    'cmd.exe',
+  ),
   // 14:1x collection: the install media staged in a password-protected archive
-  sysmon1(FS, at('14:12:40', 0), THIEF, 'C:\\Users\\Public\\7z.exe', 'C:\\Users\\Public\\7z.exe a -p"Pa55w0rd!" -mhe=on C:\\Users\\Public\\Music\\rar.7z \\\\DC01\\C$\\Windows\\Temp\\Pro\\*', CMD, 'cmd.exe', { Company: 'Igor Pavlov', Product: '7-Zip', OriginalFileName: '7z.exe', Description: '7-Zip Console' }),
+  sysmon1(
+    FS,
+    at('14:12:40', 0),
+    THIEF,
+    'C:\\Users\\Public\\7z.exe',
+    'C:\\Users\\Public\\7z.exe a -p"Pa55w0rd!" -mhe=on C:\\Users\\Public\\Music\\rar.7z \\\\DC01\\C$\\Windows\\Temp\\Pro\\*',
+    CMD,
+    'cmd.exe',
+    { Company: 'Igor Pavlov', Product: '7-Zip', OriginalFileName: '7z.exe', Description: '7-Zip Console' },
+  ),
 ];
 
 // ---- Security and Application on the domain controller (evtx_dump style) -------------------------
-const SEC = { provider: 'Microsoft-Windows-Security-Auditing', guid: '{54849625-5478-4994-A5BA-3E3B0328C30D}', channel: 'Security' };
+const SEC = {
+  provider: 'Microsoft-Windows-Security-Auditing',
+  guid: '{54849625-5478-4994-A5BA-3E3B0328C30D}',
+  channel: 'Security',
+};
 const hex = (n) => `0x${n.toString(16)}`;
 let dcPid = 0x1a00;
 function sec4688(time, user, image, commandLine, parent) {
@@ -284,10 +411,34 @@ const security = [
   sec4624(at('08:58:30', 0), DC, ADMIN, 3, '10.0.5.23', 'WS07'),
   sec4624(at('13:05:12', 0), DC, THIEF, 3, SOHO_IP, '-'),
   sec4688(at('09:15:00', 0), ADMIN, NTDS, 'ntdsutil "ac i ntds" "files" "info" q q', CMD),
-  sec4688(at('13:30:00', 0), THIEF, NTDS, 'ntdsutil "ac i ntds" "ifm" "create full C:\\Windows\\Temp\\Pro" q q', CMD),
-  esent(325, at('13:30:05', 0), ['NTDS', '1352', 'NTDSA', 'C:\\Windows\\Temp\\Pro\\Active Directory\\ntds.dit', '0']),
-  esent(327, at('13:30:41', 0), ['NTDS', '1352', 'NTDSA', 'C:\\Windows\\Temp\\Pro\\Active Directory\\ntds.dit', '0']),
-  sec4688(at('13:35:00', 0), THIEF, WMIC, 'wmic /node:DC01 process call create "ntdsutil \\"ac i ntds\\" ifm \\"create full C:\\Windows\\Temp\\Pro\\" q q"', CMD),
+  sec4688(
+    at('13:30:00', 0),
+    THIEF,
+    NTDS,
+    'ntdsutil "ac i ntds" "ifm" "create full C:\\Windows\\Temp\\Pro" q q',
+    CMD,
+  ),
+  esent(325, at('13:30:05', 0), [
+    'NTDS',
+    '1352',
+    'NTDSA',
+    'C:\\Windows\\Temp\\Pro\\Active Directory\\ntds.dit',
+    '0',
+  ]),
+  esent(327, at('13:30:41', 0), [
+    'NTDS',
+    '1352',
+    'NTDSA',
+    'C:\\Windows\\Temp\\Pro\\Active Directory\\ntds.dit',
+    '0',
+  ]),
+  sec4688(
+    at('13:35:00', 0),
+    THIEF,
+    WMIC,
+    'wmic /node:DC01 process call create "ntdsutil \\"ac i ntds\\" ifm \\"create full C:\\Windows\\Temp\\Pro\\" q q"',
+    CMD,
+  ),
 ];
 
 const jsonl = (rows) => `${rows.map((r) => JSON.stringify(r)).join('\n')}\n`;
@@ -305,18 +456,132 @@ const initiator = {
   InitiatingProcessId: 7712,
 };
 const processRows = [
-  { Timestamp: at('13:50:12', 0), ...dev, ActionType: 'ProcessCreated', FileName: 'WMIC.exe', FolderPath: 'c:\\windows\\system32\\wbem\\wmic.exe', SHA256: '1c4d1e3f2a5b6c7d8e9f00112233445566778899aabbccddeeff001122334455', ProcessId: 7730, ProcessCommandLine: 'wmic process call create "cmd.exe /c netsh interface portproxy add v4tov4 listenport=50100 listenaddress=0.0.0.0 connectport=1433 connectaddress=10.0.5.10"', AccountDomain: 'contoso', AccountName: 'svc-fortinet', ProcessVersionInfoOriginalFileName: 'wmic.exe', ProcessIntegrityLevel: 'High', ReportId: 501, ...initiator },
-  { Timestamp: at('14:12:40', 0), ...dev, ActionType: 'ProcessCreated', FileName: '7z.exe', FolderPath: 'c:\\users\\public\\7z.exe', SHA256: '2d5e2f4031426374859607a8b9cadbecfd0e1f2031425364758697a8b9cadbec', ProcessId: 7801, ProcessCommandLine: 'C:\\Users\\Public\\7z.exe a -p"Pa55w0rd!" -mhe=on C:\\Users\\Public\\Music\\rar.7z \\\\DC01\\C$\\Windows\\Temp\\Pro\\*', AccountDomain: 'contoso', AccountName: 'svc-fortinet', ProcessVersionInfoOriginalFileName: '7z.exe', ProcessIntegrityLevel: 'High', ReportId: 502, ...initiator },
-  { Timestamp: at('16:01:00', 0), ...dev, ActionType: 'ProcessCreated', FileName: 'svchost.exe', FolderPath: 'c:\\windows\\system32\\svchost.exe', SHA256: '643ec58e82e0272c97c2a59f6020970d881af19c0ad5029db9c958c13b6558c7', ProcessId: 900, ProcessCommandLine: 'svchost.exe -k netsvcs -p -s Schedule', AccountDomain: 'nt authority', AccountName: 'system', ProcessVersionInfoOriginalFileName: 'svchost.exe', ProcessIntegrityLevel: 'System', ReportId: 503, InitiatingProcessAccountDomain: 'nt authority', InitiatingProcessAccountName: 'system', InitiatingProcessFileName: 'services.exe', InitiatingProcessFolderPath: 'c:\\windows\\system32\\services.exe', InitiatingProcessCommandLine: 'services.exe', InitiatingProcessId: 640 },
+  {
+    Timestamp: at('13:50:12', 0),
+    ...dev,
+    ActionType: 'ProcessCreated',
+    FileName: 'WMIC.exe',
+    FolderPath: 'c:\\windows\\system32\\wbem\\wmic.exe',
+    SHA256: '1c4d1e3f2a5b6c7d8e9f00112233445566778899aabbccddeeff001122334455',
+    ProcessId: 7730,
+    ProcessCommandLine:
+      'wmic process call create "cmd.exe /c netsh interface portproxy add v4tov4 listenport=50100 listenaddress=0.0.0.0 connectport=1433 connectaddress=10.0.5.10"',
+    AccountDomain: 'contoso',
+    AccountName: 'svc-fortinet',
+    ProcessVersionInfoOriginalFileName: 'wmic.exe',
+    ProcessIntegrityLevel: 'High',
+    ReportId: 501,
+    ...initiator,
+  },
+  {
+    Timestamp: at('14:12:40', 0),
+    ...dev,
+    ActionType: 'ProcessCreated',
+    FileName: '7z.exe',
+    FolderPath: 'c:\\users\\public\\7z.exe',
+    SHA256: '2d5e2f4031426374859607a8b9cadbecfd0e1f2031425364758697a8b9cadbec',
+    ProcessId: 7801,
+    ProcessCommandLine:
+      'C:\\Users\\Public\\7z.exe a -p"Pa55w0rd!" -mhe=on C:\\Users\\Public\\Music\\rar.7z \\\\DC01\\C$\\Windows\\Temp\\Pro\\*',
+    AccountDomain: 'contoso',
+    AccountName: 'svc-fortinet',
+    ProcessVersionInfoOriginalFileName: '7z.exe',
+    ProcessIntegrityLevel: 'High',
+    ReportId: 502,
+    ...initiator,
+  },
+  {
+    Timestamp: at('16:01:00', 0),
+    ...dev,
+    ActionType: 'ProcessCreated',
+    FileName: 'svchost.exe',
+    FolderPath: 'c:\\windows\\system32\\svchost.exe',
+    SHA256: '643ec58e82e0272c97c2a59f6020970d881af19c0ad5029db9c958c13b6558c7',
+    ProcessId: 900,
+    ProcessCommandLine: 'svchost.exe -k netsvcs -p -s Schedule',
+    AccountDomain: 'nt authority',
+    AccountName: 'system',
+    ProcessVersionInfoOriginalFileName: 'svchost.exe',
+    ProcessIntegrityLevel: 'System',
+    ReportId: 503,
+    InitiatingProcessAccountDomain: 'nt authority',
+    InitiatingProcessAccountName: 'system',
+    InitiatingProcessFileName: 'services.exe',
+    InitiatingProcessFolderPath: 'c:\\windows\\system32\\services.exe',
+    InitiatingProcessCommandLine: 'services.exe',
+    InitiatingProcessId: 640,
+  },
 ];
 const logonRows = [
-  { Timestamp: at('08:58:31', 0), ...dev, ActionType: 'LogonSuccess', AccountDomain: 'contoso', AccountName: 'jdoe', LogonType: 'Network', RemoteIP: '10.0.5.23', RemoteIPType: 'Private', RemotePort: 51002, Protocol: 'Kerberos', ReportId: 601 },
-  { Timestamp: at('13:05:12', 0), ...dev, ActionType: 'LogonSuccess', AccountDomain: 'contoso', AccountName: 'svc-fortinet', LogonType: 'RemoteInteractive', RemoteIP: SOHO_IP, RemoteIPType: 'Public', RemotePort: 51234, Protocol: 'NTLM', ReportId: 602 },
-  { Timestamp: at('13:04:58', 0), ...dev, ActionType: 'LogonFailed', AccountDomain: 'contoso', AccountName: 'svc-fortinet', LogonType: 'RemoteInteractive', RemoteIP: SOHO_IP, RemoteIPType: 'Public', RemotePort: 51230, Protocol: 'NTLM', FailureReason: 'InvalidUserNameOrPassword', ReportId: 603 },
+  {
+    Timestamp: at('08:58:31', 0),
+    ...dev,
+    ActionType: 'LogonSuccess',
+    AccountDomain: 'contoso',
+    AccountName: 'jdoe',
+    LogonType: 'Network',
+    RemoteIP: '10.0.5.23',
+    RemoteIPType: 'Private',
+    RemotePort: 51002,
+    Protocol: 'Kerberos',
+    ReportId: 601,
+  },
+  {
+    Timestamp: at('13:05:12', 0),
+    ...dev,
+    ActionType: 'LogonSuccess',
+    AccountDomain: 'contoso',
+    AccountName: 'svc-fortinet',
+    LogonType: 'RemoteInteractive',
+    RemoteIP: SOHO_IP,
+    RemoteIPType: 'Public',
+    RemotePort: 51234,
+    Protocol: 'NTLM',
+    ReportId: 602,
+  },
+  {
+    Timestamp: at('13:04:58', 0),
+    ...dev,
+    ActionType: 'LogonFailed',
+    AccountDomain: 'contoso',
+    AccountName: 'svc-fortinet',
+    LogonType: 'RemoteInteractive',
+    RemoteIP: SOHO_IP,
+    RemoteIPType: 'Public',
+    RemotePort: 51230,
+    Protocol: 'NTLM',
+    FailureReason: 'InvalidUserNameOrPassword',
+    ReportId: 603,
+  },
 ];
 const fileRows = [
-  { Timestamp: at('13:40:10', 0), ...dev, ActionType: 'FileCreated', FileName: 'svchost.exe', FolderPath: 'C:\\Users\\Public\\Videos\\svchost.exe', SHA1: FRP_SHA1, SHA256: FRP_SHA256, MD5: FRP_MD5, FileSize: 11862528, ReportId: 701, ...initiator },
-  { Timestamp: at('13:20:04', 0), ...dev, ActionType: 'FileCreated', FileName: 'lsass.dmp', FolderPath: 'C:\\Windows\\Temp\\lsass.dmp', FileSize: 48234496, ReportId: 702, ...initiator, InitiatingProcessFileName: 'rundll32.exe', InitiatingProcessFolderPath: 'c:\\windows\\system32\\rundll32.exe', InitiatingProcessCommandLine: 'rundll32.exe C:\\Windows\\System32\\comsvcs.dll, MiniDump 652 C:\\Windows\\Temp\\lsass.dmp full' },
+  {
+    Timestamp: at('13:40:10', 0),
+    ...dev,
+    ActionType: 'FileCreated',
+    FileName: 'svchost.exe',
+    FolderPath: 'C:\\Users\\Public\\Videos\\svchost.exe',
+    SHA1: FRP_SHA1,
+    SHA256: FRP_SHA256,
+    MD5: FRP_MD5,
+    FileSize: 11862528,
+    ReportId: 701,
+    ...initiator,
+  },
+  {
+    Timestamp: at('13:20:04', 0),
+    ...dev,
+    ActionType: 'FileCreated',
+    FileName: 'lsass.dmp',
+    FolderPath: 'C:\\Windows\\Temp\\lsass.dmp',
+    FileSize: 48234496,
+    ReportId: 702,
+    ...initiator,
+    InitiatingProcessFileName: 'rundll32.exe',
+    InitiatingProcessFolderPath: 'c:\\windows\\system32\\rundll32.exe',
+    InitiatingProcessCommandLine:
+      'rundll32.exe C:\\Windows\\System32\\comsvcs.dll, MiniDump 652 C:\\Windows\\Temp\\lsass.dmp full',
+  },
 ];
 const pretty = (rows) => `${JSON.stringify(rows, null, 2)}\n`;
 writeFileSync(path.join(out, 'defender', 'DeviceProcessEvents.json'), pretty(processRows));
@@ -324,12 +589,72 @@ writeFileSync(path.join(out, 'defender', 'DeviceLogonEvents.json'), pretty(logon
 writeFileSync(path.join(out, 'defender', 'DeviceFileEvents.json'), pretty(fileRows));
 
 // ---- a CSV as the Defender portal exports it (another host's process events) ----------------------
-const csvCols = ['Timestamp', 'DeviceName', 'ActionType', 'FileName', 'FolderPath', 'ProcessCommandLine', 'AccountDomain', 'AccountName', 'InitiatingProcessFileName', 'InitiatingProcessCommandLine', 'SHA256'];
+const csvCols = [
+  'Timestamp',
+  'DeviceName',
+  'ActionType',
+  'FileName',
+  'FolderPath',
+  'ProcessCommandLine',
+  'AccountDomain',
+  'AccountName',
+  'InitiatingProcessFileName',
+  'InitiatingProcessCommandLine',
+  'SHA256',
+];
 const csvRows = [
-  [at('13:12:05', 0), 'ws07.contoso.local', 'ProcessCreated', 'powershell.exe', 'c:\\windows\\system32\\windowspowershell\\v1.0\\powershell.exe', 'powershell.exe -c "Get-WmiObject -Class Win32_ComputerSystem | Select Manufacturer,Model"', 'contoso', 'svc-fortinet', 'cmd.exe', 'cmd.exe', ''],
-  [at('13:12:40', 0), 'ws07.contoso.local', 'ProcessCreated', 'PING.EXE', 'c:\\windows\\system32\\ping.exe', 'ping -n 1 10.0.5.21', 'contoso', 'svc-fortinet', 'cmd.exe', 'cmd.exe', ''],
-  [at('13:13:10', 0), 'ws07.contoso.local', 'ProcessCreated', 'wevtutil.exe', 'c:\\windows\\system32\\wevtutil.exe', 'wevtutil qe Security /rd:true /f:text /q:"*[System[(EventID=4624)]]"', 'contoso', 'svc-fortinet', 'cmd.exe', 'cmd.exe', ''],
-  [at('15:20:00', 0), 'ws07.contoso.local', 'ProcessCreated', 'OneDrive.exe', 'c:\\users\\jdoe\\appdata\\local\\microsoft\\onedrive\\onedrive.exe', '"C:\\Users\\jdoe\\AppData\\Local\\Microsoft\\OneDrive\\OneDrive.exe" /background', 'contoso', 'jdoe', 'explorer.exe', 'C:\\Windows\\Explorer.EXE', ''],
+  [
+    at('13:12:05', 0),
+    'ws07.contoso.local',
+    'ProcessCreated',
+    'powershell.exe',
+    'c:\\windows\\system32\\windowspowershell\\v1.0\\powershell.exe',
+    'powershell.exe -c "Get-WmiObject -Class Win32_ComputerSystem | Select Manufacturer,Model"',
+    'contoso',
+    'svc-fortinet',
+    'cmd.exe',
+    'cmd.exe',
+    '',
+  ],
+  [
+    at('13:12:40', 0),
+    'ws07.contoso.local',
+    'ProcessCreated',
+    'PING.EXE',
+    'c:\\windows\\system32\\ping.exe',
+    'ping -n 1 10.0.5.21',
+    'contoso',
+    'svc-fortinet',
+    'cmd.exe',
+    'cmd.exe',
+    '',
+  ],
+  [
+    at('13:13:10', 0),
+    'ws07.contoso.local',
+    'ProcessCreated',
+    'wevtutil.exe',
+    'c:\\windows\\system32\\wevtutil.exe',
+    'wevtutil qe Security /rd:true /f:text /q:"*[System[(EventID=4624)]]"',
+    'contoso',
+    'svc-fortinet',
+    'cmd.exe',
+    'cmd.exe',
+    '',
+  ],
+  [
+    at('15:20:00', 0),
+    'ws07.contoso.local',
+    'ProcessCreated',
+    'OneDrive.exe',
+    'c:\\users\\jdoe\\appdata\\local\\microsoft\\onedrive\\onedrive.exe',
+    '"C:\\Users\\jdoe\\AppData\\Local\\Microsoft\\OneDrive\\OneDrive.exe" /background',
+    'contoso',
+    'jdoe',
+    'explorer.exe',
+    'C:\\Windows\\Explorer.EXE',
+    '',
+  ],
 ];
 const csvCell = (v) => (/[",\n]/.test(String(v)) ? `"${String(v).replace(/"/g, '""')}"` : String(v));
 writeFileSync(

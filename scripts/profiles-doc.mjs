@@ -27,16 +27,32 @@ for (const p of ALL_PROFILES) {
     m.providers ? `provider ${m.providers.join(' / ')}` : null,
     m.channels ? `${m.providers ? 'or ' : ''}channel ${m.channels.join(' / ')}` : null,
     m.eventIds ? `EventID ${m.eventIds.join(', ')}` : null,
-    m.where ? Object.entries(m.where).map(([k, v]) => `${k} ∋ ${v.join('|')}`).join(', ') : null,
-  ].filter(Boolean).join('; ');
+    m.where
+      ? Object.entries(m.where)
+          .map(([k, v]) => `${k} ∋ ${v.join('|')}`)
+          .join(', ')
+      : null,
+  ]
+    .filter(Boolean)
+    .join('; ');
   const ls = p.logsources
-    .map((l) => [l.product, l.category, l.service].filter(Boolean).join('/') + (l.when ? ` when ${Object.entries(l.when).map(([k, v]) => `${k}=${v.join('|')}`).join(',')}` : ''))
+    .map(
+      (l) =>
+        [l.product, l.category, l.service].filter(Boolean).join('/') +
+        (l.when
+          ? ` when ${Object.entries(l.when)
+              .map(([k, v]) => `${k}=${v.join('|')}`)
+              .join(',')}`
+          : ''),
+    )
     .join('<br>');
   const renamed = Object.entries(p.sigma)
     .filter(([k, v]) => v !== k)
     .map(([k, v]) => `${k} ← ${fmtSource(v)}`)
     .join('<br>');
   const cell = (t) => t.replaceAll('|', '\\|');
-  lines.push(`| \`${p.id}\` | ${cell(by)} | ${cell(ls) || '-'} | ${cell(renamed) || '(source names)'} | ${p.defender?.table ?? '-'} |`);
+  lines.push(
+    `| \`${p.id}\` | ${cell(by)} | ${cell(ls) || '-'} | ${cell(renamed) || '(source names)'} | ${p.defender?.table ?? '-'} |`,
+  );
 }
 console.log(lines.join('\n'));
