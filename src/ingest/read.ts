@@ -96,7 +96,7 @@ export async function* readFile(
   }
   const counted = countBytes(stream, options.onBytes);
   try {
-    yield* readStream(counted, file, file, explicit);
+    yield* readStream(counted, file, file, explicit, options.onBytes);
   } catch (err) {
     yield [problemItem(file, 'UNREADABLE', errText(err))];
   } finally {
@@ -120,6 +120,7 @@ async function* readStream(
   name: string,
   diskPath: string | null,
   explicit = true,
+  onBytes?: (n: number) => void,
 ): AsyncGenerator<ReadItem[]> {
   const iterator = bytes[Symbol.asyncIterator]();
   const headChunks: Buffer[] = [];
@@ -156,7 +157,8 @@ async function* readStream(
       return;
     }
     if (sniffed.container === 'zip') {
-      yield* readZip(diskPath, name);
+      // The zip reader opens the file itself: progress comes from its member streams.
+      yield* readZip(diskPath, name, onBytes);
       return;
     }
     yield [
@@ -365,7 +367,11 @@ async function* readGzip(bytes: AsyncIterable<Buffer>, name: string): AsyncGener
   }
 }
 
-async function* readZip(diskPath: string | null, name: string): AsyncGenerator<ReadItem[]> {
+async function* readZip(
+  diskPath: string | null,
+  name: string,
+  onBytes?: (n: number) => void,
+): AsyncGenerator<ReadItem[]> {
   if (diskPath === null) {
     yield [
       problemItem(
@@ -398,7 +404,7 @@ async function* readZip(diskPath: string | null, name: string): AsyncGenerator<R
       }
       let memberStream: Readable;
       try {
-        memberStream = await zip.open(member);
+        memberStream = await zip.open(member, onBytes);
       } catch (err) {
         yield [problemItem(memberName, 'BAD_ARCHIVE', `member cannot be read: ${errText(err)}`)];
         continue;

@@ -160,8 +160,8 @@ export class ZipSource {
     };
   }
 
-  /** Streams one member's uncompressed bytes. */
-  async open(member: ZipMember): Promise<Readable> {
+  /** Streams one member's uncompressed bytes; `onBytes` hears of the compressed bytes read. */
+  async open(member: ZipMember, onBytes?: (n: number) => void): Promise<Readable> {
     const h = await this.read(member.headerOffset, 30);
     if (h.length < 30 || h.readUInt32LE(0) !== SIG_LOCAL) {
       throw new Error(`no member header at offset ${member.headerOffset}`);
@@ -175,6 +175,7 @@ export class ZipSource {
       end: Math.max(dataStart, end - 1),
       highWaterMark: 256 * 1024,
     });
+    if (onBytes) raw.on('data', (chunk: string | Buffer) => onBytes(chunk.length));
     if (end <= dataStart) {
       raw.destroy();
       const { Readable } = await import('node:stream');
