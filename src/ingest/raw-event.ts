@@ -56,6 +56,7 @@ export type ProblemCode =
   | 'BAD_JSON' // a JSON value that does not parse
   | 'BAD_XML' // an <Event> element that does not parse
   | 'BAD_CSV' // a CSV record that does not parse
+  | 'BAD_EVTX' // damage in an EVTX file: header, chunk or record (offset given)
   | 'BAD_ARCHIVE' // a zip or gzip that is truncated or corrupt
   | 'NOT_AN_EVENT' // a well-formed value that is not an event (a number, a string, an empty object)
   | 'SKIPPED_MEMBER' // an archive member that is not log data (e.g. macOS __MACOSX resource forks)

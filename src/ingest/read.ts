@@ -11,6 +11,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { createGunzip } from 'node:zlib';
 import { splitCsvRows } from './csv-events.js';
 import { knownTable } from './defender-tables.js';
+import { type EvtxReadOptions, readEvtx } from './evtx/reader.js';
 import { jsonToRawEvent } from './json-events.js';
 import { JsonLineBytesSplitter, type JsonPiece, JsonSplitter, looksLikeJsonLines } from './json-stream.js';
 import type { InputProblem, ProblemCode, ReadItem } from './raw-event.js';
@@ -19,6 +20,8 @@ import { XmlEventSplitter } from './xml-events.js';
 import { ZipSource } from './zip.js';
 
 export interface ReadOptions {
+  /** EVTX: read records in chunk slack and chunks with bad checksums; keep XML for `dump --format xml`. */
+  evtx?: EvtxReadOptions;
   /** Called as input bytes are consumed (outer files, before decompression), for progress bars. */
   onBytes?: (n: number) => void;
   /** Called when a new input file is opened. */
@@ -96,7 +99,7 @@ export async function* readFile(
   }
   const counted = countBytes(stream, options.onBytes);
   try {
-    yield* readStream(counted, file, file, explicit, options.onBytes);
+    yield* readStream(counted, { name: file, diskPath: file, explicit, options });
   } catch (err) {
     yield [problemItem(file, 'UNREADABLE', errText(err))];
   } finally {
@@ -111,17 +114,19 @@ async function* countBytes(stream: Readable, onBytes?: (n: number) => void): Asy
   }
 }
 
-/**
- * Reads one byte stream: sniffs it, unwraps gzip/zip, or splits text into events.
- * `name` is what origins show (`a.zip!b.json`), `diskPath` the file on disk (zip needs it).
- */
-async function* readStream(
-  bytes: AsyncIterable<Buffer>,
-  name: string,
-  diskPath: string | null,
-  explicit = true,
-  onBytes?: (n: number) => void,
-): AsyncGenerator<ReadItem[]> {
+interface StreamContext {
+  /** What origins show: the path, or `archive.zip!member.json` inside archives. */
+  name: string;
+  /** The file on disk when the stream is a whole file (the zip reader needs random access). */
+  diskPath: string | null;
+  /** Named by the user rather than found by walking (junk is then an error, not a skip). */
+  explicit: boolean;
+  options: ReadOptions;
+}
+
+/** Reads one byte stream: sniffs it, unwraps gzip/zip, parses EVTX, or splits text into events. */
+async function* readStream(bytes: AsyncIterable<Buffer>, ctx: StreamContext): AsyncGenerator<ReadItem[]> {
+  const { name, diskPath, explicit, options } = ctx;
   const iterator = bytes[Symbol.asyncIterator]();
   const headChunks: Buffer[] = [];
   let headLength = 0;
@@ -153,21 +158,15 @@ async function* readStream(
   }
   if (sniffed.kind === 'container') {
     if (sniffed.container === 'gzip') {
-      yield* readGzip(all(), name);
+      yield* readGzip(all(), { ...ctx, diskPath: null, explicit: true });
       return;
     }
     if (sniffed.container === 'zip') {
       // The zip reader opens the file itself: progress comes from its member streams.
-      yield* readZip(diskPath, name, onBytes);
+      yield* readZip(diskPath, name, options);
       return;
     }
-    yield [
-      problemItem(
-        name,
-        'UNKNOWN_FORMAT',
-        'binary EVTX is not read by this build (the EVTX parser is a separate component)',
-      ),
-    ];
+    yield* readEvtx(all(), name, options.evtx);
     return;
   }
   const tableHint = tableFromName(name);
@@ -336,7 +335,8 @@ async function* readCsv(
   }
 }
 
-async function* readGzip(bytes: AsyncIterable<Buffer>, name: string): AsyncGenerator<ReadItem[]> {
+async function* readGzip(bytes: AsyncIterable<Buffer>, ctx: StreamContext): AsyncGenerator<ReadItem[]> {
+  const name = ctx.name;
   const gunzip = createGunzip();
   let failure: Error | null = null;
   gunzip.on('error', (err) => {
@@ -361,7 +361,7 @@ async function* readGzip(bytes: AsyncIterable<Buffer>, name: string): AsyncGener
     }
   }
   // A gzip holds one stream, so its events are attributed to the .gz file itself.
-  yield* readStream(inflated(), name, null);
+  yield* readStream(inflated(), ctx);
   if (failure) {
     yield [problemItem(name, 'BAD_ARCHIVE', `gzip stream is corrupt or truncated: ${errText(failure)}`)];
   }
@@ -370,7 +370,7 @@ async function* readGzip(bytes: AsyncIterable<Buffer>, name: string): AsyncGener
 async function* readZip(
   diskPath: string | null,
   name: string,
-  onBytes?: (n: number) => void,
+  options: ReadOptions,
 ): AsyncGenerator<ReadItem[]> {
   if (diskPath === null) {
     yield [
@@ -404,7 +404,7 @@ async function* readZip(
       }
       let memberStream: Readable;
       try {
-        memberStream = await zip.open(member, onBytes);
+        memberStream = await zip.open(member, options.onBytes);
       } catch (err) {
         yield [problemItem(memberName, 'BAD_ARCHIVE', `member cannot be read: ${errText(err)}`)];
         continue;
@@ -418,7 +418,7 @@ async function* readZip(
         }
       }
       try {
-        yield* readStream(guarded(), memberName, null);
+        yield* readStream(guarded(), { name: memberName, diskPath: null, explicit: true, options });
       } finally {
         memberStream.destroy();
       }

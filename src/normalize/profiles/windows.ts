@@ -73,11 +73,15 @@ const LOGON_FIELDS = {
 };
 
 export const SECURITY_PROFILES: SourceProfile[] = [
-  security(
-    1102,
-    'audit log cleared',
-    same('SubjectUserName', 'SubjectDomainName', 'SubjectUserSid', 'SubjectLogonId'),
-  ),
+  // The Security log's own "cleared" event is written by the Eventlog service, not by auditing.
+  {
+    ...security(
+      1102,
+      'audit log cleared',
+      same('SubjectUserName', 'SubjectDomainName', 'SubjectUserSid', 'SubjectLogonId'),
+    ),
+    match: { providers: ['Microsoft-Windows-Eventlog'], channels: ['Security'], eventIds: [1102] },
+  },
   security(4624, 'successful logon', LOGON_FIELDS, {
     defender: { table: 'DeviceLogonEvents', columns: LOGON_COLUMNS },
   }),

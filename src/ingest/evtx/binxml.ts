@@ -1,0 +1,434 @@
+/**
+ * Binary XML, the encoding of EVTX records. A record is a fragment holding a template instance: a
+ * reference to a template (an element tree with numbered holes, defined once per chunk and cached)
+ * and the values that fill the holes. We parse each template once into a small node tree and
+ * instantiate it per record. Every offset is checked against the chunk; every loop is bounded.
+ */
+import { decodeValue, utf16, type Value, ValueType } from './values.js';
+
+export class BinXmlError extends Error {
+  constructor(
+    message: string,
+    /** Offset within the chunk where the problem was found. */
+    readonly offset: number,
+  ) {
+    super(message);
+  }
+}
+
+/** An element after instantiation: attributes and children with real values. */
+export interface Elem {
+  name: string;
+  attrs: [string, Value][] | null;
+  children: (Elem | Value)[];
+}
+
+type TNode =
+  | TElem
+  | { k: 'text'; text: string }
+  | { k: 'sub'; index: number; type: number; optional: boolean };
+interface TElem {
+  k: 'elem';
+  name: string;
+  attrs: { name: string; value: TNode[] }[] | null;
+  children: TNode[];
+}
+
+interface Template {
+  nodes: TNode[];
+}
+
+/** Limits that keep hostile input from costing unbounded time or memory. */
+const MAX_DEPTH = 48;
+const MAX_SUBSTITUTIONS = 8192;
+const MAX_TOKENS_PER_RECORD = 200_000;
+
+const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+
+export class ChunkBinXml {
+  private readonly names = new Map<number, string>();
+  private readonly templates = new Map<number, Template>();
+  private readonly resolving = new Set<number>();
+  private budget = 0;
+
+  constructor(private readonly buf: Buffer) {}
+
+  /** Parses one record's binary XML (between `start` and `end`) into its root elements. */
+  parseRecord(start: number, end: number): Elem[] {
+    this.budget = MAX_TOKENS_PER_RECORD;
+    return this.parseFragment(start, end, 0);
+  }
+
+  private tick(at: number): void {
+    if (--this.budget < 0) throw new BinXmlError('record has too many tokens (corrupt or hostile)', at);
+  }
+
+  private check(at: number, len: number, end: number): void {
+    if (at < 0 || at + len > end || at + len > this.buf.length) {
+      throw new BinXmlError(`truncated binary XML (needs ${len} bytes at ${at})`, at);
+    }
+  }
+
+  /** A fragment: optional fragment header, then a template instance or plain elements. */
+  private parseFragment(pos: number, end: number, depth: number): Elem[] {
+    if (depth > MAX_DEPTH) throw new BinXmlError('binary XML nested too deeply', pos);
+    const buf = this.buf;
+    this.check(pos, 1, end);
+    if (buf[pos] === 0x0f) {
+      this.check(pos, 4, end);
+      pos += 4;
+    }
+    this.check(pos, 1, end);
+    const token = buf[pos];
+    if ((token & 0x0f) === 0x0c) return this.parseTemplateInstance(pos, end, depth).elems;
+    // Elements without a template: values come only from value tokens.
+    const { nodes } = this.parseContent(pos, end, depth, false);
+    return this.instantiate(nodes, [], depth).filter(
+      (n): n is Elem => typeof n === 'object' && n !== null && !Array.isArray(n),
+    );
+  }
+
+  private parseTemplateInstance(pos: number, end: number, depth: number): { elems: Elem[]; pos: number } {
+    const buf = this.buf;
+    this.check(pos, 10, end);
+    const defOffset = buf.readUInt32LE(pos + 6);
+    pos += 10;
+    let template: Template;
+    if (defOffset === pos) {
+      // Resident definition: next-offset(4) guid(16) size(4), then the body.
+      this.check(pos, 24, end);
+      const size = buf.readUInt32LE(pos + 20);
+      const bodyEnd = pos + 24 + size;
+      if (bodyEnd > end) throw new BinXmlError('template definition runs past the record', pos);
+      template = this.template(defOffset, bodyEnd, depth);
+      pos = bodyEnd;
+    } else {
+      template = this.template(defOffset, buf.length, depth);
+    }
+    // Substitution array: count, (size u16, type u8, pad u8) × count, then the values.
+    this.check(pos, 4, end);
+    const count = buf.readUInt32LE(pos);
+    pos += 4;
+    if (count > MAX_SUBSTITUTIONS) throw new BinXmlError(`implausible substitution count ${count}`, pos - 4);
+    this.check(pos, count * 4, end);
+    const descStart = pos;
+    pos += count * 4;
+    const values: (Value | Elem[])[] = new Array(count);
+    for (let i = 0; i < count; i++) {
+      const size = buf.readUInt16LE(descStart + i * 4);
+      const type = buf[descStart + i * 4 + 2];
+      this.check(pos, size, end);
+      if (type === ValueType.BinXml) {
+        values[i] = size === 0 ? null : this.parseFragment(pos, pos + size, depth + 1);
+      } else if (type === ValueType.Null || size === 0) {
+        values[i] = type === ValueType.String ? '' : null;
+      } else {
+        try {
+          values[i] = decodeValue(buf, type, pos, size);
+        } catch (err) {
+          throw new BinXmlError(`substitution ${i}: ${(err as Error).message}`, pos);
+        }
+      }
+      pos += size;
+    }
+    const elems = this.instantiate(template.nodes, values, depth).filter(
+      (n): n is Elem => typeof n === 'object' && n !== null && !Array.isArray(n),
+    );
+    return { elems, pos };
+  }
+
+  /** Parses (once per chunk) the template whose definition starts at `offset`. */
+  private template(offset: number, limit: number, depth: number): Template {
+    const cached = this.templates.get(offset);
+    if (cached) return cached;
+    if (this.resolving.has(offset)) throw new BinXmlError('template refers to itself', offset);
+    this.resolving.add(offset);
+    try {
+      this.check(offset, 24, this.buf.length);
+      const size = this.buf.readUInt32LE(offset + 20);
+      const bodyStart = offset + 24;
+      const bodyEnd = Math.min(bodyStart + size, limit, this.buf.length);
+      if (bodyStart + size > this.buf.length)
+        throw new BinXmlError('template definition runs past the chunk', offset);
+      let pos = bodyStart;
+      if (this.buf[pos] === 0x0f) pos += 4;
+      const { nodes } = this.parseContent(pos, bodyEnd, depth + 1, true);
+      const template = { nodes };
+      this.templates.set(offset, template);
+      return template;
+    } finally {
+      this.resolving.delete(offset);
+    }
+  }
+
+  /** Reads the name at `offset` (cached); `pos` is where the token's own fields ended. */
+  private name(offset: number, pos: number, end: number): { name: string; pos: number } {
+    let name = this.names.get(offset);
+    if (name === undefined) {
+      const buf = this.buf;
+      this.check(offset, 8, buf.length);
+      const length = buf.readUInt16LE(offset + 6);
+      this.check(offset + 8, length * 2, buf.length);
+      name = buf.toString('utf16le', offset + 8, offset + 8 + length * 2);
+      this.names.set(offset, name);
+    }
+    // A name defined right here (first use in the chunk) is skipped over.
+    if (offset === pos) {
+      const length = this.buf.readUInt16LE(offset + 6);
+      pos += 8 + length * 2 + 2;
+      if (pos > end) throw new BinXmlError('name runs past its element', offset);
+    }
+    return { name, pos };
+  }
+
+  /**
+   * Parses nodes until EndElement / EndOfStream / `end`. Returns the nodes and where it stopped
+   * (after the closing token).
+   */
+  private parseContent(
+    pos: number,
+    end: number,
+    depth: number,
+    inTemplate: boolean,
+  ): { nodes: TNode[]; pos: number } {
+    if (depth > MAX_DEPTH) throw new BinXmlError('binary XML nested too deeply', pos);
+    const buf = this.buf;
+    const nodes: TNode[] = [];
+    while (pos < end) {
+      this.tick(pos);
+      const token = buf[pos];
+      switch (token & 0x0f) {
+        case 0x00: // EndOfStream
+          return { nodes, pos: pos + 1 };
+        case 0x04: // EndElement
+          return { nodes, pos: pos + 1 };
+        case 0x01: {
+          const r = this.parseElement(pos, end, depth, inTemplate);
+          nodes.push(r.elem);
+          pos = r.pos;
+          break;
+        }
+        case 0x05: {
+          const r = this.parseValueText(pos, end);
+          nodes.push({ k: 'text', text: r.text });
+          pos = r.pos;
+          break;
+        }
+        case 0x07: {
+          // CDATA: u16 length (chars) + UTF-16
+          this.check(pos, 3, end);
+          const len = buf.readUInt16LE(pos + 1);
+          this.check(pos + 3, len * 2, end);
+          nodes.push({ k: 'text', text: buf.toString('utf16le', pos + 3, pos + 3 + len * 2) });
+          pos += 3 + len * 2;
+          break;
+        }
+        case 0x08: {
+          this.check(pos, 3, end);
+          nodes.push({ k: 'text', text: String.fromCharCode(buf.readUInt16LE(pos + 1)) });
+          pos += 3;
+          break;
+        }
+        case 0x09: {
+          this.check(pos, 5, end);
+          const r = this.name(buf.readUInt32LE(pos + 1), pos + 5, end);
+          nodes.push({ k: 'text', text: ENTITIES[r.name] ?? `&${r.name};` });
+          pos = r.pos;
+          break;
+        }
+        case 0x0a: {
+          // Processing instruction target + data: not event content.
+          this.check(pos, 5, end);
+          pos = this.name(buf.readUInt32LE(pos + 1), pos + 5, end).pos;
+          break;
+        }
+        case 0x0b: {
+          this.check(pos, 3, end);
+          pos += 3 + buf.readUInt16LE(pos + 1) * 2;
+          break;
+        }
+        case 0x0d:
+        case 0x0e: {
+          this.check(pos, 4, end);
+          nodes.push({
+            k: 'sub',
+            index: buf.readUInt16LE(pos + 1),
+            type: buf[pos + 3],
+            optional: (token & 0x0f) === 0x0e,
+          });
+          pos += 4;
+          break;
+        }
+        case 0x0f:
+          pos += 4;
+          break;
+        case 0x0c: {
+          // A template instance inside content (nested fragment): instantiate it in place.
+          const r = this.parseTemplateInstance(pos, end, depth + 1);
+          for (const e of r.elems) nodes.push(frozenElem(e));
+          pos = r.pos;
+          break;
+        }
+        default:
+          throw new BinXmlError(`unexpected token 0x${token.toString(16).padStart(2, '0')}`, pos);
+      }
+    }
+    return { nodes, pos };
+  }
+
+  private parseValueText(pos: number, end: number): { text: string; pos: number } {
+    const buf = this.buf;
+    this.check(pos, 2, end);
+    const type = buf[pos + 1];
+    if (type === ValueType.String || type === ValueType.AnsiString) {
+      this.check(pos, 4, end);
+      const len = buf.readUInt16LE(pos + 2);
+      const bytes = type === ValueType.String ? len * 2 : len;
+      this.check(pos + 4, bytes, end);
+      const text =
+        type === ValueType.String
+          ? utf16(buf, pos + 4, pos + 4 + bytes)
+          : buf.toString('latin1', pos + 4, pos + 4 + bytes);
+      return { text, pos: pos + 4 + bytes };
+    }
+    throw new BinXmlError(`value token of type 0x${type.toString(16)} is not text`, pos);
+  }
+
+  private parseElement(
+    pos: number,
+    end: number,
+    depth: number,
+    inTemplate: boolean,
+  ): { elem: TElem; pos: number } {
+    if (depth > MAX_DEPTH) throw new BinXmlError('elements nested too deeply', pos);
+    const buf = this.buf;
+    const token = buf[pos];
+    // Inside templates: token(1) dependency id(2) size(4) name offset(4). Records written without
+    // a template (the files other parsers reject) omit the dependency id: token(1) size(4) name(4).
+    const fixed = inTemplate ? 11 : 9;
+    this.check(pos, fixed, end);
+    const nameOffset = buf.readUInt32LE(pos + fixed - 4);
+    let cursor = pos + fixed;
+    const hasAttrs = (token & 0x40) !== 0;
+    const named = this.name(nameOffset, cursor, end);
+    cursor = named.pos;
+    let attrs: TElem['attrs'] = null;
+    if (hasAttrs) {
+      this.check(cursor, 4, end);
+      const listSize = buf.readUInt32LE(cursor);
+      cursor += 4;
+      const listEnd = cursor + listSize;
+      if (listEnd > end) throw new BinXmlError('attribute list runs past its element', cursor);
+      attrs = [];
+      while (cursor < listEnd) {
+        this.tick(cursor);
+        const t = buf[cursor];
+        if ((t & 0x0f) !== 0x06) break;
+        this.check(cursor, 5, end);
+        const an = this.name(buf.readUInt32LE(cursor + 1), cursor + 5, end);
+        cursor = an.pos;
+        const value = this.parseAttributeValue(cursor, listEnd);
+        attrs.push({ name: an.name, value: value.nodes });
+        cursor = value.pos;
+        if ((t & 0x40) === 0) break;
+      }
+      cursor = Math.max(cursor, listEnd);
+    }
+    this.check(cursor, 1, end);
+    const close = buf[cursor];
+    if (close === 0x03)
+      return { elem: { k: 'elem', name: named.name, attrs, children: [] }, pos: cursor + 1 };
+    if (close !== 0x02)
+      throw new BinXmlError(`expected the end of a start tag, found 0x${close.toString(16)}`, cursor);
+    const content = this.parseContent(cursor + 1, end, depth + 1, inTemplate);
+    return { elem: { k: 'elem', name: named.name, attrs, children: content.nodes }, pos: content.pos };
+  }
+
+  /** An attribute's value: value text, substitutions, character and entity references. */
+  private parseAttributeValue(pos: number, end: number): { nodes: TNode[]; pos: number } {
+    const buf = this.buf;
+    const nodes: TNode[] = [];
+    while (pos < end) {
+      this.tick(pos);
+      const t = buf[pos] & 0x0f;
+      if (t === 0x05) {
+        const r = this.parseValueText(pos, end);
+        nodes.push({ k: 'text', text: r.text });
+        pos = r.pos;
+      } else if (t === 0x0d || t === 0x0e) {
+        this.check(pos, 4, end);
+        nodes.push({ k: 'sub', index: buf.readUInt16LE(pos + 1), type: buf[pos + 3], optional: t === 0x0e });
+        pos += 4;
+      } else if (t === 0x08) {
+        this.check(pos, 3, end);
+        nodes.push({ k: 'text', text: String.fromCharCode(buf.readUInt16LE(pos + 1)) });
+        pos += 3;
+      } else if (t === 0x09) {
+        this.check(pos, 5, end);
+        const r = this.name(buf.readUInt32LE(pos + 1), pos + 5, end);
+        nodes.push({ k: 'text', text: ENTITIES[r.name] ?? `&${r.name};` });
+        pos = r.pos;
+      } else break;
+    }
+    return { nodes, pos };
+  }
+
+  private instantiate(nodes: TNode[], values: (Value | Elem[])[], depth: number): (Elem | Value)[] {
+    const out: (Elem | Value)[] = [];
+    for (const node of nodes) {
+      if (node.k === 'text') out.push(node.text);
+      else if (node.k === 'sub') {
+        const v = node.index < values.length ? values[node.index] : null;
+        if (v === null || v === undefined) continue;
+        if (Array.isArray(v) && v.length > 0 && isElem(v[0])) out.push(...(v as Elem[]));
+        else out.push(v as Value);
+      } else out.push(this.instantiateElem(node, values, depth));
+    }
+    return out;
+  }
+
+  private instantiateElem(node: TElem, values: (Value | Elem[])[], depth: number): Elem {
+    if (depth > MAX_DEPTH * 2) throw new BinXmlError('template instantiation nested too deeply', 0);
+    let attrs: [string, Value][] | null = null;
+    if (node.attrs) {
+      attrs = [];
+      for (const a of node.attrs) {
+        const parts = this.instantiate(a.value, values, depth + 1);
+        // An attribute whose optional substitution is empty is not rendered (Windows drops it).
+        if (parts.length === 0 && a.value.some((n) => n.k === 'sub')) continue;
+        attrs.push([
+          a.name,
+          parts.length === 1 && !isElem(parts[0]) ? (parts[0] as Value) : parts.map(textOfValue).join(''),
+        ]);
+      }
+    }
+    return { name: node.name, attrs, children: this.instantiate(node.children, values, depth + 1) };
+  }
+}
+
+function isElem(v: unknown): v is Elem {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && 'children' in v;
+}
+
+/** A nested, already instantiated element kept inside a template: wrap it as a constant node. */
+function frozenElem(e: Elem): TNode {
+  return {
+    k: 'elem',
+    name: e.name,
+    attrs: e.attrs
+      ? e.attrs.map(([name, v]) => ({ name, value: [{ k: 'text', text: textOfValue(v) }] as TNode[] }))
+      : null,
+    children: e.children.map((c) =>
+      isElem(c) ? frozenElem(c) : ({ k: 'text', text: textOfValue(c) } as TNode),
+    ),
+  };
+}
+
+export function textOfValue(v: Elem | Value): string {
+  if (v === null || v === undefined) return '';
+  if (Array.isArray(v)) return v.map(textOfValue).join(',');
+  if (typeof v === 'object') return '';
+  return String(v);
+}
+
+export { isElem };

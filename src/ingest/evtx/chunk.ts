@@ -1,0 +1,241 @@
+/**
+ * EVTX file and chunk structure. A file is a 4 KiB header and 64 KiB chunks; each chunk is
+ * self-contained (its own string and template tables), which is what lets us parse chunks in
+ * parallel and skip a damaged one while reading the rest.
+ */
+import { crc32 } from 'node:zlib';
+import { fromEvtxJson } from '../json-events.js';
+import type { InputProblem, RawEvent } from '../raw-event.js';
+import { BinXmlError, ChunkBinXml, type Elem } from './binxml.js';
+import { elemToJson, elemToXml } from './render.js';
+import { fileTimeMs } from './values.js';
+
+export const FILE_HEADER_SIZE = 4096;
+export const CHUNK_SIZE = 65536;
+const CHUNK_HEADER_SIZE = 512;
+const RECORD_MAGIC = 0x00002a2a;
+
+export interface FileHeader {
+  firstChunk: number;
+  lastChunk: number;
+  nextRecordId: number;
+  chunkCount: number;
+  majorVersion: number;
+  minorVersion: number;
+  dirty: boolean;
+  full: boolean;
+  /** Null when the header checksum matches. */
+  problem: string | null;
+}
+
+export function parseFileHeader(buf: Buffer): FileHeader | string {
+  if (buf.length < 128) return `file header truncated (${buf.length} bytes)`;
+  if (buf.toString('latin1', 0, 8) !== 'ElfFile\0') return 'not an EVTX file header (bad signature)';
+  const flags = buf.readUInt32LE(120);
+  const stored = buf.readUInt32LE(124);
+  const actual = crc32(buf.subarray(0, 120));
+  return {
+    firstChunk: Number(buf.readBigUInt64LE(8)),
+    lastChunk: Number(buf.readBigUInt64LE(16)),
+    nextRecordId: Number(buf.readBigUInt64LE(24)),
+    majorVersion: buf.readUInt16LE(38),
+    minorVersion: buf.readUInt16LE(36),
+    chunkCount: buf.readUInt16LE(42),
+    dirty: (flags & 1) !== 0,
+    full: (flags & 2) !== 0,
+    problem:
+      stored === actual
+        ? null
+        : `file header checksum mismatch (stored ${hex(stored)}, computed ${hex(actual)})`,
+  };
+}
+
+function hex(n: number): string {
+  return `0x${n.toString(16).padStart(8, '0')}`;
+}
+
+export interface ChunkOptions {
+  file: string;
+  /** Chunk number in the file (0-based). */
+  index: number;
+  /** Byte offset of the chunk in the file. */
+  fileOffset: number;
+  /** Also read records found in the chunk's slack space, and chunks whose checksums fail. */
+  recover: boolean;
+  /** Keep the rendered XML of each record (for `dump --format xml`). */
+  xml: boolean;
+}
+
+export interface ChunkResult {
+  events: RawEvent[];
+  xml: string[] | null;
+  problems: InputProblem[];
+  /** True when the chunk was all zeros (never used): not data, not damage. */
+  empty: boolean;
+}
+
+function problem(opts: ChunkOptions, offsetInChunk: number, message: string, rejected = 0): InputProblem {
+  return {
+    file: opts.file,
+    offset: opts.fileOffset + offsetInChunk,
+    code: 'BAD_EVTX',
+    message: `chunk ${opts.index}: ${message}`,
+    rejected,
+  };
+}
+
+/** Parses one chunk. Never throws: damage becomes problems, intact records become events. */
+export function parseChunk(buf: Buffer, opts: ChunkOptions): ChunkResult {
+  const result: ChunkResult = { events: [], xml: opts.xml ? [] : null, problems: [], empty: false };
+  try {
+    parseChunkInto(buf, opts, result);
+  } catch (err) {
+    result.problems.push(problem(opts, 0, `unexpected failure: ${(err as Error).message}`));
+  }
+  return result;
+}
+
+function parseChunkInto(buf: Buffer, opts: ChunkOptions, result: ChunkResult): void {
+  if (buf.length < CHUNK_HEADER_SIZE) {
+    result.problems.push(problem(opts, 0, `truncated chunk (${buf.length} bytes)`));
+    return;
+  }
+  if (buf.toString('latin1', 0, 8) !== 'ElfChnk\0') {
+    if (isZero(buf)) {
+      result.empty = true;
+      return;
+    }
+    result.problems.push(problem(opts, 0, 'bad chunk signature; chunk skipped'));
+    if (!opts.recover) return;
+  }
+  const freeSpace = buf.readUInt32LE(48);
+  const storedHeaderCrc = buf.readUInt32LE(124);
+  const headerCrc = crc32(buf.subarray(128, 512), crc32(buf.subarray(0, 120)));
+  let damaged = false;
+  if (storedHeaderCrc !== headerCrc) {
+    result.problems.push(
+      problem(
+        opts,
+        124,
+        `chunk header checksum mismatch (stored ${hex(storedHeaderCrc)}, computed ${hex(headerCrc)})${opts.recover ? '' : '; chunk skipped'}`,
+      ),
+    );
+    damaged = true;
+  }
+  const dataEnd = freeSpace >= CHUNK_HEADER_SIZE && freeSpace <= buf.length ? freeSpace : -1;
+  if (dataEnd < 0) {
+    result.problems.push(
+      problem(
+        opts,
+        48,
+        `free-space offset ${freeSpace} outside the chunk${opts.recover ? '' : '; chunk skipped'}`,
+      ),
+    );
+    damaged = true;
+  } else {
+    const storedDataCrc = buf.readUInt32LE(52);
+    const dataCrc = crc32(buf.subarray(CHUNK_HEADER_SIZE, dataEnd));
+    if (storedDataCrc !== dataCrc) {
+      result.problems.push(
+        problem(
+          opts,
+          52,
+          `event records checksum mismatch (stored ${hex(storedDataCrc)}, computed ${hex(dataCrc)})${opts.recover ? '' : '; chunk skipped'}`,
+        ),
+      );
+      damaged = true;
+    }
+  }
+  if (damaged && !opts.recover) return;
+
+  const binxml = new ChunkBinXml(buf);
+  const end = dataEnd < 0 ? buf.length : dataEnd;
+  let pos = CHUNK_HEADER_SIZE;
+  while (pos + 28 <= end) {
+    if (buf.readUInt32LE(pos) !== RECORD_MAGIC) {
+      result.problems.push(problem(opts, pos, 'record signature missing; rest of chunk skipped', 1));
+      return;
+    }
+    const size = buf.readUInt32LE(pos + 4);
+    if (size < 28 || pos + size > buf.length || buf.readUInt32LE(pos + size - 4) !== size) {
+      result.problems.push(
+        problem(opts, pos, `record size ${size} is inconsistent; rest of chunk skipped`, 1),
+      );
+      return;
+    }
+    readRecord(buf, binxml, pos, size, opts, result);
+    pos += size;
+  }
+  if (opts.recover) recoverSlack(buf, binxml, end, opts, result);
+}
+
+/** Records left in the unused tail of a chunk: complete ones (size and its copy agree) are read. */
+function recoverSlack(
+  buf: Buffer,
+  binxml: ChunkBinXml,
+  from: number,
+  opts: ChunkOptions,
+  result: ChunkResult,
+): void {
+  let pos = from;
+  while (pos + 28 <= buf.length) {
+    const at = buf.indexOf('**\0\0', pos, 'latin1');
+    if (at < 0 || at + 28 > buf.length) return;
+    const size = buf.readUInt32LE(at + 4);
+    if (size >= 28 && at + size <= buf.length && buf.readUInt32LE(at + size - 4) === size) {
+      const before = result.events.length;
+      readRecord(buf, binxml, at, size, opts, result, true);
+      if (result.events.length > before) {
+        pos = at + size;
+        continue;
+      }
+    }
+    pos = at + 4;
+  }
+}
+
+function readRecord(
+  buf: Buffer,
+  binxml: ChunkBinXml,
+  pos: number,
+  size: number,
+  opts: ChunkOptions,
+  result: ChunkResult,
+  recovered = false,
+): void {
+  const recordId = Number(buf.readBigUInt64LE(pos + 8));
+  const written = buf.readBigUInt64LE(pos + 16);
+  let elems: Elem[];
+  try {
+    elems = binxml.parseRecord(pos + 24, pos + size - 4);
+  } catch (err) {
+    if (recovered) return; // slack is full of half-overwritten records; only whole ones count
+    const at = err instanceof BinXmlError ? err.offset : pos;
+    result.problems.push(problem(opts, at, `record ${recordId}: ${(err as Error).message}`, 1));
+    return;
+  }
+  const root = elems.find((e) => e.name === 'Event') ?? elems[0];
+  if (!root) {
+    if (!recovered) result.problems.push(problem(opts, pos, `record ${recordId}: no Event element`, 1));
+    return;
+  }
+  const json = elemToJson(root) as Record<string, unknown>;
+  const event = fromEvtxJson(
+    typeof json === 'object' && json !== null ? json : {},
+    { file: opts.file, offset: opts.fileOffset + pos },
+    'evtx',
+  );
+  event.origin.record = recordId;
+  if (event.recordId === null) event.recordId = recordId;
+  if (event.time === null) event.time = fileTimeMs(written);
+  if (recovered) event.data['lotl.recovered'] = true;
+  result.events.push(event);
+  result.xml?.push(elemToXml(root));
+}
+
+function isZero(buf: Buffer): boolean {
+  let i = 0;
+  for (; i + 8 <= buf.length; i += 8) if (buf.readBigUInt64LE(i) !== 0n) return false;
+  for (; i < buf.length; i++) if (buf[i] !== 0) return false;
+  return true;
+}

@@ -1,0 +1,87 @@
+/**
+ * A small pool of worker threads that parse EVTX chunks. Chunks are independent, so both cores
+ * can work while the main thread normalises and writes. The pool is shared by every file of a
+ * run, started on first use, and holds the process open only while it has work. Where no worker
+ * script exists (running from TypeScript sources without a build), parsing stays on the main thread.
+ */
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { type ChunkOptions, type ChunkResult, parseChunk } from './chunk.js';
+
+export interface ChunkPool {
+  parse(buf: Buffer, opts: ChunkOptions): Promise<ChunkResult>;
+}
+
+interface Slot {
+  worker: Worker;
+  busy: number;
+}
+
+interface Job {
+  slot: Slot;
+  buf: Buffer;
+  opts: ChunkOptions;
+  resolve: (r: ChunkResult) => void;
+}
+
+let shared: ChunkPool | null | undefined;
+
+export function chunkPool(): ChunkPool | null {
+  if (shared !== undefined) return shared;
+  const script = workerScript();
+  const size = Math.max(1, Math.min(availableParallelism(), 4));
+  shared = script && size > 1 ? createPool(script, size) : null;
+  return shared;
+}
+
+function workerScript(): URL | null {
+  const here = new URL('./worker.js', import.meta.url);
+  if (existsSync(fileURLToPath(here))) return here;
+  // Under the test runner the modules are TypeScript sources; use the build when there is one.
+  const built = new URL('../../../dist/ingest/evtx/worker.js', import.meta.url);
+  return existsSync(fileURLToPath(built)) ? built : null;
+}
+
+function createPool(script: URL, size: number): ChunkPool {
+  const slots: Slot[] = [];
+  const jobs = new Map<number, Job>();
+  let nextId = 0;
+
+  const finish = (id: number, result: ChunkResult) => {
+    const job = jobs.get(id);
+    if (!job) return;
+    jobs.delete(id);
+    job.slot.busy--;
+    if (job.slot.busy === 0) job.slot.worker.unref();
+    job.resolve(result);
+  };
+
+  for (let i = 0; i < size; i++) {
+    const slot: Slot = { worker: new Worker(script), busy: 0 };
+    slot.worker.on('message', (msg: { id: number; result: ChunkResult }) => finish(msg.id, msg.result));
+    slot.worker.on('error', () => {
+      // A crashed worker must not lose chunks: parse its jobs here instead, and retire it.
+      const at = slots.indexOf(slot);
+      if (at >= 0) slots.splice(at, 1);
+      for (const [id, job] of jobs) if (job.slot === slot) finish(id, parseChunk(job.buf, job.opts));
+    });
+    // Unref after the listeners: adding a 'message' listener refs the worker again.
+    slot.worker.unref();
+    slots.push(slot);
+  }
+
+  return {
+    parse(buf, opts) {
+      if (slots.length === 0) return Promise.resolve(parseChunk(buf, opts));
+      const slot = slots.reduce((a, b) => (b.busy < a.busy ? b : a));
+      const id = nextId++;
+      return new Promise((resolve) => {
+        jobs.set(id, { slot, buf, opts, resolve });
+        if (slot.busy++ === 0) slot.worker.ref();
+        slot.worker.postMessage({ id, buf, opts });
+      });
+    },
+  };
+}

@@ -1,0 +1,111 @@
+/**
+ * Reads an EVTX byte stream chunk by chunk: the 4 KiB file header, then 64 KiB chunks, each parsed
+ * on its own (on worker threads when a pool is available) and yielded in file order. Memory stays
+ * bounded by the chunks in flight, whatever the file size. Works on any byte stream, so EVTX
+ * inside zip and gzip archives is read the same way as EVTX on disk.
+ */
+import type { InputProblem, ReadItem } from '../raw-event.js';
+import { CHUNK_SIZE, type ChunkResult, FILE_HEADER_SIZE, parseChunk, parseFileHeader } from './chunk.js';
+import { chunkPool } from './pool.js';
+
+export interface EvtxReadOptions {
+  recover?: boolean;
+  xml?: boolean;
+  /** Receives each record's XML, in order, when `xml` is set (for `lotl dump --format xml`). */
+  onXml?: (xml: string) => void;
+  /** Parse on worker threads (default: yes when the file is larger than a few chunks). */
+  workers?: boolean;
+}
+
+/** How many chunks may be parsed ahead of the one being yielded. */
+const WINDOW = 8;
+
+export async function* readEvtx(
+  bytes: AsyncIterable<Buffer>,
+  file: string,
+  options: EvtxReadOptions = {},
+): AsyncGenerator<ReadItem[]> {
+  const chunks = fixedBlocks(bytes);
+  const first = await chunks.next(FILE_HEADER_SIZE);
+  if (first === null) {
+    yield [bad(file, 0, 'empty file')];
+    return;
+  }
+  const header = parseFileHeader(first);
+  const headerProblems: InputProblem[] = [];
+  if (typeof header === 'string')
+    headerProblems.push(bad(file, 0, `${header}; reading the chunks anyway`).problem);
+  else if (header.problem)
+    headerProblems.push(bad(file, 124, `${header.problem}; reading the chunks anyway`).problem);
+  if (first.length < FILE_HEADER_SIZE) {
+    headerProblems.push(
+      bad(file, first.length, `file ends inside its header (${first.length} bytes)`).problem,
+    );
+  }
+  if (headerProblems.length > 0)
+    yield headerProblems.map((p) => ({ kind: 'problem', problem: p }) as ReadItem);
+
+  const recover = options.recover === true;
+  const xml = options.xml === true;
+  const usePool = options.workers !== false;
+  const pending: { index: number; result: Promise<ChunkResult> }[] = [];
+  let index = 0;
+  let done = false;
+  const submit = async (): Promise<void> => {
+    const buf = await chunks.next(CHUNK_SIZE);
+    if (buf === null) {
+      done = true;
+      return;
+    }
+    const opts = { file, index, fileOffset: FILE_HEADER_SIZE + index * CHUNK_SIZE, recover, xml };
+    index++;
+    // A pool pays for itself only beyond the first couple of chunks of a file.
+    const pool = usePool && index > 2 ? chunkPool() : null;
+    const result = pool ? pool.parse(buf, opts) : Promise.resolve(parseChunk(buf, opts));
+    pending.push({ index: opts.index, result });
+  };
+  while (!done && pending.length < WINDOW) await submit();
+  while (pending.length > 0) {
+    const next = pending.shift()!;
+    const result = await next.result;
+    if (!done) await submit();
+    const items: ReadItem[] = [];
+    for (const p of result.problems) items.push({ kind: 'problem', problem: p });
+    for (const e of result.events) items.push({ kind: 'event', event: e });
+    if (result.xml && options.onXml) for (const x of result.xml) options.onXml(x);
+    if (items.length > 0) yield items;
+  }
+}
+
+function bad(file: string, offset: number, message: string): { kind: 'problem'; problem: InputProblem } {
+  return { kind: 'problem', problem: { file, offset, code: 'BAD_EVTX', message, rejected: 0 } };
+}
+
+/** Cuts a byte stream into blocks of exactly the asked size (the last one may be short). */
+function fixedBlocks(bytes: AsyncIterable<Buffer>): { next(size: number): Promise<Buffer | null> } {
+  const it = bytes[Symbol.asyncIterator]();
+  let pending: Buffer[] = [];
+  let have = 0;
+  let ended = false;
+  return {
+    async next(size: number): Promise<Buffer | null> {
+      while (have < size && !ended) {
+        const r = await it.next();
+        if (r.done) ended = true;
+        else {
+          pending.push(r.value);
+          have += r.value.length;
+        }
+      }
+      if (have === 0) return null;
+      const all = pending.length === 1 ? pending[0] : Buffer.concat(pending, have);
+      const take = Math.min(size, have);
+      // Copy the block out so the worker can take ownership of its memory.
+      const block = Buffer.from(all.subarray(0, take));
+      const rest = all.subarray(take);
+      pending = rest.length > 0 ? [rest] : [];
+      have = rest.length;
+      return block;
+    },
+  };
+}
