@@ -5,7 +5,7 @@
  */
 
 import type { InputProblem } from '../ingest/raw-event.js';
-import { listInputs, readFile } from '../ingest/read.js';
+import { listInputs, type ReadOptions, readFile } from '../ingest/read.js';
 import { type EventView, normalize } from '../normalize/normalize.js';
 import { startProgress } from './progress.js';
 
@@ -18,18 +18,20 @@ export interface ReadHandlers {
   stop?(): boolean;
 }
 
-export async function readAll(paths: string[], handlers: ReadHandlers, showProgress: boolean): Promise<void> {
+export async function readAll(
+  paths: string[],
+  handlers: ReadHandlers,
+  showProgress: boolean,
+  readOptions: Pick<ReadOptions, 'evtx'> = {},
+): Promise<void> {
   const { files, problems } = await listInputs(paths);
   for (const p of problems) handlers.problem(p);
   const total = files.reduce((s, f) => s + f.size, 0);
   const progress = startProgress(total, showProgress);
   try {
     for (const file of files) {
-      for await (const batch of readFile(
-        file.path,
-        { onBytes: progress.add, onFile: progress.file },
-        file.explicit,
-      )) {
+      const options = { ...readOptions, onBytes: progress.add, onFile: progress.file };
+      for await (const batch of readFile(file.path, options, file.explicit)) {
         for (const item of batch) {
           if (item.kind === 'event') handlers.event(normalize(item.event));
           else handlers.problem(item.problem);

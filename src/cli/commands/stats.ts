@@ -14,6 +14,7 @@ export function registerStats(program: Command): void {
     .option('--format <format>', 'table or json', 'table')
     .option('--top <n>', 'rows per breakdown in the table', (v) => Number.parseInt(v, 10), 15)
     .option('--per-file', 'also count events per file')
+    .option('--recover', 'EVTX: also read records left in chunk slack and chunks whose checksums fail')
     .option('--no-progress', 'no progress bar')
     .addHelpText(
       'after',
@@ -22,7 +23,7 @@ export function registerStats(program: Command): void {
     .action(
       async (
         paths: string[],
-        opts: { format: string; top: number; perFile?: boolean; progress: boolean },
+        opts: { format: string; top: number; perFile?: boolean; progress: boolean; recover?: boolean },
       ) => {
         if (opts.format !== 'table' && opts.format !== 'json') {
           process.stderr.write(

@@ -48,6 +48,13 @@ const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"'
 export class ChunkBinXml {
   private readonly names = new Map<number, string>();
   private readonly templates = new Map<number, Template>();
+  /** Templates by the id their instances name them with (the first 4 bytes of the template GUID). */
+  private readonly templatesById = new Map<number, Template>();
+  /**
+   * Recovering records from chunk slack: their own template definitions were often overwritten
+   * when the chunk was reused, so an instance may borrow the live template with the same id.
+   */
+  lenient = false;
   private readonly resolving = new Set<number>();
   private budget = 0;
 
@@ -56,6 +63,8 @@ export class ChunkBinXml {
   /** Parses one record's binary XML (between `start` and `end`) into its root elements. */
   parseRecord(start: number, end: number): Elem[] {
     this.budget = MAX_TOKENS_PER_RECORD;
+    this.partial = false;
+    this.orphanValues = null;
     return this.parseFragment(start, end, 0);
   }
 
@@ -91,10 +100,22 @@ export class ChunkBinXml {
   private parseTemplateInstance(pos: number, end: number, depth: number): { elems: Elem[]; pos: number } {
     const buf = this.buf;
     this.check(pos, 10, end);
+    const templateId = buf.readUInt32LE(pos + 2);
     const defOffset = buf.readUInt32LE(pos + 6);
     pos += 10;
     let template: Template;
-    if (defOffset === pos) {
+    const borrowed = this.lenient && defOffset !== pos ? this.borrow(templateId, defOffset) : null;
+    if (borrowed) template = borrowed;
+    else if (this.lenient && defOffset !== pos && depth === 0) {
+      // Recovering, and the template is gone: keep the values, unnamed, rather than nothing.
+      try {
+        template = this.template(defOffset, buf.length, depth);
+      } catch {
+        this.orphanValues = this.plainValues(pos, end);
+        this.partial = true;
+        return { elems: [], pos: end };
+      }
+    } else if (defOffset === pos) {
       // Resident definition: next-offset(4) guid(16) size(4), then the body.
       this.check(pos, 24, end);
       const size = buf.readUInt32LE(pos + 20);
@@ -119,7 +140,7 @@ export class ChunkBinXml {
       const type = buf[descStart + i * 4 + 2];
       this.check(pos, size, end);
       if (type === ValueType.BinXml) {
-        values[i] = size === 0 ? null : this.parseFragment(pos, pos + size, depth + 1);
+        values[i] = size === 0 ? null : this.nested(pos, pos + size, depth + 1);
       } else if (type === ValueType.Null || size === 0) {
         values[i] = type === ValueType.String ? '' : null;
       } else {
@@ -155,10 +176,58 @@ export class ChunkBinXml {
       const { nodes } = this.parseContent(pos, bodyEnd, depth + 1, true);
       const template = { nodes };
       this.templates.set(offset, template);
+      this.templatesById.set(this.buf.readUInt32LE(offset + 4), template);
       return template;
     } finally {
       this.resolving.delete(offset);
     }
+  }
+
+  /** True when lenient parsing had to leave out a nested fragment it could not read. */
+  partial = false;
+  /** Substitution values of a recovered record whose template is lost (names unknown). */
+  orphanValues: Value[] | null = null;
+
+  /** Decodes a substitution array without its template (BinXml values are skipped). */
+  private plainValues(pos: number, end: number): Value[] {
+    const buf = this.buf;
+    this.check(pos, 4, end);
+    const count = buf.readUInt32LE(pos);
+    if (count > MAX_SUBSTITUTIONS) throw new BinXmlError(`implausible substitution count ${count}`, pos);
+    this.check(pos + 4, count * 4, end);
+    const out: Value[] = [];
+    let at = pos + 4 + count * 4;
+    for (let i = 0; i < count; i++) {
+      const size = buf.readUInt16LE(pos + 4 + i * 4);
+      const type = buf[pos + 4 + i * 4 + 2];
+      this.check(at, size, end);
+      if (type !== ValueType.BinXml && type !== ValueType.Null && size > 0) out.push(decodeValue(buf, type, at, size));
+      at += size;
+    }
+    return out;
+  }
+
+  /**
+   * A value that is itself binary XML (Sysmon's EventData, for one). When recovering, an
+   * unreadable one is left out and the record kept, marked partial: its System part still tells
+   * what happened when, on which host.
+   */
+  private nested(start: number, end: number, depth: number): Elem[] | null {
+    if (!this.lenient) return this.parseFragment(start, end, depth);
+    try {
+      return this.parseFragment(start, end, depth);
+    } catch {
+      this.partial = true;
+      return null;
+    }
+  }
+
+  /** The live template an overwritten definition stood for: same id, parsed earlier in the chunk. */
+  private borrow(templateId: number, defOffset: number): Template | null {
+    const own = this.templates.get(defOffset);
+    if (own && this.buf.readUInt32LE(defOffset + 4) === templateId) return own;
+    if (defOffset + 8 <= this.buf.length && this.buf.readUInt32LE(defOffset + 4) === templateId) return null;
+    return this.templatesById.get(templateId) ?? null;
   }
 
   /** Reads the name at `offset` (cached); `pos` is where the token's own fields ended. */

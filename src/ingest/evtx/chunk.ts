@@ -207,6 +207,7 @@ function readRecord(
   const written = buf.readBigUInt64LE(pos + 16);
   let elems: Elem[];
   try {
+    binxml.lenient = recovered;
     elems = binxml.parseRecord(pos + 24, pos + size - 4);
   } catch (err) {
     if (recovered) return; // slack is full of half-overwritten records; only whole ones count
@@ -215,6 +216,15 @@ function readRecord(
     return;
   }
   const root = elems.find((e) => e.name === 'Event') ?? elems[0];
+  if (!root && recovered && binxml.orphanValues) {
+    // A deleted record whose template is gone: what it says is known, not what each value means.
+    const data = { 'lotl.recovered': true, 'lotl.partial': true, 'lotl.values': binxml.orphanValues };
+    const origin = { file: opts.file, format: 'evtx' as const, offset: opts.fileOffset + pos, record: recordId };
+    const time = fileTimeMs(written);
+    result.events.push({ time, provider: null, channel: null, eventId: null, computer: null, recordId, data, origin });
+    result.xml?.push(`<!-- record ${recordId}: recovered from chunk slack, template lost -->\n`);
+    return;
+  }
   if (!root) {
     if (!recovered) result.problems.push(problem(opts, pos, `record ${recordId}: no Event element`, 1));
     return;
@@ -229,6 +239,7 @@ function readRecord(
   if (event.recordId === null) event.recordId = recordId;
   if (event.time === null) event.time = fileTimeMs(written);
   if (recovered) event.data['lotl.recovered'] = true;
+  if (binxml.partial) event.data['lotl.partial'] = true;
   result.events.push(event);
   result.xml?.push(elemToXml(root));
 }
@@ -238,4 +249,24 @@ function isZero(buf: Buffer): boolean {
   for (; i + 8 <= buf.length; i += 8) if (buf.readBigUInt64LE(i) !== 0n) return false;
   for (; i < buf.length; i++) if (buf[i] !== 0) return false;
   return true;
+}
+
+/**
+ * A valid file header for `chunkCount` chunks (checksum included). Used to assemble EVTX files
+ * from existing chunks: benchmarks repeat sample chunks into large files, tests build damaged ones.
+ */
+export function buildFileHeader(chunkCount: number, options: { dirty?: boolean; nextRecordId?: number } = {}): Buffer {
+  const h = Buffer.alloc(FILE_HEADER_SIZE);
+  h.write('ElfFile\0', 0, 'latin1');
+  h.writeBigUInt64LE(0n, 8);
+  h.writeBigUInt64LE(BigInt(Math.max(0, chunkCount - 1)), 16);
+  h.writeBigUInt64LE(BigInt(options.nextRecordId ?? 1), 24);
+  h.writeUInt32LE(128, 32);
+  h.writeUInt16LE(1, 36);
+  h.writeUInt16LE(3, 38);
+  h.writeUInt16LE(FILE_HEADER_SIZE, 40);
+  h.writeUInt16LE(Math.min(chunkCount, 0xffff), 42);
+  h.writeUInt32LE(options.dirty ? 1 : 0, 120);
+  h.writeUInt32LE(crc32(h.subarray(0, 120)), 124);
+  return h;
 }

@@ -64,17 +64,35 @@ export async function* readEvtx(
     const result = pool ? pool.parse(buf, opts) : Promise.resolve(parseChunk(buf, opts));
     pending.push({ index: opts.index, result });
   };
+  const declared = typeof header === 'string' ? 0 : header.chunkCount;
+  // All-zero chunks are unused space at the end of a preallocated file, unless data follows them
+  // or the header counts them: then they are wiped chunks, and that is damage.
+  let zeroRun: number[] = [];
   while (!done && pending.length < WINDOW) await submit();
   while (pending.length > 0) {
     const next = pending.shift()!;
     const result = await next.result;
     if (!done) await submit();
     const items: ReadItem[] = [];
+    if (result.empty) {
+      if (next.index < declared) items.push(wiped(file, next.index));
+      else zeroRun.push(next.index);
+    } else {
+      for (const i of zeroRun) items.push(wiped(file, i));
+      zeroRun = [];
+    }
     for (const p of result.problems) items.push({ kind: 'problem', problem: p });
     for (const e of result.events) items.push({ kind: 'event', event: e });
     if (result.xml && options.onXml) for (const x of result.xml) options.onXml(x);
     if (items.length > 0) yield items;
   }
+  if (index < declared) {
+    yield [bad(file, FILE_HEADER_SIZE + index * CHUNK_SIZE, `file ends after ${index} chunks but its header declares ${declared} (truncated?)`)];
+  }
+}
+
+function wiped(file: string, index: number): ReadItem {
+  return bad(file, FILE_HEADER_SIZE + index * CHUNK_SIZE, `chunk ${index} is all zeros (wiped or never written) but is counted or followed by data`);
 }
 
 function bad(file: string, offset: number, message: string): { kind: 'problem'; problem: InputProblem } {

@@ -50,10 +50,11 @@ function escapeXml(s: string): string {
 /** Pretty XML in the layout evtxexport and Event Viewer use (two-space indent, empty elements closed). */
 export function elemToXml(el: Elem, indent = ''): string {
   const attrs = el.attrs ? el.attrs.map(([k, v]) => ` ${k}="${escapeXml(textOfValue(v))}"`).join('') : '';
-  if (el.children.length === 0) return `${indent}<${el.name}${attrs}/>\n`;
   const elems = el.children.some(isElem);
-  if (!elems)
-    return `${indent}<${el.name}${attrs}>${escapeXml(textValueText(el.children as Value[]))}</${el.name}>\n`;
+  const text = elems ? '' : textValueText(el.children as Value[]);
+  // Empty elements close themselves, as evtxexport and Event Viewer write them.
+  if (!elems && text === '') return `${indent}<${el.name}${attrs}/>\n`;
+  if (!elems) return `${indent}<${el.name}${attrs}>${escapeXml(text)}</${el.name}>\n`;
   let s = `${indent}<${el.name}${attrs}>\n`;
   for (const c of el.children) {
     s += isElem(c) ? elemToXml(c, `${indent}  `) : `${indent}  ${escapeXml(textOfValue(c))}\n`;
