@@ -54,8 +54,18 @@ describe.runIf(HAS_DATA)('reading EVTX', () => {
     expect(problems).toEqual([]);
     const first = events[0];
     // origin.record is the record's number in this file; EventRecordID is the one Windows gave it.
-    expect(first.origin).toMatchObject({ file: COMSVCS, format: 'evtx', offset: FILE_HEADER_SIZE + 512, record: 1 });
-    expect(first).toMatchObject({ provider: 'Microsoft-Windows-Sysmon', eventId: 1, computer: 'MSEDGEWIN10', recordId: 32151 });
+    expect(first.origin).toMatchObject({
+      file: COMSVCS,
+      format: 'evtx',
+      offset: FILE_HEADER_SIZE + 512,
+      record: 1,
+    });
+    expect(first).toMatchObject({
+      provider: 'Microsoft-Windows-Sysmon',
+      eventId: 1,
+      computer: 'MSEDGEWIN10',
+      recordId: 32151,
+    });
     expect(first.data).toMatchObject({
       EventID: 1,
       ProcessId: 2576,
@@ -116,14 +126,19 @@ describe.runIf(HAS_DATA)('reading EVTX', () => {
   });
 
   it('reads an ETW trace saved as EVTX (empty Channel, EventID 6)', async () => {
-    const { events, problems } = await readAllItems([path.join(SAMPLES, 'Credential Access/etw_rpc_zerologon.evtx')]);
+    const { events, problems } = await readAllItems([
+      path.join(SAMPLES, 'Credential Access/etw_rpc_zerologon.evtx'),
+    ]);
     expect(problems).toEqual([]);
     expect(events).toHaveLength(415);
     expect(new Set(events.map((e) => `${e.channel}:${e.eventId}`))).toEqual(new Set(['null:6']));
   });
 
   it('recovers records from chunk slack only with --recover, borrowing live templates, marked as recovered', async () => {
-    const file = path.join(SAMPLES, 'AutomatedTestingTools/Malware/DE_timestomp_and_dll_sideloading_and_RunPersist.evtx');
+    const file = path.join(
+      SAMPLES,
+      'AutomatedTestingTools/Malware/DE_timestomp_and_dll_sideloading_and_RunPersist.evtx',
+    );
     const plain = await parse(readFileSync(file));
     const rec = await parse(readFileSync(file), { recover: true });
     expect(plain.events).toHaveLength(23);
@@ -139,7 +154,9 @@ describe.runIf(HAS_DATA)('lotl dump on EVTX', () => {
     const { code, stdout } = await runCli(['dump', '--format', 'xml', COMSVCS]);
     expect(code).toBe(0);
     expect(stdout.match(/<Event xmlns=/g)).toHaveLength(6);
-    expect(stdout).toContain('<Data Name="CommandLine">cscript  c:\\ProgramData\\memdump.vbs notepad.exe</Data>');
+    expect(stdout).toContain(
+      '<Data Name="CommandLine">cscript  c:\\ProgramData\\memdump.vbs notepad.exe</Data>',
+    );
     expect(stdout).toContain('<TimeCreated SystemTime="2019-08-30T12:54:07.8737899Z"/>');
     expect(stdout).toContain('<Data Name="RuleName"/>');
   });

@@ -39,7 +39,11 @@ export function registerDump(program: Command): void {
       'write normalised events as JSON lines, each with its origin (file and line, offset or record)',
     )
     .argument('<paths...>', 'files or directories (EVTX, JSON, JSONL, XML, CSV; .zip and .gz are opened)')
-    .option('--format <format>', 'jsonl, json (a JSON array), or xml (EVTX records as Windows renders them)', 'jsonl')
+    .option(
+      '--format <format>',
+      'jsonl, json (a JSON array), or xml (EVTX records as Windows renders them)',
+      'jsonl',
+    )
     .option('--parts <list>', `which views to include, comma-separated: ${PARTS.join(',')}`, PARTS.join(','))
     .option('--recover', 'EVTX: also read records left in chunk slack and chunks whose checksums fail')
     .option('--no-progress', 'no progress bar')
@@ -47,68 +51,73 @@ export function registerDump(program: Command): void {
       'after',
       '\nInput problems go to stderr as file:line: CODE message; the exit status is 2 when there were any.',
     )
-    .action(async (paths: string[], opts: { format: string; parts: string; progress: boolean; recover?: boolean }) => {
-      const parts = new Set(
-        opts.parts
-          .split(',')
-          .map((p) => p.trim())
-          .filter(Boolean),
-      );
-      const unknown = [...parts].filter((p) => !PARTS.includes(p));
-      if (!['jsonl', 'json', 'xml'].includes(opts.format) || unknown.length > 0) {
-        process.stderr.write(
-          unknown.length > 0
-            ? `lotl dump: unknown --parts ${unknown.join(', ')} (choose from ${PARTS.join(', ')})\n`
-            : `lotl dump: --format must be jsonl, json or xml, not ${JSON.stringify(opts.format)}\n`,
+    .action(
+      async (
+        paths: string[],
+        opts: { format: string; parts: string; progress: boolean; recover?: boolean },
+      ) => {
+        const parts = new Set(
+          opts.parts
+            .split(',')
+            .map((p) => p.trim())
+            .filter(Boolean),
         );
-        process.exitCode = EXIT_ERROR;
-        return;
-      }
-      const array = opts.format === 'json';
-      const xml = opts.format === 'xml';
-      const notEvtx = new Set<string>();
-      let problems = 0;
-      let pending = '';
-      let first = true;
-      if (array) pending = '[';
-      await readAll(
-        paths,
-        {
-          event(view) {
-            if (xml) {
-              // EVTX records arrive as XML through onXml; other inputs have no XML to give.
-              const file = view.raw.origin.file;
-              if (view.raw.origin.format !== 'evtx' && !notEvtx.has(file)) {
-                notEvtx.add(file);
-                problems++;
-                process.stderr.write(`${file}: --format xml needs EVTX input; this file is not EVTX\n`);
+        const unknown = [...parts].filter((p) => !PARTS.includes(p));
+        if (!['jsonl', 'json', 'xml'].includes(opts.format) || unknown.length > 0) {
+          process.stderr.write(
+            unknown.length > 0
+              ? `lotl dump: unknown --parts ${unknown.join(', ')} (choose from ${PARTS.join(', ')})\n`
+              : `lotl dump: --format must be jsonl, json or xml, not ${JSON.stringify(opts.format)}\n`,
+          );
+          process.exitCode = EXIT_ERROR;
+          return;
+        }
+        const array = opts.format === 'json';
+        const xml = opts.format === 'xml';
+        const notEvtx = new Set<string>();
+        let problems = 0;
+        let pending = '';
+        let first = true;
+        if (array) pending = '[';
+        await readAll(
+          paths,
+          {
+            event(view) {
+              if (xml) {
+                // EVTX records arrive as XML through onXml; other inputs have no XML to give.
+                const file = view.raw.origin.file;
+                if (view.raw.origin.format !== 'evtx' && !notEvtx.has(file)) {
+                  notEvtx.add(file);
+                  problems++;
+                  process.stderr.write(`${file}: --format xml needs EVTX input; this file is not EVTX\n`);
+                }
+                return;
               }
-              return;
-            }
-            const line = JSON.stringify(dumpRecord(view, parts));
-            if (array) {
-              pending += first ? `\n${line}` : `,\n${line}`;
-              first = false;
-            } else pending += `${line}\n`;
+              const line = JSON.stringify(dumpRecord(view, parts));
+              if (array) {
+                pending += first ? `\n${line}` : `,\n${line}`;
+                first = false;
+              } else pending += `${line}\n`;
+            },
+            problem(p: InputProblem) {
+              if (p.code === 'SKIPPED_FILE' || p.code === 'SKIPPED_MEMBER') return;
+              problems++;
+              process.stderr.write(`${location(p)}: ${p.code} ${p.message}\n`);
+            },
+            async flush() {
+              if (pending.length > 0) {
+                const text = pending;
+                pending = '';
+                await write(text);
+              }
+            },
+            stop: stdoutClosed,
           },
-          problem(p: InputProblem) {
-            if (p.code === 'SKIPPED_FILE' || p.code === 'SKIPPED_MEMBER') return;
-            problems++;
-            process.stderr.write(`${location(p)}: ${p.code} ${p.message}\n`);
-          },
-          async flush() {
-            if (pending.length > 0) {
-              const text = pending;
-              pending = '';
-              await write(text);
-            }
-          },
-          stop: stdoutClosed,
-        },
-        opts.progress,
-        { evtx: { recover: opts.recover === true, xml, onXml: (x) => (pending += x) } },
-      );
-      await write(array ? `${pending}\n]\n` : pending);
-      process.exitCode = problems > 0 ? EXIT_ERROR : EXIT_OK;
-    });
+          opts.progress,
+          { evtx: { recover: opts.recover === true, xml, onXml: (x) => (pending += x) } },
+        );
+        await write(array ? `${pending}\n]\n` : pending);
+        process.exitCode = problems > 0 ? EXIT_ERROR : EXIT_OK;
+      },
+    );
 }

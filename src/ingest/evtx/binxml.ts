@@ -201,7 +201,8 @@ export class ChunkBinXml {
       const size = buf.readUInt16LE(pos + 4 + i * 4);
       const type = buf[pos + 4 + i * 4 + 2];
       this.check(at, size, end);
-      if (type !== ValueType.BinXml && type !== ValueType.Null && size > 0) out.push(decodeValue(buf, type, at, size));
+      if (type !== ValueType.BinXml && type !== ValueType.Null && size > 0)
+        out.push(decodeValue(buf, type, at, size));
       at += size;
     }
     return out;

@@ -97,8 +97,14 @@ export function parseChunk(buf: Buffer, opts: ChunkOptions): ChunkResult {
 
 function parseChunkInto(buf: Buffer, opts: ChunkOptions, result: ChunkResult): void {
   if (buf.length < CHUNK_HEADER_SIZE) {
-    result.problems.push(problem(opts, 0, `truncated chunk (${buf.length} bytes)`));
+    if (!isZero(buf)) result.problems.push(problem(opts, 0, `truncated chunk (${buf.length} bytes)`));
     return;
+  }
+  if (buf.length < CHUNK_SIZE && !isZero(buf)) {
+    // Cut short: the records before the cut may still be whole, and are read.
+    result.problems.push(
+      problem(opts, buf.length, `chunk truncated after ${buf.length} of ${CHUNK_SIZE} bytes`),
+    );
   }
   if (buf.toString('latin1', 0, 8) !== 'ElfChnk\0') {
     if (isZero(buf)) {
@@ -219,9 +225,23 @@ function readRecord(
   if (!root && recovered && binxml.orphanValues) {
     // A deleted record whose template is gone: what it says is known, not what each value means.
     const data = { 'lotl.recovered': true, 'lotl.partial': true, 'lotl.values': binxml.orphanValues };
-    const origin = { file: opts.file, format: 'evtx' as const, offset: opts.fileOffset + pos, record: recordId };
+    const origin = {
+      file: opts.file,
+      format: 'evtx' as const,
+      offset: opts.fileOffset + pos,
+      record: recordId,
+    };
     const time = fileTimeMs(written);
-    result.events.push({ time, provider: null, channel: null, eventId: null, computer: null, recordId, data, origin });
+    result.events.push({
+      time,
+      provider: null,
+      channel: null,
+      eventId: null,
+      computer: null,
+      recordId,
+      data,
+      origin,
+    });
     result.xml?.push(`<!-- record ${recordId}: recovered from chunk slack, template lost -->\n`);
     return;
   }
@@ -255,7 +275,10 @@ function isZero(buf: Buffer): boolean {
  * A valid file header for `chunkCount` chunks (checksum included). Used to assemble EVTX files
  * from existing chunks: benchmarks repeat sample chunks into large files, tests build damaged ones.
  */
-export function buildFileHeader(chunkCount: number, options: { dirty?: boolean; nextRecordId?: number } = {}): Buffer {
+export function buildFileHeader(
+  chunkCount: number,
+  options: { dirty?: boolean; nextRecordId?: number } = {},
+): Buffer {
   const h = Buffer.alloc(FILE_HEADER_SIZE);
   h.write('ElfFile\0', 0, 'latin1');
   h.writeBigUInt64LE(0n, 8);

@@ -87,12 +87,22 @@ export async function* readEvtx(
     if (items.length > 0) yield items;
   }
   if (index < declared) {
-    yield [bad(file, FILE_HEADER_SIZE + index * CHUNK_SIZE, `file ends after ${index} chunks but its header declares ${declared} (truncated?)`)];
+    yield [
+      bad(
+        file,
+        FILE_HEADER_SIZE + index * CHUNK_SIZE,
+        `file ends after ${index} chunks but its header declares ${declared} (truncated?)`,
+      ),
+    ];
   }
 }
 
 function wiped(file: string, index: number): ReadItem {
-  return bad(file, FILE_HEADER_SIZE + index * CHUNK_SIZE, `chunk ${index} is all zeros (wiped or never written) but is counted or followed by data`);
+  return bad(
+    file,
+    FILE_HEADER_SIZE + index * CHUNK_SIZE,
+    `chunk ${index} is all zeros (wiped or never written) but is counted or followed by data`,
+  );
 }
 
 function bad(file: string, offset: number, message: string): { kind: 'problem'; problem: InputProblem } {
