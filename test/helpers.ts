@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { InputProblem, RawEvent } from '../src/ingest/raw-event.js';
+import type { InputProblem, RawEvent, ReadItem } from '../src/ingest/raw-event.js';
 import { readInputs } from '../src/ingest/read.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -23,18 +23,23 @@ if (!HAS_DATA) {
   );
 }
 
-export async function readAllItems(
-  paths: string[],
+/** Events and problems of a reader, in order. */
+export async function collect(
+  batches: AsyncIterable<ReadItem[]>,
 ): Promise<{ events: RawEvent[]; problems: InputProblem[] }> {
   const events: RawEvent[] = [];
   const problems: InputProblem[] = [];
-  for await (const batch of readInputs(paths)) {
+  for await (const batch of batches) {
     for (const item of batch) {
       if (item.kind === 'event') events.push(item.event);
-      else problems.push(item.problem);
+      else if (item.kind === 'problem') problems.push(item.problem);
     }
   }
   return { events, problems };
+}
+
+export function readAllItems(paths: string[]): Promise<{ events: RawEvent[]; problems: InputProblem[] }> {
+  return collect(readInputs(paths));
 }
 
 /** INDEX.csv rows: path → records (null where the two reference parsers did not agree). */

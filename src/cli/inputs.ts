@@ -12,6 +12,8 @@ import { startProgress } from './progress.js';
 export interface ReadHandlers {
   event(view: EventView): void;
   problem(problem: InputProblem): void;
+  /** Output of a stage run where the events were parsed (when readOptions asked for one). */
+  staged?(value: string, events: number): void;
   /** Called after each batch: the place to write buffered output with back-pressure. */
   flush?(): Promise<void>;
   /** Return true to stop reading early (e.g. the output pipe closed). */
@@ -34,7 +36,8 @@ export async function readAll(
       for await (const batch of readFile(file.path, options, file.explicit)) {
         for (const item of batch) {
           if (item.kind === 'event') handlers.event(normalize(item.event));
-          else handlers.problem(item.problem);
+          else if (item.kind === 'problem') handlers.problem(item.problem);
+          else handlers.staged?.(item.value, item.events);
         }
         if (handlers.flush) await handlers.flush();
         if (handlers.stop?.()) return;

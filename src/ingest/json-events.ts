@@ -96,6 +96,11 @@ export function fromEvtxJson(event: Obj, ctx: JsonContext, format: InputFormat):
   if (isObj(event.UserData)) flattenUserData(event.UserData, data);
   const rendering = event.RenderingInfo;
   if (isObj(rendering) && rendering.Message !== undefined) data.Message = textOf(rendering.Message);
+  return fromWindowsFields(data, ctx, format);
+}
+
+/** A RawEvent from flattened Windows event fields (System fields named as fromEvtxJson names them). */
+export function fromWindowsFields(data: Obj, ctx: JsonContext, format: InputFormat): RawEvent {
   return {
     time: parseTimestamp(data.TimeCreated_SystemTime ?? data.TimeCreated),
     provider: str(data.Provider_Name),

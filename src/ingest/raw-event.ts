@@ -62,5 +62,22 @@ export type ProblemCode =
   | 'SKIPPED_MEMBER' // an archive member that is not log data (e.g. macOS __MACOSX resource forks)
   | 'SKIPPED_FILE'; // a file found while walking a directory that is not log data (README, YAML, ...)
 
-/** Readers yield events and problems interleaved, in input order. */
-export type ReadItem = { kind: 'event'; event: RawEvent } | { kind: 'problem'; problem: InputProblem };
+/**
+ * Readers yield events and problems interleaved, in input order. A reader asked to run a stage
+ * on its worker threads (see EvtxReadOptions.stage) yields that stage's output for a batch of
+ * events instead of the events themselves.
+ */
+export type ReadItem =
+  | { kind: 'event'; event: RawEvent }
+  | { kind: 'problem'; problem: InputProblem }
+  | { kind: 'staged'; value: string; events: number };
+
+/**
+ * A per-event stage to run where the events are parsed (on worker threads for EVTX): a module's
+ * exported function `(events, options) => string`, named by URL so threads can load it.
+ */
+export interface Stage {
+  module: string;
+  name: string;
+  options?: unknown;
+}

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { InputProblem, RawEvent } from '../../src/ingest/raw-event.js';
 import { readFile } from '../../src/ingest/read.js';
-import { DATA, HAS_DATA, indexRecords } from '../helpers.js';
+import { collect, DATA, HAS_DATA, indexRecords } from '../helpers.js';
 
 function evtxFiles(): string[] {
   const out: string[] = [];
@@ -18,16 +18,8 @@ function evtxFiles(): string[] {
   return out;
 }
 
-async function read(file: string): Promise<{ events: RawEvent[]; problems: InputProblem[] }> {
-  const events: RawEvent[] = [];
-  const problems: InputProblem[] = [];
-  for await (const batch of readFile(file)) {
-    for (const it of batch) {
-      if (it.kind === 'event') events.push(it.event);
-      else problems.push(it.problem);
-    }
-  }
-  return { events, problems };
+function read(file: string): Promise<{ events: RawEvent[]; problems: InputProblem[] }> {
+  return collect(readFile(file));
 }
 
 /** The files older parsers cannot render (binary XML without templates, value-text tokens). */

@@ -7,9 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { buildFileHeader, CHUNK_SIZE, FILE_HEADER_SIZE } from '../../src/ingest/evtx/chunk.js';
 import { readEvtx } from '../../src/ingest/evtx/reader.js';
 import { fileTimeText, guid, sid } from '../../src/ingest/evtx/values.js';
-import type { InputProblem, RawEvent } from '../../src/ingest/raw-event.js';
 import { normalize } from '../../src/normalize/normalize.js';
-import { DATA, HAS_DATA, readAllItems, runCli } from '../helpers.js';
+import { collect, DATA, HAS_DATA, readAllItems, runCli } from '../helpers.js';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'lotl-evtx-'));
 const SAMPLES = path.join(DATA, 'evtx-attack-samples');
@@ -17,18 +16,10 @@ const COMSVCS = path.join(SAMPLES, 'Credential Access/sysmon_10_1_memdump_comsvc
 const MULTI = path.join(SAMPLES, 'AutomatedTestingTools/PanacheSysmon_vs_AtomicRedTeam01.evtx');
 
 async function parse(buf: Buffer, options: Parameters<typeof readEvtx>[2] = {}) {
-  const events: RawEvent[] = [];
-  const problems: InputProblem[] = [];
   async function* bytes() {
     yield buf;
   }
-  for await (const batch of readEvtx(bytes(), 'mem.evtx', { workers: false, ...options })) {
-    for (const it of batch) {
-      if (it.kind === 'event') events.push(it.event);
-      else problems.push(it.problem);
-    }
-  }
-  return { events, problems };
+  return collect(readEvtx(bytes(), 'mem.evtx', { workers: false, ...options }));
 }
 
 describe('value formatting', () => {

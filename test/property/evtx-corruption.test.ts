@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { buildFileHeader, CHUNK_SIZE, FILE_HEADER_SIZE } from '../../src/ingest/evtx/chunk.js';
 import { readEvtx } from '../../src/ingest/evtx/reader.js';
 import type { InputProblem, RawEvent } from '../../src/ingest/raw-event.js';
-import { DATA, HAS_DATA } from '../helpers.js';
+import { collect, DATA, HAS_DATA } from '../helpers.js';
 
 type Mutation =
   | { kind: 'truncate'; at: number }
@@ -25,19 +25,11 @@ type Mutation =
   | { kind: 'zeroChunk'; chunk: number };
 
 async function read(buf: Buffer, recover = false): Promise<{ events: RawEvent[]; problems: InputProblem[] }> {
-  const events: RawEvent[] = [];
-  const problems: InputProblem[] = [];
   async function* bytes() {
     // Deliver in odd-sized pieces, as a stream would.
     for (let i = 0; i < buf.length; i += 50_000) yield buf.subarray(i, i + 50_000);
   }
-  for await (const batch of readEvtx(bytes(), 'fuzz.evtx', { workers: false, recover })) {
-    for (const it of batch) {
-      if (it.kind === 'event') events.push(it.event);
-      else problems.push(it.problem);
-    }
-  }
-  return { events, problems };
+  return collect(readEvtx(bytes(), 'fuzz.evtx', { workers: false, recover }));
 }
 
 const chunkOf = (e: RawEvent) => Math.floor(((e.origin.offset ?? 0) - FILE_HEADER_SIZE) / CHUNK_SIZE);

@@ -1,36 +1,10 @@
 import type { Command } from 'commander';
 import type { InputProblem } from '../../ingest/raw-event.js';
-import type { EventView } from '../../normalize/normalize.js';
+import { dumpRecord, DUMP_PARTS as PARTS } from '../../report/dump-record.js';
 import { location } from '../../report/stats.js';
 import { EXIT_ERROR, EXIT_OK } from '../exit-codes.js';
 import { readAll } from '../inputs.js';
 import { stdoutClosed, write } from '../output.js';
-
-/**
- * One normalised event as `lotl dump` writes it (documented in docs/formats.md): the header, the
- * profile and logsources it was recognised as, the source's own fields, the Sigma taxonomy view,
- * the Defender table view, and where it came from.
- */
-export function dumpRecord(view: EventView, parts: ReadonlySet<string>): Record<string, unknown> {
-  const raw = view.raw;
-  const out: Record<string, unknown> = {
-    time: raw.time === null ? null : new Date(raw.time).toISOString(),
-    provider: raw.provider,
-    channel: raw.channel,
-    eventId: raw.eventId,
-    computer: raw.computer,
-    recordId: raw.recordId,
-    profile: view.profile?.profile.id ?? null,
-    logsources: view.logsources(),
-  };
-  if (parts.has('data')) out.data = raw.data;
-  if (parts.has('sigma')) out.sigma = view.sigmaFields();
-  if (parts.has('defender')) out.defender = view.defenderRow();
-  out.origin = raw.origin;
-  return out;
-}
-
-const PARTS = ['data', 'sigma', 'defender'];
 
 export function registerDump(program: Command): void {
   program
@@ -104,6 +78,14 @@ export function registerDump(program: Command): void {
               problems++;
               process.stderr.write(`${location(p)}: ${p.code} ${p.message}\n`);
             },
+            staged(text) {
+              // Lines the EVTX worker threads already normalised and serialised.
+              if (!array) pending += text;
+              else if (text.length > 0) {
+                pending += (first ? '\n' : ',\n') + text.slice(0, -1).replaceAll('\n', ',\n');
+                first = false;
+              }
+            },
             async flush() {
               if (pending.length > 0) {
                 const text = pending;
@@ -114,7 +96,21 @@ export function registerDump(program: Command): void {
             stop: stdoutClosed,
           },
           opts.progress,
-          { evtx: { recover: opts.recover === true, xml, onXml: (x) => (pending += x) } },
+          {
+            evtx: {
+              recover: opts.recover === true,
+              xml,
+              onXml: (x) => (pending += x),
+              // Normalise and serialise EVTX events on the parser threads (jsonl / json output).
+              stage: xml
+                ? undefined
+                : {
+                    module: new URL('../../report/dump-record.js', import.meta.url).href,
+                    name: 'dumpLines',
+                    options: { parts: [...parts] },
+                  },
+            },
+          },
         );
         await write(array ? `${pending}\n]\n` : pending);
         process.exitCode = problems > 0 ? EXIT_ERROR : EXIT_OK;

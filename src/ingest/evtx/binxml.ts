@@ -36,6 +36,45 @@ interface TElem {
 
 interface Template {
   nodes: TNode[];
+  /** Compiled on first use: null = not yet, false = this template needs the generic path. */
+  plan: Plan | null | false;
+}
+
+/**
+ * A template compiled to flat fields: each RawEvent field is a literal or a substitution index
+ * (or a mix, joined as text). Covers the System / EventData / UserData shapes nearly every event
+ * uses; anything else (nested elements, binary XML values) takes the generic path.
+ */
+type Part = string | number;
+interface FieldOp {
+  key: string;
+  parts: Part[];
+  /** UserData fields never replace a System or EventData field of the same name. */
+  keep?: boolean;
+}
+interface ElementOp {
+  /** An element with attributes: `key_attr` per attribute, `key` for its text. */
+  key: string;
+  attrs: FieldOp[];
+  text: Part[] | null;
+}
+/** A substitution holding a nested fragment (EventData or UserData under its own template). */
+interface NestedOp {
+  nested: number;
+}
+type Op = FieldOp | ElementOp | NestedOp;
+/** A nested fragment parsed for the fast path: its plan and values, run into the outer event. */
+interface FlatFragment {
+  plan: Plan;
+  values: unknown[];
+}
+const NOT_FLAT = Symbol('not flat');
+interface Plan {
+  /** The element the template renders: Event, or EventData / UserData for nested fragments. */
+  root: string;
+  ops: Op[];
+  /** Substitution indexes the plan reads, to check at run time that none holds binary XML. */
+  subs: number[];
 }
 
 /** Limits that keep hostile input from costing unbounded time or memory. */
@@ -59,6 +98,36 @@ export class ChunkBinXml {
   private budget = 0;
 
   constructor(private readonly buf: Buffer) {}
+
+  /**
+   * The fast path: one record straight to flat fields through its template's compiled plan.
+   * Returns null when the record needs the generic path (no template, unusual shape).
+   */
+  parseRecordFlat(start: number, end: number): Record<string, unknown> | null {
+    this.budget = MAX_TOKENS_PER_RECORD;
+    this.partial = false;
+    this.orphanValues = null;
+    const fragment = this.flatFragment(start, end, 0, 'Event');
+    if (fragment === null) return null;
+    const data: Record<string, unknown> = {};
+    return runPlan(fragment.plan, fragment.values, data) ? data : null;
+  }
+
+  /** A fragment's template plan and values, with nested fragments prepared the same way. */
+  private flatFragment(start: number, end: number, depth: number, root: string | null): FlatFragment | null {
+    if (depth > MAX_DEPTH) throw new BinXmlError('binary XML nested too deeply', start);
+    const buf = this.buf;
+    let pos = start;
+    if (pos < end && buf[pos] === 0x0f) pos += 4;
+    if (pos >= end || (buf[pos] & 0x0f) !== 0x0c) return null;
+    const r = this.templateAndValues(pos, end, depth, true);
+    if (r.orphan) return null;
+    const template = r.template;
+    if (template.plan === null) template.plan = compilePlan(template.nodes) ?? false;
+    const plan = template.plan;
+    if (plan === false || (root !== null && plan.root !== root)) return null;
+    return { plan, values: r.values };
+  }
 
   /** Parses one record's binary XML (between `start` and `end`) into its root elements. */
   parseRecord(start: number, end: number): Elem[] {
@@ -98,6 +167,26 @@ export class ChunkBinXml {
   }
 
   private parseTemplateInstance(pos: number, end: number, depth: number): { elems: Elem[]; pos: number } {
+    const r = this.templateAndValues(pos, end, depth);
+    if (r.orphan) return { elems: [], pos: end };
+    const elems = this.instantiate(r.template.nodes, r.values as (Value | Elem[])[], depth).filter(
+      (n): n is Elem => typeof n === 'object' && n !== null && !Array.isArray(n),
+    );
+    return { elems, pos: r.pos };
+  }
+
+  /** A template instance: its template (parsed or cached) and its substitution values. */
+  private templateAndValues(
+    pos: number,
+    end: number,
+    depth: number,
+    flat = false,
+  ): {
+    template: Template;
+    values: (Value | Elem[] | FlatFragment | typeof NOT_FLAT)[];
+    pos: number;
+    orphan: boolean;
+  } {
     const buf = this.buf;
     this.check(pos, 10, end);
     const templateId = buf.readUInt32LE(pos + 2);
@@ -113,7 +202,7 @@ export class ChunkBinXml {
       } catch {
         this.orphanValues = this.plainValues(pos, end);
         this.partial = true;
-        return { elems: [], pos: end };
+        return { template: { nodes: [], plan: false }, values: [], pos: end, orphan: true };
       }
     } else if (defOffset === pos) {
       // Resident definition: next-offset(4) guid(16) size(4), then the body.
@@ -134,13 +223,15 @@ export class ChunkBinXml {
     this.check(pos, count * 4, end);
     const descStart = pos;
     pos += count * 4;
-    const values: (Value | Elem[])[] = new Array(count);
+    const values: (Value | Elem[] | FlatFragment | typeof NOT_FLAT)[] = new Array(count);
     for (let i = 0; i < count; i++) {
       const size = buf.readUInt16LE(descStart + i * 4);
       const type = buf[descStart + i * 4 + 2];
       this.check(pos, size, end);
       if (type === ValueType.BinXml) {
-        values[i] = size === 0 ? null : this.nested(pos, pos + size, depth + 1);
+        if (size === 0) values[i] = null;
+        else if (flat) values[i] = this.flatFragment(pos, pos + size, depth + 1, null) ?? NOT_FLAT;
+        else values[i] = this.nested(pos, pos + size, depth + 1);
       } else if (type === ValueType.Null || size === 0) {
         values[i] = type === ValueType.String ? '' : null;
       } else {
@@ -152,10 +243,7 @@ export class ChunkBinXml {
       }
       pos += size;
     }
-    const elems = this.instantiate(template.nodes, values, depth).filter(
-      (n): n is Elem => typeof n === 'object' && n !== null && !Array.isArray(n),
-    );
-    return { elems, pos };
+    return { template, values, pos, orphan: false };
   }
 
   /** Parses (once per chunk) the template whose definition starts at `offset`. */
@@ -174,7 +262,7 @@ export class ChunkBinXml {
       let pos = bodyStart;
       if (this.buf[pos] === 0x0f) pos += 4;
       const { nodes } = this.parseContent(pos, bodyEnd, depth + 1, true);
-      const template = { nodes };
+      const template: Template = { nodes, plan: null };
       this.templates.set(offset, template);
       this.templatesById.set(this.buf.readUInt32LE(offset + 4), template);
       return template;
@@ -502,3 +590,169 @@ export function textOfValue(v: Elem | Value): string {
 }
 
 export { isElem };
+
+/**
+ * Compiles a template to flat fields, or returns null when its shape needs the generic path. The
+ * root is an Event (System, then EventData / UserData, often as a nested fragment) or, for nested
+ * fragments, an EventData or UserData element on its own.
+ */
+function compilePlan(nodes: TNode[]): Plan | null {
+  if (nodes.length !== 1 || nodes[0].k !== 'elem') return null;
+  const root = nodes[0];
+  const ops: Op[] = [];
+  const subs: number[] = [];
+  const parts = (content: TNode[]): Part[] | null => {
+    const out: Part[] = [];
+    for (const n of content) {
+      if (n.k === 'elem') return null;
+      if (n.k === 'text') out.push(n.text);
+      else {
+        if (n.type === ValueType.BinXml) return null;
+        out.push(n.index);
+        subs.push(n.index);
+      }
+    }
+    return out;
+  };
+  const system = (content: TNode[]): boolean => {
+    for (const el of content) {
+      if (el.k !== 'elem') return false;
+      const text = parts(el.children);
+      if (text === null) return false;
+      if (el.attrs && el.attrs.length > 0) {
+        const attrs: FieldOp[] = [];
+        for (const a of el.attrs) {
+          const ap = parts(a.value);
+          if (ap === null) return false;
+          attrs.push({ key: `${el.name}_${a.name}`, parts: ap });
+        }
+        ops.push({ key: el.name, attrs, text: el.children.length > 0 ? text : null });
+      } else ops.push({ key: el.name, parts: text });
+    }
+    return true;
+  };
+  const eventData = (content: TNode[]): boolean => {
+    if (content.length === 0) {
+      ops.push({ key: 'EventData', parts: [] });
+      return true;
+    }
+    for (const el of content) {
+      if (el.k !== 'elem' || el.children.some((c) => c.k === 'elem')) return false;
+      const name = el.name === 'Data' ? dataName(el) : el.attrs && el.attrs.length > 0 ? null : el.name;
+      if (name === null) return false;
+      const text = parts(el.children);
+      if (text === null) return false;
+      ops.push({ key: name, parts: text });
+    }
+    return true;
+  };
+  const userData = (content: TNode[]): boolean => {
+    if (content.length !== 1 || content[0].k !== 'elem') return false;
+    for (const el of content[0].children) {
+      if (el.k !== 'elem' || (el.attrs && el.attrs.length > 0) || el.children.some((c) => c.k === 'elem'))
+        return false;
+      const text = parts(el.children);
+      if (text === null) return false;
+      ops.push({ key: el.name, parts: text, keep: true });
+    }
+    return true;
+  };
+  if (root.name === 'EventData') return eventData(root.children) ? { root: root.name, ops, subs } : null;
+  if (root.name === 'UserData') return userData(root.children) ? { root: root.name, ops, subs } : null;
+  if (root.name !== 'Event') return null;
+  for (const section of root.children) {
+    if (section.k === 'sub') {
+      // EventData / UserData as a nested fragment under a template of its own.
+      if (section.type !== ValueType.BinXml) return null;
+      ops.push({ nested: section.index });
+      continue;
+    }
+    if (section.k !== 'elem') return null;
+    const ok =
+      section.name === 'System'
+        ? system(section.children)
+        : section.name === 'EventData'
+          ? eventData(section.children)
+          : section.name === 'UserData'
+            ? userData(section.children)
+            : false;
+    if (!ok) return null;
+  }
+  return { root: root.name, ops, subs };
+}
+
+/** `<Data Name="X">`: the literal name, or null when the name is not a plain literal. */
+function dataName(el: TElem): string | null {
+  if (el.attrs?.length !== 1 || el.attrs[0].name !== 'Name') return null;
+  const v = el.attrs[0].value;
+  return v.length === 1 && v[0].k === 'text' ? v[0].text : null;
+}
+
+function partValue(parts: Part[], values: Value[]): Value | undefined {
+  if (parts.length === 1) {
+    const p = parts[0];
+    if (typeof p === 'string') return p;
+    const v = p < values.length ? values[p] : null;
+    return v === null || v === undefined ? undefined : v;
+  }
+  let s = '';
+  let any = false;
+  for (const p of parts) {
+    if (typeof p === 'string') {
+      s += p;
+      any = true;
+    } else {
+      const v = p < values.length ? values[p] : null;
+      if (v !== null && v !== undefined) {
+        s += textOfValue(v);
+        any = true;
+      }
+    }
+  }
+  return any ? s : undefined;
+}
+
+/**
+ * Runs a plan into `data`: the same fields, with the same values, as instantiating and flattening
+ * would give. Returns false when a value turns out to need the generic path.
+ */
+function runPlan(plan: Plan, values: unknown[], data: Record<string, unknown>): boolean {
+  for (const i of plan.subs) {
+    const v = values[i];
+    if (
+      v === NOT_FLAT ||
+      (typeof v === 'object' && v !== null && !Array.isArray(v)) ||
+      (Array.isArray(v) && v.length > 0 && isElem(v[0]))
+    ) {
+      return false;
+    }
+  }
+  const scalars = values as Value[];
+  for (const op of plan.ops) {
+    if ('nested' in op) {
+      const v = values[op.nested];
+      if (v === null || v === undefined) continue;
+      if (v === NOT_FLAT || typeof v !== 'object' || !('plan' in v)) return false;
+      const fragment = v as FlatFragment;
+      // Nested EventData has to be nested in an Event; UserData likewise.
+      if (fragment.plan.root !== 'EventData' && fragment.plan.root !== 'UserData') return false;
+      if (!runPlan(fragment.plan, fragment.values, data)) return false;
+    } else if ('attrs' in op) {
+      let any = false;
+      for (const a of op.attrs) {
+        const v = partValue(a.parts, scalars);
+        // An attribute made only of empty substitutions is not rendered.
+        if (v === undefined && a.parts.some((p) => typeof p === 'number')) continue;
+        data[a.key] = v ?? '';
+        any = true;
+      }
+      const text = op.text === null ? undefined : partValue(op.text, scalars);
+      if (text !== undefined) data[op.key] = text;
+      else if (!any) data[op.key] = '';
+    } else if (!op.keep || !(op.key in data)) {
+      const v = partValue(op.parts, scalars);
+      data[op.key] = v ?? '';
+    }
+  }
+  return true;
+}

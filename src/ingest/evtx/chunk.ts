@@ -4,8 +4,8 @@
  * parallel and skip a damaged one while reading the rest.
  */
 import { crc32 } from 'node:zlib';
-import { fromEvtxJson } from '../json-events.js';
-import type { InputProblem, RawEvent } from '../raw-event.js';
+import { fromEvtxJson, fromWindowsFields } from '../json-events.js';
+import type { InputProblem, RawEvent, Stage } from '../raw-event.js';
 import { BinXmlError, ChunkBinXml, type Elem } from './binxml.js';
 import { elemToJson, elemToXml } from './render.js';
 import { fileTimeMs } from './values.js';
@@ -64,10 +64,16 @@ export interface ChunkOptions {
   recover: boolean;
   /** Keep the rendered XML of each record (for `dump --format xml`). */
   xml: boolean;
+  /** Always take the generic path (instantiate, then flatten): the reference the fast path is tested against. */
+  generic?: boolean;
+  /** Run this stage on the chunk's events where they are parsed (see ReadItem 'staged'). */
+  stage?: Stage;
 }
 
 export interface ChunkResult {
   events: RawEvent[];
+  /** The stage's output for the chunk's events, when a stage ran (events is then empty). */
+  staged?: { value: string; events: number };
   xml: string[] | null;
   problems: InputProblem[];
   /** True when the chunk was all zeros (never used): not data, not damage. */
@@ -211,6 +217,25 @@ function readRecord(
 ): void {
   const recordId = Number(buf.readBigUInt64LE(pos + 8));
   const written = buf.readBigUInt64LE(pos + 16);
+  const ctx = { file: opts.file, offset: opts.fileOffset + pos };
+  if (!recovered && !opts.xml && !opts.generic) {
+    // Fast path: the record's template compiled to flat fields.
+    let data: Record<string, unknown> | null;
+    try {
+      binxml.lenient = false;
+      data = binxml.parseRecordFlat(pos + 24, pos + size - 4);
+    } catch (err) {
+      const at = err instanceof BinXmlError ? err.offset : pos;
+      result.problems.push(problem(opts, at, `record ${recordId}: ${(err as Error).message}`, 1));
+      return;
+    }
+    if (data !== null) {
+      const event = fromWindowsFields(data, ctx, 'evtx');
+      finish(event, recordId, written);
+      result.events.push(event);
+      return;
+    }
+  }
   let elems: Elem[];
   try {
     binxml.lenient = recovered;
@@ -250,18 +275,19 @@ function readRecord(
     return;
   }
   const json = elemToJson(root) as Record<string, unknown>;
-  const event = fromEvtxJson(
-    typeof json === 'object' && json !== null ? json : {},
-    { file: opts.file, offset: opts.fileOffset + pos },
-    'evtx',
-  );
-  event.origin.record = recordId;
-  if (event.recordId === null) event.recordId = recordId;
-  if (event.time === null) event.time = fileTimeMs(written);
+  const event = fromEvtxJson(typeof json === 'object' && json !== null ? json : {}, ctx, 'evtx');
+  finish(event, recordId, written);
   if (recovered) event.data['lotl.recovered'] = true;
   if (binxml.partial) event.data['lotl.partial'] = true;
   result.events.push(event);
   result.xml?.push(elemToXml(root));
+}
+
+/** What every EVTX event gets from its record header. */
+function finish(event: RawEvent, recordId: number, written: bigint): void {
+  event.origin.record = recordId;
+  if (event.recordId === null) event.recordId = recordId;
+  if (event.time === null) event.time = fileTimeMs(written);
 }
 
 function isZero(buf: Buffer): boolean {
@@ -292,4 +318,24 @@ export function buildFileHeader(
   h.writeUInt32LE(options.dirty ? 1 : 0, 120);
   h.writeUInt32LE(crc32(h.subarray(0, 120)), 124);
   return h;
+}
+
+type StageFn = (events: RawEvent[], options: unknown) => string;
+const stages = new Map<string, Promise<StageFn>>();
+
+/** Runs the chunk's stage, if it has one, in whichever thread parsed it. */
+export async function applyStage(result: ChunkResult, stage: Stage | undefined): Promise<ChunkResult> {
+  if (!stage) return result;
+  const key = `${stage.module}#${stage.name}`;
+  let fn = stages.get(key);
+  if (!fn) {
+    fn = import(stage.module).then((m: Record<string, unknown>) => {
+      const f = m[stage.name];
+      if (typeof f !== 'function') throw new Error(`stage ${key} is not a function`);
+      return f as StageFn;
+    });
+    stages.set(key, fn);
+  }
+  const value = (await fn)(result.events, stage.options);
+  return { ...result, events: [], staged: { value, events: result.events.length } };
 }

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { type ChunkOptions, type ChunkResult, parseChunk } from './chunk.js';
+import { applyStage, type ChunkOptions, type ChunkResult, parseChunk } from './chunk.js';
 
 export interface ChunkPool {
   parse(buf: Buffer, opts: ChunkOptions): Promise<ChunkResult>;
@@ -44,6 +44,23 @@ function workerScript(): URL | null {
   return existsSync(fileURLToPath(built)) ? built : null;
 }
 
+function crashed(opts: ChunkOptions): ChunkResult {
+  return {
+    events: [],
+    xml: null,
+    empty: false,
+    problems: [
+      {
+        file: opts.file,
+        offset: opts.fileOffset,
+        code: 'BAD_EVTX',
+        message: `chunk ${opts.index}: the parser thread stopped while reading it; chunk not read`,
+        rejected: 0,
+      },
+    ],
+  };
+}
+
 function createPool(script: URL, size: number): ChunkPool {
   const slots: Slot[] = [];
   const jobs = new Map<number, Job>();
@@ -60,12 +77,25 @@ function createPool(script: URL, size: number): ChunkPool {
 
   for (let i = 0; i < size; i++) {
     const slot: Slot = { worker: new Worker(script), busy: 0 };
-    slot.worker.on('message', (msg: { id: number; result: ChunkResult }) => finish(msg.id, msg.result));
+    slot.worker.on('message', (msg: { id: number; json: string; staged?: ChunkResult['staged'] }) => {
+      const result = JSON.parse(msg.json) as ChunkResult;
+      if (msg.staged) result.staged = msg.staged;
+      finish(msg.id, result);
+    });
     slot.worker.on('error', () => {
-      // A crashed worker must not lose chunks: parse its jobs here instead, and retire it.
+      // A crashed worker must not lose chunks silently: parse its jobs here when their memory is
+      // still ours, report them otherwise, and retire the worker.
       const at = slots.indexOf(slot);
       if (at >= 0) slots.splice(at, 1);
-      for (const [id, job] of jobs) if (job.slot === slot) finish(id, parseChunk(job.buf, job.opts));
+      for (const [id, job] of jobs) {
+        if (job.slot !== slot) continue;
+        if (job.buf.byteLength > 0) {
+          applyStage(parseChunk(job.buf, job.opts), job.opts.stage).then(
+            (r) => finish(id, r),
+            () => finish(id, crashed(job.opts)),
+          );
+        } else finish(id, crashed(job.opts));
+      }
     });
     // Unref after the listeners: adding a 'message' listener refs the worker again.
     slot.worker.unref();
@@ -80,7 +110,9 @@ function createPool(script: URL, size: number): ChunkPool {
       return new Promise((resolve) => {
         jobs.set(id, { slot, buf, opts, resolve });
         if (slot.busy++ === 0) slot.worker.ref();
-        slot.worker.postMessage({ id, buf, opts });
+        // Hand the chunk's memory over rather than copying it (the reader gives each chunk its own).
+        const whole = buf.byteOffset === 0 && buf.byteLength === buf.buffer.byteLength;
+        slot.worker.postMessage({ id, buf, opts }, whole ? [buf.buffer as ArrayBuffer] : []);
       });
     },
   };

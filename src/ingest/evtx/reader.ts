@@ -4,8 +4,15 @@
  * bounded by the chunks in flight, whatever the file size. Works on any byte stream, so EVTX
  * inside zip and gzip archives is read the same way as EVTX on disk.
  */
-import type { InputProblem, ReadItem } from '../raw-event.js';
-import { CHUNK_SIZE, type ChunkResult, FILE_HEADER_SIZE, parseChunk, parseFileHeader } from './chunk.js';
+import type { InputProblem, ReadItem, Stage } from '../raw-event.js';
+import {
+  applyStage,
+  CHUNK_SIZE,
+  type ChunkResult,
+  FILE_HEADER_SIZE,
+  parseChunk,
+  parseFileHeader,
+} from './chunk.js';
 import { chunkPool } from './pool.js';
 
 export interface EvtxReadOptions {
@@ -15,6 +22,8 @@ export interface EvtxReadOptions {
   onXml?: (xml: string) => void;
   /** Parse on worker threads (default: yes when the file is larger than a few chunks). */
   workers?: boolean;
+  /** Run this stage on each chunk's events where they are parsed; yields its output ('staged'). */
+  stage?: Stage;
 }
 
 /** How many chunks may be parsed ahead of the one being yielded. */
@@ -57,11 +66,18 @@ export async function* readEvtx(
       done = true;
       return;
     }
-    const opts = { file, index, fileOffset: FILE_HEADER_SIZE + index * CHUNK_SIZE, recover, xml };
+    const opts = {
+      file,
+      index,
+      fileOffset: FILE_HEADER_SIZE + index * CHUNK_SIZE,
+      recover,
+      xml,
+      stage: options.stage,
+    };
     index++;
     // A pool pays for itself only beyond the first couple of chunks of a file.
     const pool = usePool && index > 2 ? chunkPool() : null;
-    const result = pool ? pool.parse(buf, opts) : Promise.resolve(parseChunk(buf, opts));
+    const result = pool ? pool.parse(buf, opts) : applyStage(parseChunk(buf, opts), opts.stage);
     pending.push({ index: opts.index, result });
   };
   const declared = typeof header === 'string' ? 0 : header.chunkCount;
@@ -83,6 +99,8 @@ export async function* readEvtx(
     }
     for (const p of result.problems) items.push({ kind: 'problem', problem: p });
     for (const e of result.events) items.push({ kind: 'event', event: e });
+    if (result.staged)
+      items.push({ kind: 'staged', value: result.staged.value, events: result.staged.events });
     if (result.xml && options.onXml) for (const x of result.xml) options.onXml(x);
     if (items.length > 0) yield items;
   }
@@ -128,8 +146,9 @@ function fixedBlocks(bytes: AsyncIterable<Buffer>): { next(size: number): Promis
       if (have === 0) return null;
       const all = pending.length === 1 ? pending[0] : Buffer.concat(pending, have);
       const take = Math.min(size, have);
-      // Copy the block out so the worker can take ownership of its memory.
-      const block = Buffer.from(all.subarray(0, take));
+      // Copy the block into memory of its own, so a worker can take it over without copying.
+      const block = Buffer.allocUnsafeSlow(take);
+      all.copy(block, 0, 0, take);
       const rest = all.subarray(take);
       pending = rest.length > 0 ? [rest] : [];
       have = rest.length;

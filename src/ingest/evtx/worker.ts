@@ -1,8 +1,12 @@
-/** Worker thread body: parse the chunks the pool sends, reply with events and problems. */
+/** Worker thread body: parse the chunks the pool sends (and run their stage), reply in JSON text. */
 import { parentPort } from 'node:worker_threads';
-import { type ChunkOptions, parseChunk } from './chunk.js';
+import { applyStage, type ChunkOptions, parseChunk } from './chunk.js';
 
-parentPort?.on('message', (msg: { id: number; buf: Uint8Array; opts: ChunkOptions }) => {
+parentPort?.on('message', async (msg: { id: number; buf: Uint8Array; opts: ChunkOptions }) => {
   const buf = Buffer.from(msg.buf.buffer, msg.buf.byteOffset, msg.buf.byteLength);
-  parentPort!.postMessage({ id: msg.id, result: parseChunk(buf, msg.opts) });
+  const result = await applyStage(parseChunk(buf, msg.opts), msg.opts.stage);
+  // JSON text crosses threads faster than a structured clone of thousands of small objects; a
+  // stage's output is already text and travels as it is.
+  const { staged, ...rest } = result;
+  parentPort!.postMessage({ id: msg.id, json: JSON.stringify(rest), staged });
 });
