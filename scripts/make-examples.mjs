@@ -18,6 +18,7 @@ const FRP_SHA256 = 'baeffeb5fdef2f42a752c65c2d2a52e84fb57efc906d981f89dd518c314e
 const FRP_MD5 = '3f3ba6bf2a4b3a1b7bd1a9c3b8b1a4e2';
 const FRP_SHA1 = '1d7b6cbd6e2a1c2f5e1dbe7bb6e4e4f2a3c8d9e0';
 const C2_IP = '198.51.100.14';
+const C2_DOMAIN = 'update.cdn-contoso.top';
 const SOHO_IP = '203.0.113.77';
 
 // PowerShell -EncodedCommand payloads are UTF-16LE Base64, as in the advisory's Figure 2.
@@ -284,9 +285,23 @@ const sysmon = [
       SourcePortName: '-',
       DestinationIsIpv6: 'false',
       DestinationIp: C2_IP,
-      DestinationHostname: '-',
+      DestinationHostname: C2_DOMAIN,
       DestinationPort: 443,
       DestinationPortName: 'https',
+    },
+  ),
+  evtx(
+    { ...SYSMON, eventId: 22, version: 5, task: 22, time: at('13:40:32', 0), computer: FS },
+    {
+      RuleName: '-',
+      UtcTime: `${DAY} 13:40:32.000`,
+      ProcessGuid: guid(pid),
+      ProcessId: pid,
+      QueryName: C2_DOMAIN,
+      QueryStatus: '0',
+      QueryResults: `::ffff:${C2_IP};`,
+      Image: 'C:\\Users\\Public\\Videos\\svchost.exe',
+      User: THIEF,
     },
   ),
   // 13:5x the port proxy set up through wmic, its registry trace, and its removal

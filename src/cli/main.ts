@@ -3,6 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerDump } from './commands/dump.js';
+import { registerHunt } from './commands/hunt.js';
+import { registerIoc } from './commands/ioc.js';
 import { registerStats } from './commands/stats.js';
 import { EXIT_ERROR } from './exit-codes.js';
 
@@ -20,8 +22,10 @@ export function buildProgram(): Command {
     .version(pkg.version)
     .showHelpAfterError()
     .exitOverride();
+  registerHunt(program);
   registerStats(program);
   registerDump(program);
+  registerIoc(program);
   return program;
 }
 

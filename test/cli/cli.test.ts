@@ -9,7 +9,7 @@ describe('lotl stats', () => {
     const { code, stdout, stderr } = await runCli(['stats', 'examples/']);
     expect(code).toBe(0);
     expect(stderr).toBe('');
-    expect(stdout).toMatch(/events read\s+41\b/);
+    expect(stdout).toMatch(/events read\s+42\b/);
     expect(stdout).toMatch(/time range\s+2023-05-16T08:58:30.000Z \.\. 2023-05-16T16:01:00.000Z/);
     expect(stdout).toContain('sysmon-1');
     expect(stdout).toContain('defender-DeviceProcessEvents');

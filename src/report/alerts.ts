@@ -1,0 +1,67 @@
+/** Writers for alerts: JSON lines, JSON, CSV and the terminal timeline. */
+import pc from 'picocolors';
+import type { Alert, Level } from '../detect/alert.js';
+
+const CSV_COLUMNS = [
+  'time',
+  'level',
+  'kind',
+  'rule_id',
+  'rule_title',
+  'author',
+  'host',
+  'user',
+  'techniques',
+  'file',
+  'record',
+  'channel',
+  'event_id',
+  'match',
+];
+
+function csvCell(v: unknown): string {
+  const s = v === null || v === undefined ? '' : String(v);
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export function alertsToCsv(alerts: Alert[]): string {
+  const rows = alerts.map((a) =>
+    [
+      a.time,
+      a.rule.level,
+      a.rule.kind,
+      a.rule.id,
+      a.rule.title,
+      a.rule.author,
+      a.host,
+      a.user,
+      a.rule.techniques.join(' '),
+      a.source.file,
+      a.source.record ?? a.source.line ?? a.source.offset,
+      a.source.channel,
+      a.source.eventId,
+      a.match ? JSON.stringify(a.match) : '',
+    ]
+      .map(csvCell)
+      .join(','),
+  );
+  return `${[CSV_COLUMNS.join(','), ...rows].join('\n')}\n`;
+}
+
+const LEVEL_COLOUR: Record<Level, (s: string) => string> = {
+  informational: pc.dim,
+  low: pc.cyan,
+  medium: pc.yellow,
+  high: pc.red,
+  critical: (s) => pc.bold(pc.red(s)),
+};
+
+export function alertsToTable(alerts: Alert[], color: boolean): string {
+  const c = color ? pc : pc.createColors(false);
+  const paint = (level: Level, s: string) => (color ? LEVEL_COLOUR[level](s) : s);
+  const lines = alerts.map((a) => {
+    const what = a.match ? `${String(a.match.field)}=${String(a.match.value)}` : '';
+    return `${a.time ?? '-'}  ${paint(a.rule.level, a.rule.level.padEnd(8))}  ${(a.host ?? '-').padEnd(20)}  ${(a.user ?? '-').padEnd(22)}  ${a.rule.title}${what ? c.dim(`  ${what}`) : ''}`;
+  });
+  return lines.length > 0 ? `${lines.join('\n')}\n` : '';
+}
