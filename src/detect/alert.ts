@@ -37,19 +37,21 @@ export interface Alert {
 
 /** The account an event is about, from whichever field the source has. */
 function userOf(view: EventView): string | null {
-  for (const get of [
-    () => view.sigma('User'),
-    () =>
-      view.field('SubjectUserName') &&
-      `${view.field('SubjectDomainName') ?? ''}\\${view.field('SubjectUserName')}`,
-    () => view.field('TargetUserName'),
-    () => view.column('AccountName'),
-    () => view.field('user.name'),
-  ]) {
-    const v = get();
-    if (typeof v === 'string' && v !== '' && v !== '-' && v !== '\\-') return v.replace(/^\\/, '');
-  }
-  return null;
+  const named = (v: unknown) => (typeof v === 'string' && v !== '' && v !== '-' ? v : null);
+  const qualified = (domain: unknown, user: unknown) => {
+    const u = named(user);
+    if (!u) return null;
+    const d = named(domain);
+    return d ? `${d}\\${u}` : u;
+  };
+  return (
+    named(view.sigma('User')) ??
+    // Logon events are about the account that logged on (Target), others about the actor (Subject).
+    qualified(view.field('TargetDomainName'), view.field('TargetUserName')) ??
+    qualified(view.field('SubjectDomainName'), view.field('SubjectUserName')) ??
+    qualified(view.column('AccountDomain'), view.column('AccountName')) ??
+    named(view.field('user.name'))
+  );
 }
 
 export function alertFor(view: EventView, rule: Alert['rule'], match?: Alert['match']): Alert {

@@ -148,9 +148,22 @@ export class IndicatorSet {
   private readonly cidrs: { cidr: Cidr; indicator: Indicator }[] = [];
   private readonly domains = new Map<string, Indicator[]>();
 
+  private readonly byKey = new Map<string, Indicator>();
+
+  /** Adds an indicator; the same value from several sources is one indicator naming them all. */
   add(ind: Indicator): void {
     const key = `${ind.type}:${ind.value.toLowerCase()}`;
-    if (this.all.some((x) => x.type === ind.type && x.value === ind.value && x.source === ind.source)) return;
+    const existing = this.byKey.get(key);
+    if (existing) {
+      if (!existing.source.split(', ').includes(ind.source))
+        existing.source = `${existing.source}, ${ind.source}`;
+      if (!existing.description && ind.description) existing.description = ind.description;
+      if (ind.confidence !== undefined)
+        existing.confidence = Math.max(existing.confidence ?? 0, ind.confidence);
+      return;
+    }
+    ind = { ...ind };
+    this.byKey.set(key, ind);
     this.all.push(ind);
     if (ind.type === 'cidr') {
       const c = parseCidr(ind.value);
