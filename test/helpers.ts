@@ -3,7 +3,7 @@
  * suites that need it say loudly when it is absent instead of passing silently.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { InputProblem, RawEvent, ReadItem } from '../src/ingest/raw-event.js';
@@ -96,4 +96,18 @@ export function runCli(args: string[], env: Record<string, string> = {}): Promis
       },
     );
   });
+}
+
+/** Every file under `dir` whose name ends with `suffix`, in name order. */
+export function filesUnder(dir: string, suffix: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const n of readdirSync(d).sort()) {
+      const p = path.join(d, n);
+      if (statSync(p).isDirectory()) walk(p);
+      else if (n.endsWith(suffix)) out.push(p);
+    }
+  };
+  walk(dir);
+  return out;
 }

@@ -1,22 +1,8 @@
-import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { InputProblem, RawEvent } from '../../src/ingest/raw-event.js';
 import { readFile } from '../../src/ingest/read.js';
-import { collect, DATA, HAS_DATA, indexRecords } from '../helpers.js';
-
-function evtxFiles(): string[] {
-  const out: string[] = [];
-  const walk = (d: string) => {
-    for (const n of readdirSync(d).sort()) {
-      const p = path.join(d, n);
-      if (statSync(p).isDirectory()) walk(p);
-      else if (n.endsWith('.evtx')) out.push(p);
-    }
-  };
-  walk(DATA);
-  return out;
-}
+import { collect, DATA, filesUnder, HAS_DATA, indexRecords } from '../helpers.js';
 
 function read(file: string): Promise<{ events: RawEvent[]; problems: InputProblem[] }> {
   return collect(readFile(file));
@@ -42,7 +28,7 @@ const UNRENDERABLE: Record<string, number> = {
 describe.runIf(HAS_DATA)('every EVTX file of the shared corpus', () => {
   it('parses without an error, and reads exactly the records INDEX.csv gives (no --recover)', async () => {
     const index = indexRecords();
-    const files = evtxFiles();
+    const files = filesUnder(DATA, '.evtx');
     expect(files.length).toBeGreaterThanOrEqual(671);
     let checked = 0;
     const mismatches: string[] = [];

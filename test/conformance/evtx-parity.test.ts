@@ -6,13 +6,12 @@
  * (libevtx pads to 9), and the XML parser we read libevtx's output with normalises line ends.
  */
 import { execFileSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
 import type { RawEvent } from '../../src/ingest/raw-event.js';
 import { readFile } from '../../src/ingest/read.js';
-import { DATA, HAS_DATA } from '../helpers.js';
+import { DATA, filesUnder, HAS_DATA } from '../helpers.js';
 
 const HAS_EVTXEXPORT = (() => {
   try {
@@ -60,19 +59,6 @@ function leaves(o: X, out: X = {}): X {
   return out;
 }
 
-function evtxFiles(): string[] {
-  const out: string[] = [];
-  const walk = (d: string) => {
-    for (const n of readdirSync(d).sort()) {
-      const p = path.join(d, n);
-      if (statSync(p).isDirectory()) walk(p);
-      else if (n.endsWith('.evtx')) out.push(p);
-    }
-  };
-  walk(DATA);
-  return out;
-}
-
 describe.runIf(HAS_DATA)('parity with libevtx evtxexport', () => {
   it('evtxexport is installed (.ci/run installs libevtx-utils)', () => {
     expect(HAS_EVTXEXPORT).toBe(true);
@@ -84,7 +70,7 @@ describe.runIf(HAS_DATA)('parity with libevtx evtxexport', () => {
       const mismatches: string[] = [];
       let records = 0;
       let compared = 0;
-      for (const file of evtxFiles()) {
+      for (const file of filesUnder(DATA, '.evtx')) {
         let out: string;
         try {
           out = execFileSync('evtxexport', ['-f', 'xml', file], {

@@ -1,17 +1,8 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ALL_PROFILES } from '../../src/normalize/profiles/index.js';
-import { DATA, HAS_DATA, runCli } from '../helpers.js';
-
-function walk(dir: string, out: string[] = []): string[] {
-  for (const name of readdirSync(dir).sort()) {
-    const p = path.join(dir, name);
-    if (statSync(p).isDirectory()) walk(p, out);
-    else if (name.endsWith('.json')) out.push(p);
-  }
-  return out;
-}
+import { DATA, filesUnder, HAS_DATA, runCli } from '../helpers.js';
 
 /** An independent reading of a regression file: pretty-printed objects each start with "{" alone on a line. */
 function sourceEvents(file: string): Record<string, unknown>[] {
@@ -44,7 +35,7 @@ const renamed = new Map(
 
 describe.runIf(HAS_DATA)('lotl dump over every regression_data JSON of ../shared/data/sigma', () => {
   it("yields events whose source and Sigma-named fields equal the source's EventData", async () => {
-    const files = walk(path.join(DATA, 'sigma', 'regression_data'));
+    const files = filesUnder(path.join(DATA, 'sigma', 'regression_data'), '.json');
     expect(files.length).toBeGreaterThanOrEqual(150);
     const { code, stdout, stderr } = await runCli(['dump', ...files]);
     expect(stderr).toBe('');

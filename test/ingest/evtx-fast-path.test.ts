@@ -3,23 +3,14 @@
  * (instantiate the element tree, then flatten it like evtx_dump JSON) gives, on every record of
  * the corpus. The generic path is itself checked against libevtx in evtx-parity.test.ts.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CHUNK_SIZE, FILE_HEADER_SIZE, parseChunk } from '../../src/ingest/evtx/chunk.js';
-import { DATA, HAS_DATA } from '../helpers.js';
+import { DATA, filesUnder, HAS_DATA } from '../helpers.js';
 
 describe.runIf(HAS_DATA)('EVTX fast path', () => {
   it('equals the generic path on every chunk of every corpus file', () => {
-    const files: string[] = [];
-    const walk = (d: string) => {
-      for (const n of readdirSync(d).sort()) {
-        const p = path.join(d, n);
-        if (statSync(p).isDirectory()) walk(p);
-        else if (n.endsWith('.evtx')) files.push(p);
-      }
-    };
-    walk(DATA);
+    const files = filesUnder(DATA, '.evtx');
     let records = 0;
     for (const file of files) {
       const buf = readFileSync(file);
