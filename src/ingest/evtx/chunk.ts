@@ -124,38 +124,24 @@ function parseChunkInto(buf: Buffer, opts: ChunkOptions, result: ChunkResult): v
   const storedHeaderCrc = buf.readUInt32LE(124);
   const headerCrc = crc32(buf.subarray(128, 512), crc32(buf.subarray(0, 120)));
   let damaged = false;
-  if (storedHeaderCrc !== headerCrc) {
-    result.problems.push(
-      problem(
-        opts,
-        124,
-        `chunk header checksum mismatch (stored ${hex(storedHeaderCrc)}, computed ${hex(headerCrc)})${opts.recover ? '' : '; chunk skipped'}`,
-      ),
-    );
+  // A failed check skips the chunk unless recovering; either way it is reported.
+  const damage = (offset: number, message: string) => {
+    result.problems.push(problem(opts, offset, `${message}${opts.recover ? '' : '; chunk skipped'}`));
     damaged = true;
+  };
+  if (storedHeaderCrc !== headerCrc) {
+    damage(
+      124,
+      `chunk header checksum mismatch (stored ${hex(storedHeaderCrc)}, computed ${hex(headerCrc)})`,
+    );
   }
   const dataEnd = freeSpace >= CHUNK_HEADER_SIZE && freeSpace <= buf.length ? freeSpace : -1;
-  if (dataEnd < 0) {
-    result.problems.push(
-      problem(
-        opts,
-        48,
-        `free-space offset ${freeSpace} outside the chunk${opts.recover ? '' : '; chunk skipped'}`,
-      ),
-    );
-    damaged = true;
-  } else {
+  if (dataEnd < 0) damage(48, `free-space offset ${freeSpace} outside the chunk`);
+  else {
     const storedDataCrc = buf.readUInt32LE(52);
     const dataCrc = crc32(buf.subarray(CHUNK_HEADER_SIZE, dataEnd));
     if (storedDataCrc !== dataCrc) {
-      result.problems.push(
-        problem(
-          opts,
-          52,
-          `event records checksum mismatch (stored ${hex(storedDataCrc)}, computed ${hex(dataCrc)})${opts.recover ? '' : '; chunk skipped'}`,
-        ),
-      );
-      damaged = true;
+      damage(52, `event records checksum mismatch (stored ${hex(storedDataCrc)}, computed ${hex(dataCrc)})`);
     }
   }
   if (damaged && !opts.recover) return;
