@@ -6,6 +6,7 @@
 import type { RawEvent } from '../ingest/raw-event.js';
 import type { FieldSource, LogSource, ProfileLogSource, SourceProfile } from './profile.js';
 import { ALL_PROFILES } from './profiles/index.js';
+import { servicesOfChannel } from './services.js';
 import { TRANSFORMS } from './transforms.js';
 
 type Resolver = (view: EventView) => unknown;
@@ -196,6 +197,11 @@ export class EventView {
       for (const k of Object.keys(data)) {
         const lk = k.toLowerCase();
         if (!this.lowerKeys.has(lk)) this.lowerKeys.set(lk, k);
+        // Sigma names fields as the XML details view does, spaces stripped ("Threat Name" → ThreatName).
+        if (lk.includes(' ')) {
+          const bare = lk.replace(/ /g, '');
+          if (!this.lowerKeys.has(bare)) this.lowerKeys.set(bare, k);
+        }
       }
     }
     const key = this.lowerKeys.get(name.toLowerCase());
@@ -216,11 +222,17 @@ export class EventView {
     return resolver ? resolver(this) : undefined;
   }
 
-  /** The logsources this event serves, with conditional ones (Sysmon 12 registry_add) checked. */
+  /**
+   * The logsources this event serves: its profile's (conditional ones, like Sysmon 12's
+   * registry_add, checked) and the Sigma services its channel belongs to.
+   */
   logsources(): LogSource[] {
-    if (!this.profile) return [];
     const out: LogSource[] = [];
-    for (const ls of this.profile.profile.logsources) if (conditionHolds(ls, this)) out.push(stripWhen(ls));
+    if (this.profile)
+      for (const ls of this.profile.profile.logsources) if (conditionHolds(ls, this)) out.push(stripWhen(ls));
+    for (const service of servicesOfChannel(this.raw.channel)) {
+      if (!out.some((l) => l.service === service)) out.push({ product: 'windows', service });
+    }
     return out;
   }
 

@@ -1,23 +1,33 @@
 import type { Command } from 'commander';
+import { iocAlerts } from '../../detect/ioc/match.js';
+import { SigmaEngine } from '../../detect/sigma/engine.js';
+import { loadRules } from '../../detect/sigma/load.js';
 import { EXIT_ERROR } from '../exit-codes.js';
-import { sweep } from './ioc.js';
+import { type Detector, runHunt } from '../hunt-run.js';
+import { loadIocs } from './ioc.js';
+import { loadSummary, problemLine } from './rules.js';
+import { loadPlaceholders } from './sigma-options.js';
+
+const collect = (v: string, prev: string[] = []) => [...prev, v];
 
 /**
- * `lotl hunt`: runs the detections it is given over the inputs and writes alerts. Today the
- * detector available is indicator matching (`--iocs`); Sigma rules and the built-in pack plug in
- * here as they land, and until then hunt says so rather than pretending to have looked.
+ * `lotl hunt`: runs the detections it is given — Sigma rule folders (`--sigma`) and indicator
+ * files (`--iocs`) — over the inputs and writes alerts. The built-in pack becomes the default once
+ * it lands; until then hunt says when no detection was selected rather than pretending it looked.
  */
 export function registerHunt(program: Command): void {
   program
     .command('hunt')
-    .description('hunt the inputs with the given detections and write alerts (today: --iocs indicator files)')
+    .description('hunt the inputs with Sigma rules (--sigma) and indicators (--iocs), and write alerts')
     .argument('<paths...>', 'log files or directories (EVTX, JSON, JSONL, XML, CSV; .zip and .gz are opened)')
+    .option('--sigma <path>', 'Sigma rule file or folder (e.g. SigmaHQ rules/); repeatable', collect, [])
     .option(
       '--iocs <file>',
       'indicator file: list, CSV, STIX 2.1 bundle or MISP event; repeatable',
-      (v: string, p: string[] = []) => [...p, v],
+      collect,
       [],
     )
+    .option('--placeholders <file>', 'YAML map of placeholder name → values, for Sigma expand')
     .option('--format <format>', 'table, jsonl, json or csv', 'table')
     .option('--fail-on <level>', 'exit 1 when an alert of this level or higher is found')
     .option('--recover', 'EVTX: also read records left in chunk slack')
@@ -25,16 +35,51 @@ export function registerHunt(program: Command): void {
     .action(
       async (
         paths: string[],
-        opts: { iocs: string[]; format: string; failOn?: string; progress: boolean; recover?: boolean },
+        opts: {
+          sigma: string[];
+          iocs: string[];
+          placeholders?: string;
+          format: string;
+          failOn?: string;
+          progress: boolean;
+          recover?: boolean;
+        },
       ) => {
-        if (opts.iocs.length === 0) {
+        if (opts.sigma.length === 0 && opts.iocs.length === 0) {
           process.stderr.write(
-            'lotl hunt: no detections selected. Give --iocs FILE (Sigma rules and the built-in rule pack are not built yet).\n',
+            'lotl hunt: no detections selected. Give --sigma RULES and/or --iocs FILE (the built-in rule pack is not built yet).\n',
           );
           process.exitCode = EXIT_ERROR;
           return;
         }
-        await sweep('hunt', paths, opts);
+        const detectors: Detector[] = [];
+        let problems = 0;
+        if (opts.sigma.length > 0) {
+          const placeholders = loadPlaceholders(opts.placeholders);
+          if (placeholders === null) {
+            process.exitCode = EXIT_ERROR;
+            return;
+          }
+          const started = performance.now();
+          const report = loadRules(opts.sigma, { placeholders });
+          const errors = report.problems.filter((p) => p.severity === 'error');
+          for (const p of errors) process.stderr.write(`${problemLine(p)}\n`);
+          process.stderr.write(
+            `lotl hunt: ${loadSummary(report)} in ${((performance.now() - started) / 1000).toFixed(1)} s\n`,
+          );
+          const engine = new SigmaEngine(report.rules);
+          detectors.push((view) => engine.evaluate(view));
+        }
+        if (opts.iocs.length > 0) {
+          const loaded = loadIocs('hunt', opts.iocs);
+          if (!loaded) {
+            process.exitCode = EXIT_ERROR;
+            return;
+          }
+          problems += loaded.problems;
+          detectors.push((view) => iocAlerts(view, loaded.set));
+        }
+        await runHunt('hunt', paths, detectors, problems, opts);
       },
     );
 }

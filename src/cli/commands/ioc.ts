@@ -8,10 +8,9 @@ import { INDICATOR_TYPES, type IndicatorSet, type IndicatorType } from '../../de
 import { loadIndicatorSet, problemLocation } from '../../detect/ioc/loaders.js';
 import { indicatorRule, iocAlerts } from '../../detect/ioc/match.js';
 import { scanPaths } from '../../detect/ioc/scan.js';
-import { location } from '../../report/stats.js';
-import { checkAlertFormat, exitStatus, levelCounts, writeAlerts } from '../alert-output.js';
+import { checkAlertFormat, exitStatus, writeAlerts } from '../alert-output.js';
 import { EXIT_ERROR, EXIT_OK } from '../exit-codes.js';
-import { readAll } from '../inputs.js';
+import { runHunt } from '../hunt-run.js';
 import { startProgress } from '../progress.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -32,47 +31,17 @@ export function loadIocs(command: string, files: string[]): { set: IndicatorSet;
   return { set, problems: problems.length };
 }
 
-/** Sweeps logs for indicators: used by `ioc sweep` and by `hunt --iocs`. */
-export async function sweep(
-  command: string,
+/** Sweeps logs for indicators (`ioc sweep`). */
+async function sweep(
   paths: string[],
   opts: { iocs: string[]; format: string; failOn?: string; progress: boolean; recover?: boolean },
 ): Promise<void> {
-  if (!checkAlertFormat(command, opts.format, opts.failOn)) {
-    process.exitCode = EXIT_ERROR;
-    return;
-  }
-  const loaded = loadIocs(command, opts.iocs);
+  const loaded = loadIocs('ioc sweep', opts.iocs);
   if (!loaded) {
     process.exitCode = EXIT_ERROR;
     return;
   }
-  const alerts: Alert[] = [];
-  let events = 0;
-  let problems = loaded.problems;
-  const started = performance.now();
-  await readAll(
-    paths,
-    {
-      event(view) {
-        events++;
-        for (const a of iocAlerts(view, loaded.set)) alerts.push(a);
-      },
-      problem(p) {
-        if (p.code === 'SKIPPED_FILE' || p.code === 'SKIPPED_MEMBER') return;
-        problems++;
-        process.stderr.write(`${location(p)}: ${p.code} ${p.message}\n`);
-      },
-    },
-    opts.progress,
-    { evtx: { recover: opts.recover === true } },
-  );
-  await writeAlerts(alerts, opts.format);
-  const seconds = (performance.now() - started) / 1000;
-  process.stderr.write(
-    `lotl ${command}: ${events.toLocaleString('en-US')} events read in ${seconds.toFixed(1)} s, ${alerts.length} alerts (${levelCounts(alerts)}), ${problems} input problems\n`,
-  );
-  process.exitCode = exitStatus(alerts, problems, opts.failOn);
+  await runHunt('ioc sweep', paths, [(view) => iocAlerts(view, loaded.set)], loaded.problems, opts);
 }
 
 export function registerIoc(program: Command): void {
@@ -187,7 +156,7 @@ export function registerIoc(program: Command): void {
       (
         paths: string[],
         opts: { iocs: string[]; format: string; failOn?: string; progress: boolean; recover?: boolean },
-      ) => sweep('ioc sweep', paths, opts),
+      ) => sweep(paths, opts),
     );
 
   ioc

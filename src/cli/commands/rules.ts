@@ -1,0 +1,128 @@
+import path from 'node:path';
+import type { Command } from 'commander';
+import { SigmaEngine } from '../../detect/sigma/engine.js';
+import { type LoadReport, loadRules, ruleFiles, type SigmaProblem } from '../../detect/sigma/load.js';
+import { readCase } from '../../detect/sigma/regression.js';
+import { readFile } from '../../ingest/read.js';
+import { normalize } from '../../normalize/normalize.js';
+import { EXIT_ERROR, EXIT_FINDINGS, EXIT_OK } from '../exit-codes.js';
+import { write } from '../output.js';
+import { loadPlaceholders } from './sigma-options.js';
+
+export function problemLine(p: SigmaProblem): string {
+  const where = `${p.file}${p.line !== undefined ? `:${p.line}` : ''}${p.col !== undefined ? `:${p.col}` : ''}`;
+  return `${where} ${p.severity} ${p.code} ${p.message}`;
+}
+
+export function loadSummary(r: LoadReport): string {
+  const failed = new Set(
+    r.problems.filter((p) => p.severity === 'error').map((p) => `${p.file}#${p.ruleId ?? p.line}`),
+  ).size;
+  return `${r.rules.length} rules loaded from ${r.files} files, ${failed} failed, ${r.skipped.length} correlation/filter documents not run yet`;
+}
+
+export function registerRules(program: Command): void {
+  const rules = program
+    .command('rules')
+    .description('Sigma rules: check that they load, run regression cases');
+
+  rules
+    .command('check')
+    .description('load Sigma rules and report every problem with file:line:col, code and reason')
+    .argument('<paths...>', 'rule files or folders')
+    .option('--format <format>', 'text or json', 'text')
+    .option('--placeholders <file>', 'YAML map of placeholder name → values, for the expand modifier')
+    .action(async (paths: string[], opts: { format: string; placeholders?: string }) => {
+      const placeholders = loadPlaceholders(opts.placeholders);
+      if (placeholders === null) {
+        process.exitCode = EXIT_ERROR;
+        return;
+      }
+      const r = loadRules(paths, { placeholders });
+      const errors = r.problems.filter((p) => p.severity === 'error');
+      if (opts.format === 'json') {
+        const failures = errors.map(({ file, line, col, code, message }) => ({
+          file,
+          line: line ?? null,
+          col: col ?? null,
+          code,
+          message,
+        }));
+        await write(
+          `${JSON.stringify({ loaded: r.rules.length, failed: failures.length, failures, warnings: r.problems.filter((p) => p.severity === 'warning').length }, null, 2)}\n`,
+        );
+      } else {
+        const byCode = new Map<string, number>();
+        for (const p of r.problems)
+          byCode.set(`${p.severity} ${p.code}`, (byCode.get(`${p.severity} ${p.code}`) ?? 0) + 1);
+        let out = `${loadSummary(r)}\n`;
+        for (const [k, n] of [...byCode].sort()) out += `  ${n.toString().padStart(5)}  ${k}\n`;
+        for (const p of r.problems) out += `${problemLine(p)}\n`;
+        await write(out);
+      }
+      process.exitCode = errors.length > 0 ? EXIT_ERROR : EXIT_OK;
+    });
+
+  rules
+    .command('test')
+    .description(
+      'run SigmaHQ-style regression cases (info.yml + EVTX/JSON); each expected rule must fire at least match_count times',
+    )
+    .argument('<cases...>', 'case folders (searched for info.yml)')
+    .requiredOption('--sigma <paths...>', 'rule files or folders the cases name rules from')
+    .option('--format <format>', 'text or json', 'text')
+    .action(async (cases: string[], opts: { sigma: string[]; format: string }) => {
+      const r = loadRules(opts.sigma);
+      const byId = new Map(r.rules.map((x) => [x.id, x]));
+      const infos = ruleFiles(cases).files.filter((f) => path.basename(f) === 'info.yml');
+      const failed: {
+        case: string;
+        rule: string;
+        expected: number;
+        got: number;
+        file?: string;
+        reason?: string;
+      }[] = [];
+      let total = 0;
+      for (const info of infos) {
+        const c = readCase(info);
+        total++;
+        if (c.problem) {
+          failed.push({ case: c.dir, rule: '', expected: 0, got: 0, reason: c.problem });
+          continue;
+        }
+        for (const id of c.ruleIds) {
+          const rule = byId.get(id);
+          if (!rule) {
+            failed.push({
+              case: c.dir,
+              rule: id,
+              expected: 1,
+              got: 0,
+              reason: 'rule not found or not loaded',
+            });
+            continue;
+          }
+          const engine = new SigmaEngine([rule]);
+          for (const { file, minMatches } of c.files) {
+            let got = 0;
+            for await (const batch of readFile(file)) {
+              for (const it of batch)
+                if (it.kind === 'event') got += engine.evaluate(normalize(it.event)).length;
+            }
+            if (got < minMatches) failed.push({ case: c.dir, rule: id, expected: minMatches, got, file });
+          }
+        }
+      }
+      const failedCases = new Set(failed.map((f) => f.case)).size;
+      if (opts.format === 'json') {
+        await write(`${JSON.stringify({ cases: total, passed: total - failedCases, failed }, null, 2)}\n`);
+      } else {
+        let out = `${total} cases, ${total - failedCases} passed, ${failedCases} failed\n`;
+        for (const f of failed)
+          out += `FAIL ${f.file ?? f.case}: rule ${f.rule} expected ≥ ${f.expected} matches, got ${f.got}${f.reason ? ` (${f.reason})` : ''}\n`;
+        await write(out);
+      }
+      process.exitCode = failed.length > 0 ? EXIT_FINDINGS : EXIT_OK;
+    });
+}

@@ -1,0 +1,16 @@
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+
+/** `--placeholders FILE`: a YAML map of placeholder name → value or list of values. Null on error (reported). */
+export function loadPlaceholders(file: string | undefined): Record<string, string[]> | null {
+  if (!file) return {};
+  try {
+    const doc = parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    const out: Record<string, string[]> = {};
+    for (const [k, v] of Object.entries(doc ?? {})) out[k] = (Array.isArray(v) ? v : [v]).map(String);
+    return out;
+  } catch (err) {
+    process.stderr.write(`${file}: ${(err as Error).message}\n`);
+    return null;
+  }
+}

@@ -1,0 +1,416 @@
+/**
+ * Detection → predicate over an event. Each detection item (`Field|mod|mod: value(s)`) becomes a
+ * closure; identifiers combine items (map = AND, list of maps = OR, plain values = keywords); the
+ * condition combines identifiers. A field the event lacks makes its item false (true under `not`):
+ * the rule is never dropped for it.
+ */
+import type { EventView } from '../../normalize/normalize.js';
+import { cidrContains, parseCidr, parseIp } from '../ir/ip.js';
+import { type Cond, expandPattern } from './condition.js';
+import { compileRuleRegex, UnsafeRegexError } from './regex.js';
+import { literal, type Mode, parseSigmaString, stringTest, windash, withMode } from './sigma-string.js';
+
+export type Predicate = (view: EventView) => boolean;
+
+/** A compile error with the item it is about (its key, for locating it in the file). */
+export class CompileError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    /** Path of YAML keys to the offending node, for file:line:col. */
+    readonly path: (string | number)[],
+  ) {
+    super(message);
+  }
+}
+
+export interface CompileContext {
+  /** `category` rules read Sigma's taxonomy names; `service` rules the source's own names first. */
+  scope: 'category' | 'service';
+  /** `%name%` placeholders for `expand`. */
+  placeholders: Record<string, string[]>;
+  /** Problems that do not stop the rule (unresolved placeholders). */
+  warnings: CompileError[];
+}
+
+const KNOWN = new Set([
+  'contains',
+  'startswith',
+  'endswith',
+  'all',
+  'exists',
+  'cased',
+  'neq',
+  'windash',
+  're',
+  'i',
+  'm',
+  's',
+  'ignorecase',
+  'multiline',
+  'dotall',
+  'base64',
+  'base64offset',
+  'utf16le',
+  'wide',
+  'utf16be',
+  'utf16',
+  'cidr',
+  'expand',
+  'fieldref',
+  'lt',
+  'lte',
+  'gt',
+  'gte',
+  'minute',
+  'hour',
+  'day',
+  'week',
+  'month',
+  'year',
+]);
+
+/** Regexes from rules are untrusted: only this much of a value is searched. */
+const MAX_REGEX_INPUT = 64 * 1024;
+
+type Getter = (view: EventView) => unknown;
+
+function getter(field: string, ctx: CompileContext): Getter {
+  if (ctx.scope === 'category') return (v) => v.sigma(field);
+  return (v) => {
+    const own = v.field(field);
+    return own !== undefined ? own : v.sigma(field);
+  };
+}
+
+/** Event values as strings: arrays give each element; numbers and booleans their text. */
+function eachString(value: unknown, test: (s: string) => boolean): boolean {
+  if (value === undefined || value === null) return false;
+  if (Array.isArray(value)) return value.some((x) => eachString(x, test));
+  if (typeof value === 'object') return false;
+  return test(String(value));
+}
+
+function encodeChain(s: string, mods: string[]): string[] {
+  // Encoding modifiers work on bytes: utf16* choose the bytes, base64* encode them.
+  let bytes: Buffer | null = null;
+  let out: string[] = [s];
+  for (const m of mods) {
+    if (m === 'utf16le' || m === 'wide') bytes = Buffer.from(s, 'utf16le');
+    else if (m === 'utf16be') bytes = Buffer.from(s, 'utf16le').swap16();
+    else if (m === 'utf16') bytes = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(s, 'utf16le')]);
+    else if (m === 'base64') out = [(bytes ?? Buffer.from(s, 'utf8')).toString('base64').replace(/=+$/, '')];
+    else if (m === 'base64offset') {
+      const b = bytes ?? Buffer.from(s, 'utf8');
+      out = [0, 1, 2].map((i) => {
+        const shifted = Buffer.concat([Buffer.alloc(i, 0x20), b]);
+        const enc = shifted.toString('base64');
+        const start = [0, 2, 3][i];
+        const tail = (b.length + i) % 3;
+        const end = enc.length - (tail === 0 ? 0 : tail === 1 ? 3 : 2);
+        return enc.slice(start, end);
+      });
+    }
+  }
+  return out;
+}
+
+function timePart(value: unknown, part: string): number | null {
+  const t =
+    typeof value === 'number'
+      ? value
+      : Date.parse(String(value).replace(' ', 'T') + (/[zZ]|[+-]\d\d:?\d\d$/.test(String(value)) ? '' : 'Z'));
+  if (!Number.isFinite(t)) return null;
+  const d = new Date(t);
+  switch (part) {
+    case 'minute':
+      return d.getUTCMinutes();
+    case 'hour':
+      return d.getUTCHours();
+    case 'day':
+      return d.getUTCDate();
+    case 'month':
+      return d.getUTCMonth() + 1;
+    case 'year':
+      return d.getUTCFullYear();
+    default: {
+      // ISO week number.
+      const day = (d.getUTCDay() + 6) % 7;
+      const thursday = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() - day + 3));
+      const firstThursday = new Date(Date.UTC(thursday.getUTCFullYear(), 0, 4));
+      return (
+        1 +
+        Math.round(
+          (thursday.getTime() - firstThursday.getTime()) / 604_800_000 -
+            (((firstThursday.getUTCDay() + 6) % 7) - 3) / 7,
+        )
+      );
+    }
+  }
+}
+
+/** Compiles `key: value` of a detection map. */
+export function compileItem(
+  key: string,
+  rawValue: unknown,
+  ctx: CompileContext,
+  path: (string | number)[],
+): Predicate {
+  const [field, ...mods] = key.split('|');
+  for (const m of mods) {
+    if (!KNOWN.has(m)) {
+      const near = [...KNOWN].find((k) => k.startsWith(m.slice(0, 4)));
+      throw new CompileError(
+        'SIGMA_UNKNOWN_MODIFIER',
+        `unknown modifier '${m}'${near ? ` (did you mean '${near}'?)` : ''}`,
+        path,
+      );
+    }
+  }
+  const has = (m: string) => mods.includes(m);
+  const values = Array.isArray(rawValue) ? rawValue : [rawValue];
+  if (values.length === 0)
+    throw new CompileError('SIGMA_EMPTY_VALUE', `'${key}' has an empty value list`, path);
+  const get: Getter | null = field === '' ? null : getter(field, ctx);
+
+  if (has('exists')) {
+    if (!get) throw new CompileError('SIGMA_BAD_MODIFIER', "'exists' needs a field", path);
+    const want = values[0] === true || String(values[0]).toLowerCase() === 'true';
+    return (v) => {
+      const x = get(v);
+      return (x !== undefined) === want;
+    };
+  }
+
+  const tests: Predicate[] = [];
+  for (const value of values) tests.push(valueTest(get, mods, value, ctx, path));
+  let pred: Predicate;
+  if (tests.length === 1) pred = tests[0];
+  else if (has('all')) pred = (v) => tests.every((t) => t(v));
+  else pred = (v) => tests.some((t) => t(v));
+  if (has('neq')) {
+    const inner = pred;
+    pred = (v) => !inner(v);
+  }
+  return pred;
+}
+
+function valueTest(
+  get: Getter | null,
+  mods: string[],
+  value: unknown,
+  ctx: CompileContext,
+  path: (string | number)[],
+): Predicate {
+  const has = (m: string) => mods.includes(m);
+  // The whole-event keyword search for items without a field.
+  const onValue = (test: (s: string) => boolean): Predicate =>
+    get ? (v) => eachString(get(v), test) : (v) => Object.values(v.raw.data).some((x) => eachString(x, test));
+
+  if (value === null) {
+    if (!get) throw new CompileError('SIGMA_BAD_VALUE', 'null needs a field', path);
+    return (v) => {
+      const x = get(v);
+      return x === undefined || x === null;
+    };
+  }
+  const numericOps = ['lt', 'lte', 'gt', 'gte'].filter(has);
+  if (numericOps.length > 0) {
+    const n = Number(value);
+    if (!Number.isFinite(n))
+      throw new CompileError(
+        'SIGMA_BAD_VALUE',
+        `'${numericOps[0]}' needs a number, got ${JSON.stringify(value)}`,
+        path,
+      );
+    const op = numericOps[0];
+    return onValue((s) => {
+      const x = Number(s.trim());
+      if (s.trim() === '' || !Number.isFinite(x)) return false;
+      return op === 'lt' ? x < n : op === 'lte' ? x <= n : op === 'gt' ? x > n : x >= n;
+    });
+  }
+  const part = ['minute', 'hour', 'day', 'week', 'month', 'year'].find(has);
+  if (part) {
+    const n = Number(value);
+    if (!Number.isInteger(n))
+      throw new CompileError('SIGMA_BAD_VALUE', `'${part}' needs a whole number`, path);
+    if (!get) throw new CompileError('SIGMA_BAD_MODIFIER', `'${part}' needs a field`, path);
+    return (v) => timePart(get(v), part) === n;
+  }
+  if (has('cidr')) {
+    const c =
+      parseCidr(String(value)) ??
+      (parseIp(String(value)) ? parseCidr(`${value}/${String(value).includes(':') ? 128 : 32}`) : null);
+    if (!c) throw new CompileError('SIGMA_BAD_VALUE', `not a CIDR network: ${JSON.stringify(value)}`, path);
+    return onValue((s) => {
+      const ip = parseIp(s.trim());
+      return ip !== null && cidrContains(c, ip);
+    });
+  }
+  if (has('fieldref')) {
+    if (!get) throw new CompileError('SIGMA_BAD_MODIFIER', "'fieldref' needs a field", path);
+    const other = getter(String(value), ctx);
+    const mode: Mode = has('contains')
+      ? 'contains'
+      : has('startswith')
+        ? 'startswith'
+        : has('endswith')
+          ? 'endswith'
+          : 'exact';
+    const cased = has('cased');
+    return (v) => {
+      const ref = other(v);
+      if (ref === undefined || ref === null || typeof ref === 'object') return false;
+      const test = stringTest(withMode(literal(String(ref)), mode), cased);
+      return eachString(get(v), test);
+    };
+  }
+  if (has('re')) {
+    let flags = '';
+    if (has('i') || has('ignorecase')) flags += 'i';
+    if (has('m') || has('multiline')) flags += 'm';
+    if (has('s') || has('dotall')) flags += 's';
+    let re: RegExp;
+    try {
+      re = compileRuleRegex(String(value), flags);
+    } catch (err) {
+      if (err instanceof UnsafeRegexError) throw new CompileError('SIGMA_UNSAFE_REGEX', err.message, path);
+      throw new CompileError(
+        'SIGMA_BAD_REGEX',
+        `invalid regular expression: ${(err as Error).message}`,
+        path,
+      );
+    }
+    return onValue((s) => re.test(s.length > MAX_REGEX_INPUT ? s.slice(0, MAX_REGEX_INPUT) : s));
+  }
+  const mode: Mode = has('contains')
+    ? 'contains'
+    : has('startswith')
+      ? 'startswith'
+      : has('endswith')
+        ? 'endswith'
+        : get
+          ? 'exact'
+          : 'contains';
+  const cased = has('cased');
+  if (typeof value === 'number' && mods.length === 0) {
+    const text = String(value);
+    return onValue((s) => s === text || (s.trim() !== '' && Number(s.trim()) === value));
+  }
+  if (typeof value === 'boolean') {
+    const text = String(value);
+    return onValue((s) => s.toLowerCase() === text);
+  }
+  if (typeof value === 'object')
+    throw new CompileError(
+      'SIGMA_BAD_VALUE',
+      `a value must be a string, number, boolean or null, not ${Array.isArray(value) ? 'a list' : 'a map'}`,
+      path,
+    );
+  const text = String(value);
+  const encoders = mods.filter((m) =>
+    ['utf16le', 'wide', 'utf16be', 'utf16', 'base64', 'base64offset'].includes(m),
+  );
+  let alternatives: ReturnType<typeof parseSigmaString>[];
+  if (encoders.length > 0) {
+    if (/(?<!\\)[*?]/.test(text))
+      throw new CompileError('SIGMA_BAD_VALUE', `wildcards cannot be encoded by ${encoders.join('|')}`, path);
+    alternatives = encodeChain(text, encoders).map(literal);
+  } else if (has('expand')) {
+    alternatives = expand(text, ctx, path).map(parseSigmaString);
+  } else alternatives = [parseSigmaString(text)];
+  if (has('windash')) alternatives = alternatives.map(windash);
+  const tests = alternatives.map((p) => stringTest(withMode(p, mode), cased));
+  if (tests.length === 0) return () => false;
+  const test = tests.length === 1 ? tests[0] : (s: string) => tests.some((t) => t(s));
+  return onValue(test);
+}
+
+/** `%name%` placeholders replaced by their configured values (each alternative OR-ed). */
+function expand(text: string, ctx: CompileContext, path: (string | number)[]): string[] {
+  let out = [''];
+  const re = /(?<!\\)%([A-Za-z0-9_-]+)%/g;
+  let last = 0;
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    const fixed = text.slice(last, m.index);
+    const vals = ctx.placeholders[m[1]] ?? ctx.placeholders[m[1].toLowerCase()];
+    if (!vals || vals.length === 0) {
+      ctx.warnings.push(
+        new CompileError(
+          'SIGMA_UNRESOLVED_PLACEHOLDER',
+          `placeholder %${m[1]}% has no value (give it in a placeholders file); this item matches nothing`,
+          path,
+        ),
+      );
+      return [];
+    }
+    out = out.flatMap((o) => vals.map((v) => o + fixed + v));
+    last = m.index + m[0].length;
+  }
+  return out.map((o) => o + text.slice(last));
+}
+
+/** One search identifier: a map (AND), a list of maps (OR), or keywords. */
+export function compileIdentifier(name: string, def: unknown, ctx: CompileContext): Predicate {
+  const path = ['detection', name];
+  if (def !== null && typeof def === 'object' && !Array.isArray(def))
+    return compileMap(def as Record<string, unknown>, ctx, path);
+  if (Array.isArray(def)) {
+    if (def.length === 0)
+      throw new CompileError('SIGMA_EMPTY_VALUE', `search identifier '${name}' is an empty list`, path);
+    if (def.every((x) => x !== null && typeof x === 'object' && !Array.isArray(x))) {
+      const maps = def.map((m, i) => compileMap(m as Record<string, unknown>, ctx, [...path, i]));
+      return (v) => maps.some((m) => m(v));
+    }
+    if (def.some((x) => x !== null && typeof x === 'object'))
+      throw new CompileError('SIGMA_BAD_VALUE', `search identifier '${name}' mixes maps and values`, path);
+    return compileItem('', def, ctx, path);
+  }
+  return compileItem('', def, ctx, path);
+}
+
+function compileMap(map: Record<string, unknown>, ctx: CompileContext, path: (string | number)[]): Predicate {
+  const items = Object.entries(map).map(([k, v]) => compileItem(k, v, ctx, [...path, k]));
+  if (items.length === 0) return () => false;
+  if (items.length === 1) return items[0];
+  return (v) => items.every((i) => i(v));
+}
+
+/** The condition over compiled identifiers. Undefined identifiers and empty patterns are errors. */
+export function compileCondition(cond: Cond, ids: Map<string, Predicate>): Predicate {
+  switch (cond.k) {
+    case 'id': {
+      const p = ids.get(cond.name);
+      if (!p)
+        throw new CompileError(
+          'SIGMA_UNDEFINED_IDENTIFIER',
+          `condition names '${cond.name}', which the detection does not define`,
+          ['detection', 'condition'],
+        );
+      return p;
+    }
+    case 'not': {
+      const inner = compileCondition(cond.item, ids);
+      return (v) => !inner(v);
+    }
+    case 'and': {
+      const parts = cond.items.map((c) => compileCondition(c, ids));
+      return (v) => parts.every((p) => p(v));
+    }
+    case 'or': {
+      const parts = cond.items.map((c) => compileCondition(c, ids));
+      return (v) => parts.some((p) => p(v));
+    }
+    case 'of': {
+      const names = expandPattern(cond.pattern, [...ids.keys()]);
+      if (names.length === 0)
+        throw new CompileError('SIGMA_EMPTY_PATTERN', `'${cond.pattern}' matches no search identifier`, [
+          'detection',
+          'condition',
+        ]);
+      const parts = names.map((n) => ids.get(n)!);
+      return cond.quantifier === 'all' ? (v) => parts.every((p) => p(v)) : (v) => parts.some((p) => p(v));
+    }
+  }
+}

@@ -1,0 +1,151 @@
+/**
+ * Regular expressions from rules are untrusted: one with nested quantifiers (`(a+)+$`) backtracks
+ * exponentially and would stall a hunt on a single long command line. V8 can fall back to its
+ * linear-time engine after too many backtracks; we switch that on, and keep every rule regex
+ * eligible for it: case-insensitive patterns are rewritten with explicit case classes (`a` →
+ * `[aA]`) because the linear engine does not take the `i` flag, and patterns it cannot run at all
+ * (lookarounds, backreferences) are refused at load time when they also nest quantifiers.
+ */
+import v8 from 'node:v8';
+
+v8.setFlagsFromString('--enable-experimental-regexp-engine-on-excessive-backtracks');
+
+export class UnsafeRegexError extends Error {}
+
+function swapCase(c: string): string {
+  const lower = c.toLowerCase();
+  return lower === c ? c.toUpperCase() : lower;
+}
+
+function isCased(c: string): boolean {
+  return c.toLowerCase() !== c.toUpperCase();
+}
+
+/** Length of the escape sequence starting at `i` (a backslash). */
+function escapeLength(src: string, i: number): number {
+  const n = src[i + 1];
+  if (n === 'x') return 4;
+  if (n === 'u') return src[i + 2] === '{' ? src.indexOf('}', i) + 1 - i : 6;
+  if (n === 'c') return 3;
+  if ((n === 'p' || n === 'P' || n === 'k') && (src[i + 2] === '{' || src[i + 2] === '<')) {
+    const close = src.indexOf(src[i + 2] === '{' ? '}' : '>', i);
+    return close > 0 ? close + 1 - i : 2;
+  }
+  if (n !== undefined && /[1-9]/.test(n)) {
+    let j = i + 1;
+    while (j < src.length && /\d/.test(src[j])) j++;
+    return j - i;
+  }
+  return 2;
+}
+
+/** The same pattern matching case-insensitively without the `i` flag. */
+export function foldCase(src: string): string {
+  let out = '';
+  let inClass = false;
+  for (let i = 0; i < src.length; ) {
+    const c = src[i];
+    if (c === '\\') {
+      const len = escapeLength(src, i);
+      out += src.slice(i, i + len);
+      i += len;
+      continue;
+    }
+    if (inClass) {
+      if (c === ']') {
+        inClass = false;
+        out += c;
+        i++;
+        continue;
+      }
+      const to = src[i + 2];
+      if (src[i + 1] === '-' && to !== undefined && to !== ']' && /[a-zA-Z]/.test(c) && /[a-zA-Z]/.test(to)) {
+        out += `${c}-${to}`;
+        if ((c === c.toLowerCase()) === (to === to.toLowerCase())) out += `${swapCase(c)}-${swapCase(to)}`;
+        i += 3;
+        continue;
+      }
+      out += isCased(c) ? c + swapCase(c) : c;
+      i++;
+      continue;
+    }
+    if (c === '[') {
+      inClass = true;
+      out += c;
+      i++;
+      if (src[i] === '^') out += src[i++];
+      if (src[i] === ']') out += src[i++];
+      continue;
+    }
+    if (c === '(' && src[i + 1] === '?' && src[i + 2] === '<' && src[i + 3] !== '=' && src[i + 3] !== '!') {
+      const close = src.indexOf('>', i);
+      out += src.slice(i, close + 1);
+      i = close + 1;
+      continue;
+    }
+    if (c === '{') {
+      const m = /^\{\d*(,\d*)?\}/.exec(src.slice(i));
+      if (m) {
+        out += m[0];
+        i += m[0].length;
+        continue;
+      }
+    }
+    out += isCased(c) ? `[${c}${swapCase(c)}]` : c;
+    i++;
+  }
+  return out;
+}
+
+/** Lookarounds and backreferences keep a pattern on the backtracking engine. */
+function needsBacktracking(src: string): boolean {
+  return /\(\?<?[=!]/.test(src) || /\\[1-9]|\\k</.test(src);
+}
+
+/** A quantified group that contains a quantifier: the shape of exponential backtracking. */
+function nestedQuantifier(src: string): boolean {
+  const stack: boolean[] = [];
+  let inClass = false;
+  for (let i = 0; i < src.length; i++) {
+    const c = src[i];
+    if (c === '\\') {
+      i += escapeLength(src, i) - 1;
+      continue;
+    }
+    if (inClass) {
+      if (c === ']') inClass = false;
+      continue;
+    }
+    if (c === '[') inClass = true;
+    else if (c === '(') stack.push(false);
+    else if (c === ')') {
+      const inner = stack.pop() ?? false;
+      const q = src[i + 1];
+      if (inner && (q === '*' || q === '+' || q === '{')) return true;
+      if (inner && stack.length > 0) stack[stack.length - 1] = true;
+    } else if ((c === '*' || c === '+' || c === '{') && stack.length > 0) stack[stack.length - 1] = true;
+  }
+  return false;
+}
+
+/** A rule regex with `i`, `m`, `s` flags, compiled so that its cost stays bounded. */
+export function compileRuleRegex(source: string, flags: string): RegExp {
+  let src = source;
+  let f = flags;
+  // Inline flags at the start, as some SigmaHQ regexes write them: (?i), (?im).
+  const inline = /^\(\?([ims]+)\)/.exec(src);
+  if (inline) {
+    for (const x of inline[1]) if (!f.includes(x)) f += x;
+    src = src.slice(inline[0].length);
+  }
+  if (needsBacktracking(src) && nestedQuantifier(src)) {
+    throw new UnsafeRegexError(
+      'regular expression combines lookarounds or backreferences with nested quantifiers; its cost cannot be bounded',
+    );
+  }
+  if (f.includes('i') && !needsBacktracking(src)) {
+    src = foldCase(src);
+    f = f.replace('i', '');
+  }
+  return new RegExp(src, f);
+}
