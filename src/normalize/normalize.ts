@@ -209,12 +209,22 @@ export class EventView {
   }
 
   sigma(name: string): unknown {
-    const resolver = this.profile?.sigma.get(name.toLowerCase());
+    return this.sigmaLower(name, name.toLowerCase());
+  }
+
+  /** `sigma` for callers that already hold the lower-cased name (compiled rules: once, not per event). */
+  sigmaLower(name: string, lowerName: string): unknown {
+    const resolver = this.profile?.sigma.get(lowerName);
     if (resolver) {
       const v = resolver(this);
       if (v !== undefined) return v;
     }
     return this.field(name);
+  }
+
+  /** Whether the taxonomy gives `lowerName` a value of its own (an alias, not the source field). */
+  hasAlias(lowerName: string): boolean {
+    return this.profile?.sigma.has(lowerName) === true;
   }
 
   column(name: string): unknown {

@@ -8,9 +8,60 @@ import type { EventView } from '../../normalize/normalize.js';
 import { cidrContains, parseCidr, parseIp } from '../ir/ip.js';
 import { type Cond, expandPattern } from './condition.js';
 import { compileRuleRegex, UnsafeRegexError } from './regex.js';
-import { literal, type Mode, parseSigmaString, stringTest, windash, withMode } from './sigma-string.js';
+import { literal, type Mode, parseSigmaString, STAR, stringTest, windash, withMode } from './sigma-string.js';
 
 export type Predicate = (view: EventView) => boolean;
+
+/**
+ * Literals a predicate needs: when it is true, the event's lower-cased text contains at least one
+ * of them. null when there is no such set (regexes, numbers compared, negations). The engine uses
+ * them to skip rules; the predicate itself always decides.
+ */
+export type Need = string[] | null;
+const NEED = new WeakMap<Predicate, Need>();
+/** Shorter literals would match nearly every event and prune nothing. */
+const MIN_LITERAL = 3;
+
+export function needOf(p: Predicate): Need {
+  return NEED.get(p) ?? null;
+}
+
+function withNeed(p: Predicate, need: Need): Predicate {
+  NEED.set(p, need);
+  return p;
+}
+
+/** All of these hold: any one child's need is a need of the whole; take the most selective. */
+function needAll(needs: Need[]): Need {
+  let best: Need = null;
+  let bestScore = -1;
+  for (const n of needs) {
+    if (n === null) continue;
+    const score = Math.min(...n.map((l) => l.length)) * 4 - n.length;
+    if (score > bestScore) {
+      best = n;
+      bestScore = score;
+    }
+  }
+  return best;
+}
+
+/** One of these holds: every child must have a need, and the union is the need. */
+function needAny(needs: Need[]): Need {
+  const out = new Set<string>();
+  for (const n of needs) {
+    if (n === null) return null;
+    for (const l of n) out.add(l);
+  }
+  return out.size > 0 ? [...out] : null;
+}
+
+/** The longest literal run of a value's parts, if long enough to be worth looking for. */
+function partsNeed(parts: ReturnType<typeof parseSigmaString>): string | null {
+  let best = '';
+  for (const p of parts) if (typeof p === 'string' && p.length > best.length) best = p;
+  return best.length >= MIN_LITERAL ? best.toLowerCase() : null;
+}
 
 /** A compile error with the item it is about (its key, for locating it in the file). */
 export class CompileError extends Error {
@@ -31,6 +82,9 @@ export interface CompileContext {
   placeholders: Record<string, string[]>;
   /** Problems that do not stop the rule (unresolved placeholders). */
   warnings: CompileError[];
+  /** Fields the rule reads (fieldref targets included); `keywords` when it searches every value. */
+  fields: Set<string>;
+  keywords: boolean;
 }
 
 const KNOWN = new Set([
@@ -76,10 +130,11 @@ const MAX_REGEX_INPUT = 64 * 1024;
 type Getter = (view: EventView) => unknown;
 
 function getter(field: string, ctx: CompileContext): Getter {
-  if (ctx.scope === 'category') return (v) => v.sigma(field);
+  const lower = field.toLowerCase();
+  if (ctx.scope === 'category') return (v) => v.sigmaLower(field, lower);
   return (v) => {
     const own = v.field(field);
-    return own !== undefined ? own : v.sigma(field);
+    return own !== undefined ? own : v.sigmaLower(field, lower);
   };
 }
 
@@ -172,6 +227,8 @@ export function compileItem(
   if (values.length === 0)
     throw new CompileError('SIGMA_EMPTY_VALUE', `'${key}' has an empty value list`, path);
   const get: Getter | null = field === '' ? null : getter(field, ctx);
+  if (field === '') ctx.keywords = true;
+  else ctx.fields.add(field);
 
   if (has('exists')) {
     if (!get) throw new CompileError('SIGMA_BAD_MODIFIER', "'exists' needs a field", path);
@@ -182,17 +239,63 @@ export function compileItem(
     };
   }
 
+  const list = plainList(mods, values, get);
+  if (list) return list;
   const tests: Predicate[] = [];
   for (const value of values) tests.push(valueTest(get, mods, value, ctx, path));
+  const needs = tests.map(needOf);
   let pred: Predicate;
   if (tests.length === 1) pred = tests[0];
-  else if (has('all')) pred = (v) => tests.every((t) => t(v));
-  else pred = (v) => tests.some((t) => t(v));
+  else if (has('all')) pred = withNeed((v) => tests.every((t) => t(v)), needAll(needs));
+  else pred = withNeed((v) => tests.some((t) => t(v)), needAny(needs));
   if (has('neq')) {
     const inner = pred;
     pred = (v) => !inner(v);
   }
   return pred;
+}
+
+/**
+ * The common shape: a field, OR over plain strings (exact, contains, startswith or endswith, no
+ * inner wildcards, not cased). The value is lower-cased once; exact values become a Set.
+ */
+function plainList(mods: string[], values: unknown[], get: Getter | null): Predicate | null {
+  if (!get || values.length < 2 || !values.every((v) => typeof v === 'string')) return null;
+  const allowed = ['contains', 'startswith', 'endswith'];
+  if (mods.some((m) => !allowed.includes(m)) || mods.length > 1) return null;
+  const mode: Mode = (mods[0] as Mode | undefined) ?? 'exact';
+  const exact = new Set<string>();
+  const prefixes: string[] = [];
+  const suffixes: string[] = [];
+  const inner: string[] = [];
+  for (const v of values as string[]) {
+    const parts = withMode(parseSigmaString(v), mode);
+    const stars = parts.map((p) => p === STAR);
+    const lits = parts.filter((p) => typeof p === 'string') as string[];
+    if (parts.some((p) => typeof p !== 'string' && p !== STAR) || lits.length > 1) return null;
+    const lit = (lits[0] ?? '').toLowerCase();
+    const lead = stars[0] === true;
+    const trail = stars.length > 1 && stars[stars.length - 1] === true;
+    if (parts.length === 1 && !lead) exact.add(lit);
+    else if (lead && trail) inner.push(lit);
+    else if (lead) suffixes.push(lit);
+    else if (trail) prefixes.push(lit);
+    else if (parts.length === 0) exact.add('');
+    else return null;
+  }
+  const test = (s: string) => {
+    const l = s.toLowerCase();
+    if (exact.has(l)) return true;
+    for (const p of prefixes) if (l.startsWith(p)) return true;
+    for (const p of suffixes) if (l.endsWith(p)) return true;
+    for (const p of inner) if (l.includes(p)) return true;
+    return false;
+  };
+  const literals = [...exact, ...prefixes, ...suffixes, ...inner];
+  return withNeed(
+    (v) => eachString(get(v), test),
+    literals.every((l) => l.length >= MIN_LITERAL) ? [...new Set(literals)] : null,
+  );
 }
 
 function valueTest(
@@ -251,6 +354,7 @@ function valueTest(
   if (has('fieldref')) {
     if (!get) throw new CompileError('SIGMA_BAD_MODIFIER', "'fieldref' needs a field", path);
     const other = getter(String(value), ctx);
+    ctx.fields.add(String(value));
     const mode: Mode = has('contains')
       ? 'contains'
       : has('startswith')
@@ -296,7 +400,11 @@ function valueTest(
   const cased = has('cased');
   if (typeof value === 'number' && mods.length === 0) {
     const text = String(value);
-    return onValue((s) => s === text || (s.trim() !== '' && Number(s.trim()) === value));
+    return withNeed(
+      onValue((s) => s === text || (s.trim() !== '' && Number(s.trim()) === value)),
+      // A number given as 0x.. or 04688 would still equal it: only plain decimals are a literal need.
+      text.length >= MIN_LITERAL && /^\d+$/.test(text) ? [text] : null,
+    );
   }
   if (typeof value === 'boolean') {
     const text = String(value);
@@ -324,7 +432,8 @@ function valueTest(
   const tests = alternatives.map((p) => stringTest(withMode(p, mode), cased));
   if (tests.length === 0) return () => false;
   const test = tests.length === 1 ? tests[0] : (s: string) => tests.some((t) => t(s));
-  return onValue(test);
+  const needs = alternatives.map(partsNeed);
+  return withNeed(onValue(test), needs.every((n) => n !== null) ? [...new Set(needs as string[])] : null);
 }
 
 /** `%name%` placeholders replaced by their configured values (each alternative OR-ed). */
@@ -361,7 +470,7 @@ export function compileIdentifier(name: string, def: unknown, ctx: CompileContex
       throw new CompileError('SIGMA_EMPTY_VALUE', `search identifier '${name}' is an empty list`, path);
     if (def.every((x) => x !== null && typeof x === 'object' && !Array.isArray(x))) {
       const maps = def.map((m, i) => compileMap(m as Record<string, unknown>, ctx, [...path, i]));
-      return (v) => maps.some((m) => m(v));
+      return withNeed((v) => maps.some((m) => m(v)), needAny(maps.map(needOf)));
     }
     if (def.some((x) => x !== null && typeof x === 'object'))
       throw new CompileError('SIGMA_BAD_VALUE', `search identifier '${name}' mixes maps and values`, path);
@@ -374,7 +483,7 @@ function compileMap(map: Record<string, unknown>, ctx: CompileContext, path: (st
   const items = Object.entries(map).map(([k, v]) => compileItem(k, v, ctx, [...path, k]));
   if (items.length === 0) return () => false;
   if (items.length === 1) return items[0];
-  return (v) => items.every((i) => i(v));
+  return withNeed((v) => items.every((i) => i(v)), needAll(items.map(needOf)));
 }
 
 /** The condition over compiled identifiers. Undefined identifiers and empty patterns are errors. */
@@ -396,11 +505,11 @@ export function compileCondition(cond: Cond, ids: Map<string, Predicate>): Predi
     }
     case 'and': {
       const parts = cond.items.map((c) => compileCondition(c, ids));
-      return (v) => parts.every((p) => p(v));
+      return withNeed((v) => parts.every((p) => p(v)), needAll(parts.map(needOf)));
     }
     case 'or': {
       const parts = cond.items.map((c) => compileCondition(c, ids));
-      return (v) => parts.some((p) => p(v));
+      return withNeed((v) => parts.some((p) => p(v)), needAny(parts.map(needOf)));
     }
     case 'of': {
       const names = expandPattern(cond.pattern, [...ids.keys()]);
@@ -410,7 +519,9 @@ export function compileCondition(cond: Cond, ids: Map<string, Predicate>): Predi
           'condition',
         ]);
       const parts = names.map((n) => ids.get(n)!);
-      return cond.quantifier === 'all' ? (v) => parts.every((p) => p(v)) : (v) => parts.some((p) => p(v));
+      return cond.quantifier === 'all'
+        ? withNeed((v) => parts.every((p) => p(v)), needAll(parts.map(needOf)))
+        : withNeed((v) => parts.some((p) => p(v)), needAny(parts.map(needOf)));
     }
   }
 }

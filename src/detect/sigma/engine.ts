@@ -7,6 +7,7 @@
 import type { EventView } from '../../normalize/normalize.js';
 import type { LogSource } from '../../normalize/profile.js';
 import { type Alert, alertFor, type Level } from '../alert.js';
+import { LiteralScanner } from './aho-corasick.js';
 import type { SigmaRule } from './load.js';
 
 const TACTICS = new Set([
@@ -48,34 +49,161 @@ export function ruleMeta(rule: SigmaRule): Alert['rule'] {
   };
 }
 
-/** Rules grouped by the logsource key an event must serve. */
-export class SigmaEngine {
-  private readonly byKey = new Map<string, { rule: SigmaRule; meta: Alert['rule'] }[]>();
+interface Bucket {
+  /** Rules with no necessary literal: always evaluated. */
+  always: number[];
+  /** The fields whose values are scanned; null = every value (a keyword rule is in the bucket). */
+  fields: string[] | null;
+  lowerFields: string[];
+  scanner: LiteralScanner | null;
+  /** For each literal id, the rules that need it. */
+  byLiteral: number[][];
+}
 
-  constructor(readonly rules: SigmaRule[]) {
-    for (const rule of rules) {
+/**
+ * Rules grouped by the logsource key an event must serve; within the rules an event can reach,
+ * one Aho–Corasick pass over the event's lower-cased values finds the literals present, and only
+ * the rules that need one of them (plus the few that need none) are evaluated.
+ */
+export class SigmaEngine {
+  private readonly entries: { rule: SigmaRule; meta: Alert['rule'] }[];
+  private readonly byKey = new Map<string, number[]>();
+  private readonly buckets = new Map<string, Bucket>();
+  private readonly stamp: Uint32Array;
+  private generation = 0;
+  private readonly prefilter: boolean;
+
+  constructor(
+    readonly rules: SigmaRule[],
+    options: { prefilter?: boolean } = {},
+  ) {
+    this.prefilter = options.prefilter !== false;
+    this.entries = rules.map((rule) => ({ rule, meta: ruleMeta(rule) }));
+    this.entries.forEach(({ rule }, i) => {
       const key = keyOf(rule.logsource);
       const list = this.byKey.get(key) ?? [];
-      list.push({ rule, meta: ruleMeta(rule) });
+      list.push(i);
       this.byKey.set(key, list);
-    }
+    });
+    this.stamp = new Uint32Array(rules.length);
   }
 
   /** The alerts an event raises. */
   evaluate(view: EventView): Alert[] {
-    const out: Alert[] = [];
-    const seen = new Set<string>();
-    for (const ls of view.logsources()) {
-      for (const key of keysServed(ls)) {
-        if (seen.has(key)) continue;
-        seen.add(key);
-        const rules = this.byKey.get(key);
-        if (!rules) continue;
-        for (const { rule, meta } of rules) if (rule.match(view)) out.push(alertFor(view, meta));
+    const buckets = this.bucketsFor(view.logsources());
+    if (buckets.length === 0) return [];
+    const gen = ++this.generation;
+    const stamp = this.stamp;
+    const candidates: number[] = [];
+    for (const bucket of buckets) {
+      for (const i of bucket.always) {
+        stamp[i] = gen;
+        candidates.push(i);
       }
+      if (!bucket.scanner) continue;
+      bucket.scanner.scan(eventText(view, bucket.fields, bucket.lowerFields), (lit) => {
+        for (const i of bucket.byLiteral[lit]) {
+          if (stamp[i] !== gen) {
+            stamp[i] = gen;
+            candidates.push(i);
+          }
+        }
+      });
+    }
+    const out: Alert[] = [];
+    candidates.sort((a, b) => a - b);
+    for (const i of candidates) {
+      const { rule, meta } = this.entries[i];
+      if (rule.match(view)) out.push(alertFor(view, meta));
     }
     return out;
   }
+
+  /** Logsource lists repeat endlessly: the rule groups they reach are looked up by a short signature. */
+  private readonly bySignature = new Map<string, Bucket[]>();
+
+  private bucketsFor(logsources: LogSource[]): Bucket[] {
+    let sig = '';
+    for (const ls of logsources) sig += `${ls.product}|${ls.category}|${ls.service};`;
+    let b = this.bySignature.get(sig);
+    if (b === undefined) {
+      const keys: string[] = [];
+      for (const ls of logsources)
+        for (const k of keysServed(ls)) if (this.byKey.has(k) && !keys.includes(k)) keys.push(k);
+      b = keys.map((k) => this.bucket(k));
+      this.bySignature.set(sig, b);
+    }
+    return b;
+  }
+
+  /** One rule group (one logsource key): its scanner is built once and shared by every event type. */
+  private bucket(key: string): Bucket {
+    let b = this.buckets.get(key);
+    if (b) return b;
+    const indices = this.byKey.get(key) ?? [];
+    const always: number[] = [];
+    const literalIds = new Map<string, number>();
+    const byLiteral: number[][] = [];
+    let fields: Set<string> | null = new Set();
+    for (const i of indices) {
+      const rule = this.entries[i].rule;
+      const need = this.prefilter ? rule.need : null;
+      if (need === null) {
+        always.push(i);
+        continue;
+      }
+      if (rule.fields === null) fields = null;
+      else if (fields) for (const f of rule.fields) fields.add(f);
+      for (const lit of need) {
+        let id = literalIds.get(lit);
+        if (id === undefined) {
+          id = byLiteral.length;
+          literalIds.set(lit, id);
+          byLiteral.push([]);
+        }
+        byLiteral[id].push(i);
+      }
+    }
+    b = {
+      always,
+      fields: fields ? [...fields] : null,
+      lowerFields: fields ? [...fields].map((f) => f.toLowerCase()) : [],
+      scanner: literalIds.size > 0 ? new LiteralScanner([...literalIds.keys()]) : null,
+      byLiteral,
+    };
+    this.buckets.set(key, b);
+    return b;
+  }
+}
+
+/**
+ * What the bucket's rules can look at, lower-cased, fields apart: the values of the fields they
+ * read, under both the source's name and Sigma's (derived values, like 4688's DOMAIN\\user, exist
+ * only in the taxonomy) — or every value, when a keyword rule searches them all.
+ */
+function eventText(view: EventView, fields: string[] | null, lowerFields: string[]): string {
+  let text = '';
+  const add = (v: unknown) => {
+    if (v === null || v === undefined) return;
+    if (Array.isArray(v)) for (const x of v) add(x);
+    else if (typeof v !== 'object') text += `${String(v).toLowerCase()}\u0000`;
+  };
+  if (fields === null) {
+    const data = view.raw.data;
+    for (const k in data) add(data[k]);
+    const sigma = view.sigmaFields();
+    for (const k in sigma) add(sigma[k]);
+    return text;
+  }
+  for (let i = 0; i < fields.length; i++) {
+    const own = view.field(fields[i]);
+    add(own);
+    if (view.hasAlias(lowerFields[i])) {
+      const taxonomy = view.sigmaLower(fields[i], lowerFields[i]);
+      if (taxonomy !== own) add(taxonomy);
+    }
+  }
+  return text;
 }
 
 function keyOf(ls: { product?: string; category?: string; service?: string }): string {

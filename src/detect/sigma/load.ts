@@ -12,6 +12,8 @@ import {
   CompileError,
   compileCondition,
   compileIdentifier,
+  type Need,
+  needOf,
   type Predicate,
 } from './compile.js';
 import { ConditionError, parseCondition } from './condition.js';
@@ -45,6 +47,10 @@ export interface SigmaRule {
   file: string;
   line: number;
   match: Predicate;
+  /** Literals one of which every matching event contains (lower-cased); null = always evaluate. */
+  need: Need;
+  /** The fields the rule reads; null when it searches every value (keywords). */
+  fields: string[] | null;
 }
 
 export interface LoadReport {
@@ -260,8 +266,11 @@ function loadDetectionRule(
     scope: ls.category ? 'category' : 'service',
     placeholders: options.placeholders ?? {},
     warnings: [],
+    fields: new Set(),
+    keywords: false,
   };
   let match: Predicate;
+  let need: Need = null;
   try {
     const ids = new Map<string, Predicate>();
     for (const [name, def] of Object.entries(detection)) {
@@ -291,6 +300,7 @@ function loadDetectionRule(
       }
     });
     match = compiled.length === 1 ? compiled[0] : (v: EventView) => compiled.some((c) => c(v));
+    need = compiled.length === 1 ? needOf(compiled[0]) : null;
   } catch (err) {
     if (err instanceof CompileError) {
       const p = at(err.path);
@@ -338,5 +348,7 @@ function loadDetectionRule(
     file,
     line: at([]).line ?? 1,
     match,
+    need,
+    fields: ctx.keywords ? null : [...ctx.fields],
   });
 }

@@ -1,0 +1,111 @@
+#!/usr/bin/env node
+/**
+ * Hunt benchmark (issue: Sigma). All SigmaHQ rules (rules/, rules-emerging-threats/,
+ * rules-threat-hunting/) run by `lotl hunt --sigma`, end to end under GNU time:
+ *   - over every EVTX file of the shared corpus (evtx-attack-samples/, evtx-to-mitre-attack/);
+ *   - over the 250,000-event JSONL that bench/read.mjs builds from Security-Datasets.
+ * Then, in-process, the rule load time and the cost of the 10 slowest rules (each rule's match
+ * timed on every event it is offered, over the JSONL's first 50,000 events).
+ * Usage: node bench/hunt.mjs (run bench/read.mjs first if the JSONL is missing)
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const data = path.resolve(root, process.env.LOTL_DATA ?? '../shared/data');
+const sigma = ['rules', 'rules-emerging-threats', 'rules-threat-hunting'].map((d) =>
+  path.join(data, 'sigma', d),
+);
+const jsonl = path.join(root, 'bench', 'out', 'security-datasets-250000.jsonl');
+if (!existsSync(jsonl))
+  execFileSync(process.execPath, [path.join(root, 'bench', 'read.mjs')], { stdio: 'inherit' });
+const cli = path.join(root, 'dist', 'cli', 'main.js');
+
+function run(label, inputs) {
+  const args = [
+    cli,
+    'hunt',
+    '--no-progress',
+    '--format',
+    'jsonl',
+    ...sigma.flatMap((s) => ['--sigma', s]),
+    ...inputs,
+  ];
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', process.execPath, ...args], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 30,
+  });
+  const lines = r.stderr.trim().split('\n');
+  const [sec, user, sys, kb] = lines.pop().split(' ').map(Number);
+  const summary = lines.find((l) => l.includes('events read')) ?? '';
+  const loadLine = lines.find((l) => l.includes('rules loaded')) ?? '';
+  const events = Number((/([\d,]+) events read/.exec(summary)?.[1] ?? '0').replace(/,/g, ''));
+  const loopSec = Number(/read in ([\d.]+) s/.exec(summary)?.[1] ?? '0');
+  const alerts = Number(/(\d+) alerts/.exec(summary)?.[1] ?? '0');
+  const loadSec = Number(/in ([\d.]+) s$/.exec(loadLine)?.[1] ?? '0');
+  return { label, events, sec, cpu: user + sys, rssMb: kb / 1024, alerts, loopSec, loadSec };
+}
+
+const rows = [
+  run('every EVTX of the corpus (671 files)', [
+    path.join(data, 'evtx-attack-samples'),
+    path.join(data, 'evtx-to-mitre-attack'),
+  ]),
+  run('250,000-event JSONL (Security-Datasets)', [jsonl]),
+];
+console.log(
+  `${sigma.length} rule folders; node ${process.version}; ${execFileSync('nproc', { encoding: 'utf8' }).trim()} cores`,
+);
+console.log('');
+console.log(
+  '| input | events | alerts | rule load s | hunt loop s | events/s (loop) | total s | events/s (total) | CPU s | peak RSS (MB) |',
+);
+console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+for (const r of rows) {
+  console.log(
+    `| ${r.label} | ${r.events.toLocaleString('en-US')} | ${r.alerts} | ${r.loadSec.toFixed(1)} | ${r.loopSec.toFixed(1)} | ${Math.round(r.events / r.loopSec).toLocaleString('en-US')} | ${r.sec.toFixed(1)} | ${Math.round(r.events / r.sec).toLocaleString('en-US')} | ${r.cpu.toFixed(1)} | ${r.rssMb.toFixed(0)} |`,
+  );
+}
+
+// The slowest rules, measured in-process.
+const { loadRules } = await import('../dist/detect/sigma/load.js');
+const { SigmaEngine } = await import('../dist/detect/sigma/engine.js');
+const { readFile } = await import('../dist/ingest/read.js');
+const { normalize } = await import('../dist/normalize/normalize.js');
+const t0 = performance.now();
+const report = loadRules(sigma);
+const loadMs = performance.now() - t0;
+const cost = new Map();
+for (const rule of report.rules) {
+  const match = rule.match;
+  rule.match = (v) => {
+    const t = process.hrtime.bigint();
+    const r = match(v);
+    const c = cost.get(rule) ?? { ns: 0n, calls: 0 };
+    c.ns += process.hrtime.bigint() - t;
+    c.calls++;
+    cost.set(rule, c);
+    return r;
+  };
+}
+const engine = new SigmaEngine(report.rules);
+let n = 0;
+outer: for await (const batch of readFile(jsonl)) {
+  for (const it of batch) {
+    if (it.kind !== 'event') continue;
+    engine.evaluate(normalize(it.event));
+    if (++n >= 50_000) break outer;
+  }
+}
+console.log('');
+console.log(`rule load (in-process): ${report.rules.length} rules in ${(loadMs / 1000).toFixed(2)} s`);
+console.log('');
+console.log('| slowest rules over 50,000 events | calls | total ms | µs per call |');
+console.log('| --- | ---: | ---: | ---: |');
+for (const [rule, c] of [...cost].sort((a, b) => Number(b[1].ns - a[1].ns)).slice(0, 10)) {
+  console.log(
+    `| ${rule.title} | ${c.calls.toLocaleString('en-US')} | ${(Number(c.ns) / 1e6).toFixed(1)} | ${(Number(c.ns) / 1e3 / c.calls).toFixed(2)} |`,
+  );
+}
