@@ -9,7 +9,11 @@ import { checkAlertFormat, exitStatus, levelCounts, writeAlerts } from './alert-
 import { EXIT_ERROR } from './exit-codes.js';
 import { readAll } from './inputs.js';
 
-export type Detector = (view: EventView) => Alert[];
+export interface Detector {
+  evaluate(view: EventView): Alert[];
+  /** Alerts that only the end of input completes (correlation windows). */
+  flush?(): Alert[];
+}
 
 export interface HuntOptions {
   format: string;
@@ -38,7 +42,7 @@ export async function runHunt(
     {
       event(view) {
         events++;
-        for (const detect of detectors) for (const a of detect(view)) alerts.push(a);
+        for (const d of detectors) for (const a of d.evaluate(view)) alerts.push(a);
       },
       problem(p) {
         if (p.code === 'SKIPPED_FILE' || p.code === 'SKIPPED_MEMBER') return;
@@ -49,6 +53,7 @@ export async function runHunt(
     opts.progress,
     { evtx: { recover: opts.recover === true } },
   );
+  for (const d of detectors) if (d.flush) alerts.push(...d.flush());
   await writeAlerts(alerts, opts.format);
   const seconds = (performance.now() - started) / 1000;
   const rate = seconds > 0 ? Math.round(events / seconds).toLocaleString('en-US') : '-';

@@ -67,8 +67,8 @@ export function registerHunt(program: Command): void {
           process.stderr.write(
             `lotl hunt: ${loadSummary(report)} in ${((performance.now() - started) / 1000).toFixed(1)} s\n`,
           );
-          const engine = new SigmaEngine(report.rules);
-          detectors.push((view) => engine.evaluate(view));
+          const engine = new SigmaEngine(report.rules, { correlations: report.correlations });
+          detectors.push(engine);
         }
         if (opts.iocs.length > 0) {
           const loaded = loadIocs('hunt', opts.iocs);
@@ -77,7 +77,7 @@ export function registerHunt(program: Command): void {
             return;
           }
           problems += loaded.problems;
-          detectors.push((view) => iocAlerts(view, loaded.set));
+          detectors.push({ evaluate: (view) => iocAlerts(view, loaded.set) });
         }
         await runHunt('hunt', paths, detectors, problems, opts);
       },

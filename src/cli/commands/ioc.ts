@@ -41,7 +41,13 @@ async function sweep(
     process.exitCode = EXIT_ERROR;
     return;
   }
-  await runHunt('ioc sweep', paths, [(view) => iocAlerts(view, loaded.set)], loaded.problems, opts);
+  await runHunt(
+    'ioc sweep',
+    paths,
+    [{ evaluate: (view) => iocAlerts(view, loaded.set) }],
+    loaded.problems,
+    opts,
+  );
 }
 
 export function registerIoc(program: Command): void {

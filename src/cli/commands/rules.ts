@@ -18,7 +18,7 @@ export function loadSummary(r: LoadReport): string {
   const failed = new Set(
     r.problems.filter((p) => p.severity === 'error').map((p) => `${p.file}#${p.ruleId ?? p.line}`),
   ).size;
-  return `${r.rules.length} rules loaded from ${r.files} files, ${failed} failed, ${r.skipped.length} correlation/filter documents not run yet`;
+  return `${r.rules.length} rules and ${r.correlations.length} correlations loaded from ${r.files} files, ${failed} failed`;
 }
 
 export function registerRules(program: Command): void {

@@ -8,6 +8,7 @@ import type { EventView } from '../../normalize/normalize.js';
 import type { LogSource } from '../../normalize/profile.js';
 import { type Alert, alertFor, type Level } from '../alert.js';
 import { LiteralScanner } from './aho-corasick.js';
+import { CorrelationEngine, type CorrelationRule } from './correlation.js';
 import type { SigmaRule } from './load.js';
 
 const TACTICS = new Set([
@@ -73,11 +74,14 @@ export class SigmaEngine {
   private generation = 0;
   private readonly prefilter: boolean;
 
+  private readonly correlation: CorrelationEngine | null;
+
   constructor(
     readonly rules: SigmaRule[],
-    options: { prefilter?: boolean } = {},
+    options: { prefilter?: boolean; correlations?: CorrelationRule[] } = {},
   ) {
     this.prefilter = options.prefilter !== false;
+    this.correlation = options.correlations?.length ? new CorrelationEngine(options.correlations) : null;
     this.entries = rules.map((rule) => ({ rule, meta: ruleMeta(rule) }));
     this.entries.forEach(({ rule }, i) => {
       const key = keyOf(rule.logsource);
@@ -112,11 +116,24 @@ export class SigmaEngine {
     }
     const out: Alert[] = [];
     candidates.sort((a, b) => a - b);
+    const corr = this.correlation;
     for (const i of candidates) {
       const { rule, meta } = this.entries[i];
-      if (rule.match(view)) out.push(alertFor(view, meta));
+      if (!rule.match(view)) continue;
+      const alert = alertFor(view, meta);
+      if (corr?.feeds(rule.id, rule.name)) {
+        out.push(...corr.signal(rule.id, rule.name, view, alert));
+        // Rules that feed correlations alert on their own only when a correlation generates them.
+        if (corr.silenced.has(rule.id) || (rule.name !== undefined && corr.silenced.has(rule.name))) continue;
+      }
+      out.push(alert);
     }
     return out;
+  }
+
+  /** End of input: correlation windows still open are judged. */
+  flush(): Alert[] {
+    return this.correlation ? this.correlation.flush() : [];
   }
 
   /** Logsource lists repeat endlessly: the rule groups they reach are looked up by a short signature. */

@@ -17,6 +17,14 @@ import {
   type Predicate,
 } from './compile.js';
 import { ConditionError, parseCondition } from './condition.js';
+import {
+  CORRELATION_TYPES,
+  type CorrelationRule,
+  type CorrelationType,
+  OPS,
+  type Op,
+  parseTimespan,
+} from './correlation.js';
 
 export type Severity = 'error' | 'warning';
 
@@ -38,6 +46,8 @@ export interface LogSourceSpec {
 
 export interface SigmaRule {
   id: string;
+  /** The rule's `name`, by which correlations and filters may refer to it. */
+  name?: string;
   title: string;
   level: string;
   status: string;
@@ -55,6 +65,7 @@ export interface SigmaRule {
 
 export interface LoadReport {
   rules: SigmaRule[];
+  correlations: CorrelationRule[];
   /** Documents that are not detection rules and that this engine does not run yet. */
   skipped: { file: string; line: number; kind: string }[];
   problems: SigmaProblem[];
@@ -63,6 +74,13 @@ export interface LoadReport {
 
 export interface LoadOptions {
   placeholders?: Record<string, string[]>;
+}
+
+interface PendingDoc {
+  file: string;
+  doc: Document;
+  lc: LineCounter;
+  obj: Record<string, unknown>;
 }
 
 /** Every .yml / .yaml file under the paths, in name order. */
@@ -91,8 +109,13 @@ export function ruleFiles(paths: string[]): { files: string[]; problems: SigmaPr
 
 export function loadRules(paths: string[], options: LoadOptions = {}): LoadReport {
   const { files, problems } = ruleFiles(paths);
-  const report: LoadReport = { rules: [], skipped: [], problems, files: files.length };
-  for (const f of files) loadFile(f, report, options);
+  const report: LoadReport = { rules: [], correlations: [], skipped: [], problems, files: files.length };
+  // Filter documents are applied once every rule is loaded, wherever they stand.
+  const filters: PendingDoc[] = [];
+  const correlations: PendingDoc[] = [];
+  for (const f of files) loadFile(f, report, options, filters, correlations);
+  applyFilters(report, options, filters);
+  loadCorrelations(report, correlations);
   return report;
 }
 
@@ -120,7 +143,13 @@ function position(
   return { line: p.line, col: p.col };
 }
 
-function loadFile(file: string, report: LoadReport, options: LoadOptions): void {
+function loadFile(
+  file: string,
+  report: LoadReport,
+  options: LoadOptions,
+  filters: PendingDoc[],
+  correlations: PendingDoc[],
+): void {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -133,17 +162,28 @@ function loadFile(file: string, report: LoadReport, options: LoadOptions): void 
     });
     return;
   }
-  loadText(text, file, report, options);
+  loadText(text, file, report, options, filters, correlations);
 }
 
 /** Rules from YAML text (one or more documents), as if read from `file`. */
 export function loadRuleText(text: string, file = '<text>', options: LoadOptions = {}): LoadReport {
-  const report: LoadReport = { rules: [], skipped: [], problems: [], files: 1 };
-  loadText(text, file, report, options);
+  const report: LoadReport = { rules: [], correlations: [], skipped: [], problems: [], files: 1 };
+  const filters: PendingDoc[] = [];
+  const correlations: PendingDoc[] = [];
+  loadText(text, file, report, options, filters, correlations);
+  applyFilters(report, options, filters);
+  loadCorrelations(report, correlations);
   return report;
 }
 
-function loadText(text: string, file: string, report: LoadReport, options: LoadOptions): void {
+function loadText(
+  text: string,
+  file: string,
+  report: LoadReport,
+  options: LoadOptions,
+  filters: PendingDoc[],
+  correlations: PendingDoc[],
+): void {
   const lc = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter: lc, version: '1.2' });
   if (!Array.isArray(docs)) return; // an empty stream
@@ -176,11 +216,11 @@ function loadText(text: string, file: string, report: LoadReport, options: LoadO
       continue;
     }
     if ('correlation' in obj) {
-      report.skipped.push({ file, line: first.line ?? 1, kind: 'correlation' });
+      correlations.push({ file, doc, lc, obj });
       continue;
     }
     if ('filter' in obj && !('detection' in obj)) {
-      report.skipped.push({ file, line: first.line ?? 1, kind: 'filter' });
+      filters.push({ file, doc, lc, obj });
       continue;
     }
     loadDetectionRule(file, doc, lc, obj, report, options);
@@ -338,6 +378,7 @@ function loadDetectionRule(
   }
   const tags = Array.isArray(obj.tags) ? obj.tags.map(String) : [];
   report.rules.push({
+    ...(typeof obj.name === 'string' ? { name: obj.name } : {}),
     id: id || `${path.basename(file)}#${at([]).line ?? 1}`,
     title: String(obj.title).trim(),
     level: LEVELS.has(level) ? level : 'medium',
@@ -351,4 +392,204 @@ function loadDetectionRule(
     need,
     fields: ctx.keywords ? null : [...ctx.fields],
   });
+}
+
+/**
+ * Global filter rules: each filter names rules (by id or name; `any` or none = every rule) and a
+ * logsource; to every rule it reaches whose logsource it contains, its condition is ANDed
+ * (pySigma's reading, so filters are written as the condition to keep: `not selection`). The
+ * filter is compiled in the scope of the rule it is applied to.
+ */
+function applyFilters(report: LoadReport, options: LoadOptions, filters: PendingDoc[]): void {
+  for (const { file, doc, lc, obj } of filters) {
+    const at = (keys: (string | number)[]) => position(doc, lc, keys);
+    const filter = obj.filter as Record<string, unknown> | undefined;
+    const logsource = (obj.logsource ?? {}) as Record<string, unknown>;
+    if (!filter || typeof filter !== 'object' || filter.condition === undefined) {
+      report.problems.push({
+        file,
+        ...at(['filter']),
+        code: 'SIGMA_BAD_FILTER',
+        severity: 'error',
+        message: 'a filter needs a filter map with a condition',
+      });
+      continue;
+    }
+    const names = Array.isArray(filter.rules)
+      ? filter.rules.map(String)
+      : typeof filter.rules === 'string' && filter.rules !== 'any'
+        ? [filter.rules]
+        : [];
+    const ls: LogSourceSpec = {};
+    for (const k of ['product', 'category', 'service'] as const)
+      if (typeof logsource[k] === 'string') ls[k] = String(logsource[k]).toLowerCase();
+    const compiled = new Map<string, Predicate | null>();
+    const compileFor = (scope: 'category' | 'service'): Predicate | null => {
+      if (compiled.has(scope)) return compiled.get(scope) ?? null;
+      const ctx: CompileContext = {
+        scope,
+        placeholders: options.placeholders ?? {},
+        warnings: [],
+        fields: new Set(),
+        keywords: false,
+      };
+      let p: Predicate | null = null;
+      try {
+        const ids = new Map<string, Predicate>();
+        for (const [n, def] of Object.entries(filter))
+          if (n !== 'condition' && n !== 'rules') ids.set(n, compileIdentifier(n, def, ctx));
+        p = compileCondition(parseCondition(String(filter.condition)), ids);
+      } catch (err) {
+        const e = err as Error & { path?: (string | number)[] };
+        report.problems.push({
+          file,
+          ...at(e.path ? ['filter', ...e.path.slice(1)] : ['filter']),
+          code: err instanceof CompileError ? err.code : 'SIGMA_BAD_FILTER',
+          severity: 'error',
+          message: e.message,
+        });
+      }
+      compiled.set(scope, p);
+      return p;
+    };
+    let applied = 0;
+    for (const rule of report.rules) {
+      if (names.length > 0 && !names.includes(rule.id) && !(rule.name && names.includes(rule.name))) continue;
+      if (
+        (ls.product && ls.product !== rule.logsource.product) ||
+        (ls.category && ls.category !== rule.logsource.category) ||
+        (ls.service && ls.service !== rule.logsource.service)
+      )
+        continue;
+      const keep = compileFor(rule.logsource.category ? 'category' : 'service');
+      if (!keep) break;
+      const match = rule.match;
+      rule.match = (v) => match(v) && keep(v);
+      applied++;
+    }
+    if (applied === 0 && !report.problems.some((p) => p.file === file && p.severity === 'error')) {
+      report.problems.push({
+        file,
+        ...at(['filter']),
+        code: 'SIGMA_FILTER_UNUSED',
+        severity: 'warning',
+        message: 'this filter applies to no loaded rule',
+      });
+    }
+  }
+}
+
+/** Correlation documents: checked once every rule is loaded, since they refer to rules by id or name. */
+function loadCorrelations(report: LoadReport, pending: PendingDoc[]): void {
+  const known = new Set<string>();
+  for (const r of report.rules) {
+    known.add(r.id);
+    if (r.name) known.add(r.name);
+  }
+  for (const { obj } of pending) {
+    if (typeof obj.id === 'string') known.add(obj.id);
+    if (typeof obj.name === 'string') known.add(obj.name);
+  }
+  for (const { file, doc, lc, obj } of pending) {
+    const at = (keys: (string | number)[]) => position(doc, lc, keys);
+    const id = str(obj.id) ?? `${path.basename(file)}#${at([]).line ?? 1}`;
+    const fail = (code: string, message: string, keys: (string | number)[]) => {
+      report.problems.push({
+        file,
+        ...at(['correlation', ...keys]),
+        code,
+        severity: 'error',
+        message,
+        ruleId: id,
+      });
+    };
+    const c = obj.correlation as Record<string, unknown>;
+    if (!c || typeof c !== 'object') {
+      fail('SIGMA_BAD_CORRELATION', 'correlation must be a map', []);
+      continue;
+    }
+    const type = String(c.type ?? '') as CorrelationType;
+    if (!CORRELATION_TYPES.includes(type)) {
+      fail(
+        'SIGMA_BAD_CORRELATION',
+        `unknown correlation type '${String(c.type)}' (one of ${CORRELATION_TYPES.join(', ')})`,
+        ['type'],
+      );
+      continue;
+    }
+    const rules = (Array.isArray(c.rules) ? c.rules : c.rules === undefined ? [] : [c.rules]).map(String);
+    if (rules.length === 0) {
+      fail('SIGMA_BAD_CORRELATION', 'correlation names no rules', ['rules']);
+      continue;
+    }
+    const missing = rules.find((r) => !known.has(r));
+    if (missing) {
+      fail('SIGMA_UNKNOWN_RULE', `correlation refers to '${missing}', which is no loaded rule's id or name`, [
+        'rules',
+      ]);
+      continue;
+    }
+    const timespanMs = parseTimespan(String(c.timespan ?? ''));
+    if (timespanMs === null) {
+      fail(
+        'SIGMA_BAD_CORRELATION',
+        `timespan must be a number and a unit (s, m, h, d), not ${JSON.stringify(c.timespan)}`,
+        ['timespan'],
+      );
+      continue;
+    }
+    const cond = (c.condition ??
+      (type === 'temporal' || type === 'temporal_ordered' ? { gte: rules.length } : undefined)) as
+      | Record<string, unknown>
+      | undefined;
+    if (!cond || typeof cond !== 'object') {
+      fail('SIGMA_BAD_CORRELATION', 'correlation has no condition', ['condition']);
+      continue;
+    }
+    const condition: [Op, number][] = [];
+    let bad: string | null = null;
+    for (const [k, v] of Object.entries(cond)) {
+      if (k === 'field' || k === 'percentile') continue;
+      if (!OPS.includes(k as Op)) bad = `unknown condition operator '${k}' (one of ${OPS.join(', ')})`;
+      else if (!Number.isFinite(Number(v))) bad = `condition ${k} needs a number`;
+      else condition.push([k as Op, Number(v)]);
+    }
+    const field = typeof cond.field === 'string' ? cond.field : undefined;
+    if (!bad && condition.length === 0) bad = 'condition has no operator';
+    if (!bad && ['value_count', 'value_sum', 'value_avg', 'value_percentile'].includes(type) && !field)
+      bad = `${type} needs condition.field`;
+    if (bad) {
+      fail('SIGMA_BAD_CORRELATION', bad, ['condition']);
+      continue;
+    }
+    const groupBy = (
+      Array.isArray(c['group-by']) ? c['group-by'] : c['group-by'] === undefined ? [] : [c['group-by']]
+    ).map(String);
+    const aliases: Record<string, Record<string, string>> = {};
+    for (const [alias, map] of Object.entries((c.aliases ?? {}) as Record<string, unknown>)) {
+      aliases[alias] = Object.fromEntries(
+        Object.entries((map ?? {}) as Record<string, unknown>).map(([k, v]) => [k, String(v)]),
+      );
+    }
+    const level = str(obj.level) ?? 'medium';
+    report.correlations.push({
+      id,
+      ...(typeof obj.name === 'string' ? { name: obj.name } : {}),
+      title: str(obj.title) ?? id,
+      level: (LEVELS.has(level) ? level : 'medium') as CorrelationRule['level'],
+      author: str(obj.author) ?? '',
+      tags: Array.isArray(obj.tags) ? obj.tags.map(String) : [],
+      file,
+      line: at([]).line ?? 1,
+      type,
+      rules,
+      groupBy,
+      timespanMs,
+      condition,
+      ...(field ? { field } : {}),
+      ...(cond.percentile !== undefined ? { percentile: Number(cond.percentile) } : {}),
+      aliases,
+      generate: c.generate === true || obj.generate === true,
+    });
+  }
 }
