@@ -172,17 +172,6 @@ export class CorrelationEngine {
     return alias[ruleId] ?? (ruleName ? alias[ruleName] : undefined) ?? name;
   }
 
-  private groupValue(
-    c: CorrelationRule,
-    name: string,
-    ruleId: string,
-    ruleName: string | undefined,
-    view: EventView | null,
-    alert: Alert,
-  ): unknown {
-    return this.fieldValue(c, name, ruleId, ruleName, view, alert);
-  }
-
   private fieldValue(
     c: CorrelationRule,
     name: string,
