@@ -204,6 +204,14 @@ function timePart(value: unknown, part: string): number | null {
   }
 }
 
+/** The string mode the modifiers ask for (keywords default to contains, fields to exact). */
+function modeOf(has: (m: string) => boolean, fallback: Mode): Mode {
+  if (has('contains')) return 'contains';
+  if (has('startswith')) return 'startswith';
+  if (has('endswith')) return 'endswith';
+  return fallback;
+}
+
 /** Compiles `key: value` of a detection map. */
 export function compileItem(
   key: string,
@@ -355,13 +363,7 @@ function valueTest(
     if (!get) throw new CompileError('SIGMA_BAD_MODIFIER', "'fieldref' needs a field", path);
     const other = getter(String(value), ctx);
     ctx.fields.add(String(value));
-    const mode: Mode = has('contains')
-      ? 'contains'
-      : has('startswith')
-        ? 'startswith'
-        : has('endswith')
-          ? 'endswith'
-          : 'exact';
+    const mode = modeOf(has, 'exact');
     const cased = has('cased');
     return (v) => {
       const ref = other(v);
@@ -388,15 +390,7 @@ function valueTest(
     }
     return onValue((s) => re.test(s.length > MAX_REGEX_INPUT ? s.slice(0, MAX_REGEX_INPUT) : s));
   }
-  const mode: Mode = has('contains')
-    ? 'contains'
-    : has('startswith')
-      ? 'startswith'
-      : has('endswith')
-        ? 'endswith'
-        : get
-          ? 'exact'
-          : 'contains';
+  const mode = modeOf(has, get ? 'exact' : 'contains');
   const cased = has('cased');
   if (typeof value === 'number' && mods.length === 0) {
     const text = String(value);

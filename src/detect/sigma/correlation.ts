@@ -122,7 +122,7 @@ export class CorrelationEngine {
     const time = alert.time === null ? 0 : Date.parse(alert.time);
     for (const c of new Set(targets)) {
       const group = c.groupBy
-        .map((f) => String(this.groupValue(c, f, ruleId, ruleName, view, alert) ?? ''))
+        .map((f) => String(this.fieldValue(c, f, ruleId, ruleName, view, alert) ?? ''))
         .join('\u0000');
       const windows = this.windows.get(c)!;
       let w = windows.get(group);

@@ -109,11 +109,25 @@ export function ruleFiles(paths: string[]): { files: string[]; problems: SigmaPr
 
 export function loadRules(paths: string[], options: LoadOptions = {}): LoadReport {
   const { files, problems } = ruleFiles(paths);
-  const report: LoadReport = { rules: [], correlations: [], skipped: [], problems, files: files.length };
-  // Filter documents are applied once every rule is loaded, wherever they stand.
+  return loadDocuments(problems, files.length, options, (report, filters, correlations) => {
+    for (const f of files) loadFile(f, report, options, filters, correlations);
+  });
+}
+
+/**
+ * Loads rule documents, then what refers to rules: filter documents are applied and correlations
+ * resolved once every rule is loaded, wherever they stand.
+ */
+function loadDocuments(
+  problems: SigmaProblem[],
+  files: number,
+  options: LoadOptions,
+  load: (report: LoadReport, filters: PendingDoc[], correlations: PendingDoc[]) => void,
+): LoadReport {
+  const report: LoadReport = { rules: [], correlations: [], skipped: [], problems, files };
   const filters: PendingDoc[] = [];
   const correlations: PendingDoc[] = [];
-  for (const f of files) loadFile(f, report, options, filters, correlations);
+  load(report, filters, correlations);
   applyFilters(report, options, filters);
   loadCorrelations(report, correlations);
   return report;
@@ -167,13 +181,9 @@ function loadFile(
 
 /** Rules from YAML text (one or more documents), as if read from `file`. */
 export function loadRuleText(text: string, file = '<text>', options: LoadOptions = {}): LoadReport {
-  const report: LoadReport = { rules: [], correlations: [], skipped: [], problems: [], files: 1 };
-  const filters: PendingDoc[] = [];
-  const correlations: PendingDoc[] = [];
-  loadText(text, file, report, options, filters, correlations);
-  applyFilters(report, options, filters);
-  loadCorrelations(report, correlations);
-  return report;
+  return loadDocuments([], 1, options, (report, filters, correlations) =>
+    loadText(text, file, report, options, filters, correlations),
+  );
 }
 
 function loadText(
