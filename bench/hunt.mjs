@@ -40,7 +40,7 @@ function run(label, inputs) {
   const lines = r.stderr.trim().split('\n');
   const [sec, user, sys, kb] = lines.pop().split(' ').map(Number);
   const summary = lines.find((l) => l.includes('events read')) ?? '';
-  const loadLine = lines.find((l) => l.includes('rules loaded')) ?? '';
+  const loadLine = lines.find((l) => l.includes('loaded from')) ?? '';
   const events = Number((/([\d,]+) events read/.exec(summary)?.[1] ?? '0').replace(/,/g, ''));
   const loopSec = Number(/read in ([\d.]+) s/.exec(summary)?.[1] ?? '0');
   const alerts = Number(/(\d+) alerts/.exec(summary)?.[1] ?? '0');

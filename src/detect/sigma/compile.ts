@@ -56,11 +56,83 @@ function needAny(needs: Need[]): Need {
   return out.size > 0 ? [...out] : null;
 }
 
-/** The longest literal run of a value's parts, if long enough to be worth looking for. */
+/**
+ * Long enough to be worth looking for. (Short non-ASCII literals would be selective too, but the
+ * homoglyph rules bring hundreds of distinct characters, which widens every automaton's tables.)
+ */
+function selective(lit: string): boolean {
+  return lit.length >= MIN_LITERAL;
+}
+
+/** The longest literal run of a value's parts, if selective enough to look for. */
 function partsNeed(parts: ReturnType<typeof parseSigmaString>): string | null {
   let best = '';
   for (const p of parts) if (typeof p === 'string' && p.length > best.length) best = p;
-  return best.length >= MIN_LITERAL ? best.toLowerCase() : null;
+  return selective(best) ? best.toLowerCase() : null;
+}
+
+/**
+ * A literal every match of a regex must contain: the longest run of plain characters at the top
+ * level of a pattern without top-level alternation (groups, classes and quantified characters end
+ * a run). Null when there is none worth looking for.
+ */
+export function regexNeed(src: string): string | null {
+  let depth = 0;
+  let run = '';
+  let best = '';
+  const end = () => {
+    if (run.length > best.length) best = run;
+    run = '';
+  };
+  for (let i = 0; i < src.length; i++) {
+    const c = src[i];
+    const next = src[i + 1];
+    const quantified = next === '*' || next === '?' || next === '+' || next === '{';
+    if (c === '\\') {
+      const e = src[i + 1];
+      i++;
+      if (
+        depth === 0 &&
+        e !== undefined &&
+        /[^\w\s]/.test(e) &&
+        !(src[i + 1] === '*' || src[i + 1] === '?' || src[i + 1] === '{')
+      )
+        run += e;
+      else end();
+      continue;
+    }
+    if (c === '[') {
+      end();
+      while (i < src.length && src[i] !== ']') i += src[i] === '\\' ? 2 : 1;
+      continue;
+    }
+    if (c === '(') {
+      depth++;
+      end();
+      continue;
+    }
+    if (c === ')') {
+      depth--;
+      continue;
+    }
+    if (c === '{') {
+      // A quantifier's bounds ({2}, {50,}) are not text.
+      end();
+      while (i < src.length && src[i] !== '}') i++;
+      continue;
+    }
+    if (depth > 0) continue;
+    if (c === '|') return null;
+    if ('.^$*+?{}'.includes(c) || quantified) {
+      // `x+` still needs one x, but a longer run cannot go through it.
+      if (next === '+' && !'.^$*+?{}'.includes(c)) run += c;
+      end();
+      continue;
+    }
+    run += c;
+  }
+  end();
+  return selective(best) ? best.toLowerCase() : null;
 }
 
 /** A compile error with the item it is about (its key, for locating it in the file). */
@@ -300,10 +372,7 @@ function plainList(mods: string[], values: unknown[], get: Getter | null): Predi
     return false;
   };
   const literals = [...exact, ...prefixes, ...suffixes, ...inner];
-  return withNeed(
-    (v) => eachString(get(v), test),
-    literals.every((l) => l.length >= MIN_LITERAL) ? [...new Set(literals)] : null,
-  );
+  return withNeed((v) => eachString(get(v), test), literals.every(selective) ? [...new Set(literals)] : null);
 }
 
 function valueTest(
@@ -388,7 +457,11 @@ function valueTest(
         path,
       );
     }
-    return onValue((s) => re.test(s.length > MAX_REGEX_INPUT ? s.slice(0, MAX_REGEX_INPUT) : s));
+    const lit = regexNeed(String(value).replace(/^\(\?[ims]+\)/, ''));
+    return withNeed(
+      onValue((s) => re.test(s.length > MAX_REGEX_INPUT ? s.slice(0, MAX_REGEX_INPUT) : s)),
+      lit === null ? null : [lit],
+    );
   }
   const mode = modeOf(has, get ? 'exact' : 'contains');
   const cased = has('cased');
@@ -397,7 +470,7 @@ function valueTest(
     return withNeed(
       onValue((s) => s === text || (s.trim() !== '' && Number(s.trim()) === value)),
       // A number given as 0x.. or 04688 would still equal it: only plain decimals are a literal need.
-      text.length >= MIN_LITERAL && /^\d+$/.test(text) ? [text] : null,
+      selective(text) && /^\d+$/.test(text) ? [text] : null,
     );
   }
   if (typeof value === 'boolean') {
