@@ -23,13 +23,14 @@ if (!existsSync(jsonl))
   execFileSync(process.execPath, [path.join(root, 'bench', 'read.mjs')], { stdio: 'inherit' });
 const cli = path.join(root, 'dist', 'cli', 'main.js');
 
-function run(label, inputs) {
+function run(label, inputs, extra = []) {
   const args = [
     cli,
     'hunt',
     '--no-progress',
     '--format',
     'jsonl',
+    ...extra,
     ...sigma.flatMap((s) => ['--sigma', s]),
     ...inputs,
   ];
@@ -53,7 +54,8 @@ const rows = [
     path.join(data, 'evtx-attack-samples'),
     path.join(data, 'evtx-to-mitre-attack'),
   ]),
-  run('250,000-event JSONL (Security-Datasets)', [jsonl]),
+  run('250,000-event JSONL, one thread (--threads 1)', [jsonl], ['--threads', '1']),
+  run('250,000-event JSONL, default (2 worker threads; rule load inside the loop)', [jsonl]),
 ];
 console.log(
   `${sigma.length} rule folders; node ${process.version}; ${execFileSync('nproc', { encoding: 'utf8' }).trim()} cores`,

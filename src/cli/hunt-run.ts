@@ -2,12 +2,26 @@
  * The hunting loop shared by `lotl hunt` and `lotl ioc sweep`: read every input, offer each event
  * to the detectors, write the alerts (sorted), and a summary on stderr.
  */
+import { Worker } from 'node:worker_threads';
 import type { Alert } from '../detect/alert.js';
+import type { SigmaProblem } from '../detect/sigma/load.js';
+import type { InputProblem } from '../ingest/raw-event.js';
+import { listInputs, planJsonLinesRanges } from '../ingest/read.js';
 import type { EventView } from '../normalize/normalize.js';
 import { location } from '../report/stats.js';
 import { checkAlertFormat, exitStatus, levelCounts, writeAlerts } from './alert-output.js';
+import { problemLine } from './commands/rules.js';
 import { EXIT_ERROR } from './exit-codes.js';
+import type { HuntSetup, HuntUnit, UnitResult } from './hunt-worker.js';
+
+interface WorkerLoad {
+  errors: SigmaProblem[];
+  summary: string;
+  correlations: number;
+}
+
 import { readAll } from './inputs.js';
+import { startProgress } from './progress.js';
 
 export interface Detector {
   evaluate(view: EventView): Alert[];
@@ -61,4 +75,117 @@ export async function runHunt(
     `lotl ${command}: ${events.toLocaleString('en-US')} events read in ${seconds.toFixed(1)} s (${rate} events/s), ${alerts.length} alerts (${levelCounts(alerts)}), ${problems} input problems\n`,
   );
   process.exitCode = exitStatus(alerts, problems, opts.failOn);
+}
+
+/**
+ * The same hunt on one worker thread per core. Work units are whole files, and line ranges of large
+ * JSON-lines files; only alerts, problems and counts come back. Used when no detection needs the
+ * events in one stream (correlation rules do); the output is the same, sorted the same way.
+ */
+export async function runHuntParallel(
+  command: string,
+  paths: string[],
+  setup: HuntSetup,
+  loadProblems: number,
+  opts: HuntOptions,
+  threads: number,
+  fallback: () => Promise<void>,
+): Promise<void> {
+  if (!checkAlertFormat(command, opts.format, opts.failOn)) {
+    process.exitCode = EXIT_ERROR;
+    return;
+  }
+  const started = performance.now();
+  const { files, problems: listProblems } = await listInputs(paths);
+  const workers = Array.from(
+    { length: threads },
+    () => new Worker(new URL('./hunt-worker.js', import.meta.url)),
+  );
+  const ready = Promise.all(
+    workers.map(
+      (w) =>
+        new Promise<WorkerLoad | null>((resolve) =>
+          w.once('message', (m: { load: WorkerLoad | null }) => resolve(m.load)),
+        ),
+    ),
+  );
+  for (const w of workers) w.postMessage({ setup });
+  // Plan while the workers load their rules: large JSON-lines files are cut into line ranges.
+  const units: HuntUnit[] = [];
+  for (const f of files) {
+    const ranges = await planJsonLinesRanges(f.path, threads * 4, 32 * 1024 * 1024);
+    if (ranges)
+      for (const range of ranges) units.push({ id: units.length, file: f.path, explicit: f.explicit, range });
+    else units.push({ id: units.length, file: f.path, explicit: f.explicit });
+  }
+  // Biggest first keeps both threads busy to the end.
+  const sizes = new Map(files.map((f) => [f.path, f.size]));
+  const order = [...units].sort((a, b) => {
+    const sa = a.range ? a.range.end - a.range.start : (sizes.get(a.file) ?? 0);
+    const sb = b.range ? b.range.end - b.range.start : (sizes.get(b.file) ?? 0);
+    return sb - sa;
+  });
+  const progress = startProgress(
+    files.reduce((s, f) => s + f.size, 0),
+    opts.progress,
+  );
+  const [load] = await ready;
+  if (load) {
+    for (const p of load.errors) process.stderr.write(`${problemLine(p)}\n`);
+    process.stderr.write(`lotl ${command}: ${load.summary}\n`);
+    if (load.correlations > 0) {
+      // Correlations need every event in one stream: hunt on this thread instead.
+      progress.stop();
+      await Promise.all(workers.map((w) => w.terminate()));
+      return fallback();
+    }
+    loadProblems += load.errors.length;
+  }
+  const alerts: Alert[] = [];
+  const problems: InputProblem[] = [...listProblems];
+  let events = 0;
+  let next = 0;
+  await Promise.all(
+    workers.map(
+      (w) =>
+        new Promise<void>((resolve, reject) => {
+          const send = () => {
+            if (next >= order.length) {
+              resolve();
+              return;
+            }
+            w.postMessage({ unit: order[next++] });
+          };
+          w.on('message', (msg: { progress?: number; result?: UnitResult }) => {
+            if (msg.progress) progress.add(msg.progress);
+            if (msg.result) {
+              for (const a of msg.result.alerts) alerts.push(a);
+              for (const p of msg.result.problems) problems.push(p);
+              events += msg.result.events;
+              send();
+            }
+          });
+          w.on('error', reject);
+          send();
+        }),
+    ),
+  );
+  progress.stop();
+  await Promise.all(workers.map((w) => w.terminate()));
+  let count = loadProblems;
+  problems.sort((a, b) =>
+    a.file < b.file ? -1 : a.file > b.file ? 1 : (a.line ?? a.offset ?? 0) - (b.line ?? b.offset ?? 0),
+  );
+  for (const p of problems) {
+    if (p.code === 'SKIPPED_FILE' || p.code === 'SKIPPED_MEMBER') continue;
+    count++;
+    process.stderr.write(`${location(p)}: ${p.code} ${p.message}\n`);
+  }
+  await writeAlerts(alerts, opts.format);
+  const seconds = (performance.now() - started) / 1000;
+  const rate = seconds > 0 ? Math.round(events / seconds).toLocaleString('en-US') : '-';
+  process.stderr.write(
+    `lotl ${command}: ${events.toLocaleString('en-US')} events read in ${seconds.toFixed(1)} s (${rate} events/s, ${threads} threads), ${alerts.length} alerts (${levelCounts(alerts)}), ${count} input problems\n`,
+  );
+  process.exitCode = exitStatus(alerts, count, opts.failOn);
 }

@@ -317,7 +317,9 @@ function isDelimiter(c: number): boolean {
  */
 export class JsonLineBytesSplitter {
   private carry: Buffer | null = null;
-  private line = 1;
+
+  /** `line`: the number of the first line this splitter sees (ranges of a file start later). */
+  constructor(private line = 1) {}
 
   push(chunk: Buffer): JsonPiece[] {
     const out: JsonPiece[] = [];

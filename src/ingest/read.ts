@@ -227,8 +227,9 @@ async function* readJsonLines(
   bytes: AsyncIterable<Buffer>,
   file: string,
   tableHint: string | null,
+  firstLine = 1,
 ): AsyncGenerator<ReadItem[]> {
-  const splitter = new JsonLineBytesSplitter();
+  const splitter = new JsonLineBytesSplitter(firstLine);
   const convert = piecesToItems(file, tableHint);
   for await (const chunk of bytes) {
     const items = convert(splitter.push(chunk));
@@ -460,4 +461,96 @@ function problemItem(file: string, code: ProblemCode, message: string): ReadItem
 function errText(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);
+}
+
+/**
+ * A large JSON-lines file cut into ranges of whole lines, so that several threads can each read one:
+ * null when the file is not plain UTF-8 JSON lines (or too small to be worth it). Each range starts
+ * at a line start and knows its first line's number.
+ */
+export async function planJsonLinesRanges(
+  file: string,
+  parts: number,
+  minBytes: number,
+): Promise<{ start: number; end: number; firstLine: number }[] | null> {
+  let fh: fs.FileHandle;
+  try {
+    fh = await fs.open(file, 'r');
+  } catch {
+    return null;
+  }
+  try {
+    const size = (await fh.stat()).size;
+    if (parts < 2 || size < minBytes) return null;
+    const head = Buffer.alloc(Math.min(size, SNIFF_BYTES));
+    await fh.read(head, 0, head.length, 0);
+    const sniffed = sniffBytes(head, file);
+    if (
+      sniffed.kind !== 'text' ||
+      sniffed.format !== 'json' ||
+      sniffed.encoding !== 'utf8' ||
+      sniffed.bomLength > 0
+    )
+      return null;
+    if (looksLikeJsonLines(head.toString('utf8'), head.length === size) !== true) return null;
+    // Cut points at line starts; line numbers by counting newlines up to each (one pass).
+    const cuts: number[] = [0];
+    const probe = Buffer.alloc(64 * 1024);
+    for (let i = 1; i < parts; i++) {
+      let at = Math.floor((size * i) / parts);
+      for (;;) {
+        const { bytesRead } = await fh.read(probe, 0, probe.length, at);
+        if (bytesRead === 0) {
+          at = size;
+          break;
+        }
+        const nl = probe.subarray(0, bytesRead).indexOf(10);
+        if (nl >= 0) {
+          at += nl + 1;
+          break;
+        }
+        at += bytesRead;
+      }
+      if (at > cuts[cuts.length - 1] && at < size) cuts.push(at);
+    }
+    cuts.push(size);
+    const lines: number[] = [1];
+    const block = Buffer.alloc(1024 * 1024);
+    let pos = 0;
+    let count = 0;
+    for (let c = 1; c < cuts.length - 1; c++) {
+      while (pos < cuts[c]) {
+        const want = Math.min(block.length, cuts[c] - pos);
+        const { bytesRead } = await fh.read(block, 0, want, pos);
+        if (bytesRead === 0) break;
+        for (let i = block.indexOf(10, 0); i >= 0 && i < bytesRead; i = block.indexOf(10, i + 1)) count++;
+        pos += bytesRead;
+      }
+      lines.push(count + 1);
+    }
+    return cuts.slice(0, -1).map((start, i) => ({ start, end: cuts[i + 1], firstLine: lines[i] }));
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Reads one planned range of a JSON-lines file (whole lines, numbered as in the file). */
+export async function* readJsonLinesRange(
+  file: string,
+  range: { start: number; end: number; firstLine: number },
+  options: ReadOptions = {},
+): AsyncGenerator<ReadItem[]> {
+  if (range.end <= range.start) return;
+  const stream = createReadStream(file, {
+    start: range.start,
+    end: range.end - 1,
+    highWaterMark: 256 * 1024,
+  });
+  try {
+    yield* readJsonLines(countBytes(stream, options.onBytes), file, tableFromName(file), range.firstLine);
+  } catch (err) {
+    yield [problemItem(file, 'UNREADABLE', errText(err))];
+  } finally {
+    stream.destroy();
+  }
 }

@@ -1,14 +1,19 @@
+import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import { iocAlerts } from '../../detect/ioc/match.js';
 import { SigmaEngine } from '../../detect/sigma/engine.js';
 import { loadRules } from '../../detect/sigma/load.js';
+import { listInputs } from '../../ingest/read.js';
 import { EXIT_ERROR } from '../exit-codes.js';
-import { type Detector, runHunt } from '../hunt-run.js';
+import { type Detector, runHunt, runHuntParallel } from '../hunt-run.js';
 import { loadIocs } from './ioc.js';
 import { loadSummary, problemLine } from './rules.js';
 import { loadPlaceholders } from './sigma-options.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+/** Input size from which `hunt` uses worker threads by default. */
+const PARALLEL_BYTES = 100 * 1024 * 1024;
 
 /**
  * `lotl hunt`: runs the detections it is given — Sigma rule folders (`--sigma`) and indicator
@@ -31,6 +36,11 @@ export function registerHunt(program: Command): void {
     .option('--format <format>', 'table, jsonl, json or csv', 'table')
     .option('--fail-on <level>', 'exit 1 when an alert of this level or higher is found')
     .option('--recover', 'EVTX: also read records left in chunk slack')
+    .option(
+      '--threads <n>',
+      'worker threads (default: one per core, up to 4, for inputs over 100 MB; 1 = this thread)',
+      (v) => Number.parseInt(v, 10),
+    )
     .option('--no-progress', 'no progress bar')
     .action(
       async (
@@ -43,6 +53,7 @@ export function registerHunt(program: Command): void {
           failOn?: string;
           progress: boolean;
           recover?: boolean;
+          threads?: number;
         },
       ) => {
         if (opts.sigma.length === 0 && opts.iocs.length === 0) {
@@ -52,34 +63,71 @@ export function registerHunt(program: Command): void {
           process.exitCode = EXIT_ERROR;
           return;
         }
-        const detectors: Detector[] = [];
-        let problems = 0;
-        if (opts.sigma.length > 0) {
-          const placeholders = loadPlaceholders(opts.placeholders);
-          if (placeholders === null) {
-            process.exitCode = EXIT_ERROR;
-            return;
-          }
-          const started = performance.now();
-          const report = loadRules(opts.sigma, { placeholders });
-          const errors = report.problems.filter((p) => p.severity === 'error');
-          for (const p of errors) process.stderr.write(`${problemLine(p)}\n`);
-          process.stderr.write(
-            `lotl hunt: ${loadSummary(report)} in ${((performance.now() - started) / 1000).toFixed(1)} s\n`,
-          );
-          const engine = new SigmaEngine(report.rules, { correlations: report.correlations });
-          detectors.push(engine);
+        const placeholders = loadPlaceholders(opts.placeholders);
+        if (placeholders === null) {
+          process.exitCode = EXIT_ERROR;
+          return;
         }
-        if (opts.iocs.length > 0) {
-          const loaded = loadIocs('hunt', opts.iocs);
-          if (!loaded) {
-            process.exitCode = EXIT_ERROR;
-            return;
+        const sequential = () => huntHere(paths, opts, placeholders);
+        // Each thread loads and compiles the rules itself (about a second of CPU for SigmaHQ's set),
+        // which only pays off on large inputs: below PARALLEL_BYTES the hunt stays on this thread.
+        const total =
+          opts.threads === undefined ? (await listInputs(paths)).files.reduce((s, f) => s + f.size, 0) : 0;
+        const threads = opts.threads ?? (total >= PARALLEL_BYTES ? Math.min(availableParallelism(), 4) : 1);
+        if (threads > 1 && opts.sigma.length > 0) {
+          // Worker threads load the rules themselves; a load with correlations falls back to one stream.
+          let iocProblems = 0;
+          if (opts.iocs.length > 0) {
+            const loaded = loadIocs('hunt', opts.iocs);
+            if (!loaded) {
+              process.exitCode = EXIT_ERROR;
+              return;
+            }
+            iocProblems = loaded.problems;
           }
-          problems += loaded.problems;
-          detectors.push({ evaluate: (view) => iocAlerts(view, loaded.set) });
+          const setup = { sigma: opts.sigma, iocs: opts.iocs, placeholders, recover: opts.recover === true };
+          await runHuntParallel('hunt', paths, setup, iocProblems, opts, threads, sequential);
+          return;
         }
-        await runHunt('hunt', paths, detectors, problems, opts);
+        await sequential();
       },
     );
+}
+
+/** The hunt on this thread, every event in one stream (needed by correlation rules). */
+async function huntHere(
+  paths: string[],
+  opts: {
+    sigma: string[];
+    iocs: string[];
+    format: string;
+    failOn?: string;
+    progress: boolean;
+    recover?: boolean;
+  },
+  placeholders: Record<string, string[]>,
+): Promise<void> {
+  const detectors: Detector[] = [];
+  let problems = 0;
+  if (opts.sigma.length > 0) {
+    const started = performance.now();
+    const report = loadRules(opts.sigma, { placeholders });
+    const errors = report.problems.filter((p) => p.severity === 'error');
+    for (const p of errors) process.stderr.write(`${problemLine(p)}\n`);
+    process.stderr.write(
+      `lotl hunt: ${loadSummary(report)} in ${((performance.now() - started) / 1000).toFixed(1)} s\n`,
+    );
+    const engine = new SigmaEngine(report.rules, { correlations: report.correlations });
+    detectors.push(engine);
+  }
+  if (opts.iocs.length > 0) {
+    const loaded = loadIocs('hunt', opts.iocs);
+    if (!loaded) {
+      process.exitCode = EXIT_ERROR;
+      return;
+    }
+    problems += loaded.problems;
+    detectors.push({ evaluate: (view) => iocAlerts(view, loaded.set) });
+  }
+  await runHunt('hunt', paths, detectors, problems, opts);
 }

@@ -1,0 +1,88 @@
+/**
+ * A hunting thread: loads the rules and indicators once, then runs whole work units — a file, or
+ * a range of lines of a large JSON-lines file — through read → normalise → detect, and sends back
+ * only the alerts, the problems and the counts.
+ */
+import { parentPort } from 'node:worker_threads';
+import type { Alert } from '../detect/alert.js';
+import { loadIndicatorSet } from '../detect/ioc/loaders.js';
+import { iocAlerts } from '../detect/ioc/match.js';
+import { SigmaEngine } from '../detect/sigma/engine.js';
+import { loadRules, type SigmaProblem } from '../detect/sigma/load.js';
+import type { InputProblem, ReadItem } from '../ingest/raw-event.js';
+import { readFile, readJsonLinesRange } from '../ingest/read.js';
+import { normalize } from '../normalize/normalize.js';
+import { loadSummary } from './commands/rules.js';
+import type { Detector } from './hunt-run.js';
+
+export interface HuntSetup {
+  sigma: string[];
+  iocs: string[];
+  placeholders: Record<string, string[]>;
+  recover: boolean;
+}
+
+export interface HuntUnit {
+  id: number;
+  file: string;
+  explicit: boolean;
+  range?: { start: number; end: number; firstLine: number };
+}
+
+export interface UnitResult {
+  id: number;
+  alerts: Alert[];
+  problems: InputProblem[];
+  events: number;
+}
+
+let detectors: Detector[] = [];
+let recover = false;
+
+parentPort?.on('message', async (msg: { setup?: HuntSetup; unit?: HuntUnit }) => {
+  if (msg.setup) {
+    recover = msg.setup.recover;
+    detectors = [];
+    let load: { errors: SigmaProblem[]; summary: string; correlations: number } | null = null;
+    if (msg.setup.sigma.length > 0) {
+      const report = loadRules(msg.setup.sigma, { placeholders: msg.setup.placeholders });
+      detectors.push(new SigmaEngine(report.rules));
+      load = {
+        errors: report.problems.filter((p) => p.severity === 'error'),
+        summary: loadSummary(report),
+        correlations: report.correlations.length,
+      };
+    }
+    if (msg.setup.iocs.length > 0) {
+      const { set } = loadIndicatorSet(msg.setup.iocs);
+      detectors.push({ evaluate: (view) => iocAlerts(view, set) });
+    }
+    parentPort!.postMessage({ ready: true, load });
+    return;
+  }
+  const unit = msg.unit!;
+  const result: UnitResult = { id: unit.id, alerts: [], problems: [], events: 0 };
+  let sent = 0;
+  const onBytes = (n: number) => {
+    sent += n;
+    if (sent >= 4 << 20) {
+      parentPort!.postMessage({ progress: sent });
+      sent = 0;
+    }
+  };
+  const batches: AsyncIterable<ReadItem[]> = unit.range
+    ? readJsonLinesRange(unit.file, unit.range, { onBytes })
+    : // This thread is already one of several: EVTX chunks are parsed here, not on more threads.
+      readFile(unit.file, { onBytes, evtx: { recover, workers: false } }, unit.explicit);
+  for await (const batch of batches) {
+    for (const item of batch) {
+      if (item.kind === 'event') {
+        result.events++;
+        const view = normalize(item.event);
+        for (const d of detectors) for (const a of d.evaluate(view)) result.alerts.push(a);
+      } else if (item.kind === 'problem') result.problems.push(item.problem);
+    }
+  }
+  if (sent > 0) parentPort!.postMessage({ progress: sent });
+  parentPort!.postMessage({ result });
+});
