@@ -90,13 +90,15 @@ export async function runHuntParallel(
   opts: HuntOptions,
   threads: number,
   fallback: () => Promise<void>,
+  listed?: Awaited<ReturnType<typeof listInputs>>,
 ): Promise<void> {
   if (!checkAlertFormat(command, opts.format, opts.failOn)) {
     process.exitCode = EXIT_ERROR;
     return;
   }
   const started = performance.now();
-  const { files, problems: listProblems } = await listInputs(paths);
+  // The caller may have listed the inputs already (to size them); walking the tree again is wasted I/O.
+  const { files, problems: listProblems } = listed ?? (await listInputs(paths));
   const workers = Array.from(
     { length: threads },
     () => new Worker(new URL('./hunt-worker.js', import.meta.url)),

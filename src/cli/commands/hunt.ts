@@ -71,8 +71,8 @@ export function registerHunt(program: Command): void {
         const sequential = () => huntHere(paths, opts, placeholders);
         // Each thread loads and compiles the rules itself (about a second of CPU for SigmaHQ's set),
         // which only pays off on large inputs: below PARALLEL_BYTES the hunt stays on this thread.
-        const total =
-          opts.threads === undefined ? (await listInputs(paths)).files.reduce((s, f) => s + f.size, 0) : 0;
+        const listed = opts.threads === undefined ? await listInputs(paths) : undefined;
+        const total = listed ? listed.files.reduce((s, f) => s + f.size, 0) : 0;
         const threads = opts.threads ?? (total >= PARALLEL_BYTES ? Math.min(availableParallelism(), 4) : 1);
         if (threads > 1 && opts.sigma.length > 0) {
           // Worker threads load the rules themselves; a load with correlations falls back to one stream.
@@ -86,7 +86,7 @@ export function registerHunt(program: Command): void {
             iocProblems = loaded.problems;
           }
           const setup = { sigma: opts.sigma, iocs: opts.iocs, placeholders, recover: opts.recover === true };
-          await runHuntParallel('hunt', paths, setup, iocProblems, opts, threads, sequential);
+          await runHuntParallel('hunt', paths, setup, iocProblems, opts, threads, sequential, listed);
           return;
         }
         await sequential();

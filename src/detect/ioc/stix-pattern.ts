@@ -167,11 +167,7 @@ export function parsePattern(pattern: string): { terms: PatternTerm[]; issues: P
           if (tokens[j].t === 'str') values.push(tokens[j]);
         i = j;
         if (!kind) {
-          issues.push({
-            col: tk.col,
-            message: `object path ${path} is not matched by lotl`,
-            unsupported: true,
-          });
+          issues.push(unmatchedPath(tk.col, path));
           continue;
         }
         for (const v of values) terms.push({ type: typed(kind, v.v), value: v.v, col: tk.col });
@@ -206,11 +202,7 @@ export function parsePattern(pattern: string): { terms: PatternTerm[]; issues: P
         continue;
       }
       if (!kind) {
-        issues.push({
-          col: tk.col,
-          message: `object path ${path} is not matched by lotl`,
-          unsupported: true,
-        });
+        issues.push(unmatchedPath(tk.col, path));
         continue;
       }
       terms.push({ type: typed(kind, value.v), value: value.v, col: tk.col });
@@ -238,4 +230,9 @@ function typed(kind: IndicatorType | 'hash', value: string): IndicatorType {
     return kind;
   }
   return value.includes('/') ? 'cidr' : value.includes(':') ? 'ipv6' : 'ipv4';
+}
+
+/** The issue for an object path lotl has no event field for. */
+function unmatchedPath(col: number, path: string) {
+  return { col, message: `object path ${path} is not matched by lotl`, unsupported: true };
 }
