@@ -17,6 +17,8 @@ export interface CompiledProfile {
   readonly sigma: ReadonlyMap<string, Resolver>;
   /** Sigma names as the profile spells them, for output. */
   readonly sigmaNames: readonly string[];
+  /** The Sigma names whose values are computed (transforms, system fields, constants), not a source field's. */
+  readonly derivedSigmaNames: readonly string[];
   readonly defenderTable: string | null;
   readonly columns: ReadonlyMap<string, Resolver>;
   readonly columnNames: readonly string[];
@@ -82,6 +84,9 @@ export function compileProfile(profile: SourceProfile): CompiledProfile {
     profile,
     sigma,
     sigmaNames: Object.keys(profile.sigma),
+    derivedSigmaNames: Object.entries(profile.sigma)
+      .filter(([, source]) => typeof source !== 'string' && !('first' in source))
+      .map(([name]) => name),
     defenderTable: profile.defender?.table ?? null,
     columns,
     columnNames: Object.keys(profile.defender?.columns ?? {}),
@@ -253,6 +258,20 @@ export class EventView {
     for (const name of this.profile.sigmaNames) {
       const v = this.sigma(name);
       if (v !== undefined) out[name] = v;
+    }
+    return out;
+  }
+
+  /**
+   * Every value a rule can look at that is not already a source field's value: the computed Sigma
+   * fields (e.g. 4688's DOMAIN\\user), for searches that scan the source values anyway.
+   */
+  derivedSigmaValues(): unknown[] {
+    const out: unknown[] = [];
+    if (!this.profile) return out;
+    for (const name of this.profile.derivedSigmaNames) {
+      const v = this.sigma(name);
+      if (v !== undefined) out.push(v);
     }
     return out;
   }

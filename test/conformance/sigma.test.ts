@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { loadRules } from '../../src/detect/sigma/load.js';
 import { DATA, HAS_DATA, runCli } from '../helpers.js';
 
 const SIGMA = path.join(DATA, 'sigma');
@@ -21,6 +22,24 @@ describe.runIf(HAS_DATA)('the SigmaHQ rule set', () => {
     // The 23 placeholder rules load; their unresolved placeholders are warnings (see docs/sigma.md).
     expect(report.warnings).toBeGreaterThan(0);
     expect(code).toBe(0);
+  });
+
+  it('the fast YAML path loads exactly what the positional parser loads', () => {
+    const dirs = [...RULE_DIRS, path.join(SIGMA, 'regression_data'), 'test/fixtures/sigma'];
+    const summary = (exactYaml: boolean) => {
+      const r = loadRules(dirs, { exactYaml });
+      return {
+        rules: r.rules.map(({ match: _m, ...rest }) => rest),
+        correlations: r.correlations.map((c) => JSON.stringify(c)),
+        problems: r.problems,
+        skipped: r.skipped,
+      };
+    };
+    const fast = summary(false);
+    const exact = summary(true);
+    expect(fast.rules.length).toBeGreaterThan(3700);
+    expect(fast.problems.length).toBeGreaterThan(0);
+    expect(fast).toEqual(exact);
   });
 
   it('lotl rules test passes every regression case, from the JSON and from the EVTX of each case', async () => {

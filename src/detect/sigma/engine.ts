@@ -99,13 +99,21 @@ export class SigmaEngine {
     const gen = ++this.generation;
     const stamp = this.stamp;
     const candidates: number[] = [];
+    // Buckets that search every value (keyword rules) share one text.
+    let everyValue: string | undefined;
     for (const bucket of buckets) {
       for (const i of bucket.always) {
         stamp[i] = gen;
         candidates.push(i);
       }
       if (!bucket.scanner) continue;
-      bucket.scanner.scan(eventText(view, bucket.fields, bucket.lowerFields), (lit) => {
+      let text: string;
+      if (bucket.fields !== null) text = eventText(view, bucket.fields, bucket.lowerFields);
+      else {
+        everyValue ??= eventText(view, null, []);
+        text = everyValue;
+      }
+      bucket.scanner.scan(text, (lit) => {
         for (const i of bucket.byLiteral[lit]) {
           if (stamp[i] !== gen) {
             stamp[i] = gen;
@@ -208,8 +216,8 @@ function eventText(view: EventView, fields: string[] | null, lowerFields: string
   if (fields === null) {
     const data = view.raw.data;
     for (const k in data) add(data[k]);
-    const sigma = view.sigmaFields();
-    for (const k in sigma) add(sigma[k]);
+    // Plain renames hold the same values as the source fields: only computed ones add text.
+    for (const v of view.derivedSigmaValues()) add(v);
     return text;
   }
   for (let i = 0; i < fields.length; i++) {
