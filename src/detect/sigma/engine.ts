@@ -50,10 +50,11 @@ export function ruleMeta(rule: SigmaRule): Alert['rule'] {
   };
 }
 
-interface Bucket {
+/** What one kind of event is offered: the rules of every logsource key it serves, one scanner for all. */
+interface Plan {
   /** Rules with no necessary literal: always evaluated. */
   always: number[];
-  /** The fields whose values are scanned; null = every value (a keyword rule is in the bucket). */
+  /** The fields whose values are scanned; null = every value (a keyword rule is in the plan). */
   fields: string[] | null;
   lowerFields: string[];
   scanner: LiteralScanner | null;
@@ -62,14 +63,14 @@ interface Bucket {
 }
 
 /**
- * Rules grouped by the logsource key an event must serve; within the rules an event can reach,
- * one Aho–Corasick pass over the event's lower-cased values finds the literals present, and only
- * the rules that need one of them (plus the few that need none) are evaluated.
+ * Rules grouped by the logsource key an event must serve. An event reaches the rules of several
+ * keys (its category, its service, the product alone); one Aho–Corasick pass over its values finds
+ * the literals present for all of them, and only the rules that need one of them (plus the few
+ * that need none) are evaluated.
  */
 export class SigmaEngine {
   private readonly entries: { rule: SigmaRule; meta: Alert['rule'] }[];
   private readonly byKey = new Map<string, number[]>();
-  private readonly buckets = new Map<string, Bucket>();
   private readonly stamp: Uint32Array;
   private generation = 0;
   private readonly prefilter: boolean;
@@ -94,33 +95,26 @@ export class SigmaEngine {
 
   /** The alerts an event raises. */
   evaluate(view: EventView): Alert[] {
-    const buckets = this.bucketsFor(view.logsources());
-    if (buckets.length === 0) return [];
+    const plan = this.planFor(view.logsources());
+    if (plan === null) return [];
     const gen = ++this.generation;
     const stamp = this.stamp;
-    const candidates: number[] = [];
-    // Buckets that search every value (keyword rules) share one text.
-    let everyValue: string | undefined;
-    for (const bucket of buckets) {
-      for (const i of bucket.always) {
-        stamp[i] = gen;
-        candidates.push(i);
-      }
-      if (!bucket.scanner) continue;
-      let text: string;
-      if (bucket.fields !== null) text = eventText(view, bucket.fields, bucket.lowerFields);
-      else {
-        everyValue ??= eventText(view, null, []);
-        text = everyValue;
-      }
-      bucket.scanner.scan(text, (lit) => {
-        for (const i of bucket.byLiteral[lit]) {
+    const candidates = plan.always.slice();
+    for (const i of candidates) stamp[i] = gen;
+    const scanner = plan.scanner;
+    if (scanner) {
+      const byLiteral = plan.byLiteral;
+      const onLiteral = (lit: number) => {
+        for (const i of byLiteral[lit]) {
           if (stamp[i] !== gen) {
             stamp[i] = gen;
             candidates.push(i);
           }
         }
-      });
+      };
+      if (scanner.foldsCase)
+        eachValue(view, plan.fields, plan.lowerFields, (value) => scanner.scanValue(value, onLiteral));
+      else scanner.scan(eventText(view, plan.fields, plan.lowerFields), onLiteral);
     }
     const out: Alert[] = [];
     candidates.sort((a, b) => a - b);
@@ -144,81 +138,88 @@ export class SigmaEngine {
     return this.correlation ? this.correlation.flush() : [];
   }
 
-  /** Logsource lists repeat endlessly: the rule groups they reach are looked up by a short signature. */
-  private readonly bySignature = new Map<string, Bucket[]>();
+  /** Logsource lists repeat endlessly: the plan they reach is looked up by a short signature. */
+  private readonly bySignature = new Map<string, Plan | null>();
+  /** Plans by the rule keys they cover: event kinds reaching the same keys share one scanner. */
+  private readonly plans = new Map<string, Plan>();
 
-  private bucketsFor(logsources: LogSource[]): Bucket[] {
+  private planFor(logsources: LogSource[]): Plan | null {
     let sig = '';
     for (const ls of logsources) sig += `${ls.product}|${ls.category}|${ls.service};`;
-    let b = this.bySignature.get(sig);
-    if (b === undefined) {
+    let plan = this.bySignature.get(sig);
+    if (plan === undefined) {
       const keys: string[] = [];
       for (const ls of logsources)
         for (const k of keysServed(ls)) if (this.byKey.has(k) && !keys.includes(k)) keys.push(k);
-      b = keys.map((k) => this.bucket(k));
-      this.bySignature.set(sig, b);
+      keys.sort();
+      const id = keys.join('\n');
+      plan = keys.length === 0 ? null : (this.plans.get(id) ?? this.buildPlan(id, keys));
+      this.bySignature.set(sig, plan);
     }
-    return b;
+    return plan;
   }
 
-  /** One rule group (one logsource key): its scanner is built once and shared by every event type. */
-  private bucket(key: string): Bucket {
-    let b = this.buckets.get(key);
-    if (b) return b;
-    const indices = this.byKey.get(key) ?? [];
+  private buildPlan(id: string, keys: string[]): Plan {
     const always: number[] = [];
     const literalIds = new Map<string, number>();
     const byLiteral: number[][] = [];
     let fields: Set<string> | null = new Set();
-    for (const i of indices) {
-      const rule = this.entries[i].rule;
-      const need = this.prefilter ? rule.need : null;
-      if (need === null) {
-        always.push(i);
-        continue;
-      }
-      if (rule.fields === null) fields = null;
-      else if (fields) for (const f of rule.fields) fields.add(f);
-      for (const lit of need) {
-        let id = literalIds.get(lit);
-        if (id === undefined) {
-          id = byLiteral.length;
-          literalIds.set(lit, id);
-          byLiteral.push([]);
+    for (const key of keys) {
+      for (const i of this.byKey.get(key) ?? []) {
+        const rule = this.entries[i].rule;
+        const need = this.prefilter ? rule.need : null;
+        if (need === null) {
+          always.push(i);
+          continue;
         }
-        byLiteral[id].push(i);
+        if (rule.fields === null) fields = null;
+        else if (fields) for (const f of rule.fields) fields.add(f);
+        for (const lit of need) {
+          let lid = literalIds.get(lit);
+          if (lid === undefined) {
+            lid = byLiteral.length;
+            literalIds.set(lit, lid);
+            byLiteral.push([]);
+          }
+          byLiteral[lid].push(i);
+        }
       }
     }
-    b = {
+    const plan: Plan = {
       always,
       fields: fields ? [...fields] : null,
       lowerFields: fields ? [...fields].map((f) => f.toLowerCase()) : [],
       scanner: literalIds.size > 0 ? new LiteralScanner([...literalIds.keys()]) : null,
       byLiteral,
     };
-    this.buckets.set(key, b);
-    return b;
+    this.plans.set(id, plan);
+    return plan;
   }
 }
 
 /**
- * What the bucket's rules can look at, lower-cased, fields apart: the values of the fields they
- * read, under both the source's name and Sigma's (derived values, like 4688's DOMAIN\\user, exist
- * only in the taxonomy) — or every value, when a keyword rule searches them all.
+ * What the plan's rules can look at: the values of the fields they read, under both the source's
+ * name and Sigma's (derived values, like 4688's DOMAIN\\user, exist only in the taxonomy) — or
+ * every value, when a keyword rule searches them all (plain renames hold the source's values, so
+ * only computed Sigma fields add to those).
  */
-function eventText(view: EventView, fields: string[] | null, lowerFields: string[]): string {
-  let text = '';
+function eachValue(
+  view: EventView,
+  fields: string[] | null,
+  lowerFields: string[],
+  visit: (value: string) => void,
+): void {
   const add = (v: unknown) => {
     if (v === null || v === undefined) return;
-    if (Array.isArray(v)) for (const x of v) add(x);
-    else if (typeof v !== 'object') text += `${String(v).toLowerCase()}\u0000`;
+    if (typeof v === 'string') visit(v);
+    else if (Array.isArray(v)) for (const x of v) add(x);
+    else if (typeof v !== 'object') visit(String(v));
   };
   if (fields === null) {
     const data = view.raw.data;
     for (const k in data) add(data[k]);
-    // Plain renames hold the same values as the source fields: only computed ones add text.
     for (const v of view.derivedSigmaValues()) add(v);
-    return text;
+    return;
   }
   for (let i = 0; i < fields.length; i++) {
     const own = view.field(fields[i]);
@@ -228,6 +229,14 @@ function eventText(view: EventView, fields: string[] | null, lowerFields: string
       if (taxonomy !== own) add(taxonomy);
     }
   }
+}
+
+/** The same values lower-cased into one text, NUL between values, for scanners that cannot fold case. */
+function eventText(view: EventView, fields: string[] | null, lowerFields: string[]): string {
+  let text = '';
+  eachValue(view, fields, lowerFields, (value) => {
+    text += `${value.toLowerCase()}\u0000`;
+  });
   return text;
 }
 

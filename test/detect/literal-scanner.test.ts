@@ -1,0 +1,66 @@
+/**
+ * The literal scanner may scan text without lower-casing it when its literals allow: it must then
+ * find at least every literal that the lower-cased text contains (it only picks candidate rules).
+ * The alphabet holds the characters where unit-by-unit folding and toLowerCase differ.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { LiteralScanner } from '../../src/detect/sigma/aho-corasick.js';
+
+const CHARS = [
+  'a',
+  'B',
+  'i',
+  'I',
+  '\u0130',
+  '\u212a',
+  'k',
+  '\u03a3',
+  '\u03c3',
+  '\u03c2',
+  '\u00df',
+  '\u{1f600}',
+  '\u{10400}',
+  '\\',
+  ' ',
+];
+const text = fc.array(fc.constantFrom(...CHARS), { maxLength: 12 }).map((c) => c.join(''));
+
+function found(scanner: LiteralScanner, s: string, fold: boolean): Set<number> {
+  const ids = new Set<number>();
+  if (fold) scanner.scanValue(s, (id) => ids.add(id));
+  else scanner.scan(s.toLowerCase(), (id) => ids.add(id));
+  return ids;
+}
+
+describe('LiteralScanner', () => {
+  it('finds every literal of the lower-cased text, scanning text as it is when it folds case', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          text.filter((t) => t.length > 0),
+          { minLength: 1, maxLength: 6 },
+        ),
+        text,
+        (raw, s) => {
+          const literals = [...new Set(raw.map((l) => l.toLowerCase()))];
+          const scanner = new LiteralScanner(literals);
+          const exact = found(scanner, s, false);
+          const expected = literals.flatMap((l, id) => (s.toLowerCase().includes(l) ? [id] : []));
+          expect([...exact].sort()).toEqual(expected.sort());
+          if (scanner.foldsCase) for (const id of exact) expect(found(scanner, s, true).has(id)).toBe(true);
+        },
+      ),
+      { numRuns: 2000, seed: 5 },
+    );
+  });
+
+  it('folds ASCII and Kelvin sign without lower-casing, and refuses literals it cannot fold', () => {
+    const s = new LiteralScanner(['ntdsutil', 'k']);
+    expect(s.foldsCase).toBe(true);
+    expect(found(s, 'C:\\NTDSUTIL.EXE \u212a', true)).toEqual(new Set([0, 1]));
+    expect(new LiteralScanner(['\u03c3x']).foldsCase).toBe(false);
+    expect(new LiteralScanner(['i\u0307']).foldsCase).toBe(false);
+    expect(new LiteralScanner(['\u{10428}']).foldsCase).toBe(false);
+  });
+});
