@@ -4,6 +4,7 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { InputProblem, RawEvent, ReadItem } from '../src/ingest/raw-event.js';
@@ -83,12 +84,20 @@ export interface CliResult {
 }
 
 /** Runs the built CLI as a user would (no TTY: no progress bar, no colour). */
+/** The rule cache of the CLI under test (one per run of the suite). */
+export const TEST_CACHE = path.join(tmpdir(), `lotl-test-cache-${process.ppid}`);
+
 export function runCli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
       [CLI, ...args],
-      { cwd: ROOT, env: { ...process.env, ...env }, maxBuffer: 512 * 1024 * 1024 },
+      {
+        cwd: ROOT,
+        // Parsed rules are cached per run of the suite, not in the user's home.
+        env: { ...process.env, LOTL_CACHE_DIR: TEST_CACHE, ...env },
+        maxBuffer: 512 * 1024 * 1024,
+      },
       (err, stdout, stderr) => {
         const code =
           err && typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 0;

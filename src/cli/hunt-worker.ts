@@ -13,6 +13,7 @@ import type { InputProblem, ReadItem } from '../ingest/raw-event.js';
 import { readFile, readJsonLinesRange } from '../ingest/read.js';
 import { normalize } from '../normalize/normalize.js';
 import { loadSummary } from './commands/rules.js';
+import { ruleCache } from './commands/sigma-options.js';
 import type { Detector } from './hunt-run.js';
 
 export interface HuntSetup {
@@ -45,7 +46,7 @@ parentPort?.on('message', async (msg: { setup?: HuntSetup; unit?: HuntUnit }) =>
     detectors = [];
     let load: { errors: SigmaProblem[]; summary: string; correlations: number } | null = null;
     if (msg.setup.sigma.length > 0) {
-      const report = loadRules(msg.setup.sigma, { placeholders: msg.setup.placeholders });
+      const report = loadRules(msg.setup.sigma, { placeholders: msg.setup.placeholders, cache: ruleCache() });
       detectors.push(new SigmaEngine(report.rules));
       load = {
         errors: report.problems.filter((p) => p.severity === 'error'),

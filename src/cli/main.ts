@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** The `lotl` command line. Commands are thin: they wire ingest → normalize → … → report. */
-import { readFileSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
 import { Command, CommanderError } from 'commander';
 import { registerDump } from './commands/dump.js';
 import { registerHunt } from './commands/hunt.js';
@@ -8,10 +8,12 @@ import { registerIoc } from './commands/ioc.js';
 import { registerRules } from './commands/rules.js';
 import { registerStats } from './commands/stats.js';
 import { EXIT_ERROR } from './exit-codes.js';
+import { VERSION } from './version.js';
 
-const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-  version: string;
-};
+// Without this, V8 sees the first events of a hunt survive (rule groups are built lazily on them)
+// and allocates every later event directly in the old generation, which then fills with garbage:
+// 465 MB peak instead of about 250 on SigmaHQ over 250,000 events, and no faster (docs/benchmarks.md).
+setFlagsFromString('--no-allocation-site-pretenuring');
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -20,7 +22,7 @@ export function buildProgram(): Command {
     .description(
       'Hunt living-off-the-land intrusions in your own logs: EVTX, Sysmon, Windows XML, Defender and ECS exports.',
     )
-    .version(pkg.version)
+    .version(VERSION)
     .showHelpAfterError()
     .exitOverride();
   registerHunt(program);

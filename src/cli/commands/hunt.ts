@@ -8,7 +8,7 @@ import { EXIT_ERROR } from '../exit-codes.js';
 import { type Detector, runHunt, runHuntParallel } from '../hunt-run.js';
 import { loadIocs } from './ioc.js';
 import { loadSummary, problemLine } from './rules.js';
-import { loadPlaceholders } from './sigma-options.js';
+import { loadPlaceholders, ruleCache } from './sigma-options.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
@@ -111,7 +111,7 @@ async function huntHere(
   let problems = 0;
   if (opts.sigma.length > 0) {
     const started = performance.now();
-    const report = loadRules(opts.sigma, { placeholders });
+    const report = loadRules(opts.sigma, { placeholders, cache: ruleCache() });
     const errors = report.problems.filter((p) => p.severity === 'error');
     for (const p of errors) process.stderr.write(`${problemLine(p)}\n`);
     process.stderr.write(

@@ -7,7 +7,7 @@ import { readFile } from '../../ingest/read.js';
 import { normalize } from '../../normalize/normalize.js';
 import { EXIT_ERROR, EXIT_FINDINGS, EXIT_OK } from '../exit-codes.js';
 import { write } from '../output.js';
-import { loadPlaceholders } from './sigma-options.js';
+import { loadPlaceholders, ruleCache } from './sigma-options.js';
 
 export function problemLine(p: SigmaProblem): string {
   const where = `${p.file}${p.line !== undefined ? `:${p.line}` : ''}${p.col !== undefined ? `:${p.col}` : ''}`;
@@ -38,7 +38,7 @@ export function registerRules(program: Command): void {
         process.exitCode = EXIT_ERROR;
         return;
       }
-      const r = loadRules(paths, { placeholders });
+      const r = loadRules(paths, { placeholders, cache: ruleCache() });
       const errors = r.problems.filter((p) => p.severity === 'error');
       if (opts.format === 'json') {
         const failures = errors.map(({ file, line, col, code, message }) => ({
@@ -72,7 +72,7 @@ export function registerRules(program: Command): void {
     .requiredOption('--sigma <paths...>', 'rule files or folders the cases name rules from')
     .option('--format <format>', 'text or json', 'text')
     .action(async (cases: string[], opts: { sigma: string[]; format: string }) => {
-      const r = loadRules(opts.sigma);
+      const r = loadRules(opts.sigma, { cache: ruleCache() });
       const byId = new Map(r.rules.map((x) => [x.id, x]));
       const infos = ruleFiles(cases).files.filter((f) => path.basename(f) === 'info.yml');
       const failed: {

@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
+import { defaultCacheDir } from '../../detect/sigma/rule-cache.js';
+import { VERSION } from '../version.js';
 
 /** `--placeholders FILE`: a YAML map of placeholder name → value or list of values. Null on error (reported). */
 export function loadPlaceholders(file: string | undefined): Record<string, string[]> | null {
@@ -13,4 +15,10 @@ export function loadPlaceholders(file: string | undefined): Record<string, strin
     process.stderr.write(`${file}: ${(err as Error).message}\n`);
     return null;
   }
+}
+
+/** Where parsed rule files are cached (LOTL_CACHE_DIR; empty turns the cache off). */
+export function ruleCache(): { dir: string; version: string } | undefined {
+  const dir = defaultCacheDir();
+  return dir === null ? undefined : { dir, version: VERSION };
 }

@@ -3,7 +3,7 @@
  * correlation and filter documents told apart; every problem with a code, a severity and
  * file:line:col. A rule that fails never stops the others.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, type Stats, statSync } from 'node:fs';
 import path from 'node:path';
 import { CORE_SCHEMA, loadAll } from 'js-yaml';
 import { type Document, isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments } from 'yaml';
@@ -26,6 +26,7 @@ import {
   type Op,
   parseTimespan,
 } from './correlation.js';
+import { RuleCache } from './rule-cache.js';
 
 export type Severity = 'error' | 'warning';
 
@@ -77,6 +78,8 @@ export interface LoadOptions {
   placeholders?: Record<string, string[]>;
   /** Parse every file with the positional parser (tests compare it with the fast path). */
   exactYaml?: boolean;
+  /** Keep parsed files in a cache in this folder (see rule-cache.ts); `version` invalidates it. */
+  cache?: { dir: string; version: string };
 }
 
 /** Line and column of the node at `keys` in a rule document (the key itself for map entries). */
@@ -89,11 +92,16 @@ interface PendingDoc {
 }
 
 /** Every .yml / .yaml file under the paths, in name order. */
-export function ruleFiles(paths: string[]): { files: string[]; problems: SigmaProblem[] } {
+export function ruleFiles(paths: string[]): {
+  files: string[];
+  stats: Map<string, Stats>;
+  problems: SigmaProblem[];
+} {
   const files: string[] = [];
+  const stats = new Map<string, Stats>();
   const problems: SigmaProblem[] = [];
   const visit = (p: string) => {
-    let st: ReturnType<typeof statSync>;
+    let st: Stats;
     try {
       st = statSync(p);
     } catch (err) {
@@ -106,17 +114,33 @@ export function ruleFiles(paths: string[]): { files: string[]; problems: SigmaPr
       return;
     }
     if (st.isDirectory()) for (const n of readdirSync(p).sort()) visit(path.join(p, n));
-    else if (/\.ya?ml$/i.test(p)) files.push(p);
+    else if (/\.ya?ml$/i.test(p)) {
+      files.push(p);
+      stats.set(p, st);
+    }
   };
   for (const p of paths) visit(p);
-  return { files, problems };
+  return { files, stats, problems };
 }
 
 export function loadRules(paths: string[], options: LoadOptions = {}): LoadReport {
-  const { files, problems } = ruleFiles(paths);
-  return loadDocuments(problems, files.length, options, (report, filters, correlations) => {
-    for (const f of files) loadFile(f, report, options, filters, correlations);
+  const { files, stats, problems } = ruleFiles(paths);
+  const cache =
+    options.cache && !options.exactYaml
+      ? new RuleCache(options.cache.dir, paths, options.cache.version)
+      : null;
+  const report = loadDocuments(problems, files.length, options, (report, filters, correlations) => {
+    for (const f of files) {
+      const st = stats.get(f)!;
+      const hit = cache?.get(f, st);
+      if (hit) {
+        const at = quickLocator(() => readFileSync(f, 'utf8'), hit.line);
+        routeDocuments([{ obj: hit.doc, at }], f, report, options, filters, correlations);
+      } else loadFile(f, report, options, filters, correlations, cache ? { cache, st } : undefined);
+    }
   });
+  cache?.save();
+  return report;
 }
 
 /**
@@ -167,6 +191,7 @@ function loadFile(
   options: LoadOptions,
   filters: PendingDoc[],
   correlations: PendingDoc[],
+  caching?: { cache: RuleCache; st: Stats },
 ): void {
   let text: string;
   try {
@@ -180,7 +205,10 @@ function loadFile(
     });
     return;
   }
-  loadText(text, file, report, options, filters, correlations);
+  const quick = options.exactYaml ? null : quickDocuments(text);
+  if (quick && caching && jsonSafe(quick.doc)) caching.cache.set(file, caching.st, quick.line, quick.doc);
+  const docs = quick ? [{ obj: quick.doc, at: quick.at }] : exactDocuments(text, file, report);
+  routeDocuments(docs, file, report, options, filters, correlations);
 }
 
 /** Rules from YAML text (one or more documents), as if read from `file`. */
@@ -198,7 +226,20 @@ function loadText(
   filters: PendingDoc[],
   correlations: PendingDoc[],
 ): void {
-  const docs = (options.exactYaml ? null : quickDocuments(text)) ?? exactDocuments(text, file, report);
+  const quick = options.exactYaml ? null : quickDocuments(text);
+  const docs = quick ? [{ obj: quick.doc, at: quick.at }] : exactDocuments(text, file, report);
+  routeDocuments(docs, file, report, options, filters, correlations);
+}
+
+/** Detection rules are loaded now; filters and correlations wait for every rule. */
+function routeDocuments(
+  docs: ParsedDocument[],
+  file: string,
+  report: LoadReport,
+  options: LoadOptions,
+  filters: PendingDoc[],
+  correlations: PendingDoc[],
+): void {
   for (const { obj, at } of docs) {
     if (obj === null || obj === undefined) continue;
     if (typeof obj !== 'object' || Array.isArray(obj)) {
@@ -261,7 +302,7 @@ function exactDocuments(text: string, file: string, report: LoadReport): ParsedD
  * the file again exactly, only when a problem is reported. Anything else takes the exact path.
  * (A test checks both paths load the same rules from all of SigmaHQ.)
  */
-function quickDocuments(text: string): ParsedDocument[] | null {
+function quickDocuments(text: string): { doc: unknown; line: number; at: Locate } | null {
   if (DOCUMENT_MARKER.test(text) || ANCHOR.test(text)) return null;
   let docs: unknown[];
   try {
@@ -270,18 +311,36 @@ function quickDocuments(text: string): ParsedDocument[] | null {
     return null;
   }
   if (docs.length !== 1) return null;
-  const first = firstContentLine(text);
+  const line = firstContentLine(text);
+  return { doc: docs[0], line, at: quickLocator(() => text, line) };
+}
+
+/** Positions for a fast-path document: its first line is known; anything deeper parses the text exactly, once. */
+function quickLocator(text: () => string, first: number): Locate {
   let exact: { doc: Document; lc: LineCounter } | undefined;
-  const at: Locate = (keys) => {
+  return (keys) => {
     if (keys.length === 0) return { line: first, col: 1 };
     if (!exact) {
+      let source: string;
+      try {
+        source = text();
+      } catch {
+        return { line: first }; // the file went away since it was cached
+      }
       const lc = new LineCounter();
-      const [doc] = parseAllDocuments(text, { lineCounter: lc, version: '1.2' }) as Document[];
+      const [doc] = parseAllDocuments(source, { lineCounter: lc, version: '1.2' }) as Document[];
       exact = { doc, lc };
     }
     return position(exact.doc, exact.lc, keys);
   };
-  return [{ obj: docs[0], at }];
+}
+
+/** Whether a parsed document survives JSON as it is (YAML's .inf and .nan do not). */
+function jsonSafe(v: unknown): boolean {
+  if (typeof v === 'number') return Number.isFinite(v);
+  if (Array.isArray(v)) return v.every(jsonSafe);
+  if (v !== null && typeof v === 'object') return Object.values(v).every(jsonSafe);
+  return true;
 }
 
 /** `---` or `...` at the start of a line: more than one document, or markers to honour exactly. */

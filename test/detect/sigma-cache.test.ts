@@ -1,0 +1,64 @@
+/**
+ * The parsed-rule cache must be invisible: a warm load gives the same rules and the same problems
+ * (with their positions) as a cold one, sees edited and deleted files, and survives a damaged
+ * cache file. Rules are copied to a temporary folder so they can be edited.
+ */
+import { cpSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { type LoadOptions, loadRules } from '../../src/detect/sigma/load.js';
+
+const work = mkdtempSync(path.join(tmpdir(), 'lotl-cache-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+const RULE = (title: string) => `title: ${title}
+id: 6f5c3a9e-0000-4000-8000-000000000001
+level: high
+logsource:
+  category: process_creation
+  product: windows
+detection:
+  sel:
+    CommandLine|contains: 'ntdsutil'
+  condition: sel
+`;
+
+function summary(dir: string, options: LoadOptions) {
+  const r = loadRules([dir], options);
+  return {
+    rules: r.rules.map(({ match: _m, ...rest }) => rest),
+    problems: r.problems,
+  };
+}
+
+describe('parsed-rule cache', () => {
+  it('loads the same rules and problems warm as cold, and follows edits', () => {
+    const rules = path.join(work, 'rules');
+    cpSync('test/fixtures/sigma', rules, { recursive: true });
+    writeFileSync(path.join(rules, 'good.yml'), RULE('first title'));
+    const cache = { dir: path.join(work, 'cache'), version: 'test' };
+    const uncached = summary(rules, {});
+    expect(uncached.rules.map((r) => r.title)).toEqual(['first title']);
+    // The broken fixture's problem keeps its exact position on every path.
+    expect(uncached.problems.map((p) => [p.code, p.line, p.col])).toEqual([['SIGMA_UNKNOWN_MODIFIER', 9, 9]]);
+    expect(summary(rules, { cache })).toEqual(uncached);
+    expect(readdirSync(cache.dir)).toHaveLength(1);
+    expect(summary(rules, { cache })).toEqual(uncached);
+
+    // An edit that keeps the file's size is seen (by its modification time).
+    writeFileSync(path.join(rules, 'good.yml'), RULE('other title'));
+    const later = new Date(Date.now() + 5000);
+    utimesSync(path.join(rules, 'good.yml'), later, later);
+    expect(summary(rules, { cache }).rules.map((r) => r.title)).toEqual(['other title']);
+    rmSync(path.join(rules, 'good.yml'));
+    expect(summary(rules, { cache }).rules).toEqual([]);
+
+    // A damaged cache is ignored and rewritten.
+    writeFileSync(path.join(rules, 'good.yml'), RULE('first title'));
+    const [file] = readdirSync(cache.dir);
+    writeFileSync(path.join(cache.dir, file), '{"format":1,"version":"test","files":');
+    expect(summary(rules, { cache })).toEqual(uncached);
+    expect(summary(rules, { cache: { ...cache, version: 'another' } })).toEqual(uncached);
+  });
+});
