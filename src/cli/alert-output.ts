@@ -26,10 +26,34 @@ export function checkAlertFormat(command: string, format: string, failOn: string
 
 export async function writeAlerts(alerts: Alert[], format: string): Promise<void> {
   alerts.sort(compareAlerts);
-  if (format === 'jsonl') await write(alerts.map((a) => `${JSON.stringify(a)}\n`).join(''));
-  else if (format === 'json') await write(`${JSON.stringify(alerts, null, 2)}\n`);
-  else if (format === 'csv') await write(alertsToCsv(alerts));
+  if (format === 'jsonl') await writePieces(alerts, (a) => `${JSON.stringify(a)}\n`);
+  else if (format === 'json') {
+    // The layout of JSON.stringify(alerts, null, 2), written alert by alert.
+    if (alerts.length === 0) await write('[]\n');
+    else
+      await writePieces(
+        alerts,
+        (a, i) =>
+          `${i === 0 ? '[\n' : ',\n'}  ${JSON.stringify(a, null, 2).replace(/\n/g, '\n  ')}${i === alerts.length - 1 ? '\n]\n' : ''}`,
+      );
+  } else if (format === 'csv') await write(alertsToCsv(alerts));
   else await write(alertsToTable(alerts, process.stdout.isTTY === true && !process.env.NO_COLOR));
+}
+
+/**
+ * Output in pieces of about a megabyte: a hunt with many alerts never holds its whole output as one
+ * string (for SigmaHQ over 250,000 events that string alone was 47 MB at the peak).
+ */
+async function writePieces(alerts: Alert[], piece: (a: Alert, i: number) => string): Promise<void> {
+  let buffer = '';
+  for (let i = 0; i < alerts.length; i++) {
+    buffer += piece(alerts[i], i);
+    if (buffer.length >= 1 << 20) {
+      await write(buffer);
+      buffer = '';
+    }
+  }
+  if (buffer !== '') await write(buffer);
 }
 
 export function exitStatus(alerts: Alert[], problems: number, failOn: string | undefined): number {

@@ -59,6 +59,26 @@ describe.runIf(HAS_DATA)('the SigmaHQ rule set', () => {
     expect(code).toBe(0);
   });
 
+  it('lotl hunt gives the same alerts, byte for byte, on worker threads as on one thread', async () => {
+    const args = [
+      'hunt',
+      '--no-progress',
+      '--format',
+      'jsonl',
+      '--sigma',
+      path.join(SIGMA, 'rules', 'windows'),
+      path.join(DATA, 'evtx-attack-samples', 'Credential Access'),
+      path.join(DATA, 'evtx-attack-samples', 'Lateral Movement'),
+    ];
+    const one = await runCli([...args, '--threads', '1']);
+    const two = await runCli([...args, '--threads', '2']);
+    expect(one.code).toBe(0);
+    expect(two.code).toBe(0);
+    expect(two.stderr).toContain('2 threads');
+    expect(one.stdout.split('\n').length).toBeGreaterThan(100);
+    expect(two.stdout).toBe(one.stdout);
+  });
+
   it('reports a broken rule file with file:line:col and still loads the others', async () => {
     const { code, stdout } = await runCli([
       'rules',

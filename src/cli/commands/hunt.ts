@@ -12,8 +12,14 @@ import { loadPlaceholders, ruleCache } from './sigma-options.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
-/** Input size from which `hunt` uses worker threads by default. */
+/** Input size from which `hunt` uses worker threads by default (on machines with enough cores). */
 const PARALLEL_BYTES = 100 * 1024 * 1024;
+/**
+ * Each worker holds its own copy of the compiled rules and their automata (about 190 MB for
+ * SigmaHQ): on 2 cores two workers gain about 1.25x for 1.75x the memory, so threads are the
+ * default from 4 cores (docs/benchmarks.md).
+ */
+const PARALLEL_CORES = 4;
 
 /**
  * `lotl hunt`: runs the detections it is given — Sigma rule folders (`--sigma`) and indicator
@@ -38,7 +44,7 @@ export function registerHunt(program: Command): void {
     .option('--recover', 'EVTX: also read records left in chunk slack')
     .option(
       '--threads <n>',
-      'worker threads (default: one per core, up to 4, for inputs over 100 MB; 1 = this thread)',
+      'worker threads (default: one per core, up to 4, on 4+ cores for inputs over 100 MB; 1 = this thread)',
       (v) => Number.parseInt(v, 10),
     )
     .option('--no-progress', 'no progress bar')
@@ -69,11 +75,13 @@ export function registerHunt(program: Command): void {
           return;
         }
         const sequential = () => huntHere(paths, opts, placeholders);
-        // Each thread loads and compiles the rules itself (about a second of CPU for SigmaHQ's set),
-        // which only pays off on large inputs: below PARALLEL_BYTES the hunt stays on this thread.
-        const listed = opts.threads === undefined ? await listInputs(paths) : undefined;
+        // Each thread loads and compiles the rules itself, which only pays off on large inputs.
+        const cores = availableParallelism();
+        const listed =
+          opts.threads === undefined && cores >= PARALLEL_CORES ? await listInputs(paths) : undefined;
         const total = listed ? listed.files.reduce((s, f) => s + f.size, 0) : 0;
-        const threads = opts.threads ?? (total >= PARALLEL_BYTES ? Math.min(availableParallelism(), 4) : 1);
+        const threads =
+          opts.threads ?? (total >= PARALLEL_BYTES && cores >= PARALLEL_CORES ? Math.min(cores, 4) : 1);
         if (threads > 1 && opts.sigma.length > 0) {
           // Worker threads load the rules themselves; a load with correlations falls back to one stream.
           let iocProblems = 0;
