@@ -2,6 +2,7 @@
  * The hunting loop shared by `lotl hunt` and `lotl ioc sweep`: read every input, offer each event
  * to the detectors, write the alerts (sorted), and a summary on stderr.
  */
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Alert } from '../detect/alert.js';
 import type { SigmaProblem } from '../detect/sigma/load.js';
@@ -65,7 +66,9 @@ export async function runHunt(
       },
     },
     opts.progress,
-    { evtx: { recover: opts.recover === true } },
+    // This thread is busy detecting: EVTX chunks are parsed on the other cores (and the rule set's
+    // memory is not joined by an idle parser thread; see docs/benchmarks.md).
+    { evtx: { recover: opts.recover === true, workers: availableParallelism() - 1 } },
   );
   for (const d of detectors) if (d.flush) alerts.push(...d.flush());
   await writeAlerts(alerts, opts.format);

@@ -55,6 +55,30 @@ describe('LiteralScanner', () => {
     );
   });
 
+  it('finds every literal over a wide alphabet (rare characters share a symbol) and past 65,536 states', () => {
+    // 60 characters: more than the scanner's symbols. 6,000 literals of 16: more states than 16 bits number.
+    const alphabet = [...'abcdefghijklmnopqrstuvwxyz0123456789\\/.-_:;,!@#$%^&()[]{}<>=+'];
+    let seed = 1;
+    const rand = (n: number) => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    const word = (len: number) => Array.from({ length: len }, () => alphabet[rand(alphabet.length)]).join('');
+    const literals = [...new Set(Array.from({ length: 6000 }, () => word(16)))];
+    const scanner = new LiteralScanner(literals);
+    expect((scanner as unknown as { halves: unknown }).halves).not.toBeNull();
+    for (let k = 0; k < 200; k++) {
+      // Texts holding a few literals, in random noise.
+      const planted = [literals[rand(literals.length)], literals[rand(literals.length)]];
+      const text = `${word(rand(40))}${planted[0]}${word(rand(40))}${planted[1].toUpperCase()}${word(5)}`;
+      const ids = found(scanner, text, false);
+      const expected = literals.flatMap((l, id) => (text.toLowerCase().includes(l) ? [id] : []));
+      for (const id of expected) expect(ids.has(id)).toBe(true);
+      const folded = found(scanner, text, true);
+      for (const id of expected) expect(folded.has(id)).toBe(true);
+    }
+  });
+
   it('folds ASCII and Kelvin sign without lower-casing, and refuses literals it cannot fold', () => {
     const s = new LiteralScanner(['ntdsutil', 'k']);
     expect(s.foldsCase).toBe(true);

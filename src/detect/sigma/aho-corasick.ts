@@ -3,39 +3,64 @@
  * are. Built as a full DFA over the literals' own alphabet (other characters lead back to the
  * root), so a step is two array reads.
  *
+ * The DFA has a row per state and a column per symbol, so a big literal set with a wide alphabet
+ * is big (3,500 process_creation literals over 70 characters: 17 MB). Past MAX_SYMBOLS, the rarest
+ * characters of the literals share one symbol: the rows shrink, and the scan may report a literal
+ * that differs from the text in one of those rare characters. The scanner picks candidates, so
+ * that only costs a rule evaluation.
+ *
  * When the literals allow it (`foldsCase`), upper-case characters lead where their lower-case
  * forms do, so text can be scanned as it is, without lower-casing it first.
  */
 export class LiteralScanner {
-  private readonly symbolOf = new Uint16Array(65536);
+  /** Each UTF-16 unit's symbol (0: in no literal). */
+  private readonly symbolOf = new Uint8Array(65536);
   /** Whether text may be scanned without lower-casing it (see `caseFoldingIsSafe`). */
   readonly foldsCase: boolean;
-  private readonly width: number;
-  private readonly delta: Int32Array;
+  /** log2 of the row width: a row is found by a shift. */
+  private readonly shift: number;
+  /** Next state by (state << shift) + symbol. States are numbered so that those that report a literal come last. */
+  private readonly delta: Uint16Array;
+  /** States from this one on end a literal, or have one on their failure chain. */
+  private readonly firstEmitting: number;
   /** Literal ids ending at each state (own, not inherited). */
   private readonly out: number[][];
   /** Next state along the failure chain that has output, or -1. */
   private readonly dict: Int32Array;
+  /** A literal set too big for 16-bit state numbers is scanned as two halves. */
+  private readonly halves: [LiteralScanner, LiteralScanner] | null = null;
 
-  constructor(readonly literals: string[]) {
-    let symbols = 0;
-    for (const lit of literals) {
+  /** `ids` are what `found` reports for each literal (default: its index). */
+  constructor(given: string[], ids: number[] = given.map((_, i) => i)) {
+    // A literal's prefix is as necessary as the literal: very long ones are cut, which also bounds
+    // the states one literal can need.
+    const literals = given.map((l) => (l.length > MAX_LITERAL ? l.slice(0, MAX_LITERAL) : l));
+    const frequency = new Map<number, number>();
+    for (const lit of literals)
       for (let i = 0; i < lit.length; i++) {
         const c = lit.charCodeAt(i);
-        if (this.symbolOf[c] === 0) this.symbolOf[c] = ++symbols;
+        frequency.set(c, (frequency.get(c) ?? 0) + 1);
       }
-    }
+    const ranked = [...frequency].sort((a, b) => b[1] - a[1] || a[0] - b[0]).map(([c]) => c);
+    // Symbol 0 is "in no literal"; past the limit, the last symbol stands for every rare character.
+    const own = ranked.length < MAX_SYMBOLS ? ranked.length : MAX_SYMBOLS - 2;
+    ranked.forEach((c, i) => {
+      this.symbolOf[c] = i < own ? i + 1 : own + 1;
+    });
+    const symbols = ranked.length === own ? own : own + 1;
     this.foldsCase = caseFoldingIsSafe(literals);
     if (this.foldsCase) {
       const fold = foldTable();
       for (let c = 0; c < 65536; c++) if (this.symbolOf[c] === 0) this.symbolOf[c] = this.symbolOf[fold[c]];
     }
-    // An even row width leaves the low bit of row offsets free for the "emits" flag.
-    this.width = (symbols + 2) & ~1;
+    let shift = 1;
+    while (1 << shift < symbols + 1) shift++;
+    this.shift = shift;
+    const width = 1 << shift;
     // Trie with sparse transitions first.
     const trie: Map<number, number>[] = [new Map()];
     const out: number[][] = [[]];
-    literals.forEach((lit, id) => {
+    literals.forEach((lit, index) => {
       let s = 0;
       for (let i = 0; i < lit.length; i++) {
         const sym = this.symbolOf[lit.charCodeAt(i)];
@@ -48,11 +73,23 @@ export class LiteralScanner {
         }
         s = next;
       }
-      out[s].push(id);
+      out[s].push(ids[index]);
     });
     const n = trie.length;
-    const width = this.width;
-    const delta = new Int32Array(n * width);
+    if (n > 65536) {
+      const mid = literals.length >> 1;
+      this.halves = [
+        new LiteralScanner(literals.slice(0, mid), ids.slice(0, mid)),
+        new LiteralScanner(literals.slice(mid), ids.slice(mid)),
+      ];
+      this.delta = new Uint16Array(0);
+      this.firstEmitting = 0;
+      this.out = [];
+      this.dict = new Int32Array(0);
+      return;
+    }
+    // State numbers fit 16 bits here; the table in build order is short-lived garbage, kept small.
+    const delta = new Uint16Array(n * width);
     const fail = new Int32Array(n);
     const dict = new Int32Array(n).fill(-1);
     // Breadth-first: each state's transitions are its failure state's row (already complete,
@@ -73,28 +110,39 @@ export class LiteralScanner {
         queue.push(t);
       }
     }
-    // Entries hold the next state's row offset, with the low bit set when that state (or one on its
-    // failure chain) ends a literal: a step is one read and one mask.
-    const emits = new Int32Array(n);
-    for (let t = 0; t < n; t++) emits[t] = out[t].length > 0 || dict[t] >= 0 ? 1 : 0;
-    for (let i = 0; i < delta.length; i++) {
-      const t = delta[i];
-      delta[i] = (t * width) | emits[t];
+    // Renumber: states that report nothing first (the root stays 0), so a step is one read and
+    // one comparison, in 16 bits.
+    const perm = new Int32Array(n);
+    let next = 0;
+    for (let t = 0; t < n; t++) if (!(out[t].length > 0 || dict[t] >= 0)) perm[t] = next++;
+    this.firstEmitting = next;
+    for (let t = 0; t < n; t++) if (out[t].length > 0 || dict[t] >= 0) perm[t] = next++;
+    const packed = new Uint16Array(n * width);
+    const outByNew: number[][] = new Array(n);
+    const dictByNew = new Int32Array(n);
+    for (let t = 0; t < n; t++) {
+      const row = perm[t] * width;
+      for (let sym = 0; sym < width; sym++) packed[row + sym] = perm[delta[t * width + sym]];
+      outByNew[perm[t]] = out[t];
+      dictByNew[perm[t]] = dict[t] < 0 ? -1 : perm[dict[t]];
     }
-    this.delta = delta;
-    this.out = out;
-    this.dict = dict;
+    this.delta = packed;
+    this.out = outByNew;
+    this.dict = dictByNew;
   }
 
-  /** Calls `found(id)` for each literal occurrence in `text` (ids may repeat). */
+  /** Calls `found(id)` for each literal occurrence in `text` (ids may repeat; see above for rare characters). */
   scan(text: string, found: (id: number) => void): void {
-    const { symbolOf, delta, width, out, dict } = this;
-    let row = 0;
+    if (this.halves) {
+      this.halves[0].scan(text, found);
+      this.halves[1].scan(text, found);
+      return;
+    }
+    const { symbolOf, delta, shift, firstEmitting, out, dict } = this;
+    let s = 0;
     for (let i = 0; i < text.length; i++) {
-      const x = delta[row + symbolOf[text.charCodeAt(i)]];
-      row = x & ~1;
-      if ((x & 1) === 0) continue;
-      const s = row / width;
+      s = delta[(s << shift) + symbolOf[text.charCodeAt(i)]];
+      if (s < firstEmitting) continue;
       for (let o = out[s].length > 0 ? s : dict[s]; o > 0; o = dict[o]) for (const id of out[o]) found(id);
     }
   }
@@ -104,6 +152,11 @@ export class LiteralScanner {
     this.scan(value, found);
   }
 }
+
+const MAX_LITERAL = 1024;
+
+/** Symbols of a scanner, counting "in no literal": 26 letters and the commonest other characters. */
+const MAX_SYMBOLS = 32;
 
 let FOLD: Uint16Array | null = null;
 

@@ -28,11 +28,12 @@ interface Job {
 
 let shared: ChunkPool | null | undefined;
 
-export function chunkPool(): ChunkPool | null {
+/** The shared pool: one thread per core up to 4 (or `size`), none on a single core. */
+export function chunkPool(size?: number): ChunkPool | null {
   if (shared !== undefined) return shared;
   const script = workerScript();
-  const size = Math.max(1, Math.min(availableParallelism(), 4));
-  shared = script && size > 1 ? createPool(script, size) : null;
+  const threads = Math.max(1, Math.min(size ?? availableParallelism(), 4));
+  shared = script && availableParallelism() > 1 ? createPool(script, threads) : null;
   return shared;
 }
 

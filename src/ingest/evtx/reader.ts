@@ -20,8 +20,12 @@ export interface EvtxReadOptions {
   xml?: boolean;
   /** Receives each record's XML, in order, when `xml` is set (for `lotl dump --format xml`). */
   onXml?: (xml: string) => void;
-  /** Parse on worker threads (default: yes when the file is larger than a few chunks). */
-  workers?: boolean;
+  /**
+   * Parse on worker threads (default: yes when the file is larger than a few chunks). A number
+   * sizes the pool when it is first made: a caller whose own thread is busy with events (hunting)
+   * leaves it a core.
+   */
+  workers?: boolean | number;
   /** Run this stage on each chunk's events where they are parsed; yields its output ('staged'). */
   stage?: Stage;
 }
@@ -76,7 +80,10 @@ export async function* readEvtx(
     };
     index++;
     // A pool pays for itself only beyond the first couple of chunks of a file.
-    const pool = usePool && index > 2 ? chunkPool() : null;
+    const pool =
+      usePool && index > 2
+        ? chunkPool(typeof options.workers === 'number' ? options.workers : undefined)
+        : null;
     const result = pool ? pool.parse(buf, opts) : applyStage(parseChunk(buf, opts), opts.stage);
     pending.push({ index: opts.index, result });
   };
