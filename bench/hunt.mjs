@@ -2,7 +2,7 @@
 /**
  * Hunt benchmark (issue: Sigma). All SigmaHQ rules (rules/, rules-emerging-threats/,
  * rules-threat-hunting/) run by `lotl hunt --sigma`, end to end under GNU time:
- *   - over every EVTX file of the shared corpus (evtx-attack-samples/, evtx-to-mitre-attack/);
+ *   - over every EVTX file of the shared data (the two corpora, the Sigma regression cases, chainsaw's);
  *   - over the 250,000-event JSONL that bench/read.mjs builds from Security-Datasets.
  * Each row is the median of three runs; "cold" rows start with an empty parsed-rule cache, the
  * others with a warm one (as every hunt after the first with the same rules).
@@ -11,7 +11,7 @@
  * Usage: node bench/hunt.mjs (run bench/read.mjs first if the JSONL is missing)
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -66,10 +66,20 @@ function run(label, inputs, { extra = [], cold = false } = {}) {
   return { label, ...mid, rssMb: Math.max(...runs.map((r) => r.rssMb)) };
 }
 
-const evtx = [path.join(data, 'evtx-attack-samples'), path.join(data, 'evtx-to-mitre-attack')];
+/** Every .evtx file under the shared data folder (the corpora, the Sigma regression cases, chainsaw's sample). */
+function evtxFiles(dir) {
+  const out = [];
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) out.push(...evtxFiles(p));
+    else if (/\.evtx$/i.test(e.name)) out.push(p);
+  }
+  return out.sort();
+}
+const evtx = evtxFiles(data);
 const rows = [
-  run('every EVTX of the corpus (671 files), rule cache cold', evtx, { cold: true }),
-  run('every EVTX of the corpus (671 files)', evtx),
+  run(`every EVTX of the shared data (${evtx.length} files), rule cache cold`, evtx, { cold: true }),
+  run(`every EVTX of the shared data (${evtx.length} files)`, evtx),
   run('250,000-event JSONL, rule cache cold', [jsonl], { cold: true }),
   run('250,000-event JSONL (default: one thread on 2 cores)', [jsonl]),
   run('250,000-event JSONL, --threads 2', [jsonl], { extra: ['--threads', '2'] }),

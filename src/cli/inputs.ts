@@ -30,20 +30,41 @@ export async function readAll(
   for (const p of problems) handlers.problem(p);
   const total = files.reduce((s, f) => s + f.size, 0);
   const progress = startProgress(total, showProgress);
+  const options = { ...readOptions, onBytes: progress.add, onFile: progress.file };
+  // The next file's first batch is read while this one's events are handled: with many small
+  // files (an EVTX folder), waiting for each open and read in turn left the thread idle.
+  const open = (i: number) => {
+    if (i >= files.length) return null;
+    const batches = readFile(files[i].path, options, files[i].explicit)[Symbol.asyncIterator]();
+    return { batches, first: batches.next() };
+  };
+  let ahead = open(0);
   try {
-    for (const file of files) {
-      const options = { ...readOptions, onBytes: progress.add, onFile: progress.file };
-      for await (const batch of readFile(file.path, options, file.explicit)) {
-        for (const item of batch) {
+    for (let i = 0; ahead !== null; i++) {
+      const { batches, first } = ahead;
+      let next = await first;
+      ahead = open(i + 1);
+      while (!next.done) {
+        for (const item of next.value) {
           if (item.kind === 'event') handlers.event(normalize(item.event));
           else if (item.kind === 'problem') handlers.problem(item.problem);
           else handlers.staged?.(item.value, item.events);
         }
         if (handlers.flush) await handlers.flush();
-        if (handlers.stop?.()) return;
+        if (handlers.stop?.()) {
+          await batches.return?.(undefined);
+          return;
+        }
+        next = await batches.next();
       }
     }
   } finally {
+    if (ahead) {
+      // Stopped early: close the file read ahead (its first read may still be under way).
+      const { batches, first } = ahead;
+      await first.catch(() => undefined);
+      await batches.return?.(undefined);
+    }
     progress.stop();
   }
 }
