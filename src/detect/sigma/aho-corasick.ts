@@ -35,6 +35,8 @@ export class LiteralScanner {
     // A literal's prefix is as necessary as the literal: very long ones are cut, which also bounds
     // the states one literal can need.
     const literals = given.map((l) => (l.length > MAX_LITERAL ? l.slice(0, MAX_LITERAL) : l));
+    // Every text holds the empty string: a rule needing it needs nothing and is not prefiltered.
+    if (literals.includes('')) throw new Error('LiteralScanner: an empty literal is not a prefilter');
     const frequency = new Map<number, number>();
     for (const lit of literals)
       for (let i = 0; i < lit.length; i++) {
@@ -88,41 +90,41 @@ export class LiteralScanner {
       this.dict = new Int32Array(0);
       return;
     }
-    // State numbers fit 16 bits here; the table in build order is short-lived garbage, kept small.
-    const delta = new Uint16Array(n * width);
+    // Failure links over the trie, breadth first (a state's link is shallower, so known first).
     const fail = new Int32Array(n);
     const dict = new Int32Array(n).fill(-1);
-    // Breadth-first: each state's transitions are its failure state's row (already complete,
-    // being shallower), overwritten by its own.
-    const queue: number[] = [];
-    for (const [sym, t] of trie[0]) {
-      delta[sym] = t;
-      queue.push(t);
-    }
+    const queue: number[] = [...trie[0].values()];
     for (let qi = 0; qi < queue.length; qi++) {
       const s = queue[qi];
-      const f = fail[s];
-      dict[s] = out[f].length > 0 ? f : dict[f];
-      delta.copyWithin(s * width, f * width, f * width + width);
+      dict[s] = out[fail[s]].length > 0 ? fail[s] : dict[fail[s]];
       for (const [sym, t] of trie[s]) {
-        fail[t] = delta[f * width + sym];
-        delta[s * width + sym] = t;
+        let f = fail[s];
+        while (f > 0 && !trie[f].has(sym)) f = fail[f];
+        fail[t] = trie[f].get(sym) ?? 0;
         queue.push(t);
       }
     }
     // Renumber: states that report nothing first (the root stays 0), so a step is one read and
     // one comparison, in 16 bits.
+    const emits = (t: number) => out[t].length > 0 || dict[t] >= 0;
     const perm = new Int32Array(n);
     let next = 0;
-    for (let t = 0; t < n; t++) if (!(out[t].length > 0 || dict[t] >= 0)) perm[t] = next++;
+    for (let t = 0; t < n; t++) if (!emits(t)) perm[t] = next++;
     this.firstEmitting = next;
-    for (let t = 0; t < n; t++) if (out[t].length > 0 || dict[t] >= 0) perm[t] = next++;
+    for (let t = 0; t < n; t++) if (emits(t)) perm[t] = next++;
+    // The full table, built in place: a state's row is its failure state's (complete, being
+    // shallower) with its own transitions written over it.
     const packed = new Uint16Array(n * width);
+    for (const [sym, t] of trie[0]) packed[sym] = perm[t];
+    for (const s of queue) {
+      const row = perm[s] * width;
+      const from = perm[fail[s]] * width;
+      packed.copyWithin(row, from, from + width);
+      for (const [sym, t] of trie[s]) packed[row + sym] = perm[t];
+    }
     const outByNew: number[][] = new Array(n);
     const dictByNew = new Int32Array(n);
     for (let t = 0; t < n; t++) {
-      const row = perm[t] * width;
-      for (let sym = 0; sym < width; sym++) packed[row + sym] = perm[delta[t * width + sym]];
       outByNew[perm[t]] = out[t];
       dictByNew[perm[t]] = dict[t] < 0 ? -1 : perm[dict[t]];
     }
