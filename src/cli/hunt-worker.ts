@@ -15,6 +15,7 @@ import { normalize } from '../normalize/normalize.js';
 import { loadSummary } from './commands/rules.js';
 import { ruleCache } from './commands/sigma-options.js';
 import type { Detector } from './hunt-run.js';
+import { collectGarbage } from './memory.js';
 
 export interface HuntSetup {
   sigma: string[];
@@ -58,6 +59,7 @@ parentPort?.on('message', async (msg: { setup?: HuntSetup; unit?: HuntUnit }) =>
       const { set } = loadIndicatorSet(msg.setup.iocs);
       detectors.push({ evaluate: (view) => iocAlerts(view, set) });
     }
+    collectGarbage(); // the load's garbage, before the hunt grows the heap over it
     parentPort!.postMessage({ ready: true, load });
     return;
   }

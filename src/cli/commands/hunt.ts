@@ -6,6 +6,7 @@ import { loadRules } from '../../detect/sigma/load.js';
 import { listInputs } from '../../ingest/read.js';
 import { EXIT_ERROR } from '../exit-codes.js';
 import { type Detector, runHunt, runHuntParallel } from '../hunt-run.js';
+import { collectGarbage } from '../memory.js';
 import { loadIocs } from './ioc.js';
 import { loadSummary, problemLine } from './rules.js';
 import { loadPlaceholders, ruleCache } from './sigma-options.js';
@@ -126,6 +127,7 @@ async function huntHere(
       `lotl hunt: ${loadSummary(report)} in ${((performance.now() - started) / 1000).toFixed(1)} s\n`,
     );
     const engine = new SigmaEngine(report.rules, { correlations: report.correlations });
+    collectGarbage(); // the load's garbage, before the hunt grows the heap over it
     detectors.push(engine);
   }
   if (opts.iocs.length > 0) {
