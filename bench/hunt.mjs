@@ -84,6 +84,11 @@ const rows = [
   run('250,000-event JSONL (default: one thread on 2 cores)', [jsonl]),
   run('250,000-event JSONL, --threads 2', [jsonl], { extra: ['--threads', '2'] }),
 ];
+// The 1 GiB EVTX of repeated corpus chunks that bench/evtx.mjs makes: one run (it takes a while).
+const bigEvtx = path.join(root, 'bench', 'out', 'repeated-1024mb.evtx');
+if (existsSync(bigEvtx))
+  rows.push({ label: '1 GiB EVTX of repeated corpus chunks (one run)', ...once([bigEvtx], [], false) });
+else console.log('(no bench/out/repeated-1024mb.evtx: run node bench/evtx.mjs to add the 1 GiB EVTX row)');
 rmSync(cacheDir, { recursive: true, force: true });
 console.log(
   `${sigma.length} rule folders; node ${process.version}; ${execFileSync('nproc', { encoding: 'utf8' }).trim()} cores; median of ${REPEAT} runs`,

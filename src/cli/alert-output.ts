@@ -2,10 +2,12 @@
  * How hunting commands finish: alerts in the chosen format on stdout (sorted, deterministic), a
  * summary on stderr, and the exit status (2 input problems, 1 findings at --fail-on, else 0).
  */
-import type { Alert, Level } from '../detect/alert.js';
-import { compareAlerts, LEVELS } from '../detect/alert.js';
-import { alertsToCsv, alertsToTable } from '../report/alerts.js';
+import type { Level } from '../detect/alert.js';
+import { LEVELS } from '../detect/alert.js';
+import type { AlertSpool } from '../report/alert-spool.js';
+import { ALERT_CSV_HEADER, alertToCsvRow, alertToTableLine } from '../report/alerts.js';
 import { EXIT_ERROR, EXIT_FINDINGS, EXIT_OK } from './exit-codes.js';
+import { HeapGuard } from './memory.js';
 import { write } from './output.js';
 
 export const ALERT_FORMATS = ['table', 'jsonl', 'json', 'csv'];
@@ -24,50 +26,45 @@ export function checkAlertFormat(command: string, format: string, failOn: string
   return true;
 }
 
-export async function writeAlerts(alerts: Alert[], format: string): Promise<void> {
-  alerts.sort(compareAlerts);
-  if (format === 'jsonl') await writePieces(alerts, (a) => `${JSON.stringify(a)}\n`);
-  else if (format === 'json') {
-    // The layout of JSON.stringify(alerts, null, 2), written alert by alert.
-    if (alerts.length === 0) await write('[]\n');
-    else
-      await writePieces(
-        alerts,
-        (a, i) =>
-          `${i === 0 ? '[\n' : ',\n'}  ${JSON.stringify(a, null, 2).replace(/\n/g, '\n  ')}${i === alerts.length - 1 ? '\n]\n' : ''}`,
-      );
-  } else if (format === 'csv') await write(alertsToCsv(alerts));
-  else await write(alertsToTable(alerts, process.stdout.isTTY === true && !process.env.NO_COLOR));
-}
-
-/**
- * Output in pieces of about a megabyte: a hunt with many alerts never holds its whole output as one
- * string (for SigmaHQ over 250,000 events that string alone was 47 MB at the peak).
- */
-async function writePieces(alerts: Alert[], piece: (a: Alert, i: number) => string): Promise<void> {
-  let buffer = '';
-  for (let i = 0; i < alerts.length; i++) {
-    buffer += piece(alerts[i], i);
-    if (buffer.length >= 1 << 20) {
-      await write(buffer);
-      buffer = '';
+/** The alerts in their stable order, in the chosen format, written in pieces. */
+export async function writeAlerts(spool: AlertSpool, format: string): Promise<void> {
+  const color = process.stdout.isTTY === true && !process.env.NO_COLOR;
+  let first = true;
+  let buffer = format === 'csv' ? `${ALERT_CSV_HEADER}\n` : format === 'json' ? '[' : '';
+  try {
+    const heap = new HeapGuard(); // merging runs makes garbage too
+    for await (const a of spool.sorted()) {
+      heap.tick();
+      if (format === 'jsonl') buffer += `${JSON.stringify(a)}\n`;
+      // The layout of JSON.stringify(alerts, null, 2), alert by alert.
+      else if (format === 'json')
+        buffer += `${first ? '\n' : ',\n'}  ${JSON.stringify(a, null, 2).replace(/\n/g, '\n  ')}`;
+      else if (format === 'csv') buffer += `${alertToCsvRow(a)}\n`;
+      else buffer += `${alertToTableLine(a, color)}\n`;
+      first = false;
+      // Pieces stay under V8's large-object size (128 KB): written text is then young garbage,
+      // collected at once, not old garbage that waits for a full collection.
+      if (buffer.length >= 64 * 1024) {
+        await write(buffer);
+        buffer = '';
+      }
     }
+  } finally {
+    spool.discard();
   }
+  if (format === 'json') buffer += first ? ']\n' : '\n]\n';
   if (buffer !== '') await write(buffer);
 }
 
-export function exitStatus(alerts: Alert[], problems: number, failOn: string | undefined): number {
+export function exitStatus(spool: AlertSpool, problems: number, failOn: string | undefined): number {
   if (problems > 0) return EXIT_ERROR;
-  if (failOn !== undefined) {
-    const min = LEVELS.indexOf(failOn as Level);
-    if (alerts.some((a) => LEVELS.indexOf(a.rule.level) >= min)) return EXIT_FINDINGS;
-  }
+  if (failOn !== undefined && spool.hasAtLeast(failOn as Level)) return EXIT_FINDINGS;
   return EXIT_OK;
 }
 
-export function levelCounts(alerts: Alert[]): string {
+export function levelCounts(spool: AlertSpool): string {
   return LEVELS.slice()
     .reverse()
-    .map((l) => `${l} ${alerts.filter((a) => a.rule.level === l).length}`)
+    .map((l) => `${l} ${spool.byLevel[l]}`)
     .join(', ');
 }

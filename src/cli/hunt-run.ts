@@ -9,11 +9,13 @@ import type { SigmaProblem } from '../detect/sigma/load.js';
 import type { InputProblem } from '../ingest/raw-event.js';
 import { listInputs, planJsonLinesRanges } from '../ingest/read.js';
 import type { EventView } from '../normalize/normalize.js';
+import { AlertSpool } from '../report/alert-spool.js';
 import { location } from '../report/stats.js';
 import { checkAlertFormat, exitStatus, levelCounts, writeAlerts } from './alert-output.js';
 import { problemLine } from './commands/rules.js';
 import { EXIT_ERROR } from './exit-codes.js';
 import type { HuntSetup, HuntUnit, UnitResult } from './hunt-worker.js';
+import { HeapGuard } from './memory.js';
 
 interface WorkerLoad {
   errors: SigmaProblem[];
@@ -48,7 +50,8 @@ export async function runHunt(
     process.exitCode = EXIT_ERROR;
     return;
   }
-  const alerts: Alert[] = [];
+  const alerts = new AlertSpool();
+  const heap = new HeapGuard();
   let events = 0;
   let problems = loadProblems;
   const started = performance.now();
@@ -57,7 +60,8 @@ export async function runHunt(
     {
       event(view) {
         events++;
-        for (const d of detectors) for (const a of d.evaluate(view)) alerts.push(a);
+        for (const d of detectors) for (const a of d.evaluate(view)) alerts.add(a);
+        heap.tick();
       },
       problem(p) {
         if (p.code === 'SKIPPED_FILE' || p.code === 'SKIPPED_MEMBER') return;
@@ -70,12 +74,12 @@ export async function runHunt(
     // memory is not joined by an idle parser thread; see docs/benchmarks.md).
     { evtx: { recover: opts.recover === true, workers: availableParallelism() - 1 } },
   );
-  for (const d of detectors) if (d.flush) alerts.push(...d.flush());
+  for (const d of detectors) if (d.flush) for (const a of d.flush()) alerts.add(a);
   await writeAlerts(alerts, opts.format);
   const seconds = (performance.now() - started) / 1000;
   const rate = seconds > 0 ? Math.round(events / seconds).toLocaleString('en-US') : '-';
   process.stderr.write(
-    `lotl ${command}: ${events.toLocaleString('en-US')} events read in ${seconds.toFixed(1)} s (${rate} events/s), ${alerts.length} alerts (${levelCounts(alerts)}), ${problems} input problems\n`,
+    `lotl ${command}: ${events.toLocaleString('en-US')} events read in ${seconds.toFixed(1)} s (${rate} events/s), ${alerts.count} alerts (${levelCounts(alerts)}), ${problems} input problems\n`,
   );
   process.exitCode = exitStatus(alerts, problems, opts.failOn);
 }
@@ -146,7 +150,7 @@ export async function runHuntParallel(
     }
     loadProblems += load.errors.length;
   }
-  const alerts: Alert[] = [];
+  const alerts = new AlertSpool();
   const problems: InputProblem[] = [...listProblems];
   let events = 0;
   let next = 0;
@@ -164,7 +168,7 @@ export async function runHuntParallel(
           w.on('message', (msg: { progress?: number; result?: UnitResult }) => {
             if (msg.progress) progress.add(msg.progress);
             if (msg.result) {
-              for (const a of msg.result.alerts) alerts.push(a);
+              for (const a of msg.result.alerts) alerts.add(a);
               for (const p of msg.result.problems) problems.push(p);
               events += msg.result.events;
               send();
@@ -190,7 +194,7 @@ export async function runHuntParallel(
   const seconds = (performance.now() - started) / 1000;
   const rate = seconds > 0 ? Math.round(events / seconds).toLocaleString('en-US') : '-';
   process.stderr.write(
-    `lotl ${command}: ${events.toLocaleString('en-US')} events read in ${seconds.toFixed(1)} s (${rate} events/s, ${threads} threads), ${alerts.length} alerts (${levelCounts(alerts)}), ${count} input problems\n`,
+    `lotl ${command}: ${events.toLocaleString('en-US')} events read in ${seconds.toFixed(1)} s (${rate} events/s, ${threads} threads), ${alerts.count} alerts (${levelCounts(alerts)}), ${count} input problems\n`,
   );
   process.exitCode = exitStatus(alerts, count, opts.failOn);
 }

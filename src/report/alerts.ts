@@ -24,28 +24,28 @@ function csvCell(v: unknown): string {
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-export function alertsToCsv(alerts: Alert[]): string {
-  const rows = alerts.map((a) =>
-    [
-      a.time,
-      a.rule.level,
-      a.rule.kind,
-      a.rule.id,
-      a.rule.title,
-      a.rule.author,
-      a.host,
-      a.user,
-      a.rule.techniques.join(' '),
-      a.source.file,
-      a.source.record ?? a.source.line ?? a.source.offset,
-      a.source.channel,
-      a.source.eventId,
-      a.match ? JSON.stringify(a.match) : '',
-    ]
-      .map(csvCell)
-      .join(','),
-  );
-  return `${[CSV_COLUMNS.join(','), ...rows].join('\n')}\n`;
+export const ALERT_CSV_HEADER = CSV_COLUMNS.join(',');
+
+/** One CSV row (no newline), columns as ALERT_CSV_HEADER. */
+export function alertToCsvRow(a: Alert): string {
+  return [
+    a.time,
+    a.rule.level,
+    a.rule.kind,
+    a.rule.id,
+    a.rule.title,
+    a.rule.author,
+    a.host,
+    a.user,
+    a.rule.techniques.join(' '),
+    a.source.file,
+    a.source.record ?? a.source.line ?? a.source.offset,
+    a.source.channel,
+    a.source.eventId,
+    a.match ? JSON.stringify(a.match) : '',
+  ]
+    .map(csvCell)
+    .join(',');
 }
 
 const LEVEL_COLOUR: Record<Level, (s: string) => string> = {
@@ -56,12 +56,10 @@ const LEVEL_COLOUR: Record<Level, (s: string) => string> = {
   critical: (s) => pc.bold(pc.red(s)),
 };
 
-export function alertsToTable(alerts: Alert[], color: boolean): string {
+/** One timeline line (no newline): time, level, host, user, rule title, and what matched. */
+export function alertToTableLine(a: Alert, color: boolean): string {
   const c = color ? pc : pc.createColors(false);
-  const paint = (level: Level, s: string) => (color ? LEVEL_COLOUR[level](s) : s);
-  const lines = alerts.map((a) => {
-    const what = a.match ? `${String(a.match.field)}=${String(a.match.value)}` : '';
-    return `${a.time ?? '-'}  ${paint(a.rule.level, a.rule.level.padEnd(8))}  ${(a.host ?? '-').padEnd(20)}  ${(a.user ?? '-').padEnd(22)}  ${a.rule.title}${what ? c.dim(`  ${what}`) : ''}`;
-  });
-  return lines.length > 0 ? `${lines.join('\n')}\n` : '';
+  const level = color ? LEVEL_COLOUR[a.rule.level](a.rule.level.padEnd(8)) : a.rule.level.padEnd(8);
+  const what = a.match ? `${String(a.match.field)}=${String(a.match.value)}` : '';
+  return `${a.time ?? '-'}  ${level}  ${(a.host ?? '-').padEnd(20)}  ${(a.user ?? '-').padEnd(22)}  ${a.rule.title}${what ? c.dim(`  ${what}`) : ''}`;
 }

@@ -8,6 +8,7 @@ import { INDICATOR_TYPES, type IndicatorSet, type IndicatorType } from '../../de
 import { loadIndicatorSet, problemLocation } from '../../detect/ioc/loaders.js';
 import { indicatorRule, iocAlerts } from '../../detect/ioc/match.js';
 import { scanPaths } from '../../detect/ioc/scan.js';
+import { AlertSpool } from '../../report/alert-spool.js';
 import { checkAlertFormat, exitStatus, writeAlerts } from '../alert-output.js';
 import { EXIT_ERROR, EXIT_OK } from '../exit-codes.js';
 import { runHunt } from '../hunt-run.js';
@@ -227,13 +228,15 @@ export function registerIoc(program: Command): void {
             value: m.on === 'filename' || m.on === 'filepath' ? m.path : m.hashes[m.on],
           },
         }));
-        await writeAlerts(alerts, opts.format);
+        const spool = new AlertSpool();
+        for (const a of alerts) spool.add(a);
+        await writeAlerts(spool, opts.format);
         for (const s of result.skipped) process.stderr.write(`skipped ${s.path}: ${s.reason}\n`);
         const seconds = (performance.now() - started) / 1000;
         process.stderr.write(
           `lotl ioc scan: ${result.files} files, ${(result.bytes / 1048576).toFixed(1)} MB hashed in ${seconds.toFixed(1)} s (${(result.bytes / 1048576 / Math.max(seconds, 0.001)).toFixed(0)} MB/s), ${alerts.length} matches, ${result.skipped.length} skipped\n`,
         );
-        process.exitCode = exitStatus(alerts, loaded.problems, opts.failOn);
+        process.exitCode = exitStatus(spool, loaded.problems, opts.failOn);
       },
     );
 }

@@ -78,11 +78,15 @@ function createPool(script: URL, size: number): ChunkPool {
 
   for (let i = 0; i < size; i++) {
     const slot: Slot = { worker: new Worker(script), busy: 0 };
-    slot.worker.on('message', (msg: { id: number; json: string; staged?: ChunkResult['staged'] }) => {
-      const result = JSON.parse(msg.json) as ChunkResult;
-      if (msg.staged) result.staged = msg.staged;
-      finish(msg.id, result);
-    });
+    slot.worker.on(
+      'message',
+      (msg: { id: number; json: string; events: string[]; staged?: ChunkResult['staged'] }) => {
+        const result = JSON.parse(msg.json) as ChunkResult;
+        result.events = msg.events.map((e) => JSON.parse(e));
+        if (msg.staged) result.staged = msg.staged;
+        finish(msg.id, result);
+      },
+    );
     slot.worker.on('error', () => {
       // A crashed worker must not lose chunks silently: parse its jobs here when their memory is
       // still ours, report them otherwise, and retire the worker.

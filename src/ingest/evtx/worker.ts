@@ -6,7 +6,14 @@ parentPort?.on('message', async (msg: { id: number; buf: Uint8Array; opts: Chunk
   const buf = Buffer.from(msg.buf.buffer, msg.buf.byteOffset, msg.buf.byteLength);
   const result = await applyStage(parseChunk(buf, msg.opts), msg.opts.stage);
   // JSON text crosses threads faster than a structured clone of thousands of small objects; a
-  // stage's output is already text and travels as it is.
-  const { staged, ...rest } = result;
-  parentPort!.postMessage({ id: msg.id, json: JSON.stringify(rest), staged });
+  // stage's output is already text and travels as it is. One text per event: the strings JSON.parse
+  // makes share their source text, so an event kept (an alert's) keeps its own text alive, not
+  // the whole chunk's.
+  const { staged, events, ...rest } = result;
+  parentPort!.postMessage({
+    id: msg.id,
+    json: JSON.stringify(rest),
+    events: events.map((e) => JSON.stringify(e)),
+    staged,
+  });
 });
