@@ -3,6 +3,8 @@
  * profile names (undefined where absent) and returns the derived value, or undefined when there is
  * nothing to derive. They never throw: logs are full of '-', empty strings and odd formats.
  */
+import { decodeEncodedCommand, normalizeCommandLine } from './command-line.js';
+
 type Values = readonly unknown[];
 
 function text(v: unknown): string | undefined {
@@ -93,6 +95,16 @@ function dirname([v]: Values): string | undefined {
 
 export const TRANSFORMS = {
   basename,
+  /** Command lines as rules should see them: carets, quotes, switch styles and spacing evened out. */
+  normalizedCommandLine: ([v]: Values) => {
+    const s = text(v);
+    return s === undefined ? undefined : normalizeCommandLine(s);
+  },
+  /** The script behind PowerShell's -EncodedCommand, decoded (undefined when there is none). */
+  decodedCommand: ([v]: Values) => {
+    const s = text(v);
+    return s === undefined ? undefined : decodeEncodedCommand(s);
+  },
   dirname,
   /** Defender's FolderPath usually ends with the file name; when it is only the folder, add it. */
   fullPath: ([folder, file]: Values) => {

@@ -4,6 +4,7 @@
  * `process_creation` rule runs on DeviceProcessEvents exactly as on Sysmon 1.
  */
 import type { FieldSource, ProfileLogSource, SourceProfile } from '../profile.js';
+import { commandLineDerived } from './derived.js';
 
 function table(
   name: string,
@@ -63,6 +64,7 @@ export const DEFENDER_PROFILES: SourceProfile[] = [
     {
       Image: { fields: ['FolderPath', 'FileName'], via: 'fullPath' },
       CommandLine: 'ProcessCommandLine',
+      ...commandLineDerived('ProcessCommandLine'),
       OriginalFileName: 'ProcessVersionInfoOriginalFileName',
       Product: 'ProcessVersionInfoProductName',
       Company: 'ProcessVersionInfoCompanyName',
@@ -285,6 +287,7 @@ export const ECS_PROFILES: SourceProfile[] = [
     sigma: {
       Image: 'process.executable',
       CommandLine: 'process.command_line',
+      ...commandLineDerived('process.command_line'),
       ProcessId: 'process.pid',
       ParentImage: 'process.parent.executable',
       ParentCommandLine: 'process.parent.command_line',

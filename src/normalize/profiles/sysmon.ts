@@ -1,5 +1,6 @@
 /** Sysmon (Microsoft-Windows-Sysmon/Operational). Field names are already Sigma's taxonomy. */
 import { type FieldSource, type ProfileLogSource, type SourceProfile, same } from '../profile.js';
+import { commandLineDerived } from './derived.js';
 
 const PROVIDERS = ['Microsoft-Windows-Sysmon'];
 const CHANNELS = ['Microsoft-Windows-Sysmon/Operational'];
@@ -51,29 +52,32 @@ export const SYSMON_PROFILES: SourceProfile[] = [
     1,
     'process creation',
     ['process_creation'],
-    same(
-      'Image',
-      'CommandLine',
-      'ParentImage',
-      'ParentCommandLine',
-      'User',
-      'ParentUser',
-      'OriginalFileName',
-      'Product',
-      'Company',
-      'Description',
-      'FileVersion',
-      'Hashes',
-      'IntegrityLevel',
-      'ProcessId',
-      'ParentProcessId',
-      'ProcessGuid',
-      'ParentProcessGuid',
-      'CurrentDirectory',
-      'LogonId',
-      'LogonGuid',
-      'TerminalSessionId',
-    ),
+    {
+      ...commandLineDerived('CommandLine'),
+      ...same(
+        'Image',
+        'CommandLine',
+        'ParentImage',
+        'ParentCommandLine',
+        'User',
+        'ParentUser',
+        'OriginalFileName',
+        'Product',
+        'Company',
+        'Description',
+        'FileVersion',
+        'Hashes',
+        'IntegrityLevel',
+        'ProcessId',
+        'ParentProcessId',
+        'ProcessGuid',
+        'ParentProcessGuid',
+        'CurrentDirectory',
+        'LogonId',
+        'LogonGuid',
+        'TerminalSessionId',
+      ),
+    },
     {
       table: 'DeviceProcessEvents',
       columns: {

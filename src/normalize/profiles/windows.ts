@@ -5,6 +5,7 @@
  * categories, with the renames those categories need (the 4688 quirks are here).
  */
 import { type FieldSource, type ProfileLogSource, type SourceProfile, same } from '../profile.js';
+import { commandLineDerived } from './derived.js';
 
 const SECURITY = { providers: ['Microsoft-Windows-Security-Auditing'], channels: ['Security'] };
 const DEVICE: Record<string, FieldSource> = {
@@ -165,6 +166,7 @@ export const SECURITY_PROFILES: SourceProfile[] = [
         'MandatoryLabel',
       ),
       // The process_creation taxonomy, as Sysmon 1 names it:
+      ...commandLineDerived('CommandLine'),
       Image: 'NewProcessName',
       ParentImage: 'ParentProcessName',
       ProcessId: { fields: ['NewProcessId'], via: 'hexToInt' },
