@@ -2,7 +2,7 @@
  * How hunting commands finish: alerts in the chosen format on stdout (sorted, deterministic), a
  * summary on stderr, and the exit status (2 input problems, 1 findings at --fail-on, else 0).
  */
-import type { Level } from '../detect/alert.js';
+import type { Alert, Level } from '../detect/alert.js';
 import { LEVELS } from '../detect/alert.js';
 import type { AlertSpool } from '../report/alert-spool.js';
 import { ALERT_CSV_HEADER, alertToCsvRow, alertToTableLine } from '../report/alerts.js';
@@ -54,6 +54,55 @@ export async function writeAlerts(spool: AlertSpool, format: string): Promise<vo
   }
   if (format === 'json') buffer += first ? ']\n' : '\n]\n';
   if (buffer !== '') await write(buffer);
+}
+
+/**
+ * The alert filter of `lotl hunt` (--min-level, --from, --to, --host, --rule), or an error
+ * message for a bad value.
+ */
+export function alertFilter(opts: {
+  minLevel?: string;
+  from?: string;
+  to?: string;
+  host?: string[];
+  rule?: string[];
+}): ((a: Alert) => boolean) | undefined | string {
+  const tests: ((a: Alert) => boolean)[] = [];
+  if (opts.minLevel !== undefined) {
+    const min = LEVELS.indexOf(opts.minLevel as Level);
+    if (min < 0)
+      return `--min-level must be one of ${LEVELS.join(', ')}, not ${JSON.stringify(opts.minLevel)}`;
+    tests.push((a) => LEVELS.indexOf(a.rule.level) >= min);
+  }
+  for (const [flag, value, after] of [
+    ['--from', opts.from, true],
+    ['--to', opts.to, false],
+  ] as const) {
+    if (value === undefined) continue;
+    const t = Date.parse(
+      /[zZ]|[+-]\d\d:?\d\d$/.test(value) || /^\d{4}-\d\d-\d\d$/.test(value) ? value : `${value}Z`,
+    );
+    if (!Number.isFinite(t))
+      return `${flag} needs an ISO 8601 time (2023-05-16 or 2023-05-16T13:00:00Z), not ${JSON.stringify(value)}`;
+    // Alerts without a time cannot be placed in the window: they are left out when one is asked for.
+    tests.push((a) => a.time !== null && (after ? Date.parse(a.time) >= t : Date.parse(a.time) < t));
+  }
+  if (opts.host && opts.host.length > 0) {
+    const hosts = opts.host.map((h) => h.toLowerCase());
+    tests.push((a) => {
+      const h = a.host?.toLowerCase();
+      // FS02 matches FS02.corp.local too: hosts are named short and fully qualified in different logs.
+      return h !== undefined && hosts.some((x) => h === x || h.startsWith(`${x}.`));
+    });
+  }
+  if (opts.rule && opts.rule.length > 0) {
+    const texts = opts.rule.map((r) => r.toLowerCase());
+    tests.push((a) =>
+      texts.some((t) => a.rule.id.toLowerCase().includes(t) || a.rule.title.toLowerCase().includes(t)),
+    );
+  }
+  if (tests.length === 0) return undefined;
+  return (a) => tests.every((t) => t(a));
 }
 
 export function exitStatus(spool: AlertSpool, problems: number, failOn: string | undefined): number {

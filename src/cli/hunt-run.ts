@@ -37,6 +37,8 @@ export interface HuntOptions {
   failOn?: string;
   progress: boolean;
   recover?: boolean;
+  /** Which alerts to keep (--min-level, --from/--to, --host, --rule); all when absent. */
+  filter?: (a: Alert) => boolean;
 }
 
 export async function runHunt(
@@ -51,6 +53,7 @@ export async function runHunt(
     return;
   }
   const alerts = new AlertSpool();
+  const keep = opts.filter;
   const heap = new HeapGuard();
   let events = 0;
   let problems = loadProblems;
@@ -60,7 +63,7 @@ export async function runHunt(
     {
       event(view) {
         events++;
-        for (const d of detectors) for (const a of d.evaluate(view)) alerts.add(a);
+        for (const d of detectors) for (const a of d.evaluate(view)) if (!keep || keep(a)) alerts.add(a);
         heap.tick();
       },
       problem(p) {
@@ -74,7 +77,7 @@ export async function runHunt(
     // memory is not joined by an idle parser thread; see docs/benchmarks.md).
     { evtx: { recover: opts.recover === true, workers: availableParallelism() - 1 } },
   );
-  for (const d of detectors) if (d.flush) for (const a of d.flush()) alerts.add(a);
+  for (const d of detectors) if (d.flush) for (const a of d.flush()) if (!keep || keep(a)) alerts.add(a);
   await writeAlerts(alerts, opts.format);
   const seconds = (performance.now() - started) / 1000;
   const rate = seconds > 0 ? Math.round(events / seconds).toLocaleString('en-US') : '-';
@@ -168,7 +171,7 @@ export async function runHuntParallel(
           w.on('message', (msg: { progress?: number; result?: UnitResult }) => {
             if (msg.progress) progress.add(msg.progress);
             if (msg.result) {
-              for (const a of msg.result.alerts) alerts.add(a);
+              for (const a of msg.result.alerts) if (!opts.filter || opts.filter(a)) alerts.add(a);
               for (const p of msg.result.problems) problems.push(p);
               events += msg.result.events;
               send();

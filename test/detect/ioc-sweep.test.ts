@@ -46,12 +46,22 @@ describe('ioc sweep', () => {
 
   it('hunt --iocs runs the same sweep; --fail-on turns findings into exit 1; no detections is a usage error', async () => {
     const ioc = path.join(FIXTURES, 'iocs', 'examples-scenario.txt');
-    const hunt = await runCli(['hunt', '--iocs', ioc, '--format', 'csv', '--fail-on', 'high', 'examples/']);
+    const hunt = await runCli([
+      'hunt',
+      '--no-builtin',
+      '--iocs',
+      ioc,
+      '--format',
+      'csv',
+      '--fail-on',
+      'high',
+      'examples/',
+    ]);
     expect(hunt.code).toBe(1);
     expect(hunt.stdout.split('\n')[0]).toBe(
       'time,level,kind,rule_id,rule_title,author,host,user,techniques,file,record,channel,event_id,match',
     );
-    const none = await runCli(['hunt', 'examples/']);
+    const none = await runCli(['hunt', '--no-builtin', 'examples/']);
     expect(none.code).toBe(2);
     expect(none.stderr).toContain('no detections selected');
   });

@@ -1,9 +1,12 @@
 import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
+import type { Alert } from '../../detect/alert.js';
 import { iocAlerts } from '../../detect/ioc/match.js';
 import { SigmaEngine } from '../../detect/sigma/engine.js';
 import { loadRules } from '../../detect/sigma/load.js';
 import { listInputs } from '../../ingest/read.js';
+import { alertFilter } from '../alert-output.js';
 import { EXIT_ERROR } from '../exit-codes.js';
 import { type Detector, runHunt, runHuntParallel } from '../hunt-run.js';
 import { collectGarbage } from '../memory.js';
@@ -22,10 +25,16 @@ const PARALLEL_BYTES = 100 * 1024 * 1024;
  */
 const PARALLEL_CORES = 4;
 
+/** The built-in pack (rules/ of the package): our Sigma rules for the advisory and its FRP hashes. */
+const BUILTIN = {
+  sigma: fileURLToPath(new URL('../../../rules/sigma', import.meta.url)),
+  iocs: fileURLToPath(new URL('../../../rules/iocs/volt-typhoon-frp.txt', import.meta.url)),
+};
+
 /**
- * `lotl hunt`: runs the detections it is given — Sigma rule folders (`--sigma`) and indicator
- * files (`--iocs`) — over the inputs and writes alerts. The built-in pack becomes the default once
- * it lands; until then hunt says when no detection was selected rather than pretending it looked.
+ * `lotl hunt`: runs the built-in pack (unless --no-builtin) and the detections it is given — Sigma
+ * rule folders (`--sigma`) and indicator files (`--iocs`) — over the inputs and writes alerts,
+ * filtered by level, time, host and rule when asked.
  */
 export function registerHunt(program: Command): void {
   program
@@ -36,6 +45,23 @@ export function registerHunt(program: Command): void {
     .option(
       '--iocs <file>',
       'indicator file: list, CSV, STIX 2.1 bundle or MISP event; repeatable',
+      collect,
+      [],
+    )
+    .option('--no-builtin', 'leave out the built-in rule pack (rules/sigma and the FRP hashes)')
+    .option(
+      '--min-level <level>',
+      'only alerts of this level or higher (informational, low, medium, high, critical)',
+    )
+    .option(
+      '--from <time>',
+      'only alerts at or after this time (ISO 8601, e.g. 2023-05-16 or 2023-05-16T13:00Z)',
+    )
+    .option('--to <time>', 'only alerts before this time (ISO 8601)')
+    .option('--host <name>', 'only alerts from this host (case-insensitive; repeatable)', collect, [])
+    .option(
+      '--rule <text>',
+      'only alerts of rules whose id or title contains this text (repeatable)',
       collect,
       [],
     )
@@ -61,21 +87,38 @@ export function registerHunt(program: Command): void {
           progress: boolean;
           recover?: boolean;
           threads?: number;
+          builtin: boolean;
+          minLevel?: string;
+          from?: string;
+          to?: string;
+          host: string[];
+          rule: string[];
         },
       ) => {
+        if (opts.builtin) {
+          opts.sigma = [BUILTIN.sigma, ...opts.sigma];
+          opts.iocs = [BUILTIN.iocs, ...opts.iocs];
+        }
         if (opts.sigma.length === 0 && opts.iocs.length === 0) {
           process.stderr.write(
-            'lotl hunt: no detections selected. Give --sigma RULES and/or --iocs FILE (the built-in rule pack is not built yet).\n',
+            'lotl hunt: no detections selected: --no-builtin without --sigma or --iocs.\n',
           );
           process.exitCode = EXIT_ERROR;
           return;
         }
+        const filter = alertFilter(opts);
+        if (typeof filter === 'string') {
+          process.stderr.write(`lotl hunt: ${filter}\n`);
+          process.exitCode = EXIT_ERROR;
+          return;
+        }
+        const huntOpts = { ...opts, filter };
         const placeholders = loadPlaceholders(opts.placeholders);
         if (placeholders === null) {
           process.exitCode = EXIT_ERROR;
           return;
         }
-        const sequential = () => huntHere(paths, opts, placeholders);
+        const sequential = () => huntHere(paths, huntOpts, placeholders);
         // Each thread loads and compiles the rules itself, which only pays off on large inputs.
         const cores = availableParallelism();
         const listed =
@@ -95,7 +138,7 @@ export function registerHunt(program: Command): void {
             iocProblems = loaded.problems;
           }
           const setup = { sigma: opts.sigma, iocs: opts.iocs, placeholders, recover: opts.recover === true };
-          await runHuntParallel('hunt', paths, setup, iocProblems, opts, threads, sequential, listed);
+          await runHuntParallel('hunt', paths, setup, iocProblems, huntOpts, threads, sequential, listed);
           return;
         }
         await sequential();
@@ -113,6 +156,7 @@ async function huntHere(
     failOn?: string;
     progress: boolean;
     recover?: boolean;
+    filter?: (a: Alert) => boolean;
   },
   placeholders: Record<string, string[]>,
 ): Promise<void> {
