@@ -4,13 +4,15 @@
  * carets, quotes, switch styles, full paths, renamed binaries, Base64-encoded PowerShell) while
  * staying quiet on the benign look-alikes listed with each behaviour. Rules are named by file.
  */
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { SigmaEngine } from '../../src/detect/sigma/engine.js';
 import { loadRules } from '../../src/detect/sigma/load.js';
 import type { RawEvent } from '../../src/ingest/raw-event.js';
 import { normalize } from '../../src/normalize/normalize.js';
-import { DATA, HAS_DATA, readAllItems } from '../helpers.js';
+import { DATA, HAS_DATA, readAllItems, runCli } from '../helpers.js';
 
 const pack = loadRules(['rules/sigma']);
 const engine = new SigmaEngine(pack.rules);
@@ -198,6 +200,24 @@ describe('the built-in rule pack', () => {
       quiet: [sysmon1('svchost.exe -k netsvcs', 'C:\\Windows\\System32\\svchost.exe')],
     },
     {
+      rule: 'powershell_encoded',
+      fire: [
+        sysmon1(encoded('whoami /all')),
+        sysmon1(`pwsh -ec ${Buffer.from('Get-Process', 'utf16le').toString('base64')}`),
+      ],
+      quiet: [sysmon1('powershell -ExecutionPolicy Bypass -File C:\\scripts\\inventory.ps1')],
+    },
+    {
+      rule: 'winrs_remote',
+      fire: [
+        sysmon1('winrs -r:http://dc01:5985 "cmd /c whoami"', 'C:\\Windows\\System32\\winrs.exe'),
+        sysmon1('cmd.exe /c ipconfig', 'C:\\Windows\\System32\\cmd.exe', {
+          ParentImage: 'C:\\Windows\\System32\\winrshost.exe',
+        }),
+      ],
+      quiet: [sysmon1('winrs /?', 'C:\\Windows\\System32\\winrs.exe')],
+    },
+    {
       rule: 'impacket_exec',
       fire: [
         sysmon1('cmd.exe /Q /c whoami 1> \\\\127.0.0.1\\ADMIN$\\__1684242000.123 2>&1'),
@@ -298,5 +318,38 @@ describe('the built-in rule pack', () => {
         for (const rule of expected) expect(got.get(rule) ?? 0, `${rule} on ${file}`).toBeGreaterThan(0);
       });
     }
+  });
+
+  it('lotl hunt examples/ shows every behaviour of the scenario, as alerts valid against docs/alert.schema.json', async () => {
+    const { code, stdout } = await runCli(['hunt', '--format', 'jsonl', 'examples/']);
+    expect(code).toBe(0);
+    const alerts = stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    const validate = new Ajv({ allErrors: true }).compile(
+      JSON.parse(readFileSync('docs/alert.schema.json', 'utf8')),
+    );
+    for (const a of alerts) expect(validate(a), JSON.stringify(validate.errors)).toBe(true);
+    const names = new Set(alerts.map((a) => nameOf.get(a.rule.id) ?? a.rule.kind));
+    // The scenario (examples/README.md): discovery, logon queries, LSASS dumping, install media
+    // locally and through wmic, the FRP binary (by hash), port proxies, a password-protected archive.
+    for (const behaviour of [
+      'discovery_system',
+      'logon_event_query',
+      'lsass_dump_comsvcs',
+      'lsass_access_dump_rights',
+      'lsass_dump_file',
+      'ntdsutil_ifm',
+      'ntds_esent_copy',
+      'wmic_remote_process',
+      'ioc',
+      'netsh_portproxy',
+      'portproxy_registry',
+      'archive_with_password',
+    ])
+      expect(names, behaviour).toContain(behaviour);
+    // Valid JSON that breaks the contract is caught (the schema is not vacuous).
+    expect(validate({ ...alerts[0], rule: { ...alerts[0].rule, level: 'severe' } })).toBe(false);
   });
 });
