@@ -143,6 +143,21 @@ describe('the built-in rule pack', () => {
       quiet: [sysmon1('vssadmin list shadows'), sysmon1('vssadmin delete shadows /all /quiet')],
     },
     {
+      rule: 'registry_hive_save',
+      fire: [
+        sysmon1('reg save HKLM\\SAM C:\\t\\sam.hive', 'C:\\Windows\\System32\\reg.exe'),
+        sysmon1('"reg" save "hklm\\system" c:\\t\\s', 'C:\\Windows\\System32\\reg.exe'),
+        sysmon1('reg save HKLM\\security\\policy\\secrets C:\\t\\x', 'C:\\Windows\\System32\\reg.exe'),
+      ],
+      quiet: [
+        sysmon1(
+          'reg export "HKLM\\SYSTEM\\CurrentControlSet\\Control\\Winlogon\\Notifications" n.reg /y',
+          'C:\\Windows\\System32\\reg.exe',
+        ),
+        sysmon1('reg query HKLM\\SAM', 'C:\\Windows\\System32\\reg.exe'),
+      ],
+    },
+    {
       rule: 'wmic_remote_process',
       fire: [
         sysmon1(
