@@ -111,6 +111,31 @@ export function exitStatus(spool: AlertSpool, problems: number, failOn: string |
   return EXIT_OK;
 }
 
+/**
+ * The lines after the hunt's one-line summary (Hayabusa-style): top hosts and rules, how many
+ * events raised alerts (the data reduction an analyst gets), and the peak memory.
+ */
+export function summaryDetails(command: string, spool: AlertSpool, events: number): string {
+  const top = (m: Map<string, number>) =>
+    [...m]
+      .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+      .slice(0, 5)
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', ');
+  const lines: string[] = [];
+  if (spool.count > 0) {
+    lines.push(`lotl ${command}: top hosts: ${top(spool.byHost)}`);
+    lines.push(`lotl ${command}: top rules: ${top(spool.byRule)}`);
+  }
+  const alerting = spool.alertingEvents;
+  const reduction = events > 0 ? (100 * (1 - alerting / events)).toFixed(1) : '100.0';
+  const peak = Math.round(process.resourceUsage().maxRSS / 1024);
+  lines.push(
+    `lotl ${command}: ${alerting.toLocaleString('en-US')} of ${events.toLocaleString('en-US')} events raised alerts (data reduction ${reduction}%); peak memory ${peak} MB`,
+  );
+  return `${lines.join('\n')}\n`;
+}
+
 export function levelCounts(spool: AlertSpool): string {
   return LEVELS.slice()
     .reverse()

@@ -11,7 +11,7 @@ import { listInputs, planJsonLinesRanges } from '../ingest/read.js';
 import type { EventView } from '../normalize/normalize.js';
 import { AlertSpool } from '../report/alert-spool.js';
 import { location } from '../report/stats.js';
-import { checkAlertFormat, exitStatus, levelCounts, writeAlerts } from './alert-output.js';
+import { checkAlertFormat, exitStatus, levelCounts, summaryDetails, writeAlerts } from './alert-output.js';
 import { problemLine } from './commands/rules.js';
 import { EXIT_ERROR } from './exit-codes.js';
 import type { HuntSetup, HuntUnit, UnitResult } from './hunt-worker.js';
@@ -84,6 +84,7 @@ export async function runHunt(
   process.stderr.write(
     `lotl ${command}: ${events.toLocaleString('en-US')} events read in ${seconds.toFixed(1)} s (${rate} events/s), ${alerts.count} alerts (${levelCounts(alerts)}), ${problems} input problems\n`,
   );
+  process.stderr.write(summaryDetails(command, alerts, events));
   process.exitCode = exitStatus(alerts, problems, opts.failOn);
 }
 
@@ -199,5 +200,6 @@ export async function runHuntParallel(
   process.stderr.write(
     `lotl ${command}: ${events.toLocaleString('en-US')} events read in ${seconds.toFixed(1)} s (${rate} events/s, ${threads} threads), ${alerts.count} alerts (${levelCounts(alerts)}), ${count} input problems\n`,
   );
+  process.stderr.write(summaryDetails(command, alerts, events));
   process.exitCode = exitStatus(alerts, count, opts.failOn);
 }

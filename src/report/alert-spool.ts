@@ -19,6 +19,10 @@ export class AlertSpool {
   private dir: string | null = null;
   private total = 0;
   readonly byLevel: Record<Level, number> = { informational: 0, low: 0, medium: 0, high: 0, critical: 0 };
+  readonly byHost = new Map<string, number>();
+  readonly byRule = new Map<string, number>();
+  /** Distinct events that raised an alert (file and record, line or offset). */
+  private readonly events = new Set<string>();
 
   constructor(private readonly runSize = RUN_SIZE) {}
 
@@ -30,7 +34,18 @@ export class AlertSpool {
     this.buffer.push(alert);
     this.total++;
     this.byLevel[alert.rule.level]++;
+    // Logs name one host FS02.corp.local and fs02.corp.local: counted as one, lower-cased.
+    const host = alert.host?.toLowerCase() ?? '-';
+    this.byHost.set(host, (this.byHost.get(host) ?? 0) + 1);
+    this.byRule.set(alert.rule.title, (this.byRule.get(alert.rule.title) ?? 0) + 1);
+    const src = alert.source;
+    this.events.add(`${src.file}\u0000${src.record ?? src.line ?? src.offset ?? alert.time}`);
     if (this.buffer.length >= this.runSize) this.spill();
+  }
+
+  /** How many distinct events raised at least one alert. */
+  get alertingEvents(): number {
+    return this.events.size;
   }
 
   /** Whether an alert of `level` or higher was added. */
