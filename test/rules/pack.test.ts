@@ -4,7 +4,7 @@
  * carets, quotes, switch styles, full paths, renamed binaries, Base64-encoded PowerShell) while
  * staying quiet on the benign look-alikes listed with each behaviour. Rules are named by file.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
@@ -215,6 +215,15 @@ describe('the built-in rule pack', () => {
       quiet: [sysmon1('svchost.exe -k netsvcs', 'C:\\Windows\\System32\\svchost.exe')],
     },
     {
+      rule: 'virtualization_check',
+      fire: [
+        sysmon1('wmic computersystem get manufacturer,model', 'C:\\Windows\\System32\\wbem\\WMIC.exe'),
+        sysmon1('cmd /c systeminfo | findstr /i "VMware VirtualBox"'),
+        sysmon1(encoded('(Get-WmiObject Win32_ComputerSystem).Model')),
+      ],
+      quiet: [sysmon1('wmic computersystem get name'), sysmon1('systeminfo')],
+    },
+    {
       rule: 'powershell_encoded',
       fire: [
         sysmon1(encoded('whoami /all')),
@@ -366,5 +375,28 @@ describe('the built-in rule pack', () => {
       expect(names, behaviour).toContain(behaviour);
     // Valid JSON that breaks the contract is caught (the schema is not vacuous).
     expect(validate({ ...alerts[0], rule: { ...alerts[0].rule, level: 'severe' } })).toBe(false);
+  });
+
+  it.runIf(HAS_DATA)('rules/hunts holds the advisory hunting queries verbatim, with their metadata', () => {
+    const hunts = readdirSync('rules/hunts').filter((f) => f.endsWith('.kql'));
+    const accepted = readFileSync(path.join(DATA, '..', 'kql', 'acceptance.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { name: string; query: string });
+    expect(hunts.length).toBe(accepted.length);
+    for (const q of accepted) {
+      const file = hunts.find((h) =>
+        readFileSync(path.join('rules/hunts', h), 'utf8').startsWith(`// title: ${q.name}\n`),
+      );
+      expect(file, q.name).toBeDefined();
+      const text = readFileSync(path.join('rules/hunts', file!), 'utf8');
+      for (const key of ['source', 'tables', 'techniques'])
+        expect(text, `${file} ${key}`).toMatch(new RegExp(`^// ${key}: \\S`, 'm'));
+      const body = text
+        .split('\n')
+        .filter((l) => !l.startsWith('// '))
+        .join('\n');
+      expect(body.trim()).toBe(q.query.trim());
+    }
   });
 });
