@@ -348,6 +348,39 @@ const sysmon = [
     'cmd.exe',
     { Company: 'Igor Pavlov', Product: '7-Zip', OriginalFileName: '7z.exe', Description: '7-Zip Console' },
   ),
+  // 14:4x more credential access, lateral movement: a renamed ProcDump pointed at LSASS, the SYSTEM
+  // hive saved, Chrome's password store copied, a command run on DC01 over WinRS
+  sysmon1(
+    FS,
+    at('14:40:00', 0),
+    THIEF,
+    'C:\\Users\\Public\\pd.exe',
+    'C:\\Users\\Public\\pd.exe -accepteula -ma lsass.exe C:\\Windows\\Temp\\l.dmp',
+    CMD,
+    'cmd.exe',
+    { Company: 'Sysinternals - www.sysinternals.com', Product: 'ProcDump', OriginalFileName: 'procdump', Description: 'Sysinternals process dump utility' },
+  ),
+  sysmon1(FS, at('14:41:00', 0), THIEF, 'C:\\Windows\\System32\\reg.exe', 'reg save HKLM\\SYSTEM C:\\Windows\\Temp\\s.hiv /y', CMD, 'cmd.exe'),
+  sysmon1(
+    FS,
+    at('14:42:00', 0),
+    THIEF,
+    CMD,
+    'cmd.exe /c copy "C:\\Users\\jdoe\\AppData\\Local\\Google\\Chrome\\User Data\\Default\\Login Data" C:\\Windows\\Temp\\ld.db',
+    CMD,
+    'cmd.exe',
+  ),
+  sysmon1(FS, at('14:45:00', 0), THIEF, 'C:\\Windows\\System32\\winrs.exe', 'winrs -r:DC01 "cmd /c whoami /all"', CMD, 'cmd.exe'),
+  // 14:50 Impacket wmiexec on the workstation: cmd.exe under WmiPrvSE, output to ADMIN$
+  sysmon1(
+    WS,
+    at('14:50:00', 0),
+    THIEF,
+    CMD,
+    'cmd.exe /Q /c cd \\ 1> \\\\127.0.0.1\\ADMIN$\\__1684248600.4 2>&1',
+    'C:\\Windows\\System32\\wbem\\WmiPrvSE.exe',
+    'C:\\Windows\\system32\\wbem\\wmiprvse.exe -secured -Embedding',
+  ),
 ];
 
 // ---- Security and Application on the domain controller (evtx_dump style) -------------------------
@@ -422,6 +455,25 @@ const esent = (eventId, time, data) => {
   delete e.Event.System.Provider['#attributes'].Guid;
   return e;
 };
+/** Security 1102: written by the Eventlog provider, its data in UserData (LogFileCleared). */
+function logCleared(time) {
+  const e = evtx(
+    { provider: 'Microsoft-Windows-Eventlog', guid: '{FC65DDD8-D6EF-4962-83D5-6E5CFE9CE148}', channel: 'Security', eventId: 1102, task: 104, time, computer: DC, keywords: '0x4020000000000000' },
+    {},
+  );
+  delete e.Event.EventData;
+  e.Event.UserData = {
+    LogFileCleared: {
+      '#attributes': { xmlns: 'http://manifests.microsoft.com/win/2004/08/windows/eventlog' },
+      SubjectUserSid: 'S-1-5-21-1004336348-1177238915-682003330-1108',
+      SubjectUserName: 'svc-fortinet',
+      SubjectDomainName: 'CONTOSO',
+      SubjectLogonId: '0x4c7a21',
+    },
+  };
+  return e;
+}
+
 const security = [
   sec4624(at('08:58:30', 0), DC, ADMIN, 3, '10.0.5.23', 'WS07'),
   sec4624(at('13:05:12', 0), DC, THIEF, 3, SOHO_IP, '-'),
@@ -454,6 +506,10 @@ const security = [
     'wmic /node:DC01 process call create "ntdsutil \\"ac i ntds\\" ifm \\"create full C:\\Windows\\Temp\\Pro\\" q q"',
     CMD,
   ),
+  // 14:55 a shadow copy on the DC; 15:10 the Security log cleared (wevtutil, then its 1102 record)
+  sec4688(at('14:55:00', 0), THIEF, 'C:\\Windows\\System32\\vssadmin.exe', 'vssadmin create shadow /for=C:', CMD),
+  sec4688(at('15:10:00', 0), THIEF, 'C:\\Windows\\System32\\wevtutil.exe', 'wevtutil cl Security', CMD),
+  logCleared(at('15:10:01', 0)),
 ];
 
 const jsonl = (rows) => `${rows.map((r) => JSON.stringify(r)).join('\n')}\n`;
