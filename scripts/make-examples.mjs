@@ -358,9 +358,22 @@ const sysmon = [
     'C:\\Users\\Public\\pd.exe -accepteula -ma lsass.exe C:\\Windows\\Temp\\l.dmp',
     CMD,
     'cmd.exe',
-    { Company: 'Sysinternals - www.sysinternals.com', Product: 'ProcDump', OriginalFileName: 'procdump', Description: 'Sysinternals process dump utility' },
+    {
+      Company: 'Sysinternals - www.sysinternals.com',
+      Product: 'ProcDump',
+      OriginalFileName: 'procdump',
+      Description: 'Sysinternals process dump utility',
+    },
   ),
-  sysmon1(FS, at('14:41:00', 0), THIEF, 'C:\\Windows\\System32\\reg.exe', 'reg save HKLM\\SYSTEM C:\\Windows\\Temp\\s.hiv /y', CMD, 'cmd.exe'),
+  sysmon1(
+    FS,
+    at('14:41:00', 0),
+    THIEF,
+    'C:\\Windows\\System32\\reg.exe',
+    'reg save HKLM\\SYSTEM C:\\Windows\\Temp\\s.hiv /y',
+    CMD,
+    'cmd.exe',
+  ),
   sysmon1(
     FS,
     at('14:42:00', 0),
@@ -370,7 +383,15 @@ const sysmon = [
     CMD,
     'cmd.exe',
   ),
-  sysmon1(FS, at('14:45:00', 0), THIEF, 'C:\\Windows\\System32\\winrs.exe', 'winrs -r:DC01 "cmd /c whoami /all"', CMD, 'cmd.exe'),
+  sysmon1(
+    FS,
+    at('14:45:00', 0),
+    THIEF,
+    'C:\\Windows\\System32\\winrs.exe',
+    'winrs -r:DC01 "cmd /c whoami /all"',
+    CMD,
+    'cmd.exe',
+  ),
   // 14:50 Impacket wmiexec on the workstation: cmd.exe under WmiPrvSE, output to ADMIN$
   sysmon1(
     WS,
@@ -458,7 +479,16 @@ const esent = (eventId, time, data) => {
 /** Security 1102: written by the Eventlog provider, its data in UserData (LogFileCleared). */
 function logCleared(time) {
   const e = evtx(
-    { provider: 'Microsoft-Windows-Eventlog', guid: '{FC65DDD8-D6EF-4962-83D5-6E5CFE9CE148}', channel: 'Security', eventId: 1102, task: 104, time, computer: DC, keywords: '0x4020000000000000' },
+    {
+      provider: 'Microsoft-Windows-Eventlog',
+      guid: '{FC65DDD8-D6EF-4962-83D5-6E5CFE9CE148}',
+      channel: 'Security',
+      eventId: 1102,
+      task: 104,
+      time,
+      computer: DC,
+      keywords: '0x4020000000000000',
+    },
     {},
   );
   delete e.Event.EventData;
@@ -507,7 +537,13 @@ const security = [
     CMD,
   ),
   // 14:55 a shadow copy on the DC; 15:10 the Security log cleared (wevtutil, then its 1102 record)
-  sec4688(at('14:55:00', 0), THIEF, 'C:\\Windows\\System32\\vssadmin.exe', 'vssadmin create shadow /for=C:', CMD),
+  sec4688(
+    at('14:55:00', 0),
+    THIEF,
+    'C:\\Windows\\System32\\vssadmin.exe',
+    'vssadmin create shadow /for=C:',
+    CMD,
+  ),
   sec4688(at('15:10:00', 0), THIEF, 'C:\\Windows\\System32\\wevtutil.exe', 'wevtutil cl Security', CMD),
   logCleared(at('15:10:01', 0)),
 ];
