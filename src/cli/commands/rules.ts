@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { Command } from 'commander';
+import { checkKqlFiles } from '../../detect/kql/check-files.js';
 import { SigmaEngine } from '../../detect/sigma/engine.js';
 import { type LoadReport, loadRules, ruleFiles, type SigmaProblem } from '../../detect/sigma/load.js';
 import { readCase } from '../../detect/sigma/regression.js';
@@ -39,6 +40,9 @@ export function registerRules(program: Command): void {
         return;
       }
       const r = loadRules(paths, { placeholders, cache: ruleCache() });
+      // KQL hunting queries (rules/hunts/*.kql) in the same folders are parsed and bound too.
+      const kql = checkKqlFiles(paths);
+      r.problems.push(...kql.problems);
       const errors = r.problems.filter((p) => p.severity === 'error');
       if (opts.format === 'json') {
         const failures = errors.map(({ file, line, col, code, message }) => ({
@@ -49,13 +53,13 @@ export function registerRules(program: Command): void {
           message,
         }));
         await write(
-          `${JSON.stringify({ loaded: r.rules.length, failed: failures.length, failures, warnings: r.problems.filter((p) => p.severity === 'warning').length }, null, 2)}\n`,
+          `${JSON.stringify({ loaded: r.rules.length, failed: failures.length, failures, warnings: r.problems.filter((p) => p.severity === 'warning').length, queries: kql.files }, null, 2)}\n`,
         );
       } else {
         const byCode = new Map<string, number>();
         for (const p of r.problems)
           byCode.set(`${p.severity} ${p.code}`, (byCode.get(`${p.severity} ${p.code}`) ?? 0) + 1);
-        let out = `${loadSummary(r)}\n`;
+        let out = `${loadSummary(r)}${kql.files > 0 ? `; ${kql.files} KQL queries checked` : ''}\n`;
         for (const [k, n] of [...byCode].sort()) out += `  ${n.toString().padStart(5)}  ${k}\n`;
         for (const p of r.problems) out += `${problemLine(p)}\n`;
         await write(out);
