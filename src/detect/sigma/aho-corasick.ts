@@ -59,25 +59,27 @@ export class LiteralScanner {
     while (1 << shift < symbols + 1) shift++;
     this.shift = shift;
     const width = 1 << shift;
-    // Trie with sparse transitions first.
-    const trie: Map<number, number>[] = [new Map()];
+    // The trie as a table of child states by (state, symbol), 0 = no child (no edge leads back to
+    // the root). There are at most as many states as literal characters, plus the root.
+    let bound = 1;
+    for (const lit of literals) bound += lit.length;
+    const trie = bound <= 65536 ? new Uint16Array(bound * width) : new Int32Array(bound * width);
     const out: number[][] = [[]];
+    let n = 1;
     literals.forEach((lit, index) => {
       let s = 0;
       for (let i = 0; i < lit.length; i++) {
-        const sym = this.symbolOf[lit.charCodeAt(i)];
-        let next = trie[s].get(sym);
-        if (next === undefined) {
-          next = trie.length;
-          trie.push(new Map());
+        const at = s * width + this.symbolOf[lit.charCodeAt(i)];
+        let next = trie[at];
+        if (next === 0) {
+          next = n++;
+          trie[at] = next;
           out.push([]);
-          trie[s].set(sym, next);
         }
         s = next;
       }
       out[s].push(ids[index]);
     });
-    const n = trie.length;
     if (n > 65536) {
       const mid = literals.length >> 1;
       this.halves = [
@@ -90,17 +92,20 @@ export class LiteralScanner {
       this.dict = new Int32Array(0);
       return;
     }
-    // Failure links over the trie, breadth first (a state's link is shallower, so known first).
+    // Failure links, breadth first (a state's link is shallower, so known first).
     const fail = new Int32Array(n);
     const dict = new Int32Array(n).fill(-1);
-    const queue: number[] = [...trie[0].values()];
+    const queue: number[] = [];
+    for (let sym = 0; sym < width; sym++) if (trie[sym] !== 0) queue.push(trie[sym]);
     for (let qi = 0; qi < queue.length; qi++) {
       const s = queue[qi];
       dict[s] = out[fail[s]].length > 0 ? fail[s] : dict[fail[s]];
-      for (const [sym, t] of trie[s]) {
+      for (let sym = 0; sym < width; sym++) {
+        const t = trie[s * width + sym];
+        if (t === 0) continue;
         let f = fail[s];
-        while (f > 0 && !trie[f].has(sym)) f = fail[f];
-        fail[t] = trie[f].get(sym) ?? 0;
+        while (f > 0 && trie[f * width + sym] === 0) f = fail[f];
+        fail[t] = trie[f * width + sym];
         queue.push(t);
       }
     }
@@ -112,15 +117,18 @@ export class LiteralScanner {
     for (let t = 0; t < n; t++) if (!emits(t)) perm[t] = next++;
     this.firstEmitting = next;
     for (let t = 0; t < n; t++) if (emits(t)) perm[t] = next++;
-    // The full table, built in place: a state's row is its failure state's (complete, being
-    // shallower) with its own transitions written over it.
+    // The full table: a state's row is its failure state's (complete, being shallower) with its
+    // own transitions written over it.
     const packed = new Uint16Array(n * width);
-    for (const [sym, t] of trie[0]) packed[sym] = perm[t];
+    for (let sym = 0; sym < width; sym++) packed[sym] = perm[trie[sym]];
     for (const s of queue) {
       const row = perm[s] * width;
       const from = perm[fail[s]] * width;
       packed.copyWithin(row, from, from + width);
-      for (const [sym, t] of trie[s]) packed[row + sym] = perm[t];
+      for (let sym = 0; sym < width; sym++) {
+        const t = trie[s * width + sym];
+        if (t !== 0) packed[row + sym] = perm[t];
+      }
     }
     const outByNew: number[][] = new Array(n);
     const dictByNew = new Int32Array(n);

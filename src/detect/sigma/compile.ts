@@ -8,7 +8,7 @@ import type { EventView } from '../../normalize/normalize.js';
 import { cidrContains, parseCidr, parseIp } from '../ir/ip.js';
 import { type Cond, expandPattern } from './condition.js';
 import { compileRuleRegex, UnsafeRegexError } from './regex.js';
-import { literal, type Mode, parseSigmaString, STAR, stringTest, windash, withMode } from './sigma-string.js';
+import { literal, lowerValue, type Mode, parseSigmaString, STAR, stringTest, windash, withMode } from './sigma-string.js';
 
 export type Predicate = (view: EventView) => boolean;
 
@@ -364,7 +364,7 @@ function plainList(mods: string[], values: unknown[], get: Getter | null): Predi
     else return null;
   }
   const test = (s: string) => {
-    const l = s.toLowerCase();
+    const l = lowerValue(s);
     if (exact.has(l)) return true;
     for (const p of prefixes) if (l.startsWith(p)) return true;
     for (const p of suffixes) if (l.endsWith(p)) return true;
@@ -475,7 +475,7 @@ function valueTest(
   }
   if (typeof value === 'boolean') {
     const text = String(value);
-    return onValue((s) => s.toLowerCase() === text);
+    return onValue((s) => lowerValue(s) === text);
   }
   if (typeof value === 'object')
     throw new CompileError(

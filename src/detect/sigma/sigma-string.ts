@@ -78,12 +78,29 @@ export function windash(parts: Part[]): Part[] {
 
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
+// Rules evaluated on one event lower-case the same few values again and again (a CommandLine for
+// dozens of candidate rules): the last few results are kept. Keys compare as strings, so an equal
+// value hits whether or not it is the same object.
+const LOWER_KEYS = ['', '', '', ''];
+const LOWER_VALUES = ['', '', '', ''];
+let lowerNext = 0;
+
+/** `s.toLowerCase()`, remembered for the last four values. */
+export function lowerValue(s: string): string {
+  for (let i = 0; i < 4; i++) if (LOWER_KEYS[i] === s) return LOWER_VALUES[i];
+  const l = s.toLowerCase();
+  LOWER_KEYS[lowerNext] = s;
+  LOWER_VALUES[lowerNext] = l;
+  lowerNext = (lowerNext + 1) & 3;
+  return l;
+}
+
 /** A test on one string value. Case-insensitive unless `cased`. */
 export function stringTest(parts: Part[], cased: boolean): (value: string) => boolean {
   const simple = parts.every((p) => typeof p === 'string' || p === STAR);
   if (simple) {
     const lits = parts as (string | typeof STAR)[];
-    const norm = (s: string) => (cased ? s : s.toLowerCase());
+    const norm = (s: string) => (cased ? s : lowerValue(s));
     // exact, contains, startswith, endswith without inner wildcards: plain string operations.
     if (lits.length === 0) return (v) => v === '';
     if (lits.length === 1) {
