@@ -8,7 +8,16 @@ import type { EventView } from '../../normalize/normalize.js';
 import { cidrContains, parseCidr, parseIp } from '../ir/ip.js';
 import { type Cond, expandPattern } from './condition.js';
 import { compileRuleRegex, UnsafeRegexError } from './regex.js';
-import { literal, lowerValue, type Mode, parseSigmaString, STAR, stringTest, windash, withMode } from './sigma-string.js';
+import {
+  literal,
+  lowerValue,
+  type Mode,
+  parseSigmaString,
+  STAR,
+  stringTest,
+  windash,
+  withMode,
+} from './sigma-string.js';
 
 export type Predicate = (view: EventView) => boolean;
 
