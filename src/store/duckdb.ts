@@ -1,0 +1,176 @@
+/**
+ * The embedded store: an in-memory DuckDB holding the normalized events as the Defender and Sentinel
+ * tables KQL queries name. Each event goes to the table its profile maps it to (Sysmon 1, Security
+ * 4688, DeviceProcessEvents rows and ECS process starts are all DeviceProcessEvents rows); events
+ * of the Security log also become SecurityEvent rows. Rows are staged as JSON lines in a temporary
+ * folder and bulk-loaded, so loading never holds the events in memory.
+ */
+import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import type { KqlType, TableSchema } from '../detect/kql/schemas.js';
+import { TABLES } from '../detect/kql/schemas.js';
+import type { EventView } from '../normalize/normalize.js';
+
+const SQL_TYPE: Record<KqlType, string> = {
+  string: 'VARCHAR',
+  long: 'BIGINT',
+  int: 'INTEGER',
+  real: 'DOUBLE',
+  bool: 'BOOLEAN',
+  datetime: 'TIMESTAMP',
+  timespan: 'BIGINT',
+  dynamic: 'JSON',
+  guid: 'VARCHAR',
+};
+
+/** A value as the column's type wants it in JSON, or null when it cannot be one. */
+function cell(v: unknown, type: KqlType): unknown {
+  if (v === undefined || v === null) return null;
+  switch (type) {
+    case 'string':
+    case 'guid':
+      return typeof v === 'object' ? JSON.stringify(v) : String(v);
+    case 'long':
+    case 'int':
+    case 'timespan': {
+      if (typeof v === 'number') return Number.isInteger(v) ? v : Math.trunc(v);
+      const s = String(v).trim();
+      const n = /^0x[0-9a-f]+$/i.test(s)
+        ? Number.parseInt(s.slice(2), 16)
+        : /^-?\d+$/.test(s)
+          ? Number(s)
+          : Number.NaN;
+      return Number.isSafeInteger(n) ? n : null;
+    }
+    case 'real': {
+      const n = Number(v);
+      return Number.isFinite(n) ? n : null;
+    }
+    case 'bool': {
+      if (typeof v === 'boolean') return v;
+      const s = String(v).toLowerCase();
+      return s === 'true' || s === '1' ? true : s === 'false' || s === '0' ? false : null;
+    }
+    case 'datetime': {
+      const t = typeof v === 'number' ? v : Date.parse(String(v));
+      return Number.isFinite(t) ? new Date(t).toISOString() : null;
+    }
+    case 'dynamic':
+      return v;
+  }
+}
+
+interface Staged {
+  schema: TableSchema;
+  file: string;
+  fd: number;
+  rows: number;
+  buffer: string;
+}
+
+export class EventStore {
+  private readonly staged = new Map<string, Staged>();
+  private readonly dir = mkdtempSync(path.join(tmpdir(), 'lotl-store-'));
+  private loaded = false;
+
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    private readonly connection: DuckDBConnection,
+    private readonly tables: readonly TableSchema[],
+  ) {}
+
+  static async open(tables: readonly TableSchema[] = TABLES): Promise<EventStore> {
+    const instance = await DuckDBInstance.create(':memory:');
+    return new EventStore(instance, await instance.connect(), tables);
+  }
+
+  /** Stages one event in every table that carries it. */
+  add(view: EventView): void {
+    const table = view.profile?.defenderTable;
+    const time = view.raw.time;
+    if (table) this.stage(table, (c) => (c === 'Timestamp' || c === 'TimeGenerated' ? time : view.column(c)));
+    if (view.raw.channel?.toLowerCase() === 'security') {
+      // Sentinel's SecurityEvent keeps the Security log's own field names.
+      const raw = view.raw;
+      this.stage('SecurityEvent', (c) => {
+        switch (c) {
+          case 'Timestamp':
+          case 'TimeGenerated':
+            return time;
+          case 'EventID':
+            return raw.eventId;
+          case 'Computer':
+            return raw.computer;
+          case 'Channel':
+            return raw.channel;
+          case 'EventSourceName':
+            return raw.provider;
+          case 'Type':
+            return 'SecurityEvent';
+          case 'Account': {
+            const user = view.field('SubjectUserName');
+            const domain = view.field('SubjectDomainName');
+            return user ? (domain ? `${domain}\\${user}` : user) : undefined;
+          }
+          default:
+            return view.field(c);
+        }
+      });
+    }
+  }
+
+  private stage(table: string, value: (column: string) => unknown): void {
+    let s = this.staged.get(table);
+    if (!s) {
+      const schema = this.tables.find((t) => t.name === table);
+      if (!schema) return;
+      const file = path.join(this.dir, `${table}.jsonl`);
+      s = { schema, file, fd: openSync(file, 'w'), rows: 0, buffer: '' };
+      this.staged.set(table, s);
+    }
+    const row: Record<string, unknown> = {};
+    for (const [name, type] of s.schema.columns) row[name] = cell(value(name), type);
+    s.buffer += `${JSON.stringify(row)}\n`;
+    s.rows++;
+    if (s.buffer.length >= 64 * 1024) {
+      writeSync(s.fd, s.buffer);
+      s.buffer = '';
+    }
+  }
+
+  /** Loads what was staged; every table of the schema exists afterwards (empty when no event fed it). */
+  async finish(): Promise<Record<string, number>> {
+    const counts: Record<string, number> = {};
+    for (const schema of this.tables) {
+      const columns = schema.columns.map(([n, t]) => `"${n}" ${SQL_TYPE[t]}`).join(', ');
+      const s = this.staged.get(schema.name);
+      if (s) {
+        if (s.buffer !== '') writeSync(s.fd, s.buffer);
+        closeSync(s.fd);
+        const types = schema.columns.map(([n, t]) => `'${n}': '${SQL_TYPE[t]}'`).join(', ');
+        await this.connection.run(
+          `CREATE TABLE "${schema.name}" AS SELECT * FROM read_json('${s.file.replace(/'/g, "''")}', format = 'newline_delimited', columns = {${types}})`,
+        );
+      } else await this.connection.run(`CREATE TABLE "${schema.name}" (${columns})`);
+      counts[schema.name] = s?.rows ?? 0;
+    }
+    rmSync(this.dir, { recursive: true, force: true });
+    this.loaded = true;
+    return counts;
+  }
+
+  /** Runs SQL; rows as JSON-friendly objects. */
+  async sql(query: string): Promise<Record<string, unknown>[]> {
+    if (!this.loaded) throw new Error('EventStore: finish() loads the staged events before queries');
+    const reader = await this.connection.runAndReadAll(query);
+    return reader.getRowObjectsJson() as Record<string, unknown>[];
+  }
+
+  close(): void {
+    this.connection.closeSync();
+    this.instance.closeSync();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}

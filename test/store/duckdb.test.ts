@@ -1,0 +1,70 @@
+/**
+ * The DuckDB store: normalized events become rows of the Defender and Sentinel tables, from every
+ * source that carries them (the bundled scenario has Sysmon, Security, Defender JSON and a CSV).
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { readAll } from '../../src/cli/inputs.js';
+import { EventStore } from '../../src/store/duckdb.js';
+
+const store = await EventStore.open();
+afterAll(() => store.close());
+
+describe('EventStore', () => {
+  it('loads every source of examples/ into the tables KQL names', async () => {
+    let events = 0;
+    await readAll(
+      ['examples/'],
+      {
+        event(view) {
+          events++;
+          store.add(view);
+        },
+        problem() {},
+      },
+      false,
+    );
+    expect(events).toBe(50);
+    const counts = await store.finish();
+    // Sysmon 1, Security 4688, Defender's DeviceProcessEvents rows and the portal CSV.
+    expect(counts.DeviceProcessEvents).toBeGreaterThan(25);
+    expect(counts.DeviceLogonEvents).toBeGreaterThan(0);
+    expect(counts.DeviceFileEvents).toBeGreaterThan(0);
+    expect(counts.DeviceNetworkEvents).toBeGreaterThan(0);
+    // The domain controller's Security log: 4624, 4688 and 1102 events.
+    expect(counts.SecurityEvent).toBe(8);
+    expect(counts.AlertEvidence).toBe(0);
+
+    // A Security 4688 is in both DeviceProcessEvents and SecurityEvent.
+    const ifm = await store.sql(
+      `SELECT DeviceName, AccountName, FileName, Timestamp, TimeGenerated FROM DeviceProcessEvents
+       WHERE ProcessCommandLine ILIKE '%ntdsutil%' AND ProcessCommandLine ILIKE '%create full%' ORDER BY Timestamp`,
+    );
+    expect(ifm.map((r) => [r.DeviceName, r.FileName])).toEqual([
+      ['DC01.contoso.local', 'ntdsutil.exe'],
+      ['DC01.contoso.local', 'WMIC.exe'],
+    ]);
+    expect(ifm[0].Timestamp).toBe(ifm[0].TimeGenerated);
+    const sec = await store.sql(
+      `SELECT EventID, Computer, Account, NewProcessName FROM SecurityEvent WHERE EventID = 4688 AND CommandLine ILIKE '%ifm%' ORDER BY TimeGenerated`,
+    );
+    expect(sec).toEqual([
+      {
+        EventID: 4688,
+        Computer: 'DC01.contoso.local',
+        Account: 'CONTOSO\\svc-fortinet',
+        NewProcessName: 'C:\\Windows\\System32\\ntdsutil.exe',
+      },
+      {
+        EventID: 4688,
+        Computer: 'DC01.contoso.local',
+        Account: 'CONTOSO\\svc-fortinet',
+        NewProcessName: 'C:\\Windows\\System32\\wbem\\WMIC.exe',
+      },
+    ]);
+    // Sysmon 1 events are DeviceProcessEvents rows with Defender's column names.
+    const lsass = await store.sql(
+      `SELECT count(*) AS n FROM DeviceProcessEvents WHERE ProcessCommandLine ILIKE '%-E %' AND FolderPath ILIKE '%powershell.exe'`,
+    );
+    expect(Number(lsass[0].n)).toBeGreaterThan(0);
+  });
+});
