@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander';
 import { registerDump } from './commands/dump.js';
 import { registerHunt } from './commands/hunt.js';
 import { registerIoc } from './commands/ioc.js';
+import { registerQuery } from './commands/query.js';
 import { registerRules } from './commands/rules.js';
 import { registerStats } from './commands/stats.js';
 import { EXIT_ERROR } from './exit-codes.js';
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerStats(program);
   registerDump(program);
   registerIoc(program);
+  registerQuery(program);
   registerRules(program);
   return program;
 }

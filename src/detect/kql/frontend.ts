@@ -28,8 +28,25 @@ interface Diagnostic {
   Length: number;
   Severity: string;
 }
+interface BridgeSymbol {
+  Name: string;
+  Columns?: BridgeList<{ Name: string; Type: { Name: string } }>;
+}
+interface BridgeNode {
+  ChildCount: number;
+  GetChild(i: number): BridgeNode | null;
+  IsToken: boolean;
+  TextStart: number;
+  Width: number;
+  ToString(): string;
+  ResultType: BridgeSymbol | null;
+  LiteralValue?: unknown;
+  Text?: string;
+  constructor: { $$name?: string };
+}
 interface KustoCode {
   GetDiagnostics(): BridgeList<Diagnostic>;
+  Syntax: BridgeNode;
 }
 interface KustoLanguage {
   KustoCode: { ParseAndAnalyze(text: string, globals: unknown): KustoCode };
@@ -68,9 +85,108 @@ function globalsFor(tables: readonly TableSchema[]): unknown {
   return globals;
 }
 
+/**
+ * A node of the bound syntax tree, seen through the few properties the SQL compiler needs: its
+ * kind (Kusto's class name), children, source text and position, and what the binder found (the
+ * result type; for tabular nodes, the output columns with Kusto's names).
+ */
+export class SyntaxNode {
+  constructor(private readonly node: BridgeNode) {}
+
+  get kindName(): string {
+    const full = this.node.constructor.$$name ?? '';
+    return full.replace('Kusto.Language.Syntax.', '').replace(/\$.*$/, '');
+  }
+  get isToken(): boolean {
+    return this.node.IsToken;
+  }
+  get isList(): boolean {
+    return this.kindName === 'SyntaxList';
+  }
+  get text(): string {
+    return this.node.ToString();
+  }
+  get start(): number {
+    return this.node.TextStart;
+  }
+  get width(): number {
+    return this.node.Width;
+  }
+  /** The binder's type name (string, long, datetime, …) of a scalar node. */
+  get typeName(): string | undefined {
+    return this.node.ResultType?.Name;
+  }
+  child(i: number): SyntaxNode {
+    const c = this.node.GetChild(i);
+    return c ? new SyntaxNode(c) : (undefined as unknown as SyntaxNode);
+  }
+  children(): SyntaxNode[] {
+    const out: SyntaxNode[] = [];
+    for (let i = 0; i < this.node.ChildCount; i++) {
+      const c = this.node.GetChild(i);
+      if (c) out.push(new SyntaxNode(c));
+    }
+    return out;
+  }
+  /** The last child that is not a token (an operator's expression). */
+  last(): SyntaxNode {
+    const nodes = this.children().filter((c) => !c.isToken);
+    return nodes[nodes.length - 1];
+  }
+  firstToken(): string {
+    for (const c of this.children()) if (c.isToken) return c.text.trim();
+    return this.kindName;
+  }
+  /** Descendants of a kind, in source order (not below another match). */
+  find(kind: string): SyntaxNode[] {
+    const out: SyntaxNode[] = [];
+    const visit = (n: SyntaxNode) => {
+      for (const c of n.children()) {
+        if (c.kindName === kind) out.push(c);
+        else if (!c.isToken) visit(c);
+      }
+    };
+    visit(this);
+    return out;
+  }
+  /** A tabular node's output columns, as the binder named them. */
+  columns(): { name: string; type: string }[] {
+    const cols = this.node.ResultType?.Columns;
+    const out: { name: string; type: string }[] = [];
+    if (cols)
+      for (let i = 0; i < cols.Count; i++)
+        out.push({ name: cols.getItem(i).Name, type: cols.getItem(i).Type.Name });
+    return out;
+  }
+  /** A literal's value: strings unescaped by Kusto, numbers and booleans from their text. */
+  literalValue(): string | number | boolean | undefined {
+    const type = this.typeName;
+    if (type === 'string' && typeof this.node.LiteralValue === 'string') return this.node.LiteralValue;
+    const text = this.text.trim();
+    if (type === 'bool') return /^true$/i.test(text);
+    if ((type === 'long' || type === 'int' || type === 'real') && /^-?\d+(\.\d+)?([eE][-+]?\d+)?$/.test(text))
+      return Number(text);
+    return undefined;
+  }
+}
+
+export interface BoundQuery {
+  root: SyntaxNode;
+  problems: KqlProblem[];
+}
+
+/** Parses and binds a query: the tree and every diagnostic. */
+export function bindKql(query: string, tables: readonly TableSchema[] = TABLES): BoundQuery {
+  const code = kusto().KustoCode.ParseAndAnalyze(query, globalsFor(tables));
+  return { root: new SyntaxNode(code.Syntax), problems: diagnosticsOf(code, query) };
+}
+
 /** Parses and binds a query; every diagnostic with its line and column (1-based). */
 export function checkKql(query: string, tables: readonly TableSchema[] = TABLES): KqlProblem[] {
-  const code = kusto().KustoCode.ParseAndAnalyze(query, globalsFor(tables));
+  return bindKql(query, tables).problems;
+}
+
+function diagnosticsOf(code: KustoCode, query: string): KqlProblem[] {
   const diagnostics = code.GetDiagnostics();
   const out: KqlProblem[] = [];
   for (let i = 0; i < diagnostics.Count; i++) {

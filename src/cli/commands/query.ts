@@ -1,0 +1,201 @@
+/**
+ * `lotl query 'KQL' PATH...` (or `-f query.kql`): loads the inputs into an in-memory DuckDB as the
+ * Defender and Sentinel tables, compiles the query to SQL and prints the rows. `--explain` prints
+ * the SQL; a query error shows its line and column with a caret under the query text.
+ */
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { bindKql, caret, type KqlProblem, lineCol } from '../../detect/kql/frontend.js';
+import { type CompiledQuery, compileKql, KqlUnsupportedError } from '../../detect/kql/to-sql.js';
+import { location } from '../../report/stats.js';
+import { EventStore } from '../../store/duckdb.js';
+import { EXIT_ERROR, EXIT_OK } from '../exit-codes.js';
+import { readAll } from '../inputs.js';
+import { write } from '../output.js';
+
+const FORMATS = ['table', 'jsonl', 'json', 'csv'];
+
+export function registerQuery(program: Command): void {
+  program
+    .command('query')
+    .description('run a KQL query (Defender / Sentinel tables) over the inputs')
+    .argument('[query-and-paths...]', 'the query, then log files or directories (with -f, only paths)')
+    .option('-f, --file <file>', 'read the query from a file (e.g. rules/hunts/*.kql)')
+    .option('--format <format>', 'table, jsonl, json or csv', 'table')
+    .option('--explain', 'print the SQL the query compiles to, and stop')
+    .option('--now <time>', 'the instant now() and ago() count from (ISO 8601), for replaying old logs')
+    .option('--no-progress', 'no progress bar')
+    .action(
+      async (
+        args: string[],
+        opts: { file?: string; format: string; explain?: boolean; now?: string; progress: boolean },
+      ) => {
+        if (!FORMATS.includes(opts.format)) {
+          process.stderr.write(`lotl query: --format must be one of ${FORMATS.join(', ')}\n`);
+          process.exitCode = EXIT_ERROR;
+          return;
+        }
+        let query: string;
+        let paths: string[];
+        if (opts.file) {
+          try {
+            query = readFileSync(opts.file, 'utf8');
+          } catch (err) {
+            process.stderr.write(`lotl query: ${(err as Error).message}\n`);
+            process.exitCode = EXIT_ERROR;
+            return;
+          }
+          paths = args;
+        } else {
+          [query, ...paths] = args;
+          if (!query) {
+            process.stderr.write('lotl query: give a query, or -f FILE\n');
+            process.exitCode = EXIT_ERROR;
+            return;
+          }
+        }
+        const now = opts.now === undefined ? new Date() : new Date(opts.now);
+        if (Number.isNaN(now.getTime())) {
+          process.stderr.write(`lotl query: --now needs an ISO 8601 time, not ${JSON.stringify(opts.now)}\n`);
+          process.exitCode = EXIT_ERROR;
+          return;
+        }
+        const where = opts.file ?? 'query';
+        const compiled = compile(query, where, now);
+        if (!compiled) {
+          process.exitCode = EXIT_ERROR;
+          return;
+        }
+        if (opts.explain) {
+          await write(`${compiled.sql}\n`);
+          process.exitCode = EXIT_OK;
+          return;
+        }
+        if (paths.length === 0) {
+          process.stderr.write('lotl query: give the log files or directories to query\n');
+          process.exitCode = EXIT_ERROR;
+          return;
+        }
+        const store = await EventStore.open();
+        let problems = 0;
+        let events = 0;
+        try {
+          await readAll(
+            paths,
+            {
+              event(view) {
+                events++;
+                store.add(view);
+              },
+              problem(p) {
+                if (p.code === 'SKIPPED_FILE' || p.code === 'SKIPPED_MEMBER') return;
+                problems++;
+                process.stderr.write(`${location(p)}: ${p.code} ${p.message}\n`);
+              },
+            },
+            opts.progress,
+          );
+          await store.finish();
+          const rows = (await store.sql(compiled.sql)).map((r) => present(r, compiled.columns));
+          await write(
+            render(
+              rows,
+              compiled.columns.map((c) => c.name),
+              opts.format,
+            ),
+          );
+          process.stderr.write(
+            `lotl query: ${events.toLocaleString('en-US')} events loaded, ${rows.length} rows\n`,
+          );
+        } finally {
+          store.close();
+        }
+        process.exitCode = problems > 0 ? EXIT_ERROR : EXIT_OK;
+      },
+    );
+}
+
+function problemText(
+  where: string,
+  query: string,
+  p: { line: number; col: number; message: string },
+  span: KqlProblem,
+): string {
+  return `${where}:${p.line}:${p.col}: error ${p.message}\n${caret(query, span)}\n`;
+}
+
+function compile(query: string, where: string, now: Date): CompiledQuery | null {
+  const bound = bindKql(query);
+  const errors = bound.problems.filter((p) => p.severity === 'error');
+  if (errors.length > 0) {
+    for (const p of errors) process.stderr.write(problemText(where, query, p, p));
+    return null;
+  }
+  try {
+    return compileKql(bound, { now });
+  } catch (err) {
+    if (!(err instanceof KqlUnsupportedError)) throw err;
+    const { line, col } = lineCol(query, err.start);
+    const span: KqlProblem = {
+      line,
+      col,
+      start: err.start,
+      length: err.length,
+      severity: 'error',
+      message: err.message,
+    };
+    process.stderr.write(problemText(where, query, span, span));
+    return null;
+  }
+}
+
+/** DuckDB's JSON rows as Kusto shows them: ISO 8601 times in UTC, numbers as numbers. */
+function present(
+  row: Record<string, unknown>,
+  columns: { name: string; type: string }[],
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const { name, type } of columns) {
+    let v = row[name];
+    if (v !== null && v !== undefined) {
+      if (type === 'datetime') v = `${String(v).replace(' ', 'T')}${String(v).includes('.') ? '' : '.000'}Z`;
+      else if (
+        (type === 'long' || type === 'int' || type === 'real') &&
+        typeof v === 'string' &&
+        Number.isFinite(Number(v))
+      )
+        v = Number(v);
+      else if (type === 'dynamic' && typeof v === 'string') {
+        try {
+          v = JSON.parse(v);
+        } catch {
+          // keep the text
+        }
+      }
+    }
+    out[name] = v ?? null;
+  }
+  return out;
+}
+
+function render(rows: Record<string, unknown>[], names: string[], format: string): string {
+  if (format === 'jsonl') return rows.map((r) => `${JSON.stringify(r)}\n`).join('');
+  if (format === 'json') return `${JSON.stringify(rows, null, 2)}\n`;
+  const text = (v: unknown) =>
+    v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
+  if (format === 'csv') {
+    const cell = (v: unknown) => {
+      const s = text(v);
+      return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+    };
+    return `${[names.join(','), ...rows.map((r) => names.map((n) => cell(r[n])).join(','))].join('\n')}\n`;
+  }
+  const widths = names.map((n) => Math.min(60, Math.max(n.length, ...rows.map((r) => text(r[n]).length))));
+  const cut = (s: string, w: number) => (s.length > w ? `${s.slice(0, w - 1)}…` : s.padEnd(w));
+  const lines = [
+    names.map((n, i) => cut(n, widths[i])).join('  '),
+    widths.map((w) => '-'.repeat(w)).join('  '),
+  ];
+  for (const r of rows) lines.push(names.map((n, i) => cut(text(r[n]), widths[i])).join('  '));
+  return `${lines.join('\n')}\n`;
+}
