@@ -6,7 +6,7 @@
  * Kusto's order. Semantics follow docs/kql.md: `has` is term matching, string comparisons treat
  * null as empty, `sort` is descending by default. Anything else is refused with its position.
  */
-import { type BoundQuery, bindKql, type SyntaxNode } from './frontend.js';
+import type { BoundQuery, SyntaxNode } from './frontend.js';
 
 export class KqlUnsupportedError extends Error {
   constructor(
@@ -90,8 +90,10 @@ function operator(op: SyntaxNode, from: string, ctx: Ctx): string {
         .join(', ')} FROM ${from}`;
     case 'ExtendOperator': {
       // Every output column in Kusto's order: new or replaced ones computed, the rest passed on.
+      const added = items(op, ctx);
+      // Unnamed expressions get the names the binder gave them (Column1, …), at the end.
       const defined = new Map(
-        items(op, ctx).map((e, i) => [e.name ?? out[out.length - items(op, ctx).length + i].name, e.sql]),
+        added.map((e, i) => [e.name ?? out[out.length - added.length + i].name, e.sql]),
       );
       return `SELECT ${out.map((c) => (defined.has(c.name) ? `${defined.get(c.name)} AS ${q(c.name)}` : q(c.name))).join(', ')} FROM ${from}`;
     }
