@@ -79,6 +79,17 @@ describe('lotl query', () => {
         String(r.Timestamp) >= '2023-05-16T13:30' && String(r.Timestamp) <= '2023-05-16T13:35:00.000Z',
       ).toBe(true);
 
+    // let: a literal list expanded by in~, a scalar substituted, a tabular value as a CTE.
+    const lets = await rows(
+      'let tools = dynamic(["ntdsutil.exe", "wmic.exe"]); let since = datetime(2023-05-16 13:00); let T = DeviceProcessEvents | where FileName in~ (tools); T | where Timestamp >= since | summarize count() by FileName | sort by FileName asc',
+    );
+    // Since 13:00: WMIC.exe three times for discovery, twice for the port proxy (Sysmon and Defender),
+    // once on DC01 for remote ntdsutil; ntdsutil.exe once (the morning's benign run is earlier).
+    expect(lets).toEqual([
+      { FileName: 'WMIC.exe', count_: 6 },
+      { FileName: 'ntdsutil.exe', count_: 1 },
+    ]);
+
     // ago() counts from --now, so old logs can be replayed.
     const recent = await rows('DeviceLogonEvents | where Timestamp > ago(1h) | count', [
       '--now',

@@ -158,8 +158,10 @@ function present(
   for (const { name, type } of columns) {
     let v = row[name];
     if (v !== null && v !== undefined) {
-      if (type === 'datetime') v = `${String(v).replace(' ', 'T')}${String(v).includes('.') ? '' : '.000'}Z`;
-      else if (
+      if (type === 'datetime') {
+        const t = Date.parse(`${String(v).replace(' ', 'T')}Z`);
+        v = Number.isFinite(t) ? new Date(t).toISOString() : String(v);
+      } else if (
         (type === 'long' || type === 'int' || type === 'real') &&
         typeof v === 'string' &&
         Number.isFinite(Number(v))

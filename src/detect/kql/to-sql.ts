@@ -38,16 +38,40 @@ export interface CompiledQuery {
 export function compileKql(bound: BoundQuery, options: CompileOptions = {}): CompiledQuery {
   const now = (options.now ?? new Date()).toISOString();
   const statements = bound.root.find('ExpressionStatement');
-  if (bound.root.find('LetStatement').length > 0) unsupported(bound.root.find('LetStatement')[0], '`let`');
   if (statements.length !== 1) unsupported(bound.root, 'a query that is not one tabular expression');
-  const ctx = { now, n: 0 };
+  const ctx: Ctx = { now, n: 0, scalars: new Map(), lists: new Map(), tables: [], tableNames: new Set() };
+  // let: scalars are substituted, literal lists expanded where they are used, tabular values
+  // become common table expressions.
+  for (const let_ of bound.root.find('LetStatement')) {
+    const name = let_.child(1).text.trim();
+    const value = let_.child(3);
+    if (value.kindName === 'DynamicExpression' && value.find('JsonArrayExpression').length === 1) {
+      ctx.lists.set(name, listValues(value.find('JsonArrayExpression')[0]));
+    } else if (value.columns().length > 0) {
+      ctx.tables.push(`${q(name)} AS (${tabular(value, ctx)})`);
+      ctx.tableNames?.add(name);
+    } else if (value.kindName === 'FunctionDeclaration' || value.find('FunctionParameters').length > 0) {
+      unsupported(value, 'a user-defined function (`let f = (…) { … }`)');
+    } else ctx.scalars.set(name, scalar(value, ctx));
+  }
   const query = statements[0].child(0);
-  return { sql: tabular(query, ctx), columns: query.columns() };
+  const body = tabular(query, ctx);
+  return {
+    sql: ctx.tables.length > 0 ? `WITH ${ctx.tables.join(', ')} ${body}` : body,
+    columns: query.columns(),
+  };
 }
 
 interface Ctx {
   now: string;
   n: number;
+  /** let-bound scalars, as SQL. */
+  scalars: Map<string, string>;
+  /** let-bound literal lists (`dynamic([...])`), expanded by in / has_any / has_all. */
+  lists: Map<string, SyntaxNode[]>;
+  /** let-bound tabular values, as common table expressions. */
+  tables: string[];
+  tableNames?: Set<string>;
 }
 
 const q = (name: string) => `"${name.replace(/"/g, '""')}"`;
@@ -176,11 +200,13 @@ function stringLiteral(n: SyntaxNode): string | null {
   return typeof v === 'string' ? v : null;
 }
 
-function listValues(n: SyntaxNode): SyntaxNode[] {
-  return n
+function listValues(n: SyntaxNode, ctx?: Ctx): SyntaxNode[] {
+  const values = n
     .find('SeparatedElement')
     .map((e) => e.child(0))
     .filter((e) => e && !e.isToken);
+  // `in (names)` where names is a let-bound dynamic([...]): its elements.
+  return values.flatMap((v) => (v.kindName === 'NameReference' && ctx?.lists.get(v.text.trim())) || [v]);
 }
 
 const TIMESPAN_UNITS: Record<string, number> = {
@@ -217,6 +243,8 @@ function scalar(n: SyntaxNode, ctx: Ctx): string {
       return `(${scalar(n.child(1), ctx)})`;
     case 'NameReference': {
       const name = n.text.trim().replace(/^\['(.*)'\]$/, '$1');
+      const bound = ctx.scalars.get(name);
+      if (bound !== undefined) return bound;
       // Kusto has no null string: a missing string is empty.
       return n.typeName === 'string' ? `coalesce(${q(name)}, '')` : q(name);
     }
@@ -287,7 +315,7 @@ function scalar(n: SyntaxNode, ctx: Ctx): string {
     case 'HasAllExpression':
     case 'HasAnyExpression': {
       const l = scalar(n.child(0), ctx);
-      const needles = listValues(n.child(2)).map(
+      const needles = listValues(n.child(2), ctx).map(
         (v) => stringLiteral(v) ?? unsupported(v, 'a computed needle'),
       );
       const join = kind(n) === 'HasAllExpression' ? ' AND ' : ' OR ';
@@ -297,7 +325,7 @@ function scalar(n: SyntaxNode, ctx: Ctx): string {
       const op = n.child(1).text.trim().toLowerCase();
       const folded = op.endsWith('~');
       const l = scalar(n.child(0), ctx);
-      const values = listValues(n.child(2)).map((v) => scalar(v, ctx));
+      const values = listValues(n.child(2), ctx).map((v) => scalar(v, ctx));
       const set = values.map((v) => (folded ? `lower(${v})` : v)).join(', ');
       return `(${folded ? `lower(${l})` : l} ${op.startsWith('!') ? 'NOT IN' : 'IN'} (${set}))`;
     }
