@@ -7,8 +7,8 @@
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers.js';
 
-async function rows(query: string, extra: string[] = []): Promise<Record<string, unknown>[]> {
-  const { code, stdout, stderr } = await runCli(['query', '--format', 'jsonl', ...extra, query, 'examples/']);
+async function jsonlOf(args: string[]): Promise<Record<string, unknown>[]> {
+  const { code, stdout, stderr } = await runCli(['query', '--format', 'jsonl', ...args, 'examples/']);
   expect(code, stderr).toBe(0);
   return stdout
     .trim()
@@ -17,22 +17,8 @@ async function rows(query: string, extra: string[] = []): Promise<Record<string,
     .map((l) => JSON.parse(l));
 }
 
-async function hunt(file: string): Promise<Record<string, unknown>[]> {
-  const { code, stdout, stderr } = await runCli([
-    'query',
-    '--format',
-    'jsonl',
-    '-f',
-    `rules/hunts/${file}`,
-    'examples/',
-  ]);
-  expect(code, stderr).toBe(0);
-  return stdout
-    .trim()
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l));
-}
+const rows = (query: string, extra: string[] = []) => jsonlOf([...extra, query]);
+const hunt = (file: string) => jsonlOf(['-f', `rules/hunts/${file}`]);
 
 describe('lotl query', () => {
   it('runs the advisory hunting queries verbatim on the scenario', async () => {

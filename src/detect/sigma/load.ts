@@ -205,10 +205,9 @@ function loadFile(
     });
     return;
   }
-  const quick = options.exactYaml ? null : quickDocuments(text);
-  if (quick && caching && jsonSafe(quick.doc)) caching.cache.set(file, caching.st, quick.line, quick.doc);
-  const docs = quick ? [{ obj: quick.doc, at: quick.at }] : exactDocuments(text, file, report);
-  routeDocuments(docs, file, report, options, filters, correlations);
+  loadText(text, file, report, options, filters, correlations, (line, doc) => {
+    if (caching && jsonSafe(doc)) caching.cache.set(file, caching.st, line, doc);
+  });
 }
 
 /** Rules from YAML text (one or more documents), as if read from `file`. */
@@ -225,8 +224,11 @@ function loadText(
   options: LoadOptions,
   filters: PendingDoc[],
   correlations: PendingDoc[],
+  /** Told of a document the fast path parsed (the cache keeps those). */
+  onQuick?: (line: number, doc: unknown) => void,
 ): void {
   const quick = options.exactYaml ? null : quickDocuments(text);
+  if (quick) onQuick?.(quick.line, quick.doc);
   const docs = quick ? [{ obj: quick.doc, at: quick.at }] : exactDocuments(text, file, report);
   routeDocuments(docs, file, report, options, filters, correlations);
 }
