@@ -34,6 +34,7 @@ function once(inputs, extra, cold) {
   const args = [
     cli,
     'hunt',
+    '--no-builtin', // SigmaHQ alone, as the issue measures it
     '--no-progress',
     '--format',
     'jsonl',
