@@ -18,7 +18,11 @@ function lastSep(path: string): number {
   return Math.max(path.lastIndexOf('\\'), path.lastIndexOf('/'));
 }
 
-/** Sysmon's Hashes field: `SHA1=…,MD5=…,SHA256=…,IMPHASH=…` (older configs: `SHA256=…` alone). */
+/**
+ * Sysmon's Hashes field: `SHA1=…,MD5=…,SHA256=…,IMPHASH=…` (older configs: `SHA256=…` alone). The
+ * hash comes out in lower case, as Defender's SHA256/SHA1/MD5 columns hold it (queries compare
+ * them with `==` and `in`, which are case-sensitive).
+ */
 function hashPart(kind: string): (v: Values) => string | undefined {
   const prefix = `${kind}=`;
   return ([hashes]) => {
@@ -27,7 +31,7 @@ function hashPart(kind: string): (v: Values) => string | undefined {
     for (const part of s.split(',')) {
       const p = part.trim();
       if (p.length > prefix.length && p.slice(0, prefix.length).toUpperCase() === prefix)
-        return p.slice(prefix.length);
+        return p.slice(prefix.length).toLowerCase();
     }
     return undefined;
   };

@@ -9,6 +9,7 @@ import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import type { Alert, Level } from '../detect/alert.js';
 import type { KqlType, TableSchema } from '../detect/kql/schemas.js';
 import { TABLES } from '../detect/kql/schemas.js';
 import type { EventView } from '../normalize/normalize.js';
@@ -23,6 +24,14 @@ const SQL_TYPE: Record<KqlType, string> = {
   timespan: 'BIGINT',
   dynamic: 'JSON',
   guid: 'VARCHAR',
+};
+
+const SEVERITY: Record<Level, string> = {
+  informational: 'Informational',
+  low: 'Low',
+  medium: 'Medium',
+  high: 'High',
+  critical: 'High',
 };
 
 /** A value as the column's type wants it in JSON, or null when it cannot be one. */
@@ -119,6 +128,56 @@ export class EventStore {
         }
       });
     }
+  }
+
+  /**
+   * An alert of lotl's own detectors as Defender's alert tables hold it: one AlertInfo row and
+   * one AlertEvidence row for the event it was raised on (hunting queries over AlertEvidence —
+   * the advisory's FRP-hash query — then run on local data).
+   */
+  addAlert(alert: Alert, view: EventView): void {
+    const id = `lotl:${alert.rule.id}:${alert.source.file}:${alert.source.record ?? alert.source.line ?? alert.source.offset ?? ''}`;
+    const severity = SEVERITY[alert.rule.level];
+    const common = (c: string): unknown => {
+      switch (c) {
+        case 'Timestamp':
+        case 'TimeGenerated':
+          return alert.time;
+        case 'AlertId':
+          return id;
+        case 'Title':
+          return alert.rule.title;
+        case 'Category':
+        case 'Categories':
+          return alert.rule.tactics.join(', ');
+        case 'AttackTechniques':
+          return alert.rule.techniques.join(', ');
+        case 'Severity':
+          return severity;
+        case 'ServiceSource':
+          return 'lotl';
+        case 'DetectionSource':
+          return alert.rule.kind === 'ioc' ? 'Custom TI' : 'Custom detection';
+        default:
+          return undefined;
+      }
+    };
+    this.stage('AlertInfo', common);
+    const hasFile = view.column('SHA256') !== undefined || view.column('FileName') !== undefined;
+    this.stage('AlertEvidence', (c) => {
+      const v = common(c);
+      if (v !== undefined) return v;
+      switch (c) {
+        case 'EntityType':
+          return hasFile ? 'File' : 'Process';
+        case 'EvidenceRole':
+          return 'Impacted';
+        case 'DeviceName':
+          return alert.host ?? view.column('DeviceName');
+        default:
+          return view.column(c);
+      }
+    });
   }
 
   private stage(table: string, value: (column: string) => unknown): void {

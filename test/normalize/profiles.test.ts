@@ -173,7 +173,8 @@ describe('Sysmon and Defender views of the same process', () => {
       ActionType: 'ProcessCreated',
       FileName: 'svchost.exe',
       FolderPath: 'C:\\Users\\Public\\Videos\\svchost.exe',
-      SHA256: 'BAEFFEB5FDEF2F42A752C65C2D2A52E84FB57EFC906D981F89DD518C314E231C',
+      // Lower case, as Defender's columns hold hashes (Sysmon's Hashes field is upper case).
+      SHA256: 'baeffeb5fdef2f42a752c65c2d2a52e84fb57efc906d981f89dd518c314e231c',
       AccountName: 'svc-fortinet',
       AccountDomain: 'CONTOSO',
       DeviceName: 'FS02.contoso.local',

@@ -1,5 +1,4 @@
 import { availableParallelism } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import type { Alert } from '../../detect/alert.js';
 import { iocAlerts } from '../../detect/ioc/match.js';
@@ -7,6 +6,7 @@ import { SigmaEngine } from '../../detect/sigma/engine.js';
 import { loadRules } from '../../detect/sigma/load.js';
 import { listInputs } from '../../ingest/read.js';
 import { alertFilter } from '../alert-output.js';
+import { BUILTIN } from '../builtin.js';
 import { EXIT_ERROR } from '../exit-codes.js';
 import { type Detector, runHunt, runHuntParallel } from '../hunt-run.js';
 import { collectGarbage } from '../memory.js';
@@ -24,12 +24,6 @@ const PARALLEL_BYTES = 100 * 1024 * 1024;
  * default from 4 cores (docs/benchmarks.md).
  */
 const PARALLEL_CORES = 4;
-
-/** The built-in pack (rules/ of the package): our Sigma rules for the advisory and its FRP hashes. */
-const BUILTIN = {
-  sigma: fileURLToPath(new URL('../../../rules/sigma', import.meta.url)),
-  iocs: fileURLToPath(new URL('../../../rules/iocs/volt-typhoon-frp.txt', import.meta.url)),
-};
 
 /**
  * `lotl hunt`: runs the built-in pack (unless --no-builtin) and the detections it is given — Sigma

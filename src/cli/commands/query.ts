@@ -9,6 +9,7 @@ import { bindKql, caret, type KqlProblem, lineCol } from '../../detect/kql/front
 import { type CompiledQuery, compileKql, KqlUnsupportedError } from '../../detect/kql/to-sql.js';
 import { location } from '../../report/stats.js';
 import { EventStore } from '../../store/duckdb.js';
+import { builtinDetectors } from '../builtin.js';
 import { EXIT_ERROR, EXIT_OK } from '../exit-codes.js';
 import { readAll } from '../inputs.js';
 import { write } from '../output.js';
@@ -77,6 +78,9 @@ export function registerQuery(program: Command): void {
           return;
         }
         const store = await EventStore.open();
+        // Queries over Defender's alert tables see lotl's own alerts: the built-in pack runs as the
+        // events load.
+        const detectors = /\bAlert(Evidence|Info)\b/.test(query) ? builtinDetectors() : [];
         let problems = 0;
         let events = 0;
         try {
@@ -86,6 +90,7 @@ export function registerQuery(program: Command): void {
               event(view) {
                 events++;
                 store.add(view);
+                for (const d of detectors) for (const a of d.evaluate(view)) store.addAlert(a, view);
               },
               problem(p) {
                 if (p.code === 'SKIPPED_FILE' || p.code === 'SKIPPED_MEMBER') return;
