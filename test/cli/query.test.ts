@@ -84,6 +84,15 @@ describe('lotl query', () => {
       { FileName: 'ntdsutil.exe', count_: 1 },
     ]);
 
+    // Column operators follow the binder's columns; regex operators; render changes nothing.
+    const shaped = await rows(
+      'DeviceProcessEvents | where FileName matches regex @"(?i)^wmic\\.exe$" | extend Target = extract(@"/node:(\\w+)", 1, ProcessCommandLine) | project-rename Host = DeviceName | project-away TimeGenerated | project-reorder Target | summarize dcountif(Host, Target != "") by Target | sort by Target asc | render table',
+    );
+    expect(shaped).toEqual([
+      { Target: '', dcountif_Host: 0 },
+      { Target: 'DC01', dcountif_Host: 1 },
+    ]);
+
     // ago() counts from --now, so old logs can be replayed.
     const recent = await rows('DeviceLogonEvents | where Timestamp > ago(1h) | count', [
       '--now',

@@ -131,6 +131,20 @@ function operator(op: SyntaxNode, from: string, ctx: Ctx): string {
       ];
       return `SELECT ${select.join(', ')} FROM ${from}${by.length > 0 ? ` GROUP BY ${by.map((_, i) => i + 1).join(', ')}` : ''}`;
     }
+    case 'ProjectAwayOperator':
+    case 'ProjectKeepOperator':
+    case 'ProjectReorderOperator':
+      // The binder has worked out which columns remain, in which order.
+      return `SELECT ${out.map((c) => q(c.name)).join(', ')} FROM ${from}`;
+    case 'ProjectRenameOperator': {
+      const renamed = new Map(
+        op.find('SimpleNamedExpression').map((e) => [e.child(0).text.trim(), e.child(2).text.trim()]),
+      );
+      return `SELECT ${out.map((c) => (renamed.has(c.name) ? `${q(renamed.get(c.name)!)} AS ${q(c.name)}` : q(c.name))).join(', ')} FROM ${from}`;
+    }
+    case 'RenderOperator':
+      // A chart hint for the Kusto UI: the rows are the same.
+      return `SELECT * FROM ${from}`;
     case 'SortOperator': {
       const keys = op
         .last()
@@ -300,6 +314,8 @@ function scalar(n: SyntaxNode, ctx: Ctx): string {
         case 'contains':
         case '!contains':
           return `(${op === '!contains' ? 'NOT ' : ''}contains(lower(${l}), lower(${scalar(right, ctx)})))`;
+        case 'matches regex':
+          return `regexp_matches(${l}, ${scalar(right, ctx)})`;
         case 'contains_cs':
           return `contains(${l}, ${scalar(right, ctx)})`;
         case 'startswith':
@@ -360,6 +376,19 @@ function call(n: SyntaxNode, ctx: Ctx): string {
     case 'max':
     case 'avg':
       return `${name}(${a(0)})`;
+    case 'dcountif':
+      return `count(DISTINCT ${a(0)}) FILTER (WHERE ${a(1)})`;
+    case 'sumif':
+      return `sum(${a(0)}) FILTER (WHERE ${a(1)})`;
+    case 'extract':
+      // extract(regex, group, text): '' when it does not match (null-free strings).
+      return `coalesce(regexp_extract(${a(2)}, ${a(0)}, ${a(1)}), '')`;
+    case 'tolong':
+    case 'toint':
+      return `TRY_CAST(${a(0)} AS BIGINT)`;
+    case 'toreal':
+    case 'todouble':
+      return `TRY_CAST(${a(0)} AS DOUBLE)`;
     case 'make_set':
       return `to_json(list(DISTINCT ${a(0)}))`;
     case 'make_list':
