@@ -93,6 +93,23 @@ describe('lotl query', () => {
       { Target: 'DC01', dcountif_Host: 1 },
     ]);
 
+    // union: each leg gives the union's columns; an absent string column is empty.
+    const unioned = await rows(
+      'union (DeviceProcessEvents | where FileName =~ "ntdsutil.exe" | project Timestamp, DeviceName, What = "process"), (DeviceLogonEvents | where RemoteIP == "203.0.113.77" and ActionType == "LogonSuccess" | project Timestamp, DeviceName, RemoteIP) | sort by Timestamp asc, DeviceName asc',
+    );
+    expect(unioned.map((r) => [r.Timestamp, r.DeviceName, r.What, r.RemoteIP])).toEqual([
+      ['2023-05-16T09:15:00.000Z', 'DC01.contoso.local', 'process', ''],
+      ['2023-05-16T13:05:12.000Z', 'DC01.contoso.local', '', '203.0.113.77'],
+      ['2023-05-16T13:05:12.000Z', 'fs02.contoso.local', '', '203.0.113.77'],
+      ['2023-05-16T13:30:00.000Z', 'DC01.contoso.local', 'process', ''],
+    ]);
+    const piped = await rows('DeviceLogonEvents | union DeviceFileEvents | count');
+    const [logons, files] = await Promise.all([
+      rows('DeviceLogonEvents | count'),
+      rows('DeviceFileEvents | count'),
+    ]);
+    expect(piped[0].Count).toBe(Number(logons[0].Count) + Number(files[0].Count));
+
     // ago() counts from --now, so old logs can be replayed.
     const recent = await rows('DeviceLogonEvents | where Timestamp > ago(1h) | count', [
       '--now',

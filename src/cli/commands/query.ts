@@ -180,7 +180,8 @@ function present(
         }
       }
     }
-    out[name] = v ?? null;
+    // Kusto has no null string: an absent string shows as empty.
+    out[name] = v ?? (type === 'string' ? '' : null);
   }
   return out;
 }

@@ -83,7 +83,12 @@ function tabular(n: SyntaxNode, ctx: Ctx): string {
       return `SELECT * FROM ${q(n.text.trim())}`;
     case 'ParenthesizedExpression':
       return tabular(n.child(1), ctx);
+    case 'UnionOperator':
+      return union(n, unionLegs(n), ctx);
     case 'PipeExpression': {
+      // `T | union U, V` is the union of T, U and V.
+      if (n.child(2).kindName === 'UnionOperator')
+        return union(n.child(2), [n.child(0), ...unionLegs(n.child(2))], ctx);
       const input = tabular(n.child(0), ctx);
       const from = `(${input}) AS t${ctx.n++}`;
       return operator(n.child(2), from, ctx);
@@ -91,6 +96,26 @@ function tabular(n: SyntaxNode, ctx: Ctx): string {
     default:
       return unsupported(n, `the tabular expression ${kind(n)}`);
   }
+}
+
+function unionLegs(op: SyntaxNode): SyntaxNode[] {
+  return op
+    .last()
+    .children()
+    .map((el) => el.child(0))
+    .filter((e) => e && !e.isToken);
+}
+
+/** Rows of every leg, each leg giving the union's columns (null where it has no such column). */
+function union(op: SyntaxNode, legs: SyntaxNode[], ctx: Ctx): string {
+  const out = op.columns();
+  return legs
+    .map((leg) => {
+      const has = new Set(leg.columns().map((c) => c.name));
+      const select = out.map((c) => (has.has(c.name) ? q(c.name) : `NULL AS ${q(c.name)}`)).join(', ');
+      return `SELECT ${select} FROM (${tabular(leg, ctx)}) AS t${ctx.n++}`;
+    })
+    .join(' UNION ALL ');
 }
 
 function operator(op: SyntaxNode, from: string, ctx: Ctx): string {
