@@ -19,7 +19,8 @@ const CSV_COLUMNS = [
   'match',
 ];
 
-function csvCell(v: unknown): string {
+/** One CSV cell (RFC 4180 quoting). */
+export function csvCell(v: unknown): string {
   const s = v === null || v === undefined ? '' : String(v);
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }

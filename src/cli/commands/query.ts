@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { bindKql, caret, type KqlProblem, lineCol } from '../../detect/kql/frontend.js';
 import { type CompiledQuery, compileKql, KqlUnsupportedError } from '../../detect/kql/to-sql.js';
+import { csvCell } from '../../report/alerts.js';
 import { location } from '../../report/stats.js';
 import { EventStore } from '../../store/duckdb.js';
 import { builtinDetectors } from '../builtin.js';
@@ -120,20 +121,15 @@ export function registerQuery(program: Command): void {
     );
 }
 
-function problemText(
-  where: string,
-  query: string,
-  p: { line: number; col: number; message: string },
-  span: KqlProblem,
-): string {
-  return `${where}:${p.line}:${p.col}: error ${p.message}\n${caret(query, span)}\n`;
+function problemText(where: string, query: string, p: KqlProblem): string {
+  return `${where}:${p.line}:${p.col}: error ${p.message}\n${caret(query, p)}\n`;
 }
 
 function compile(query: string, where: string, now: Date): CompiledQuery | null {
   const bound = bindKql(query);
   const errors = bound.problems.filter((p) => p.severity === 'error');
   if (errors.length > 0) {
-    for (const p of errors) process.stderr.write(problemText(where, query, p, p));
+    for (const p of errors) process.stderr.write(problemText(where, query, p));
     return null;
   }
   try {
@@ -149,7 +145,7 @@ function compile(query: string, where: string, now: Date): CompiledQuery | null 
       severity: 'error',
       message: err.message,
     };
-    process.stderr.write(problemText(where, query, span, span));
+    process.stderr.write(problemText(where, query, span));
     return null;
   }
 }
@@ -192,11 +188,7 @@ function render(rows: Record<string, unknown>[], names: string[], format: string
   const text = (v: unknown) =>
     v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
   if (format === 'csv') {
-    const cell = (v: unknown) => {
-      const s = text(v);
-      return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-    };
-    return `${[names.join(','), ...rows.map((r) => names.map((n) => cell(r[n])).join(','))].join('\n')}\n`;
+    return `${[names.join(','), ...rows.map((r) => names.map((n) => csvCell(text(r[n]))).join(','))].join('\n')}\n`;
   }
   const widths = names.map((n) => Math.min(60, Math.max(n.length, ...rows.map((r) => text(r[n]).length))));
   const cut = (s: string, w: number) => (s.length > w ? `${s.slice(0, w - 1)}…` : s.padEnd(w));

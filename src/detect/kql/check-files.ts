@@ -3,8 +3,8 @@
  * every problem with its file, line and column. The language service is loaded only when a folder
  * holds query files.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
+import { filesUnder } from '../rule-files.js';
 import { checkKql } from './frontend.js';
 
 export interface KqlFileProblem {
@@ -16,21 +16,9 @@ export interface KqlFileProblem {
   message: string;
 }
 
-/** Every .kql file under the paths, in name order. */
+/** Every .kql file under the paths, in name order (unreadable paths are the Sigma loader's to report). */
 export function kqlFiles(paths: string[]): string[] {
-  const out: string[] = [];
-  const visit = (p: string) => {
-    let st: ReturnType<typeof statSync>;
-    try {
-      st = statSync(p);
-    } catch {
-      return; // unreadable paths are reported by the Sigma loader, which walks the same paths
-    }
-    if (st.isDirectory()) for (const n of readdirSync(p).sort()) visit(path.join(p, n));
-    else if (/\.kql$/i.test(p)) out.push(p);
-  };
-  for (const p of paths) visit(p);
-  return out;
+  return filesUnder(paths, /\.kql$/i).files;
 }
 
 export function checkKqlFiles(paths: string[]): { files: number; problems: KqlFileProblem[] } {

@@ -39,7 +39,7 @@ export function compileKql(bound: BoundQuery, options: CompileOptions = {}): Com
   const now = (options.now ?? new Date()).toISOString();
   const statements = bound.root.find('ExpressionStatement');
   if (statements.length !== 1) unsupported(bound.root, 'a query that is not one tabular expression');
-  const ctx: Ctx = { now, n: 0, scalars: new Map(), lists: new Map(), tables: [], tableNames: new Set() };
+  const ctx: Ctx = { now, n: 0, scalars: new Map(), lists: new Map(), tables: [] };
   // let: scalars are substituted, literal lists expanded where they are used, tabular values
   // become common table expressions.
   for (const let_ of bound.root.find('LetStatement')) {
@@ -49,7 +49,6 @@ export function compileKql(bound: BoundQuery, options: CompileOptions = {}): Com
       ctx.lists.set(name, listValues(value.find('JsonArrayExpression')[0]));
     } else if (value.columns().length > 0) {
       ctx.tables.push(`${q(name)} AS (${tabular(value, ctx)})`);
-      ctx.tableNames?.add(name);
     } else if (value.kindName === 'FunctionDeclaration' || value.find('FunctionParameters').length > 0) {
       unsupported(value, 'a user-defined function (`let f = (…) { … }`)');
     } else ctx.scalars.set(name, scalar(value, ctx));
@@ -71,7 +70,6 @@ interface Ctx {
   lists: Map<string, SyntaxNode[]>;
   /** let-bound tabular values, as common table expressions. */
   tables: string[];
-  tableNames?: Set<string>;
 }
 
 const q = (name: string) => `"${name.replace(/"/g, '""')}"`;

@@ -3,11 +3,12 @@
  * correlation and filter documents told apart; every problem with a code, a severity and
  * file:line:col. A rule that fails never stops the others.
  */
-import { readdirSync, readFileSync, type Stats, statSync } from 'node:fs';
+import { readFileSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { CORE_SCHEMA, loadAll } from 'js-yaml';
 import { type Document, isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments } from 'yaml';
 import type { EventView } from '../../normalize/normalize.js';
+import { filesUnder } from '../rule-files.js';
 import {
   type CompileContext,
   CompileError,
@@ -97,29 +98,13 @@ export function ruleFiles(paths: string[]): {
   stats: Map<string, Stats>;
   problems: SigmaProblem[];
 } {
-  const files: string[] = [];
-  const stats = new Map<string, Stats>();
-  const problems: SigmaProblem[] = [];
-  const visit = (p: string) => {
-    let st: Stats;
-    try {
-      st = statSync(p);
-    } catch (err) {
-      problems.push({
-        file: p,
-        code: 'SIGMA_UNREADABLE',
-        severity: 'error',
-        message: (err as Error).message,
-      });
-      return;
-    }
-    if (st.isDirectory()) for (const n of readdirSync(p).sort()) visit(path.join(p, n));
-    else if (/\.ya?ml$/i.test(p)) {
-      files.push(p);
-      stats.set(p, st);
-    }
-  };
-  for (const p of paths) visit(p);
+  const { files, stats, unreadable } = filesUnder(paths, /\.ya?ml$/i);
+  const problems: SigmaProblem[] = unreadable.map((u) => ({
+    file: u.path,
+    code: 'SIGMA_UNREADABLE',
+    severity: 'error',
+    message: u.message,
+  }));
   return { files, stats, problems };
 }
 
