@@ -143,10 +143,20 @@ describe('lotl query', () => {
 
     const unsupported = await runCli([
       'query',
-      'DeviceProcessEvents | join (DeviceLogonEvents) on DeviceId',
+      'DeviceProcessEvents | make-series count() on Timestamp step 1h',
       'examples/',
     ]);
     expect(unsupported.code).toBe(2);
-    expect(unsupported.stderr).toContain('query:1:23: error the operator `join` is not supported yet');
+    expect(unsupported.stderr).toContain('query:1:23: error the operator `make-series` is not supported yet');
+
+    // What needs Microsoft's cloud fails closed, at its position.
+    const offline = await runCli([
+      'query',
+      'DeviceNetworkEvents | extend g = geo_info_from_ip_address(RemoteIP)',
+      'examples/',
+    ]);
+    expect(offline.code).toBe(2);
+    expect(offline.stderr).toContain('query:1:34: error geo_info_from_ip_address() needs');
+    expect(offline.stderr).toContain('not available offline');
   });
 });

@@ -3,10 +3,16 @@
  * Defender and Sentinel tables, compiles the query to SQL and prints the rows. `--explain` prints
  * the SQL; a query error shows its line and column with a caret under the query text.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { Command } from 'commander';
 import { bindKql, caret, type KqlProblem, lineCol } from '../../detect/kql/frontend.js';
-import { type CompiledQuery, compileKql, KqlUnsupportedError } from '../../detect/kql/to-sql.js';
+import {
+  type CompiledQuery,
+  type CompileOptions,
+  compileKql,
+  KqlUnsupportedError,
+} from '../../detect/kql/to-sql.js';
 import { csvCell } from '../../report/alerts.js';
 import { location } from '../../report/stats.js';
 import { EventStore } from '../../store/duckdb.js';
@@ -26,11 +32,24 @@ export function registerQuery(program: Command): void {
     .option('--format <format>', 'table, jsonl, json or csv', 'table')
     .option('--explain', 'print the SQL the query compiles to, and stop')
     .option('--now <time>', 'the instant now() and ago() count from (ISO 8601), for replaying old logs')
+    .option(
+      '--external-data <dir|url=file>',
+      "local copies of the URLs externaldata names: a folder (files found by the URL's file name) or URL=FILE; repeatable",
+      (value: string, previous: string[]) => [...previous, value],
+      [] as string[],
+    )
     .option('--no-progress', 'no progress bar')
     .action(
       async (
         args: string[],
-        opts: { file?: string; format: string; explain?: boolean; now?: string; progress: boolean },
+        opts: {
+          file?: string;
+          format: string;
+          explain?: boolean;
+          now?: string;
+          progress: boolean;
+          externalData: string[];
+        },
       ) => {
         if (!FORMATS.includes(opts.format)) {
           process.stderr.write(`lotl query: --format must be one of ${FORMATS.join(', ')}\n`);
@@ -63,7 +82,10 @@ export function registerQuery(program: Command): void {
           return;
         }
         const where = opts.file ?? 'query';
-        const compiled = compile(query, where, now);
+        const compiled = compile(query, where, {
+          now,
+          externalData: externalDataResolver(opts.externalData),
+        });
         if (!compiled) {
           process.exitCode = EXIT_ERROR;
           return;
@@ -125,7 +147,36 @@ function problemText(where: string, query: string, p: KqlProblem): string {
   return `${where}:${p.line}:${p.col}: error ${p.message}\n${caret(query, p)}\n`;
 }
 
-function compile(query: string, where: string, now: Date): CompiledQuery | null {
+/**
+ * Where the local copy of an externaldata URL is: an explicit URL=FILE, else a file of the URL's
+ * name in one of the folders given. lotl never downloads what a query names.
+ */
+export function externalDataResolver(specs: string[]): (url: string) => string | undefined {
+  const files = new Map<string, string>();
+  const dirs: string[] = [];
+  for (const spec of specs) {
+    const eq = spec.indexOf('=');
+    if (/^[a-z]+:\/\//i.test(spec) && eq > 0) files.set(spec.slice(0, eq), spec.slice(eq + 1));
+    else dirs.push(spec);
+  }
+  return (url) => {
+    const explicit = files.get(url);
+    if (explicit) return explicit;
+    const name = decodeURIComponent(
+      url
+        .replace(/[?#].*$/, '')
+        .split('/')
+        .pop() ?? '',
+    );
+    for (const dir of dirs) {
+      const candidate = path.join(dir, name);
+      if (name && existsSync(candidate)) return candidate;
+    }
+    return undefined;
+  };
+}
+
+function compile(query: string, where: string, options: CompileOptions): CompiledQuery | null {
   const bound = bindKql(query);
   const errors = bound.problems.filter((p) => p.severity === 'error');
   if (errors.length > 0) {
@@ -133,7 +184,20 @@ function compile(query: string, where: string, now: Date): CompiledQuery | null 
     return null;
   }
   try {
-    return compileKql(bound, { now });
+    const compiled = compileKql(bound, options);
+    for (const w of compiled.warnings) {
+      const { line, col } = lineCol(query, w.start);
+      const p: KqlProblem = {
+        line,
+        col,
+        start: w.start,
+        length: w.length,
+        severity: 'warning',
+        message: w.message,
+      };
+      process.stderr.write(`${where}:${line}:${col}: warning ${w.message}\n${caret(query, p)}\n`);
+    }
+    return compiled;
   } catch (err) {
     if (!(err instanceof KqlUnsupportedError)) throw err;
     const { line, col } = lineCol(query, err.start);

@@ -5,7 +5,7 @@
  * functions are reported with their position.
  */
 import { createRequire } from 'node:module';
-import { TABLES, type TableSchema } from './schemas.js';
+import { FILE_PROFILE_COLUMNS, TABLES, type TableSchema } from './schemas.js';
 
 export interface KqlProblem {
   line: number;
@@ -40,6 +40,7 @@ interface BridgeNode {
   Width: number;
   ToString(): string;
   ResultType: BridgeSymbol | null;
+  ReferencedSymbol?: { constructor: { $$name?: string } } | null;
   LiteralValue?: unknown;
   Text?: string;
   constructor: { $$name?: string };
@@ -53,6 +54,9 @@ interface KustoLanguage {
   GlobalState: { Default: { WithDatabase(db: unknown): unknown } };
   Symbols: {
     TableSymbol: { From(schema: string): { WithName(name: string): unknown } };
+    FunctionSymbol: {
+      $ctor16: new (name: string, parameters: string, body: string, description: string) => unknown;
+    };
     DatabaseSymbol: { ctor: new (name: string, tables: unknown[]) => unknown };
   };
 }
@@ -74,9 +78,22 @@ function globalsFor(tables: readonly TableSchema[]): unknown {
   let globals = globalsBySchema.get(tables);
   if (globals === undefined) {
     const K = kusto();
-    const symbols = tables.map((t) =>
+    const symbols: unknown[] = tables.map((t) =>
       K.Symbols.TableSymbol.From(`(${t.columns.map(([n, ty]) => `['${n}']:${ty}`).join(', ')})`).WithName(
         t.name,
+      ),
+    );
+    // Defender's FileProfile(): binds like the real one (it adds the profile columns).
+    const profile = FILE_PROFILE_COLUMNS.split(', ')
+      .map((c) => c.split(':'))
+      .map(([n, t]) => `${n}=${t}(null)`)
+      .join(', ');
+    symbols.push(
+      new K.Symbols.FunctionSymbol.$ctor16(
+        'FileProfile',
+        '(T:(*), x:string="SHA1", y:long=1000)',
+        `{ T | extend ${profile} }`,
+        'Microsoft Defender file profile (empty offline)',
       ),
     );
     globals = K.GlobalState.Default.WithDatabase(new K.Symbols.DatabaseSymbol.ctor('lotl', symbols));
@@ -111,6 +128,11 @@ export class SyntaxNode {
   }
   get width(): number {
     return this.node.Width;
+  }
+  /** What a name refers to, as the binder resolved it: Column, Variable, Parameter, Function, Table… */
+  get referencedKind(): string | undefined {
+    const name = this.node.ReferencedSymbol?.constructor.$$name;
+    return name ? name.replace('Kusto.Language.Symbols.', '').replace(/Symbol$/, '') : undefined;
   }
   /** The binder's type name (string, long, datetime, …) of a scalar node. */
   get typeName(): string | undefined {

@@ -1,99 +1,148 @@
 /**
- * KQL → DuckDB SQL, first slice: one tabular expression (no `let` yet) of a table piped through
- * where, project, extend, summarize, take/limit, sort/order, top, distinct and count, with the
- * scalar operators hunting queries use most. The binder (frontend.ts) has already named every
- * output column (`count_`, `dcount_DeviceName`, …): each stage selects exactly those columns, in
- * Kusto's order. Semantics follow docs/kql.md: `has` is term matching, string comparisons treat
- * null as empty, `sort` is descending by default. Anything else is refused with its position.
+ * KQL → DuckDB SQL: statements (`let`, user functions), tabular expressions (tables, unions,
+ * datatable, externaldata) and the operators piped between them (where, project, extend,
+ * summarize with arg_max, join with Kusto's kinds, lookup, mv-expand, parse, invoke, sort, top…).
+ * The binder (frontend.ts) has already named and typed every output column, so each operator
+ * selects exactly those columns in Kusto's order. Scalar expressions are in sql-scalar.ts.
+ * Anything not covered is refused with its position; what only Microsoft's cloud can do is
+ * refused as "not available offline" or, where Defender itself may return empty values
+ * (FileProfile), run with those values empty and a warning.
  */
 import type { BoundQuery, SyntaxNode } from './frontend.js';
+import {
+  argsOf,
+  bindParameters,
+  type Ctx,
+  defineLet,
+  isAggregate,
+  KqlOfflineError,
+  KqlUnsupportedError,
+  type KqlWarning,
+  nameOf,
+  q,
+  SQL_TYPE,
+  scalar,
+  str,
+  stringLiteral,
+  unsupported,
+} from './sql-scalar.js';
 
-export class KqlUnsupportedError extends Error {
-  constructor(
-    message: string,
-    readonly start: number,
-    readonly length: number,
-  ) {
-    super(message);
-  }
-}
+export { KqlOfflineError, KqlUnsupportedError, type KqlWarning };
 
 export interface CompileOptions {
   /** The instant `now()` and `ago()` count from (replaying old logs); default: the real now. */
   now?: Date;
+  /** Where the local copy of an `externaldata` URL is (undefined: not available offline). */
+  externalData?: (url: string) => string | undefined;
 }
-
-const kind = (n: SyntaxNode) => n.kindName;
-const unsupported = (n: SyntaxNode, what: string): never => {
-  throw new KqlUnsupportedError(`${what} is not supported yet`, n.start, n.width);
-};
 
 export interface CompiledQuery {
   sql: string;
   /** The result's columns, named and typed as Kusto would. */
   columns: { name: string; type: string }[];
+  /** What runs differently offline (FileProfile without Microsoft's file reputation, …). */
+  warnings: KqlWarning[];
 }
 
-/** Compiles a bound query; throws KqlUnsupportedError for what this slice does not cover. */
+const kind = (n: SyntaxNode) => n.kindName;
+
+/** Compiles a bound query; throws KqlUnsupportedError for what is not covered. */
 export function compileKql(bound: BoundQuery, options: CompileOptions = {}): CompiledQuery {
-  const now = (options.now ?? new Date()).toISOString();
-  const statements = bound.root.find('ExpressionStatement');
-  if (statements.length !== 1) unsupported(bound.root, 'a query that is not one tabular expression');
-  const ctx: Ctx = { now, n: 0, scalars: new Map(), lists: new Map(), tables: [] };
-  // let: scalars are substituted, literal lists expanded where they are used, tabular values
-  // become common table expressions.
-  for (const let_ of bound.root.find('LetStatement')) {
-    const name = let_.child(1).text.trim();
-    const value = let_.child(3);
-    if (value.kindName === 'DynamicExpression' && value.find('JsonArrayExpression').length === 1) {
-      ctx.lists.set(name, listValues(value.find('JsonArrayExpression')[0]));
-    } else if (value.columns().length > 0) {
-      ctx.tables.push(`${q(name)} AS (${tabular(value, ctx)})`);
-    } else if (value.kindName === 'FunctionDeclaration' || value.find('FunctionParameters').length > 0) {
-      unsupported(value, 'a user-defined function (`let f = (…) { … }`)');
-    } else ctx.scalars.set(name, scalar(value, ctx));
+  const ctx: Ctx = {
+    now: (options.now ?? new Date()).toISOString(),
+    n: 0,
+    scalars: new Map(),
+    lists: new Map(),
+    relations: new Map(),
+    functions: new Map(),
+    ctes: [],
+    warnings: [],
+    tabular,
+    externalData: options.externalData,
+  };
+  let query: SyntaxNode | undefined;
+  for (const statement of statementsOf(bound.root)) {
+    if (statement.kindName === 'LetStatement') defineLet(statement, ctx);
+    else if (statement.kindName === 'ExpressionStatement') query = statement.child(0);
+    // `set` options and query parameters change nothing offline.
   }
-  const query = statements[0].child(0);
+  if (!query) return unsupported(bound.root, 'a query without a tabular expression');
   const body = tabular(query, ctx);
   return {
-    sql: ctx.tables.length > 0 ? `WITH ${ctx.tables.join(', ')} ${body}` : body,
+    sql: ctx.ctes.length > 0 ? `WITH ${ctx.ctes.join(', ')} ${body}` : body,
     columns: query.columns(),
+    warnings: ctx.warnings,
   };
 }
 
-interface Ctx {
-  now: string;
-  n: number;
-  /** let-bound scalars, as SQL. */
-  scalars: Map<string, string>;
-  /** let-bound literal lists (`dynamic([...])`), expanded by in / has_any / has_all. */
-  lists: Map<string, SyntaxNode[]>;
-  /** let-bound tabular values, as common table expressions. */
-  tables: string[];
+function statementsOf(root: SyntaxNode): SyntaxNode[] {
+  const list = root.children().filter((c) => c.isList);
+  const out: SyntaxNode[] = [];
+  for (const l of list)
+    for (const el of l.children()) if (el.kindName === 'SeparatedElement') out.push(el.child(0));
+  return out;
 }
-
-const q = (name: string) => `"${name.replace(/"/g, '""')}"`;
-const str = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
 function tabular(n: SyntaxNode, ctx: Ctx): string {
   switch (kind(n)) {
-    case 'NameReference':
-      return `SELECT * FROM ${q(n.text.trim())}`;
+    case 'NameReference': {
+      const name = nameOf(n);
+      const relation = ctx.relations.get(name);
+      if (relation !== undefined) return relation;
+      if (ctx.functions.has(name)) return userTable(n, name, [], ctx);
+      return `SELECT * FROM ${q(name)}`;
+    }
     case 'ParenthesizedExpression':
       return tabular(n.child(1), ctx);
+    case 'MaterializeExpression': {
+      const inner = n.children().find((c) => !c.isToken && c.columns().length > 0);
+      return inner ? tabular(inner, ctx) : unsupported(n, 'this materialize()');
+    }
     case 'UnionOperator':
       return union(n, unionLegs(n), ctx);
+    case 'DataTableExpression':
+      return dataTable(n, ctx);
+    case 'PrintOperator': {
+      const out = n.columns();
+      return `SELECT ${items(n, ctx)
+        .map((e, i) => `${e.sql} AS ${q(out[i].name)}`)
+        .join(', ')}`;
+    }
+    case 'RangeOperator': {
+      // range x from a to b step s: a, a+s, … up to b inclusive.
+      const [from, to, step] = n.children().filter((c) => !c.isToken && c.kindName !== 'NameDeclaration');
+      return `SELECT unnest(generate_series(${scalar(from, ctx)}, ${scalar(to, ctx)}, ${scalar(step, ctx)})) AS ${q(n.columns()[0].name)}`;
+    }
+    case 'ExternalDataExpression':
+      return externalData(n, ctx);
+    case 'FunctionCallExpression': {
+      const name = n.child(0).text.trim();
+      if (ctx.functions.has(name)) return userTable(n, name, argsOf(n.child(1)), ctx);
+      if (name === 'table') {
+        const t = stringLiteral(argsOf(n.child(1))[0]);
+        if (t) return ctx.relations.get(t) ?? `SELECT * FROM ${q(t)}`;
+      }
+      return unsupported(n, `the tabular function \`${name}()\``);
+    }
     case 'PipeExpression': {
       // `T | union U, V` is the union of T, U and V.
       if (n.child(2).kindName === 'UnionOperator')
         return union(n.child(2), [n.child(0), ...unionLegs(n.child(2))], ctx);
-      const input = tabular(n.child(0), ctx);
-      const from = `(${input}) AS t${ctx.n++}`;
-      return operator(n.child(2), from, ctx);
+      return operator(n.child(2), tabular(n.child(0), ctx), n.child(0).columns(), ctx);
     }
     default:
       return unsupported(n, `the tabular expression ${kind(n)}`);
   }
+}
+
+/** A let-bound function returning rows; `input` is the piped relation for `invoke`. */
+function userTable(n: SyntaxNode, name: string, args: SyntaxNode[], ctx: Ctx, input?: string): string {
+  const decl = ctx.functions.get(name)!;
+  const inner = bindParameters(decl, args, ctx, n, input);
+  const expr = decl.find('FunctionBody')[0].last();
+  const sql = tabular(expr, inner);
+  ctx.n = inner.n;
+  return sql;
 }
 
 function unionLegs(op: SyntaxNode): SyntaxNode[] {
@@ -109,19 +158,109 @@ function union(op: SyntaxNode, legs: SyntaxNode[], ctx: Ctx): string {
   const out = op.columns();
   return legs
     .map((leg) => {
-      const has = new Set(leg.columns().map((c) => c.name));
-      const select = out.map((c) => (has.has(c.name) ? q(c.name) : `NULL AS ${q(c.name)}`)).join(', ');
-      return `SELECT ${select} FROM (${tabular(leg, ctx)}) AS t${ctx.n++}`;
+      const has = new Map(leg.columns().map((c) => [c.name, c.type]));
+      const select = out.map((c) => {
+        // Same-named columns of different types are named Name_type by the binder.
+        const typed = /^(.*)_(string|long|int|real|bool|datetime|timespan|dynamic|guid)$/.exec(c.name);
+        if (has.has(c.name)) return q(c.name);
+        if (typed && has.get(typed[1]) === typed[2]) return `${q(typed[1])} AS ${q(c.name)}`;
+        return `CAST(NULL AS ${SQL_TYPE[c.type] ?? 'VARCHAR'}) AS ${q(c.name)}`;
+      });
+      return `SELECT ${select.join(', ')} FROM (${tabular(leg, ctx)}) AS t${ctx.n++}`;
     })
     .join(' UNION ALL ');
 }
 
-function operator(op: SyntaxNode, from: string, ctx: Ctx): string {
+function dataTable(n: SyntaxNode, ctx: Ctx): string {
+  const columns = n.columns();
+  const values = n
+    .children()
+    .filter((c) => c.isList)
+    .pop()!
+    .children()
+    .map((e) => e.child(0))
+    .filter((e) => e && !e.isToken);
+  const rows: string[] = [];
+  for (let i = 0; i + columns.length <= values.length; i += columns.length)
+    rows.push(
+      `SELECT ${columns.map((c, j) => `CAST(${scalar(values[i + j], ctx)} AS ${SQL_TYPE[c.type] ?? 'VARCHAR'}) AS ${q(c.name)}`).join(', ')}`,
+    );
+  if (rows.length === 0)
+    return `SELECT ${columns.map((c) => `CAST(NULL AS ${SQL_TYPE[c.type] ?? 'VARCHAR'}) AS ${q(c.name)}`).join(', ')} WHERE FALSE`;
+  return rows.join(' UNION ALL ');
+}
+
+/**
+ * externaldata: read from the local copy of the URL (lotl never downloads what a query names).
+ * Without one, the query fails closed with the URL to fetch.
+ */
+function externalData(n: SyntaxNode, ctx: Ctx): string {
+  const url = n
+    .find('LiteralExpression')
+    .map((l) => l.literalValue())
+    .find((v): v is string => typeof v === 'string' && /^[a-z]+:\/\//i.test(v));
+  if (!url) return unsupported(n, 'externaldata without a URL');
+  const file = ctx.externalData?.(url);
+  if (!file)
+    throw new KqlOfflineError(
+      `externaldata needs ${url}: not available offline (save it and pass --external-data DIR or URL=FILE)`,
+      n.start,
+      n.width,
+    );
+  const params = new Map(
+    n.find('NamedParameter').map((p) => [p.child(0).text.trim().toLowerCase(), p.last().literalValue()]),
+  );
+  const format = String(
+    params.get('format') ??
+      url
+        .replace(/[?#].*$/, '')
+        .split('.')
+        .pop() ??
+      'csv',
+  ).toLowerCase();
+  const columns = n.columns();
+  const types = columns.map((c) => `${str(c.name)}: ${str(SQL_TYPE[c.type] ?? 'VARCHAR')}`).join(', ');
+  const header = params.get('ignorefirstrecord') === true;
+  if (format === 'json' || format === 'multijson')
+    return `SELECT ${columns.map((c) => q(c.name)).join(', ')} FROM read_json(${str(file)}, columns = {${types}})`;
+  if (format === 'txt' || format === 'raw' || columns.length === 1)
+    return `SELECT CAST(line AS ${SQL_TYPE[columns[0].type] ?? 'VARCHAR'}) AS ${q(columns[0].name)} FROM (SELECT unnest(string_split(regexp_replace(content, '\\r', '', 'g'), chr(10))) AS line FROM read_text(${str(file)})) WHERE line <> ''${header ? ' OFFSET 1' : ''}`;
+  const delim = format === 'tsv' || format === 'tsve' ? '\\t' : format === 'psv' ? '|' : ',';
+  return `SELECT * FROM read_csv(${str(file)}, header = ${header}, delim = ${str(delim)}, columns = {${types}}, auto_detect = false, null_padding = true, ignore_errors = true)`;
+}
+
+function operator(
+  op: SyntaxNode,
+  inputSql: string,
+  inputColumns: { name: string; type: string }[],
+  ctx: Ctx,
+): string {
+  const alias = `t${ctx.n++}`;
+  const from = `(${inputSql}) AS ${alias}`;
+  const saved = ctx.input;
+  ctx.input = { alias, columns: inputColumns };
+  try {
+    return operatorSql(op, from, alias, inputSql, inputColumns, ctx);
+  } finally {
+    ctx.input = saved;
+  }
+}
+
+function operatorSql(
+  op: SyntaxNode,
+  from: string,
+  alias: string,
+  inputSql: string,
+  inputColumns: { name: string; type: string }[],
+  ctx: Ctx,
+): string {
   const out = op.columns();
+  const pass = () => `SELECT * FROM ${from}`;
   switch (kind(op)) {
     case 'FilterOperator':
       return `SELECT * FROM ${from} WHERE ${scalar(op.last(), ctx)}`;
     case 'TakeOperator':
+    case 'SampleOperator':
       return `SELECT * FROM ${from} LIMIT ${scalar(op.last(), ctx)}`;
     case 'CountOperator':
       return `SELECT count(*) AS ${q(out[0].name)} FROM ${from}`;
@@ -135,25 +274,11 @@ function operator(op: SyntaxNode, from: string, ctx: Ctx): string {
       return `SELECT ${items(op, ctx)
         .map((e, i) => `${e.sql} AS ${q(out[i].name)}`)
         .join(', ')} FROM ${from}`;
-    case 'ExtendOperator': {
-      // Every output column in Kusto's order: new or replaced ones computed, the rest passed on.
-      const added = items(op, ctx);
-      // Unnamed expressions get the names the binder gave them (Column1, …), at the end.
-      const defined = new Map(
-        added.map((e, i) => [e.name ?? out[out.length - added.length + i].name, e.sql]),
-      );
-      return `SELECT ${out.map((c) => (defined.has(c.name) ? `${defined.get(c.name)} AS ${q(c.name)}` : q(c.name))).join(', ')} FROM ${from}`;
-    }
-    case 'SummarizeOperator': {
-      const aggs = items(op, ctx, (n) => kind(n) !== 'SummarizeByClause');
-      const byClause = op.find('SummarizeByClause')[0];
-      const by = byClause ? items(byClause, ctx) : [];
-      const select = [
-        ...by.map((e, i) => `${e.sql} AS ${q(out[i].name)}`),
-        ...aggs.map((e, i) => `${e.sql} AS ${q(out[by.length + i].name)}`),
-      ];
-      return `SELECT ${select.join(', ')} FROM ${from}${by.length > 0 ? ` GROUP BY ${by.map((_, i) => i + 1).join(', ')}` : ''}`;
-    }
+    case 'ExtendOperator':
+    case 'SerializeOperator':
+      return `SELECT ${extended(op, inputColumns, out, ctx).join(', ')} FROM ${from}`;
+    case 'SummarizeOperator':
+      return summarize(op, from, out, ctx);
     case 'ProjectAwayOperator':
     case 'ProjectKeepOperator':
     case 'ProjectReorderOperator':
@@ -161,13 +286,14 @@ function operator(op: SyntaxNode, from: string, ctx: Ctx): string {
       return `SELECT ${out.map((c) => q(c.name)).join(', ')} FROM ${from}`;
     case 'ProjectRenameOperator': {
       const renamed = new Map(
-        op.find('SimpleNamedExpression').map((e) => [e.child(0).text.trim(), e.child(2).text.trim()]),
+        op.find('SimpleNamedExpression').map((e) => [nameOf(e.child(0)), nameOf(e.child(2))]),
       );
       return `SELECT ${out.map((c) => (renamed.has(c.name) ? `${q(renamed.get(c.name)!)} AS ${q(c.name)}` : q(c.name))).join(', ')} FROM ${from}`;
     }
     case 'RenderOperator':
-      // A chart hint for the Kusto UI: the rows are the same.
-      return `SELECT * FROM ${from}`;
+    case 'AsOperator':
+      // A chart hint for the Kusto UI, or a name for the result: the rows are the same.
+      return pass();
     case 'SortOperator': {
       const keys = op
         .last()
@@ -177,9 +303,37 @@ function operator(op: SyntaxNode, from: string, ctx: Ctx): string {
     }
     case 'TopOperator':
       return `SELECT * FROM ${from} ORDER BY ${ordering([op.last()], ctx)} LIMIT ${scalar(op.child(2), ctx)}`;
+    case 'JoinOperator':
+      return join(op, inputSql, inputColumns, out, ctx);
+    case 'LookupOperator':
+      return join(op, inputSql, inputColumns, out, ctx, true);
+    case 'MvExpandOperator':
+      return mvExpand(op, from, alias, out, ctx);
+    case 'ParseOperator':
+    case 'ParseWhereOperator':
+      return parse(op, from, alias, out, ctx);
+    case 'InvokeOperator':
+      return invoke(op, inputSql, inputColumns, out, ctx);
     default:
       return unsupported(op, `the operator \`${op.firstToken()}\``);
   }
+}
+
+/** extend: every output column in Kusto's order, new or replaced ones computed, the rest passed on. */
+function extended(
+  op: SyntaxNode,
+  inputColumns: { name: string; type: string }[],
+  out: { name: string; type: string }[],
+  ctx: Ctx,
+): string[] {
+  const added = items(op, ctx);
+  const inputNames = new Set(inputColumns.map((c) => c.name));
+  const named = new Set(added.filter((e) => e.name).map((e) => e.name));
+  // Unnamed expressions take the new names the binder gave them (Column1, AdditionalFields_x…), in order.
+  const fresh = out.map((c) => c.name).filter((name) => !inputNames.has(name) && !named.has(name));
+  const defined = new Map<string, string>();
+  for (const e of added) defined.set(e.name ?? fresh.shift() ?? '', e.sql);
+  return out.map((c) => (defined.has(c.name) ? `${defined.get(c.name)} AS ${q(c.name)}` : q(c.name)));
 }
 
 /** Sort keys: descending unless `asc`; nulls first ascending, last descending, unless said (Kusto's rules). */
@@ -201,253 +355,331 @@ function ordering(keys: SyntaxNode[], ctx: Ctx): string {
     .join(', ');
 }
 
+interface Item {
+  sql: string;
+  name?: string;
+  node: SyntaxNode;
+}
+
 /** The comma-separated expressions of an operator, with the names `x = …` gives them. */
 function items(
   op: SyntaxNode,
   ctx: Ctx,
   keep: (n: SyntaxNode) => boolean = () => true,
-): { sql: string; name?: string }[] {
-  const out: { sql: string; name?: string }[] = [];
+  compile = true,
+): Item[] {
+  const out: Item[] = [];
   for (const list of op.children().filter((c) => c.isList && keep(c))) {
     for (const el of list.children()) {
       const e = el.child(0);
       if (!e || e.isToken) continue;
       if (kind(e) === 'SimpleNamedExpression')
-        out.push({ name: e.child(0).text.trim(), sql: scalar(e.child(2), ctx) });
-      else out.push({ sql: scalar(e, ctx) });
+        out.push({ name: nameOf(e.child(0)), sql: compile ? scalar(e.child(2), ctx) : '', node: e.child(2) });
+      else if (kind(e) === 'CompoundNamedExpression') unsupported(e, '`(a, b) = …` assignments');
+      else out.push({ sql: compile ? scalar(e, ctx) : '', node: e });
     }
   }
   return out;
 }
 
-const ALNUM = /[A-Za-z0-9]/;
-
-/** Kusto's `has`: the needle at term boundaries where it starts or ends with a letter or digit. */
-function hasTerm(haystack: string, needle: string): string {
-  const lower = needle.toLowerCase();
-  const escaped = lower.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
-  const head = ALNUM.test(lower[0] ?? '') ? '(^|[^a-z0-9])' : '';
-  const tail = ALNUM.test(lower[lower.length - 1] ?? '') ? '($|[^a-z0-9])' : '';
-  return `regexp_matches(lower(${haystack}), ${str(`${head}${escaped}${tail}`)})`;
-}
-
-function stringLiteral(n: SyntaxNode): string | null {
-  if (kind(n) !== 'LiteralExpression') return null;
-  const v = n.literalValue();
-  return typeof v === 'string' ? v : null;
-}
-
-function listValues(n: SyntaxNode, ctx?: Ctx): SyntaxNode[] {
-  const values = n
-    .find('SeparatedElement')
-    .map((e) => e.child(0))
-    .filter((e) => e && !e.isToken);
-  // `in (names)` where names is a let-bound dynamic([...]): its elements.
-  return values.flatMap((v) => (v.kindName === 'NameReference' && ctx?.lists.get(v.text.trim())) || [v]);
-}
-
-const TIMESPAN_UNITS: Record<string, number> = {
-  d: 86_400_000_000,
-  day: 86_400_000_000,
-  days: 86_400_000_000,
-  h: 3_600_000_000,
-  hr: 3_600_000_000,
-  hrs: 3_600_000_000,
-  hour: 3_600_000_000,
-  hours: 3_600_000_000,
-  m: 60_000_000,
-  min: 60_000_000,
-  minute: 60_000_000,
-  minutes: 60_000_000,
-  s: 1_000_000,
-  sec: 1_000_000,
-  second: 1_000_000,
-  seconds: 1_000_000,
-  ms: 1_000,
-  milli: 1_000,
-  millis: 1_000,
-  millisecond: 1_000,
-  milliseconds: 1_000,
-  microsecond: 1,
-  microseconds: 1,
-  tick: 0.1,
-  ticks: 0.1,
-};
-
-function scalar(n: SyntaxNode, ctx: Ctx): string {
-  switch (kind(n)) {
-    case 'ParenthesizedExpression':
-      return `(${scalar(n.child(1), ctx)})`;
-    case 'NameReference': {
-      const name = n.text.trim().replace(/^\['(.*)'\]$/, '$1');
-      const bound = ctx.scalars.get(name);
-      if (bound !== undefined) return bound;
-      // Kusto has no null string: a missing string is empty.
-      return n.typeName === 'string' ? `coalesce(${q(name)}, '')` : q(name);
+/**
+ * summarize: by-expressions first, then aggregates in written order. arg_max/arg_min (and
+ * percentiles) yield several columns: the chosen row is kept whole as a struct, so every column
+ * comes from the same row.
+ */
+function summarize(op: SyntaxNode, from: string, out: { name: string; type: string }[], ctx: Ctx): string {
+  const byClause = op.find('SummarizeByClause')[0];
+  const by = byClause ? items(byClause, ctx) : [];
+  const aggs = items(op, ctx, (n) => kind(n) !== 'SummarizeByClause', false);
+  const inner: string[] = by.map((e, i) => `${e.sql} AS ${q(`__b${i}`)}`);
+  const outer: string[] = by.map((_, i) => `${q(`__b${i}`)} AS ${q(out[i].name)}`);
+  let k = by.length;
+  aggs.forEach((agg, i) => {
+    const call = agg.node;
+    const fname = call.kindName === 'FunctionCallExpression' ? call.child(0).text.trim().toLowerCase() : '';
+    const width = call.typeName === 'tuple' ? call.columns().length : 1;
+    if (fname === 'arg_max' || fname === 'arg_min' || fname === 'argmax' || fname === 'argmin') {
+      const args = argsOf(call.child(1));
+      const cols = out.slice(k, k + width);
+      const tupleNames = call.columns().map((c) => c.name);
+      const inputNames = new Set(ctx.input?.columns.map((c) => c.name));
+      const explicit = new Map(
+        args
+          .slice(1)
+          .flatMap((a) => (a.kindName === 'SimpleNamedExpression' ? [[nameOf(a.child(0)), a.child(2)]] : [])),
+      );
+      const fields = cols.map((_c, j) => {
+        let source: string;
+        if (j === 0) source = scalar(args[0], ctx);
+        else if (explicit.has(tupleNames[j])) source = scalar(explicit.get(tupleNames[j])!, ctx);
+        else if (args.some((a) => a.kindName === 'StarExpression') && inputNames.has(tupleNames[j]))
+          source = q(tupleNames[j]);
+        else
+          source = args[j] && args[j].kindName !== 'StarExpression' ? scalar(args[j], ctx) : q(tupleNames[j]);
+        return `${q(`f${j}`)} := ${source}`;
+      });
+      const fn = fname.includes('max') ? 'arg_max' : 'arg_min';
+      inner.push(`${fn}(struct_pack(${fields.join(', ')}), ${scalar(args[0], ctx)}) AS ${q(`__a${i}`)}`);
+      for (const [j, c] of cols.entries()) outer.push(`${q(`__a${i}`)}.${q(`f${j}`)} AS ${q(c.name)}`);
+    } else if (fname === 'percentiles') {
+      const args = argsOf(call.child(1));
+      args.slice(1).forEach((p, j) => {
+        inner.push(
+          `quantile_disc(${scalar(args[0], ctx)}, ${scalar(p, ctx)} / 100.0) AS ${q(`__a${i}_${j}`)}`,
+        );
+        outer.push(`${q(`__a${i}_${j}`)} AS ${q(out[k + j].name)}`);
+      });
+    } else {
+      if (width !== 1) unsupported(call, 'this multi-column aggregate');
+      if (call.kindName === 'FunctionCallExpression' && !isAggregate(fname) && !containsAggregate(call))
+        unsupported(call, `\`${fname}()\` as an aggregate`);
+      inner.push(`${scalar(call, ctx)} AS ${q(`__a${i}`)}`);
+      outer.push(`${q(`__a${i}`)} AS ${q(out[k].name)}`);
     }
-    case 'LiteralExpression': {
-      const text = n.text.trim();
-      const v = n.literalValue();
-      if (typeof v === 'string') return str(v);
-      if (typeof v === 'number' || typeof v === 'bigint') return String(v);
-      if (typeof v === 'boolean') return v ? 'TRUE' : 'FALSE';
-      const dt = /^datetime\((.*)\)$/i.exec(text);
-      if (dt)
-        return `TIMESTAMP ${str(new Date(Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(dt[1]) || !/T|\s\d/.test(dt[1]) ? dt[1] : `${dt[1]}Z`)).toISOString().replace('Z', ''))}`;
-      const ts = /^(\d+(?:\.\d+)?)([a-z]+)$/i.exec(text);
-      if (ts && TIMESPAN_UNITS[ts[2].toLowerCase()] !== undefined)
-        return `to_microseconds(${Math.round(Number(ts[1]) * TIMESPAN_UNITS[ts[2].toLowerCase()])})`;
-      if (/^(true|false)$/i.test(text)) return text.toUpperCase();
-      if (/^-?\d+(\.\d+)?$/.test(text)) return text;
-      return unsupported(n, `the literal ${text}`);
-    }
-    case 'BinaryExpression': {
-      const left = n.child(0);
-      const right = n.child(2);
-      const op = n.child(1).text.trim().toLowerCase();
-      const l = scalar(left, ctx);
-      const needle = stringLiteral(right);
-      switch (op) {
-        case 'and':
-          return `(${l} AND ${scalar(right, ctx)})`;
-        case 'or':
-          return `(${l} OR ${scalar(right, ctx)})`;
-        case '==':
-        case '!=':
-        case '<':
-        case '<=':
-        case '>':
-        case '>=':
-          return `(${l} ${op === '==' ? '=' : op === '!=' ? '<>' : op} ${scalar(right, ctx)})`;
-        case '+':
-        case '-':
-        case '*':
-        case '/':
-        case '%':
-          return `(${l} ${op} ${scalar(right, ctx)})`;
-        case '=~':
-          return `(lower(${l}) = lower(${scalar(right, ctx)}))`;
-        case '!~':
-          return `(lower(${l}) <> lower(${scalar(right, ctx)}))`;
-        case 'has':
-        case '!has': {
-          if (needle === null) return unsupported(right, '`has` with a computed needle');
-          return `${op === '!has' ? 'NOT ' : ''}${hasTerm(l, needle)}`;
-        }
-        case 'contains':
-        case '!contains':
-          return `(${op === '!contains' ? 'NOT ' : ''}contains(lower(${l}), lower(${scalar(right, ctx)})))`;
-        case 'matches regex':
-          return `regexp_matches(${l}, ${scalar(right, ctx)})`;
-        case 'contains_cs':
-          return `contains(${l}, ${scalar(right, ctx)})`;
-        case 'startswith':
-        case '!startswith':
-          return `(${op === '!startswith' ? 'NOT ' : ''}starts_with(lower(${l}), lower(${scalar(right, ctx)})))`;
-        case 'endswith':
-        case '!endswith':
-          return `(${op === '!endswith' ? 'NOT ' : ''}ends_with(lower(${l}), lower(${scalar(right, ctx)})))`;
-        default:
-          return unsupported(n.child(1), `the operator \`${op}\``);
+    k += width;
+  });
+  const group = by.length > 0 ? ` GROUP BY ${by.map((_, i) => i + 1).join(', ')}` : '';
+  return `SELECT ${outer.join(', ')} FROM (SELECT ${inner.join(', ')} FROM ${from}${group}) AS s${ctx.n++}`;
+}
+
+const containsAggregate = (n: SyntaxNode): boolean =>
+  n.find('FunctionCallExpression').some((f) => isAggregate(f.child(0).text.trim().toLowerCase()));
+
+/**
+ * join and lookup. Kinds as Kusto defines them: innerunique (the default) keeps one left row per
+ * key before an inner join; semi and anti joins keep one side's columns. Keys compare strings
+ * with Kusto's rule that a missing string is empty. lookup is a left outer join that does not
+ * repeat the key columns.
+ */
+function join(
+  op: SyntaxNode,
+  leftSql: string,
+  leftColumns: { name: string; type: string }[],
+  out: { name: string; type: string }[],
+  ctx: Ctx,
+  lookup = false,
+): string {
+  const parts = op.children().filter((c) => !c.isToken);
+  const params = new Map(
+    op
+      .find('NamedParameter')
+      .map((p) => [p.child(0).text.trim().toLowerCase(), p.last().text.trim().toLowerCase()]),
+  );
+  const joinKind = params.get('kind') ?? (lookup ? 'leftouter' : 'innerunique');
+  const right = parts.find((c) => !c.isList && c.columns().length > 0);
+  const on = op.find('JoinOnClause')[0] ?? op.find('JoinWhereClause')[0];
+  if (!right || !on) return unsupported(op, 'this join');
+  const rightColumns = right.columns();
+  const l = `l${ctx.n}`;
+  const r = `r${ctx.n++}`;
+  const keys: [string, string, string][] = [];
+  const addKey = (left: string, rightName: string) => {
+    const type = leftColumns.find((c) => c.name === left)?.type;
+    keys.push([left, rightName, type ?? '']);
+  };
+  const side = (p: SyntaxNode) =>
+    p.kindName === 'PathExpression' ? p.child(0).text.trim().toLowerCase() : '';
+  const visit = (cond: SyntaxNode) => {
+    if (cond.kindName === 'NameReference') return addKey(cond.text.trim(), cond.text.trim());
+    if (cond.kindName === 'BinaryExpression') {
+      const opText = cond.child(1).text.trim().toLowerCase();
+      if (opText === 'and') {
+        visit(cond.child(0));
+        visit(cond.child(2));
+        return;
+      }
+      if (opText === '==') {
+        const [a, b] = [cond.child(0), cond.child(2)];
+        if (side(a) === '$left' && side(b) === '$right')
+          return addKey(a.child(2).text.trim(), b.child(2).text.trim());
+        if (side(a) === '$right' && side(b) === '$left')
+          return addKey(b.child(2).text.trim(), a.child(2).text.trim());
       }
     }
-    case 'HasAllExpression':
-    case 'HasAnyExpression': {
-      const l = scalar(n.child(0), ctx);
-      const needles = listValues(n.child(2), ctx).map(
-        (v) => stringLiteral(v) ?? unsupported(v, 'a computed needle'),
-      );
-      const join = kind(n) === 'HasAllExpression' ? ' AND ' : ' OR ';
-      return `(${needles.map((x) => hasTerm(l, x)).join(join)})`;
-    }
-    case 'InExpression': {
-      const op = n.child(1).text.trim().toLowerCase();
-      const folded = op.endsWith('~');
-      const l = scalar(n.child(0), ctx);
-      const values = listValues(n.child(2), ctx).map((v) => scalar(v, ctx));
-      const set = values.map((v) => (folded ? `lower(${v})` : v)).join(', ');
-      return `(${folded ? `lower(${l})` : l} ${op.startsWith('!') ? 'NOT IN' : 'IN'} (${set}))`;
-    }
-    case 'BetweenExpression': {
-      // x between (a .. b): inclusive at both ends.
-      const couple = n.child(2);
-      const not = n.child(1).text.trim().startsWith('!');
-      return `(${scalar(n.child(0), ctx)} ${not ? 'NOT ' : ''}BETWEEN ${scalar(couple.child(1), ctx)} AND ${scalar(couple.child(3), ctx)})`;
-    }
-    case 'PrefixUnaryExpression':
-      return `(${n.child(0).text.trim()}${scalar(n.child(1), ctx)})`;
-    case 'FunctionCallExpression':
-      return call(n, ctx);
-    default:
-      return unsupported(n, `the expression ${kind(n)}`);
+    unsupported(cond, 'this join condition (only equality of $left and $right columns)');
+  };
+  for (const el of on.last().children()) {
+    const c = el.kindName === 'SeparatedElement' ? el.child(0) : el;
+    if (c && !c.isToken) visit(c);
   }
+  const key = (alias: string, name: string, type: string) =>
+    type === 'string'
+      ? `coalesce(${alias}.${q(name)}, '')`
+      : type === 'dynamic'
+        ? `CAST(${alias}.${q(name)} AS VARCHAR)`
+        : `${alias}.${q(name)}`;
+  const condition = keys.map(([a, b, t]) => `${key(l, a, t)} = ${key(r, b, t)}`).join(' AND ');
+  let leftRel = `(${leftSql}) AS ${l}`;
+  const rightRel = `(${tabular(right, ctx)}) AS ${r}`;
+  switch (joinKind) {
+    case 'leftsemi':
+    case 'leftanti':
+    case 'anti':
+    case 'leftantisemi':
+      return `SELECT ${l}.* FROM ${leftRel} WHERE ${joinKind === 'leftsemi' ? '' : 'NOT '}EXISTS (SELECT 1 FROM ${rightRel} WHERE ${condition})`;
+    case 'rightsemi':
+    case 'rightanti':
+    case 'rightantisemi':
+      return `SELECT ${r}.* FROM ${rightRel} WHERE ${joinKind === 'rightsemi' ? '' : 'NOT '}EXISTS (SELECT 1 FROM ${leftRel} WHERE ${condition})`;
+  }
+  const sqlKind: Record<string, string> = {
+    innerunique: 'JOIN',
+    inner: 'JOIN',
+    leftouter: 'LEFT JOIN',
+    rightouter: 'RIGHT JOIN',
+    fullouter: 'FULL JOIN',
+  };
+  if (!sqlKind[joinKind]) return unsupported(op, `the join kind ${joinKind}`);
+  if (joinKind === 'innerunique')
+    leftRel = `(SELECT * FROM (${leftSql}) AS u QUALIFY row_number() OVER (PARTITION BY ${keys.map(([a, , t]) => key('u', a, t)).join(', ')}) = 1) AS ${l}`;
+  // Output: the left columns, then the right ones (lookup leaves out the right keys), renamed by the binder.
+  const rightKept = lookup
+    ? rightColumns.filter((c) => !keys.some(([a, b]) => b === c.name && a === c.name))
+    : rightColumns;
+  const sources = [
+    ...leftColumns.map((c) => `${l}.${q(c.name)}`),
+    ...rightKept.map((c) => `${r}.${q(c.name)}`),
+  ];
+  if (sources.length !== out.length) return unsupported(op, 'this join (its columns did not line up)');
+  const select = out.map((c, i) => `${sources[i]} AS ${q(c.name)}`);
+  return `SELECT ${select.join(', ')} FROM ${leftRel} ${sqlKind[joinKind]} ${rightRel} ON ${condition}`;
 }
 
-function call(n: SyntaxNode, ctx: Ctx): string {
-  const name = n.child(0).text.trim().toLowerCase();
-  const args = listValues(n.child(1));
-  const a = (i: number) => scalar(args[i], ctx);
-  switch (name) {
-    case 'count':
-      return 'count(*)';
-    case 'countif':
-      return `count(*) FILTER (WHERE ${a(0)})`;
-    case 'dcount':
-      return `count(DISTINCT ${a(0)})`;
-    case 'sum':
-    case 'min':
-    case 'max':
-    case 'avg':
-      return `${name}(${a(0)})`;
-    case 'dcountif':
-      return `count(DISTINCT ${a(0)}) FILTER (WHERE ${a(1)})`;
-    case 'sumif':
-      return `sum(${a(0)}) FILTER (WHERE ${a(1)})`;
-    case 'extract':
-      // extract(regex, group, text): '' when it does not match (null-free strings).
-      return `coalesce(regexp_extract(${a(2)}, ${a(0)}, ${a(1)}), '')`;
-    case 'tolong':
-    case 'toint':
-      return `TRY_CAST(${a(0)} AS BIGINT)`;
-    case 'toreal':
-    case 'todouble':
-      return `TRY_CAST(${a(0)} AS DOUBLE)`;
-    case 'make_set':
-      return `to_json(list(DISTINCT ${a(0)}))`;
-    case 'make_list':
-      return `to_json(list(${a(0)}))`;
-    case 'not':
-      return `(NOT ${a(0)})`;
-    case 'isempty':
-      return `(${a(0)} IS NULL OR CAST(${a(0)} AS VARCHAR) = '')`;
-    case 'isnotempty':
-      return `(${a(0)} IS NOT NULL AND CAST(${a(0)} AS VARCHAR) <> '')`;
-    case 'isnull':
-      return `(${a(0)} IS NULL)`;
-    case 'isnotnull':
-      return `(${a(0)} IS NOT NULL)`;
-    case 'tolower':
-      return `lower(${a(0)})`;
-    case 'toupper':
-      return `upper(${a(0)})`;
-    case 'strlen':
-      return `length(${a(0)})`;
-    case 'tostring':
-      return `coalesce(CAST(${a(0)} AS VARCHAR), '')`;
-    case 'strcat':
-      return `concat(${args.map((_, i) => a(i)).join(', ')})`;
-    case 'iff':
-    case 'iif':
-      return `(CASE WHEN ${a(0)} THEN ${a(1)} ELSE ${a(2)} END)`;
-    case 'now':
-      return `TIMESTAMP ${str(ctx.now.replace('Z', ''))}`;
-    case 'ago':
-      return `(TIMESTAMP ${str(ctx.now.replace('Z', ''))} - ${a(0)})`;
-    case 'bin':
-      if (args[0].typeName === 'datetime')
-        return `time_bucket(${a(1)}, ${a(0)}, TIMESTAMP '1970-01-01 00:00:00')`;
-      return `(floor(${a(0)} / ${a(1)}) * ${a(1)})`;
-    default:
-      return unsupported(n.child(0), `the function \`${name}()\``);
+/**
+ * mv-expand: one row per element of a dynamic array (several columns are zipped, as in Kusto);
+ * a property bag expands to one single-key bag per key; any other value stays one row.
+ */
+function mvExpand(
+  op: SyntaxNode,
+  from: string,
+  alias: string,
+  out: { name: string; type: string }[],
+  ctx: Ctx,
+): string {
+  const expanded = new Map<string, string>();
+  const lateral: string[] = [];
+  let first = '';
+  op.find('MvExpandExpression').forEach((e, i) => {
+    const expr = e.child(0);
+    const named = expr.kindName === 'SimpleNamedExpression';
+    const value = named ? expr.child(2) : expr;
+    const name = named ? nameOf(expr.child(0)) : nameOf(value);
+    const v = scalar(value, ctx);
+    const json = value.typeName === 'dynamic' ? v : `to_json(${v})`;
+    const list = `(CASE json_type(${json}) WHEN 'ARRAY' THEN CAST(${json} AS JSON[]) WHEN 'OBJECT' THEN list_transform(json_keys(${json}), k -> json_object(k, json_extract(${json}, '$."' || replace(k, '"', '\\"') || '"'))) ELSE [${json}] END)`;
+    if (i === 0) first = list;
+    lateral.push(`unnest(${list}) AS ${q(`e${i}`)}`);
+    const to = e.find('TypeOfLiteralExpression')[0];
+    const type = to
+      ? to.text
+          .replace(/^typeof\(|\)$/g, '')
+          .trim()
+          .toLowerCase()
+      : 'dynamic';
+    const element = `u.${q(`e${i}`)}`;
+    expanded.set(
+      name,
+      type === 'dynamic'
+        ? element
+        : type === 'string'
+          ? `coalesce(json_extract_string(${element}, '$'), '')`
+          : `TRY_CAST(json_extract_string(${element}, '$') AS ${SQL_TYPE[type] ?? 'VARCHAR'})`,
+    );
+  });
+  const index = op
+    .find('NamedParameter')
+    .find((p) => p.child(0).text.trim().toLowerCase() === 'with_itemindex');
+  if (index) {
+    lateral.push(`unnest(range(len(${first}))) AS ${q('__i')}`);
+    expanded.set(index.last().text.trim(), `u.${q('__i')}`);
   }
+  const select = out.map((c) =>
+    expanded.has(c.name) ? `${expanded.get(c.name)} AS ${q(c.name)}` : `${alias}.${q(c.name)}`,
+  );
+  return `SELECT ${select.join(', ')} FROM ${from}, LATERAL (SELECT ${lateral.join(', ')}) AS u`;
+}
+
+/**
+ * parse: the pattern becomes one regular expression with a group per column (`*` skips text);
+ * rows that do not match get empty strings and null numbers (parse-where drops them).
+ */
+function parse(
+  op: SyntaxNode,
+  from: string,
+  alias: string,
+  out: { name: string; type: string }[],
+  ctx: Ctx,
+): string {
+  const params = new Map(
+    op
+      .find('NamedParameter')
+      .map((p) => [p.child(0).text.trim().toLowerCase(), p.last().text.trim().toLowerCase()]),
+  );
+  const regexMode = params.get('kind') === 'regex';
+  const parts = op
+    .children()
+    .filter((c) => c.isList)
+    .pop()!
+    .children();
+  const source = op.children().find((c) => !c.isToken && !c.isList)!;
+  const groups: { name: string; type: string }[] = [];
+  let regex = '';
+  parts.forEach((p, i) => {
+    const last = i === parts.length - 1;
+    if (p.kindName === 'StarExpression') regex += last ? '.*' : '.*?';
+    else if (p.kindName === 'LiteralExpression' || p.kindName === 'CompoundStringLiteralExpression') {
+      const text = String(p.literalValue() ?? '');
+      regex += regexMode ? text : text.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
+    } else if (p.kindName === 'NameAndTypeDeclaration' || p.kindName === 'NameDeclaration') {
+      const name = nameOf(p.kindName === 'NameDeclaration' ? p : p.child(0));
+      const type = p.kindName === 'NameDeclaration' ? 'string' : p.last().text.trim().toLowerCase();
+      groups.push({ name, type });
+      regex += last ? '(.*)' : type === 'long' || type === 'int' ? '(-?\\d+)' : '(.*?)';
+    } else unsupported(p, 'this parse pattern element');
+  });
+  const pattern = str(`^${regex}`);
+  const text = `coalesce(CAST(${scalar(source, ctx)} AS VARCHAR), '')`;
+  const struct = `regexp_extract(${text}, ${pattern}, [${groups.map((g) => str(g.name)).join(', ')}])`;
+  const byName = new Map(groups.map((g) => [g.name, g]));
+  const select = out.map((c) => {
+    const g = byName.get(c.name);
+    if (!g) return `${alias}.${q(c.name)}`;
+    const value = `p.${q(`__p`)}.${q(g.name)}`;
+    return g.type === 'string'
+      ? `${value} AS ${q(c.name)}`
+      : `TRY_CAST(nullif(${value}, '') AS ${SQL_TYPE[g.type] ?? 'VARCHAR'}) AS ${q(c.name)}`;
+  });
+  const where = op.kindName === 'ParseWhereOperator' ? ` WHERE regexp_matches(${text}, ${pattern})` : '';
+  if (groups.length === 0) return `SELECT * FROM ${from}${where}`;
+  return `SELECT ${select.join(', ')} FROM ${from}, LATERAL (SELECT ${struct} AS ${q('__p')}) AS p${where}`;
+}
+
+function invoke(
+  op: SyntaxNode,
+  inputSql: string,
+  inputColumns: { name: string; type: string }[],
+  out: { name: string; type: string }[],
+  ctx: Ctx,
+): string {
+  const callNode = op.last();
+  const name = callNode.child(0).text.trim();
+  if (ctx.functions.has(name)) return userTable(callNode, name, argsOf(callNode.child(1)), ctx, inputSql);
+  if (name.toLowerCase() === 'fileprofile') {
+    ctx.warnings.push({
+      message:
+        'FileProfile(): global prevalence, signer and reputation come from Microsoft’s cloud — not available offline, so these columns are empty (ProfileAvailability = "Unavailable offline")',
+      start: callNode.start,
+      length: callNode.width,
+    });
+    const have = new Set(inputColumns.map((c) => c.name));
+    const select = out.map((c) =>
+      have.has(c.name)
+        ? q(c.name)
+        : c.name === 'ProfileAvailability'
+          ? `'Unavailable offline' AS ${q(c.name)}`
+          : `CAST(NULL AS ${SQL_TYPE[c.type] ?? 'VARCHAR'}) AS ${q(c.name)}`,
+    );
+    return `SELECT ${select.join(', ')} FROM (${inputSql}) AS f${ctx.n++}`;
+  }
+  return unsupported(callNode, `invoke ${name}()`);
 }
