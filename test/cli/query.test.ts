@@ -143,20 +143,29 @@ describe('lotl query', () => {
 
     const unsupported = await runCli([
       'query',
-      'DeviceProcessEvents | make-series count() on Timestamp step 1h',
+      'DeviceProcessEvents | evaluate pivot(ActionType)',
       'examples/',
     ]);
     expect(unsupported.code).toBe(2);
-    expect(unsupported.stderr).toContain('query:1:23: error the operator `make-series` is not supported yet');
+    expect(unsupported.stderr).toContain('query:1:23: error the operator `evaluate` is not supported yet');
 
-    // What needs Microsoft's cloud fails closed, at its position.
+    // A URL to download fails closed, at its position: lotl never fetches what a query names.
     const offline = await runCli([
       'query',
-      'DeviceNetworkEvents | extend g = geo_info_from_ip_address(RemoteIP)',
+      'externaldata(Sha:string)[@"https://example.org/iocs.csv"] | take 1',
       'examples/',
     ]);
     expect(offline.code).toBe(2);
-    expect(offline.stderr).toContain('query:1:34: error geo_info_from_ip_address() needs');
+    expect(offline.stderr).toContain('query:1:1: error externaldata needs https://example.org/iocs.csv');
     expect(offline.stderr).toContain('not available offline');
+
+    // Cloud enrichment runs with empty values, and says so where the query asks for it.
+    const geo = await runCli([
+      'query',
+      'DeviceNetworkEvents | extend g = geo_info_from_ip_address(RemoteIP) | take 1',
+      'examples/',
+    ]);
+    expect(geo.code).toBe(0);
+    expect(geo.stderr).toContain('query:1:34: warning geo_info_from_ip_address()');
   });
 });

@@ -86,7 +86,7 @@ function globalsFor(tables: readonly TableSchema[]): unknown {
     // Defender's FileProfile(): binds like the real one (it adds the profile columns).
     const profile = FILE_PROFILE_COLUMNS.split(', ')
       .map((c) => c.split(':'))
-      .map(([n, t]) => `${n}=${t}(null)`)
+      .map(([n, t]) => (t === 'string' ? `${n}=""` : `${n}=${t}(null)`))
       .join(', ');
     symbols.push(
       new K.Symbols.FunctionSymbol.$ctor16(
@@ -94,6 +94,12 @@ function globalsFor(tables: readonly TableSchema[]): unknown {
         '(T:(*), x:string="SHA1", y:long=1000)',
         `{ T | extend ${profile} }`,
         'Microsoft Defender file profile (empty offline)',
+      ),
+      new K.Symbols.FunctionSymbol.$ctor16(
+        'SeenBy',
+        '(T:(*))',
+        '{ T | extend SeenBy = dynamic(null) }',
+        'Microsoft Defender device discovery (empty offline)',
       ),
     );
     globals = K.GlobalState.Default.WithDatabase(new K.Symbols.DatabaseSymbol.ctor('lotl', symbols));
@@ -199,8 +205,33 @@ export interface BoundQuery {
 
 /** Parses and binds a query: the tree and every diagnostic. */
 export function bindKql(query: string, tables: readonly TableSchema[] = TABLES): BoundQuery {
-  const code = kusto().KustoCode.ParseAndAnalyze(query, globalsFor(tables));
-  return { root: new SyntaxNode(code.Syntax), problems: diagnosticsOf(code, query) };
+  let code = kusto().KustoCode.ParseAndAnalyze(query, globalsFor(tables));
+  let root = new SyntaxNode(code.Syntax);
+  // FileProfile's arguments name the hash column (`invoke FileProfile(SHA1, 1000)`), which a
+  // function declared in KQL cannot express; offline they change nothing (the profile is
+  // empty), so they are blanked out — same length, positions unchanged — and the query bound
+  // again.
+  const profileArgs = root
+    .find('InvokeOperator')
+    .map((op) => op.last())
+    .filter(
+      (call) =>
+        call.kindName === 'FunctionCallExpression' && /^FileProfile$/i.test(call.child(0).text.trim()),
+    )
+    .map((call) => call.child(1));
+  if (profileArgs.length > 0) {
+    let text = query;
+    for (const a of profileArgs) {
+      const open = text.indexOf('(', a.start);
+      const close = a.start + a.width - 1;
+      if (open >= 0 && open < close && text[close] === ')')
+        text = `${text.slice(0, open + 1)}${' '.repeat(close - open - 1)}${text.slice(close)}`;
+    }
+    code = kusto().KustoCode.ParseAndAnalyze(text, globalsFor(tables));
+    root = new SyntaxNode(code.Syntax);
+  }
+  const problems = diagnosticsOf(code, query);
+  return { root, problems };
 }
 
 /** Parses and binds a query; every diagnostic with its line and column (1-based). */

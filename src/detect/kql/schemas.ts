@@ -49,6 +49,8 @@ const INITIATING = `InitiatingProcessAccountDomain:string, InitiatingProcessAcco
 /** Columns every Log Analytics (Sentinel) table has. */
 const SENTINEL =
   'TenantId:string, SourceSystem:string, Type:string, _ResourceId:string, _SubscriptionId:string';
+/** Columns every table has once in a Log Analytics workspace (Defender tables streamed to Sentinel too). */
+const WORKSPACE = `${SENTINEL}, _ItemId:string, _IsBillable:string, _BilledSize:real`;
 const ACCOUNT =
   'AccountDomain:string, AccountName:string, AccountSid:string, AccountUpn:string, AccountObjectId:string';
 
@@ -71,6 +73,7 @@ EmailEvents: NetworkMessageId InternetMessageId SenderMailFromAddress SenderFrom
   AuthenticationDetails AttachmentCount:i UrlCount:i EmailLanguage Connectors OrgLevelAction OrgLevelPolicy
   UserLevelAction UserLevelPolicy ReportId AdditionalFields LatestDeliveryAction LatestDeliveryLocation
   ExchangeTransportRule DistributionList EmailSize:l ForwardingInformation ThreatClassification
+  PhishFilterVerdict MalwareFilterVerdict PhishDetectionMethod MalwareDetectionMethod
 EmailAttachmentInfo: NetworkMessageId SenderFromAddress SenderDisplayName SenderObjectId RecipientEmailAddress
   RecipientObjectId FileName FileType SHA256 FileSize:l ThreatTypes ThreatNames DetectionMethods ReportId FileExtension
 EmailUrlInfo: NetworkMessageId Url UrlDomain UrlLocation ReportId
@@ -85,6 +88,7 @@ IdentityInfo*: AccountName AccountDomain AccountUPN AccountSID AccountObjectId A
   StreetAddress City Country State Phone IsAccountEnabled:b DeletedDateTime:d LastSeenDate:d UACFlags:y UserState
   UserStateChangedOn:d UserType ExtensionProperty:y AccountCloudSID IsMFARegistered:b Applications:y
   ServicePrincipals:y CloudSid OnPremSid SipProxyAddress Type CompanyName IsServiceAccount:b
+  DistinguishedName EmailAddress CriticalityLevel:i OnPremObjectId UserAccountControl:y SourceProvider
 IdentityDirectoryEvents: ActionType Application Protocol AccountName AccountDomain AccountUpn AccountSid
   AccountObjectId AccountDisplayName DeviceName IPAddress Port DestinationDeviceName DestinationIPAddress
   DestinationPort TargetDeviceName TargetAccountUpn TargetAccountDisplayName Location ISP ReportId AdditionalFields:y
@@ -165,7 +169,7 @@ OfficeActivity*: RecordType Operation OrganizationId UserType UserKey OfficeWork
   Logon_Type Folder Folders AffectedItems Parameters ModifiedObjectResolvedName ModifiedProperties Members:y
   TargetUserOrGroupName TargetUserOrGroupType OfficeTenantId ElevationTime:d ElevationApprover ElevationRole
   ElevationDuration:i SourceRecordId CrossMailboxOperations:b DestMailboxId DestMailboxOwnerUPN DestFolder
-  UserDomain Application Activity SendAsUserSmtp SendOnBehalfOfUserSmtp
+  UserDomain Application Activity SendAsUserSmtp SendOnBehalfOfUserSmtp OperationProperties:y
 CommonSecurityLog*: DeviceVendor DeviceProduct DeviceVersion DeviceEventClassID Activity LogSeverity OriginalLogSeverity
   AdditionalExtensions DeviceAction ApplicationProtocol EventCount:i DestinationDnsDomain DestinationServiceName
   DestinationTranslatedAddress DestinationTranslatedPort:i CommunicationDirection DeviceDnsDomain DeviceExternalID
@@ -202,6 +206,16 @@ AWSCloudTrail*: EventVersion EventName EventSource EventTypeName UserIdentityTyp
   SessionIssuerAccountId SessionIssuerUserName SourceIpAddress AWSRegion UserAgent ErrorCode ErrorMessage
   RequestParameters ResponseElements AdditionalEventData RequestId AwsEventId ReadOnly:b ResourceList
   RecipientAccountId ServiceEventDetails SharedEventId VpcEndpointId ManagementEvent:b
+AppFileEvents: ActionType Application FileName FolderPath SHA256 FileSize:l AccountObjectId AccountUpn
+  AccountDisplayName DeviceName DeviceType OSPlatform IPAddress Location ISP ReportId AdditionalFields:y
+DeviceAlertEvents: AlertId Severity Category Title FileName SHA1 RemoteUrl RemoteIP AttackTechniques ReportId Table
+  DeviceId DeviceName
+GraphAPIAuditEvents: ApiVersion ApplicationId AccountObjectId ClientRequestId EntityType IdentityProvider IpAddress
+  Location OperationId RequestDuration:l RequestId RequestMethod RequestUri ResponseStatusCode ResponseSize:l Scopes
+  ServicePrincipalId TargetWorkload ReportId
+MicrosoftGraphActivityLogs*: AppId ClientAuditEvents:y RequestId OperationId ClientRequestId ApiVersion RequestMethod
+  ResponseStatusCode:i IpAddress UserAgent RequestUri DurationMs:i ResponseSizeBytes:i SignInActivityId Roles
+  TokenIssuedAt:d AadTenantId IdentityProvider UserId ServicePrincipalId Scopes Location Wids DeviceId
 ExposureGraphNodes: NodeId NodeLabel NodeName Categories:y NodeProperties:y EntityIds:y
 ExposureGraphEdges: EdgeId EdgeLabel SourceNodeId SourceNodeName SourceNodeLabel SourceNodeCategories:y TargetNodeId
   TargetNodeName TargetNodeLabel TargetNodeCategories:y EdgeProperties:y
@@ -256,7 +270,7 @@ const SIGNIN = `ResourceId:string, OperationName:string, OperationVersion:string
   UserAgent:string, UserDisplayName:string, UserId:string, UserPrincipalName:string, UserType:string,
   AADTenantId:string, AppOwnerTenantId:string, ResourceOwnerTenantId:string, IncomingTokenType:string`;
 
-export const TABLES: TableSchema[] = [
+const DECLARED: TableSchema[] = [
   {
     name: 'DeviceProcessEvents',
     columns: cols(`${TIME}, ${DEVICE}, ActionType:string, FileName:string, FolderPath:string, ${FILE_HASHES},
@@ -309,7 +323,7 @@ export const TABLES: TableSchema[] = [
       ${ACCOUNT}, LogonId:long, RemoteUrl:string, RemoteDeviceName:string, ProcessId:long, ProcessCommandLine:string,
       ProcessCreationTime:datetime, ProcessTokenElevation:string, LocalIP:string, LocalPort:int, RemoteIP:string,
       RemotePort:int, RegistryKey:string, RegistryValueName:string, RegistryValueData:string, FileOriginUrl:string,
-      FileOriginIP:string, ${INITIATING}, AdditionalFields:dynamic, AppGuardContainerId:string`),
+      FileOriginIP:string, FileSize:long, ${INITIATING}, AdditionalFields:dynamic, AppGuardContainerId:string`),
   },
   {
     name: 'DeviceInfo',
@@ -321,7 +335,8 @@ export const TABLES: TableSchema[] = [
       ExposureLevel:string, IsInternetFacing:bool, AdditionalFields:dynamic, DeviceDynamicTags:dynamic,
       DeviceManualTags:dynamic, MergedDeviceIds:string, MergedToDeviceId:string, HostDeviceId:string,
       DeviceSubtype:string, SensorHealthState:string, ConnectivityType:string, IsExcluded:bool, ExclusionReason:string,
-      AssetValue:string, CloudPlatforms:string, AzureResourceId:string, IsTransient:bool, OsBuildRevision:string`),
+      AssetValue:string, CloudPlatforms:string, AzureResourceId:string, IsTransient:bool, OsBuildRevision:string,
+      MitigationStatus:dynamic`),
   },
   {
     name: 'AlertEvidence',
@@ -404,3 +419,9 @@ export const TABLES: TableSchema[] = [
 /** The profile columns FileProfile() adds; their values are Microsoft's, so offline they are empty. */
 export const FILE_PROFILE_COLUMNS =
   'GlobalPrevalence:long, GlobalFirstSeen:datetime, GlobalLastSeen:datetime, Signer:string, Issuer:string, SignerHash:string, IsCertificateValid:bool, IsRootSignerMicrosoft:bool, SignatureState:string, IsExecutable:bool, ThreatName:string, Publisher:string, SoftwareName:string, ProfileAvailability:string';
+
+/** Every table, with the workspace's standard columns added where a table does not declare them. */
+export const TABLES: TableSchema[] = DECLARED.map((t) => {
+  const have = new Set(t.columns.map(([n]) => n));
+  return { name: t.name, columns: [...t.columns, ...cols(WORKSPACE).filter(([n]) => !have.has(n))] };
+});

@@ -50,6 +50,8 @@ export interface Ctx {
   /** Compiles a tabular expression (toscalar, `in (T)`). */
   tabular: (n: SyntaxNode, ctx: Ctx) => string;
   externalData?: (url: string) => string | undefined;
+  /** The rows an operator with no table before it reads (inside mv-apply). */
+  implicit?: { sql: string; columns: { name: string; type: string }[] };
 }
 
 export const unsupported = (n: SyntaxNode, what: string): never => {
@@ -61,7 +63,15 @@ export const nameOf = (n: SyntaxNode) =>
   n.text.trim().replace(/^\[\s*'(.*)'\s*\]$|^\[\s*"(.*)"\s*\]$/, '$1$2');
 
 export const q = (name: string) => `"${name.replace(/"/g, '""')}"`;
-export const str = (s: string) => `'${s.replace(/'/g, "''")}'`;
+/** A SQL string literal; control characters (NUL cuts a SQL text short) spelled with chr(). */
+export const str = (s: string) => {
+  const quoted = `'${s.replace(/'/g, "''")}'`;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: these are the characters to spell out
+  const control = /[\x00-\x08\x0b\x0c\x0e-\x1f]/g;
+  return control.test(s)
+    ? `(${quoted.replace(control, (c) => `' || chr(${c.charCodeAt(0)}) || '`)})`
+    : quoted;
+};
 
 const kind = (n: SyntaxNode) => n.kindName;
 const NUMERIC = new Set(['long', 'int', 'real', 'decimal']);
@@ -162,6 +172,9 @@ export function scalar(n: SyntaxNode, ctx: Ctx): string {
     }
     case 'MaterializeExpression':
       return unsupported(n, 'materialize() as a scalar');
+    case 'SimpleNamedExpression':
+      // `case(p, x = "…")`: Kusto ignores a name given to an argument.
+      return scalar(n.child(2), ctx);
     case 'TypeOfLiteralExpression':
       return unsupported(n, 'typeof() outside of mv-expand or extract');
     default:
@@ -780,6 +793,9 @@ const FUNCTIONS: Record<string, Fn> = {
   substring: (a, ctx) =>
     `substr(${S(a[0], ctx)}, greatest(CAST(${X(a[1], ctx)} AS BIGINT), 0) + 1${a[2] ? `, CAST(${X(a[2], ctx)} AS BIGINT)` : ''})`,
   indexof: (a, ctx) => `(strpos(${S(a[0], ctx)}, ${S(a[1], ctx)}) - 1)`,
+  indexof_regex: (a, ctx) =>
+    // Where the first match starts (the first occurrence of the matched text), -1 without one.
+    `(CASE WHEN regexp_matches(${S(a[0], ctx)}, ${S(a[1], ctx)}) THEN strpos(${S(a[0], ctx)}, regexp_extract(${S(a[0], ctx)}, ${S(a[1], ctx)})) - 1 ELSE -1 END)`,
   countof: (a, ctx) => {
     const kind = a[2] ? stringLiteral(a[2]) : 'normal';
     if (kind === 'regex') return `len(regexp_extract_all(${S(a[0], ctx)}, ${S(a[1], ctx)}))`;
@@ -832,7 +848,8 @@ const FUNCTIONS: Record<string, Fn> = {
   parse_url: (a, ctx) => parseUrl(S(a[0], ctx)),
   parse_path: (a, ctx) => parsePath(S(a[0], ctx)),
   // Numbers
-  abs: (a, ctx) => `abs(${N(a[0], ctx)})`,
+  abs: (a, ctx) =>
+    a[0].typeName === 'timespan' ? `to_microseconds(abs(epoch_us(${X(a[0], ctx)})))` : `abs(${N(a[0], ctx)})`,
   round: (a, ctx) => `round(${N(a[0], ctx)}${a[1] ? `, CAST(${X(a[1], ctx)} AS INTEGER)` : ''})`,
   ceiling: (a, ctx) => `ceil(${N(a[0], ctx)})`,
   sqrt: (a, ctx) => `sqrt(${N(a[0], ctx)})`,
@@ -944,12 +961,15 @@ const FUNCTIONS: Record<string, Fn> = {
         ? q('Timestamp')
         : 'CAST(NULL AS TIMESTAMP)';
   },
-  geo_info_from_ip_address: (_a, _ctx, c) => {
-    throw new KqlOfflineError(
-      'geo_info_from_ip_address() needs Microsoft’s GeoIP service: not available offline',
-      c.start,
-      c.width,
-    );
+  geo_info_from_ip_address: (_a, ctx, c) => {
+    // Kusto returns an empty bag for addresses its GeoIP data does not know; offline none are known.
+    ctx.warnings.push({
+      message:
+        'geo_info_from_ip_address(): GeoIP data comes from Microsoft’s cloud — not available offline, so every address gets an empty property bag',
+      start: c.start,
+      length: c.width,
+    });
+    return "CAST('{}' AS JSON)";
   },
 };
 

@@ -131,6 +131,9 @@ function tabular(n: SyntaxNode, ctx: Ctx): string {
       return operator(n.child(2), tabular(n.child(0), ctx), n.child(0).columns(), ctx);
     }
     default:
+      // An operator with no table before it (the start of an mv-apply subquery) reads the implicit input.
+      if (ctx.implicit && /Operator$/.test(kind(n)))
+        return operator(n, ctx.implicit.sql, ctx.implicit.columns, ctx);
       return unsupported(n, `the tabular expression ${kind(n)}`);
   }
 }
@@ -309,6 +312,10 @@ function operatorSql(
       return join(op, inputSql, inputColumns, out, ctx, true);
     case 'MvExpandOperator':
       return mvExpand(op, from, alias, out, ctx);
+    case 'MvApplyOperator':
+      return mvApply(op, from, alias, inputColumns, ctx);
+    case 'MakeSeriesOperator':
+      return makeSeries(op, inputSql, out, ctx);
     case 'ParseOperator':
     case 'ParseWhereOperator':
       return parse(op, from, alias, out, ctx);
@@ -375,7 +382,9 @@ function items(
       if (!e || e.isToken) continue;
       if (kind(e) === 'SimpleNamedExpression')
         out.push({ name: nameOf(e.child(0)), sql: compile ? scalar(e.child(2), ctx) : '', node: e.child(2) });
-      else if (kind(e) === 'CompoundNamedExpression') unsupported(e, '`(a, b) = …` assignments');
+      else if (kind(e) === 'CompoundNamedExpression')
+        // `(a, b) = arg_max(…)`: the binder has named the outputs; the call is what counts.
+        out.push({ sql: compile ? scalar(e.last(), ctx) : '', node: e.last() });
       else out.push({ sql: compile ? scalar(e, ctx) : '', node: e });
     }
   }
@@ -533,33 +542,42 @@ function join(
   if (joinKind === 'innerunique')
     leftRel = `(SELECT * FROM (${leftSql}) AS u QUALIFY row_number() OVER (PARTITION BY ${keys.map(([a, , t]) => key('u', a, t)).join(', ')}) = 1) AS ${l}`;
   // Output: the left columns, then the right ones (lookup leaves out the right keys), renamed by the binder.
-  const rightKept = lookup
-    ? rightColumns.filter((c) => !keys.some(([a, b]) => b === c.name && a === c.name))
-    : rightColumns;
+  let rightKept = rightColumns;
+  if (lookup) {
+    rightKept = rightColumns.filter((c) => !keys.some(([a, b]) => b === c.name && a === c.name));
+    if (leftColumns.length + rightKept.length !== out.length)
+      rightKept = rightColumns.filter((c) => !keys.some(([, b]) => b === c.name));
+  }
   const sources = [
     ...leftColumns.map((c) => `${l}.${q(c.name)}`),
     ...rightKept.map((c) => `${r}.${q(c.name)}`),
   ];
-  if (sources.length !== out.length) return unsupported(op, 'this join (its columns did not line up)');
+  if (sources.length !== out.length)
+    return unsupported(
+      op,
+      `this join (${leftColumns.length} + ${rightKept.length} columns in, ${out.length} out: ${out.map((c) => c.name).join(',')} | ${leftColumns.map((c) => c.name).join(',')} | ${rightKept.map((c) => c.name).join(',')})`,
+    );
   const select = out.map((c, i) => `${sources[i]} AS ${q(c.name)}`);
   return `SELECT ${select.join(', ')} FROM ${leftRel} ${sqlKind[joinKind]} ${rightRel} ON ${condition}`;
 }
 
+interface Expansion {
+  /** `unnest(…) AS eN` items of a LATERAL select (zipped, as Kusto expands several arrays). */
+  lateral: string[];
+  /** Output column name → its value from the lateral row `u`. */
+  columns: Map<string, { sql: string; type: string }>;
+}
+
 /**
- * mv-expand: one row per element of a dynamic array (several columns are zipped, as in Kusto);
- * a property bag expands to one single-key bag per key; any other value stays one row.
+ * The arrays mv-expand and mv-apply expand: one row per element of a dynamic array, one
+ * single-key bag per key of a property bag, any other value one row (null included); an empty
+ * array or bag gives no row.
  */
-function mvExpand(
-  op: SyntaxNode,
-  from: string,
-  alias: string,
-  out: { name: string; type: string }[],
-  ctx: Ctx,
-): string {
-  const expanded = new Map<string, string>();
+function expansion(op: SyntaxNode, exprKind: string, ctx: Ctx): Expansion {
+  const columns = new Map<string, { sql: string; type: string }>();
   const lateral: string[] = [];
   let first = '';
-  op.find('MvExpandExpression').forEach((e, i) => {
+  op.find(exprKind).forEach((e, i) => {
     const expr = e.child(0);
     const named = expr.kindName === 'SimpleNamedExpression';
     const value = named ? expr.child(2) : expr;
@@ -577,26 +595,144 @@ function mvExpand(
           .toLowerCase()
       : 'dynamic';
     const element = `u.${q(`e${i}`)}`;
-    expanded.set(
-      name,
-      type === 'dynamic'
-        ? element
-        : type === 'string'
-          ? `coalesce(json_extract_string(${element}, '$'), '')`
-          : `TRY_CAST(json_extract_string(${element}, '$') AS ${SQL_TYPE[type] ?? 'VARCHAR'})`,
-    );
+    columns.set(name, {
+      type,
+      sql:
+        type === 'dynamic'
+          ? element
+          : type === 'string'
+            ? `coalesce(json_extract_string(${element}, '$'), '')`
+            : `TRY_CAST(json_extract_string(${element}, '$') AS ${SQL_TYPE[type] ?? 'VARCHAR'})`,
+    });
   });
   const index = op
     .find('NamedParameter')
     .find((p) => p.child(0).text.trim().toLowerCase() === 'with_itemindex');
   if (index) {
     lateral.push(`unnest(range(len(${first}))) AS ${q('__i')}`);
-    expanded.set(index.last().text.trim(), `u.${q('__i')}`);
+    columns.set(index.last().text.trim(), { sql: `u.${q('__i')}`, type: 'long' });
   }
+  return { lateral, columns };
+}
+
+/** mv-expand: the expanded values replace (or add) their columns; the other columns repeat. */
+function mvExpand(
+  op: SyntaxNode,
+  from: string,
+  alias: string,
+  out: { name: string; type: string }[],
+  ctx: Ctx,
+): string {
+  const { lateral, columns } = expansion(op, 'MvExpandExpression', ctx);
   const select = out.map((c) =>
-    expanded.has(c.name) ? `${expanded.get(c.name)} AS ${q(c.name)}` : `${alias}.${q(c.name)}`,
+    columns.has(c.name) ? `${columns.get(c.name)!.sql} AS ${q(c.name)}` : `${alias}.${q(c.name)}`,
   );
   return `SELECT ${select.join(', ')} FROM ${from}, LATERAL (SELECT ${lateral.join(', ')}) AS u`;
+}
+
+/**
+ * mv-apply: the subquery runs once per input row, over that row's expanded elements (a LATERAL
+ * subquery); its rows are the output.
+ */
+function mvApply(
+  op: SyntaxNode,
+  from: string,
+  alias: string,
+  inputColumns: { name: string; type: string }[],
+  ctx: Ctx,
+): string {
+  const { lateral, columns } = expansion(op, 'MvApplyExpression', ctx);
+  const rowColumns = inputColumns.filter((c) => !columns.has(c.name));
+  const row = [
+    ...rowColumns.map((c) => `${alias}.${q(c.name)} AS ${q(c.name)}`),
+    ...[...columns].map(([name, c]) => `${c.sql} AS ${q(name)}`),
+  ];
+  const implicit = `SELECT ${row.join(', ')} FROM (SELECT ${lateral.join(', ')}) AS u`;
+  const subquery = op.find('MvApplySubqueryExpression')[0];
+  if (!subquery) return unsupported(op, 'this mv-apply');
+  const body = subquery.children().find((c) => !c.isToken)!;
+  const implicitColumns = [...rowColumns, ...[...columns].map(([name, c]) => ({ name, type: c.type }))];
+  const sql = withImplicitInput(ctx, implicit, implicitColumns, () => tabular(body, ctx));
+  // The subquery's columns, and the row's other columns beside them (Kusto's output).
+  const fromSub = new Set(body.columns().map((c) => c.name));
+  const select = op.columns().map((c) => (fromSub.has(c.name) ? `m.${q(c.name)}` : `${alias}.${q(c.name)}`));
+  return `SELECT ${select.join(', ')} FROM ${from}, LATERAL (${sql}) AS m`;
+}
+
+/** Compiles a subquery whose first operator has no table before it (mv-apply, facet…). */
+function withImplicitInput<T>(
+  ctx: Ctx,
+  sql: string,
+  columns: { name: string; type: string }[],
+  run: () => T,
+): T {
+  const saved = ctx.implicit;
+  ctx.implicit = { sql, columns };
+  try {
+    return run();
+  } finally {
+    ctx.implicit = saved;
+  }
+}
+
+/**
+ * make-series: per group, one array per aggregate with a value for every step of the axis
+ * (the default where a step has no rows) and the axis itself. `from` defaults to the first
+ * value, `to` (exclusive) to one step past the last.
+ */
+function makeSeries(
+  op: SyntaxNode,
+  inputSql: string,
+  out: { name: string; type: string }[],
+  ctx: Ctx,
+): string {
+  const byClause = op.find('MakeSeriesByClause')[0];
+  const by = byClause ? items(byClause, ctx) : [];
+  const axisNode = op.find('MakeSeriesOnClause')[0]?.last();
+  // `on T from a to b step s`, or the older `on T in range(a, b, s)`.
+  const range = op.find('MakeSeriesInRangeClause')[0];
+  const rangeArgs = range ? argsOf(range.last()) : [];
+  const stepNode = range ? rangeArgs[2] : op.find('MakeSeriesStepClause')[0]?.last();
+  if (!axisNode || !stepNode) return unsupported(op, 'make-series without on … step');
+  const axis = scalar(axisNode, ctx);
+  const step = scalar(stepNode, ctx);
+  const fromNode = range ? rangeArgs[0] : op.find('MakeSeriesFromClause')[0]?.last();
+  const toNode = range ? rangeArgs[1] : op.find('MakeSeriesToClause')[0]?.last();
+  const datetime = axisNode.typeName === 'datetime';
+  const bucket = (v: string, origin: string) =>
+    datetime
+      ? `time_bucket(${step}, ${v}, ${origin})`
+      : `(floor((${v} - ${origin}) / ${step}) * ${step} + ${origin})`;
+  const input = `(${inputSql})`;
+  const from = fromNode ? scalar(fromNode, ctx) : `(SELECT min(${axis}) FROM ${input} AS mn)`;
+  const to = toNode ? scalar(toNode, ctx) : `(SELECT max(${axis}) FROM ${input} AS mx) + ${step}`;
+  const aggs = op.find('MakeSeriesExpression').map((e) => {
+    const expr = e.child(0);
+    const call = expr.kindName === 'SimpleNamedExpression' ? expr.child(2) : expr;
+    const def = e.find('DefaultExpressionClause')[0];
+    return { sql: scalar(call, ctx), def: def ? scalar(def.last(), ctx) : '0' };
+  });
+  const keys = by.map((_, i) => q(`__b${i}`));
+  const n = ctx.n++;
+  const grouped = `SELECT ${[...by.map((e, i) => `${e.sql} AS ${q(`__b${i}`)}`), `${bucket(axis, from)} AS __x`, ...aggs.map((a, i) => `${a.sql} AS ${q(`__a${i}`)}`)].join(', ')} FROM ${input} AS i${n} WHERE ${axis} >= ${from} AND ${axis} < ${to} GROUP BY ${[...by.map((_, i) => i + 1), by.length + 1].join(', ')}`;
+  const groups =
+    by.length > 0
+      ? `(SELECT DISTINCT ${by.map((e, i) => `${e.sql} AS ${q(`__b${i}`)}`).join(', ')} FROM ${input} AS g${n})`
+      : '(SELECT 1 AS __one)';
+  const grid = `SELECT k.*, unnest(generate_series(${from}, ${to} - ${step}, ${step})) AS __x FROM ${groups} AS k`;
+  const on = [...keys.map((k) => `g.${k} IS NOT DISTINCT FROM b.${k}`), 'g.__x = b.__x'].join(' AND ');
+  const axisValue = datetime
+    ? `regexp_replace(strftime(g.__x, '%Y-%m-%dT%H:%M:%S.%f'), '\\.?0+$', '') || 'Z'`
+    : 'g.__x';
+  const select = [
+    ...keys.map((k, i) => `g.${k} AS ${q(out[i].name)}`),
+    ...aggs.map(
+      (a, i) =>
+        `to_json(list(coalesce(b.${q(`__a${i}`)}, ${a.def}) ORDER BY g.__x)) AS ${q(out[by.length + i].name)}`,
+    ),
+    `to_json(list(${axisValue} ORDER BY g.__x)) AS ${q(out[by.length + aggs.length].name)}`,
+  ];
+  return `SELECT ${select.join(', ')} FROM (${grid}) AS g LEFT JOIN (${grouped}) AS b ON ${on}${keys.length > 0 ? ` GROUP BY ${keys.map((k) => `g.${k}`).join(', ')}` : ''}`;
 }
 
 /**
@@ -654,6 +790,14 @@ function parse(
   return `SELECT ${select.join(', ')} FROM ${from}, LATERAL (SELECT ${struct} AS ${q('__p')}) AS p${where}`;
 }
 
+/** Defender functions whose data lives in Microsoft's cloud: offline their columns are empty. */
+const CLOUD_FUNCTIONS: Record<string, string> = {
+  fileprofile:
+    'FileProfile(): global prevalence, signer and reputation come from Microsoft’s cloud — not available offline, so these columns are empty (ProfileAvailability = "Unavailable offline")',
+  seenby:
+    'SeenBy(): which devices saw a device comes from Microsoft’s cloud — not available offline, so SeenBy is empty',
+};
+
 function invoke(
   op: SyntaxNode,
   inputSql: string,
@@ -664,13 +808,9 @@ function invoke(
   const callNode = op.last();
   const name = callNode.child(0).text.trim();
   if (ctx.functions.has(name)) return userTable(callNode, name, argsOf(callNode.child(1)), ctx, inputSql);
-  if (name.toLowerCase() === 'fileprofile') {
-    ctx.warnings.push({
-      message:
-        'FileProfile(): global prevalence, signer and reputation come from Microsoft’s cloud — not available offline, so these columns are empty (ProfileAvailability = "Unavailable offline")',
-      start: callNode.start,
-      length: callNode.width,
-    });
+  const cloud = CLOUD_FUNCTIONS[name.toLowerCase()];
+  if (cloud) {
+    ctx.warnings.push({ message: cloud, start: callNode.start, length: callNode.width });
     const have = new Set(inputColumns.map((c) => c.name));
     const select = out.map((c) =>
       have.has(c.name)
