@@ -15,10 +15,8 @@ import {
 } from '../../detect/kql/to-sql.js';
 import { csvCell } from '../../report/alerts.js';
 import { location } from '../../report/stats.js';
-import { EventStore } from '../../store/duckdb.js';
-import { builtinDetectors } from '../builtin.js';
 import { EXIT_ERROR, EXIT_OK } from '../exit-codes.js';
-import { readAll } from '../inputs.js';
+import { loadStore } from '../load-store.js';
 import { write } from '../output.js';
 
 const FORMATS = ['table', 'jsonl', 'json', 'csv'];
@@ -100,31 +98,28 @@ export function registerQuery(program: Command): void {
           process.exitCode = EXIT_ERROR;
           return;
         }
-        const store = await EventStore.open();
+        let problems = 0;
         // Queries over Defender's alert tables see lotl's own alerts: the built-in pack runs as the
         // events load.
-        const detectors = /\bAlert(Evidence|Info)\b/.test(query) ? builtinDetectors() : [];
-        let problems = 0;
-        let events = 0;
+        const { store, events } = await loadStore(paths, {
+          alerts: /\bAlert(Evidence|Info)\b/.test(query),
+          progress: opts.progress,
+          problem(p) {
+            if (p.code === 'SKIPPED_FILE' || p.code === 'SKIPPED_MEMBER') return;
+            problems++;
+            process.stderr.write(`${location(p)}: ${p.code} ${p.message}\n`);
+          },
+        });
         try {
-          await readAll(
-            paths,
-            {
-              event(view) {
-                events++;
-                store.add(view);
-                for (const d of detectors) for (const a of d.evaluate(view)) store.addAlert(a, view);
-              },
-              problem(p) {
-                if (p.code === 'SKIPPED_FILE' || p.code === 'SKIPPED_MEMBER') return;
-                problems++;
-                process.stderr.write(`${location(p)}: ${p.code} ${p.message}\n`);
-              },
-            },
-            opts.progress,
-          );
-          await store.finish();
-          const rows = (await store.sql(compiled.sql)).map((r) => present(r, compiled.columns));
+          let raw: Record<string, unknown>[];
+          try {
+            raw = await store.sql(compiled.sql);
+          } catch (err) {
+            process.stderr.write(`${where}: error while running: ${(err as Error).message.split('\n')[0]}\n`);
+            process.exitCode = EXIT_ERROR;
+            return;
+          }
+          const rows = raw.map((r) => present(r, compiled.columns));
           await write(
             render(
               rows,

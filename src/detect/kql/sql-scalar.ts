@@ -445,6 +445,13 @@ export function stringLiteral(n: SyntaxNode): string | null {
   return typeof v === 'string' ? v : null;
 }
 
+/** The array of a `dynamic([…])` literal (not an array nested in an object). */
+function literalArray(n: SyntaxNode): SyntaxNode | undefined {
+  if (n.kindName !== 'DynamicExpression') return undefined;
+  const inner = n.children().find((c) => !c.isToken);
+  return inner?.kindName === 'JsonArrayExpression' ? inner : undefined;
+}
+
 /** A call's arguments, as written. */
 export function argsOf(list: SyntaxNode): SyntaxNode[] {
   return list
@@ -461,8 +468,8 @@ export function listValues(n: SyntaxNode, ctx?: Ctx): SyntaxNode[] {
     .filter((e) => e && !e.isToken);
   return values.flatMap((v) => {
     if (v.kindName === 'NameReference' && ctx?.lists.has(v.text.trim())) return ctx.lists.get(v.text.trim())!;
-    if (v.kindName === 'DynamicExpression' && v.find('JsonArrayExpression').length === 1)
-      return listValues(v.find('JsonArrayExpression')[0], ctx);
+    const array = literalArray(v);
+    if (array) return listValues(array, ctx);
     return [v];
   });
 }
@@ -671,6 +678,38 @@ function strftimeFormat(n: SyntaxNode): string {
   return str(out);
 }
 
+/** format_timespan(t, "d.hh:mm:ss.fff"): days, hours, minutes, seconds and fractions of a timespan. */
+function formatTimespan(t: string, format: SyntaxNode): string {
+  const f = stringLiteral(format);
+  if (f === null) return unsupported(format, 'a computed format');
+  const us = `abs(epoch_us(${t}))`;
+  const part = (micros: number, mod: number | null, width: number) =>
+    `lpad(CAST(${mod === null ? `${us} // ${micros}` : `(${us} // ${micros}) % ${mod}`} AS VARCHAR), ${width}, '0')`;
+  const pieces: string[] = [];
+  let rest = f;
+  while (rest.length > 0) {
+    const m = /^(d+|h+|H+|m+|s+|f+|F+)/.exec(rest);
+    if (m) {
+      const token = m[0];
+      const c = token[0];
+      if (c === 'd') pieces.push(part(86_400_000_000, null, token.length));
+      else if (c === 'h' || c === 'H') pieces.push(part(3_600_000_000, 24, token.length));
+      else if (c === 'm') pieces.push(part(60_000_000, 60, token.length));
+      else if (c === 's') pieces.push(part(1_000_000, 60, token.length));
+      else
+        pieces.push(
+          `substr(lpad(CAST(${us} % 1000000 AS VARCHAR), 6, '0') || '0', 1, ${Math.min(token.length, 7)})`,
+        );
+      rest = rest.slice(token.length);
+    } else {
+      const literal = rest[0] === '\\' && rest.length > 1 ? rest[1] : rest[0];
+      pieces.push(str(literal));
+      rest = rest.slice(rest[0] === '\\' ? 2 : 1);
+    }
+  }
+  return `(CASE WHEN ${t} IS NULL THEN '' ELSE ${pieces.join(' || ')} END)`;
+}
+
 const startOf = (unit: string) => (a: SyntaxNode[], ctx: Ctx) => {
   const t = time(a[0], ctx);
   const base =
@@ -847,6 +886,26 @@ const FUNCTIONS: Record<string, Fn> = {
     `to_json(list_transform(regexp_extract_all(${S(a[0], ctx)}, '"[^"]*"|[^\\s"]+'), x -> replace(x, '"', '')))`,
   parse_url: (a, ctx) => parseUrl(S(a[0], ctx)),
   parse_path: (a, ctx) => parsePath(S(a[0], ctx)),
+  make_string: (a, ctx) =>
+    `concat(${a.map((x) => (x.typeName === 'dynamic' ? `array_to_string(list_transform(${jsonList(X(x, ctx))}, c -> chr(CAST(json_extract_string(c, '$') AS INTEGER))), '')` : `chr(CAST(${X(x, ctx)} AS INTEGER))`)).join(', ')})`,
+  unicode_codepoints_from_string: (a, ctx) =>
+    `to_json(list_transform(string_split(${S(a[0], ctx)}, ''), c -> unicode(c)))`,
+  parse_csv: (a, ctx) =>
+    // One CSV record: quoted fields may hold commas; doubled quotes inside stand for one.
+    `to_json(list_transform(regexp_extract_all(${S(a[0], ctx)} || ',', '("(?:[^"]|"")*"|[^,]*),', 1), f -> CASE WHEN starts_with(f, '"') THEN replace(f[2:-2], '""', '"') ELSE f END))`,
+  parse_version: (a, ctx) =>
+    // Up to four parts, each padded to 8 digits: versions then compare as Kusto's decimals do.
+    `(CASE WHEN regexp_matches(${S(a[0], ctx)}, '^[0-9]+([.][0-9]+){0,3}$') THEN array_to_string(list_transform(list_concat(string_split(${S(a[0], ctx)}, '.'), ['0', '0', '0'])[1:4], p -> lpad(p, 8, '0')), '') END)`,
+  format_bytes: (a, ctx) => {
+    const n = N(a[0], ctx);
+    const p = a[1] ? `CAST(${X(a[1], ctx)} AS INTEGER)` : '0';
+    const unit = (size: number, name: string) =>
+      `(CASE WHEN ${p} = 0 THEN CAST(CAST(round(${n} / ${size}) AS BIGINT) AS VARCHAR) ELSE CAST(round(${n} / ${size}, ${p}) AS VARCHAR) END) || ' ${name}'`;
+    return `(CASE WHEN ${n} IS NULL THEN '' WHEN abs(${n}) < 1024 THEN CAST(${n} AS BIGINT) || ' Bytes' WHEN abs(${n}) < 1048576 THEN ${unit(1024, 'KB')} WHEN abs(${n}) < 1073741824 THEN ${unit(1048576, 'MB')} WHEN abs(${n}) < 1099511627776 THEN ${unit(1073741824, 'GB')} ELSE ${unit(1099511627776, 'TB')} END)`;
+  },
+  format_timespan: (a, ctx) => formatTimespan(X(a[0], ctx), a[1]),
+  range: (a, ctx) =>
+    `to_json(generate_series(${X(a[0], ctx)}, ${X(a[1], ctx)}, ${a[2] ? X(a[2], ctx) : '1'}))`,
   // Numbers
   abs: (a, ctx) =>
     a[0].typeName === 'timespan' ? `to_microseconds(abs(epoch_us(${X(a[0], ctx)})))` : `abs(${N(a[0], ctx)})`,
@@ -1119,8 +1178,9 @@ export function defineLet(let_: SyntaxNode, ctx: Ctx): void {
     ctx.functions.set(name, value);
     return;
   }
-  if (value.kindName === 'DynamicExpression' && value.find('JsonArrayExpression').length === 1) {
-    ctx.lists.set(name, listValues(value.find('JsonArrayExpression')[0], ctx));
+  const array = literalArray(value);
+  if (array) {
+    ctx.lists.set(name, listValues(array, ctx));
     return;
   }
   if (value.columns().length > 0 && value.typeName !== 'dynamic') {

@@ -321,6 +321,14 @@ function operatorSql(
       return parse(op, from, alias, out, ctx);
     case 'InvokeOperator':
       return invoke(op, inputSql, inputColumns, out, ctx);
+    case 'GetSchemaOperator': {
+      // One row per input column: its name, position and types.
+      const rows = inputColumns.map(
+        (c, i) =>
+          `SELECT ${str(c.name)} AS ColumnName, ${i} AS ColumnOrdinal, ${str(`System.${c.type}`)} AS DataType, ${str(c.type)} AS ColumnType`,
+      );
+      return rows.length > 0 ? rows.join(' UNION ALL ') : 'SELECT NULL AS ColumnName WHERE FALSE';
+    }
     default:
       return unsupported(op, `the operator \`${op.firstToken()}\``);
   }

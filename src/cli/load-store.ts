@@ -1,0 +1,45 @@
+/**
+ * Loads log files into the embedded store (the tables KQL queries name), optionally with the
+ * built-in pack's alerts in AlertInfo/AlertEvidence. Used by `lotl query`, `lotl hunt`'s KQL
+ * hunts and the KQL benchmark.
+ */
+import type { InputProblem } from '../ingest/raw-event.js';
+import { EventStore } from '../store/duckdb.js';
+import { builtinDetectors } from './builtin.js';
+import { readAll } from './inputs.js';
+
+export interface LoadedStore {
+  store: EventStore;
+  events: number;
+  /** Rows per table. */
+  tables: Record<string, number>;
+}
+
+export async function loadStore(
+  paths: string[],
+  options: { alerts: boolean; progress?: boolean; problem?: (p: InputProblem) => void },
+): Promise<LoadedStore> {
+  const store = await EventStore.open();
+  const detectors = options.alerts ? builtinDetectors() : [];
+  let events = 0;
+  try {
+    await readAll(
+      paths,
+      {
+        event(view) {
+          events++;
+          store.add(view);
+          for (const d of detectors) for (const a of d.evaluate(view)) store.addAlert(a, view);
+        },
+        problem(p) {
+          options.problem?.(p);
+        },
+      },
+      options.progress ?? false,
+    );
+    return { store, events, tables: await store.finish() };
+  } catch (err) {
+    store.close();
+    throw err;
+  }
+}
