@@ -13,6 +13,7 @@ import type { Detector } from './hunt-run.js';
 export const BUILTIN = {
   sigma: fileURLToPath(new URL('../../rules/sigma', import.meta.url)),
   iocs: fileURLToPath(new URL('../../rules/iocs/volt-typhoon-frp.txt', import.meta.url)),
+  hunts: fileURLToPath(new URL('../../rules/hunts', import.meta.url)),
 };
 
 /** The pack's Sigma rules and indicators as detectors. */

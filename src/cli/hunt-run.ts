@@ -5,12 +5,14 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Alert } from '../detect/alert.js';
+import { huntAlerts, type KqlHunt } from '../detect/kql/hunts.js';
 import type { SigmaProblem } from '../detect/sigma/load.js';
 import type { InputProblem } from '../ingest/raw-event.js';
 import { listInputs, planJsonLinesRanges } from '../ingest/read.js';
 import type { EventView } from '../normalize/normalize.js';
 import { AlertSpool } from '../report/alert-spool.js';
 import { location } from '../report/stats.js';
+import { EventStore } from '../store/duckdb.js';
 import { checkAlertFormat, exitStatus, levelCounts, summaryDetails, writeAlerts } from './alert-output.js';
 import { problemLine } from './commands/rules.js';
 import { EXIT_ERROR } from './exit-codes.js';
@@ -39,6 +41,8 @@ export interface HuntOptions {
   recover?: boolean;
   /** Which alerts to keep (--min-level, --from/--to, --host, --rule); all when absent. */
   filter?: (a: Alert) => boolean;
+  /** KQL hunting queries, run over a store of every event (and the alerts) once all are read. */
+  kql?: KqlHunt[];
 }
 
 export async function runHunt(
@@ -58,12 +62,19 @@ export async function runHunt(
   let events = 0;
   let problems = loadProblems;
   const started = performance.now();
+  const store = opts.kql && opts.kql.length > 0 ? await EventStore.open() : null;
   await readAll(
     paths,
     {
       event(view) {
         events++;
-        for (const d of detectors) for (const a of d.evaluate(view)) if (!keep || keep(a)) alerts.add(a);
+        store?.add(view);
+        for (const d of detectors)
+          for (const a of d.evaluate(view)) {
+            // Hunting queries over AlertEvidence see every alert, whatever the output keeps.
+            store?.addAlert(a, view);
+            if (!keep || keep(a)) alerts.add(a);
+          }
         heap.tick();
       },
       problem(p) {
@@ -78,6 +89,22 @@ export async function runHunt(
     { evtx: { recover: opts.recover === true, workers: availableParallelism() - 1 } },
   );
   for (const d of detectors) if (d.flush) for (const a of d.flush()) if (!keep || keep(a)) alerts.add(a);
+  if (store) {
+    try {
+      await store.finish();
+      for (const hunt of opts.kql ?? []) {
+        try {
+          for (const a of huntAlerts(hunt, await store.sql(hunt.compiled.sql)))
+            if (!keep || keep(a)) alerts.add(a);
+        } catch (err) {
+          problems++;
+          process.stderr.write(`${hunt.file}: error KQL_QUERY ${(err as Error).message.split('\n')[0]}\n`);
+        }
+      }
+    } finally {
+      store.close();
+    }
+  }
   await writeAlerts(alerts, opts.format);
   const seconds = (performance.now() - started) / 1000;
   const rate = seconds > 0 ? Math.round(events / seconds).toLocaleString('en-US') : '-';

@@ -2,6 +2,9 @@
  * `lotl hunt` as a responder uses it on the bundled scenario: the built-in pack by default, the
  * alert filters, the summary on stderr, and clear usage errors.
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers.js';
 
@@ -73,5 +76,42 @@ describe('lotl hunt', () => {
     const time = await runCli(['hunt', '--from', 'yesterday', 'examples/']);
     expect(time.code).toBe(2);
     expect(time.stderr).toContain('--from needs an ISO 8601 time');
+  });
+  it("runs the pack's KQL hunting queries over the store it fills: one alert per result row", async () => {
+    const lines = (out: string) =>
+      out
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l));
+    const all = lines((await runCli(['hunt', '--format', 'jsonl', 'examples/'])).stdout);
+    const kql = all.filter((a) => a.rule.kind === 'kql');
+    const byRule = (id: string) => kql.filter((a) => a.rule.id === id).map((a) => a.host);
+    // The advisory's three queries find the scenario's IFM commands, wmic portproxy and FRP hashes.
+    expect(
+      byRule('kql:volt-typhoon-find-commands-creating-domain-controller-installation-media'),
+    ).toHaveLength(2);
+    expect(byRule('kql:volt-typhoon-find-commands-establishing-internal-proxies').length).toBeGreaterThan(0);
+    expect(byRule('kql:volt-typhoon-find-detections-of-custom-frp-executables')).toHaveLength(2);
+    for (const a of kql) {
+      expect(a.source.format).toBe('kql');
+      expect(a.source.file).toMatch(/rules[\\/]hunts[\\/].*\.kql$/);
+      expect(a.event).toBeTypeOf('object');
+    }
+    // --no-kql leaves them out; --kql runs a hunt of one's own.
+    const none = lines((await runCli(['hunt', '--format', 'jsonl', '--no-kql', 'examples/'])).stdout);
+    expect(none.filter((a) => a.rule.kind === 'kql')).toEqual([]);
+    expect(none.length).toBe(all.length - kql.length);
+    const dir = mkdtempSync(path.join(tmpdir(), 'lotl-kql-'));
+    const own = path.join(dir, 'ntdsutil.kql');
+    writeFileSync(
+      own,
+      '// title: Any ntdsutil\n// level: low\nDeviceProcessEvents | where FileName =~ "ntdsutil.exe"\n',
+    );
+    const mine = lines(
+      (await runCli(['hunt', '--format', 'jsonl', '--no-builtin', '--kql', own, 'examples/'])).stdout,
+    );
+    expect(mine.length).toBeGreaterThan(0);
+    expect(mine.every((a) => a.rule.title === 'Any ntdsutil' && a.rule.level === 'low')).toBe(true);
   });
 });

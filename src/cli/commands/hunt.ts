@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import type { Alert } from '../../detect/alert.js';
 import { iocAlerts } from '../../detect/ioc/match.js';
+import { type KqlHunt, loadKqlHunts } from '../../detect/kql/hunts.js';
 import { SigmaEngine } from '../../detect/sigma/engine.js';
 import { loadRules } from '../../detect/sigma/load.js';
 import { listInputs } from '../../ingest/read.js';
@@ -42,7 +43,14 @@ export function registerHunt(program: Command): void {
       collect,
       [],
     )
-    .option('--no-builtin', 'leave out the built-in rule pack (rules/sigma and the FRP hashes)')
+    .option('--no-builtin', 'leave out the built-in rule pack (rules/sigma, rules/hunts and the FRP hashes)')
+    .option(
+      '--kql <path>',
+      'KQL hunting query file (.kql) or folder, run over the inputs; repeatable',
+      collect,
+      [],
+    )
+    .option('--no-kql', "leave out KQL hunting queries (the pack's rules/hunts)")
     .option(
       '--min-level <level>',
       'only alerts of this level or higher (informational, low, medium, high, critical)',
@@ -87,15 +95,19 @@ export function registerHunt(program: Command): void {
           to?: string;
           host: string[];
           rule: string[];
+          kql: string[] | false;
         },
       ) => {
+        // --kql adds hunts, --no-kql leaves them all out (commander folds both into `kql`).
+        let kql = opts.kql === false ? [] : opts.kql;
         if (opts.builtin) {
           opts.sigma = [BUILTIN.sigma, ...opts.sigma];
           opts.iocs = [BUILTIN.iocs, ...opts.iocs];
+          if (opts.kql !== false) kql = [BUILTIN.hunts, ...kql];
         }
-        if (opts.sigma.length === 0 && opts.iocs.length === 0) {
+        if (opts.sigma.length === 0 && opts.iocs.length === 0 && kql.length === 0) {
           process.stderr.write(
-            'lotl hunt: no detections selected: --no-builtin without --sigma or --iocs.\n',
+            'lotl hunt: no detections selected: --no-builtin without --sigma, --iocs or --kql.\n',
           );
           process.exitCode = EXIT_ERROR;
           return;
@@ -106,7 +118,7 @@ export function registerHunt(program: Command): void {
           process.exitCode = EXIT_ERROR;
           return;
         }
-        const huntOpts = { ...opts, filter };
+        const huntOpts = { ...opts, filter, kql: undefined, kqlPaths: kql };
         const placeholders = loadPlaceholders(opts.placeholders);
         if (placeholders === null) {
           process.exitCode = EXIT_ERROR;
@@ -120,7 +132,8 @@ export function registerHunt(program: Command): void {
         const total = listed ? listed.files.reduce((s, f) => s + f.size, 0) : 0;
         const threads =
           opts.threads ?? (total >= PARALLEL_BYTES && cores >= PARALLEL_CORES ? Math.min(cores, 4) : 1);
-        if (threads > 1 && opts.sigma.length > 0) {
+        // KQL hunts query a store filled from every event, so they keep the hunt on this thread.
+        if (threads > 1 && opts.sigma.length > 0 && kql.length === 0) {
           // Worker threads load the rules themselves; a load with correlations falls back to one stream.
           let iocProblems = 0;
           if (opts.iocs.length > 0) {
@@ -151,11 +164,20 @@ async function huntHere(
     progress: boolean;
     recover?: boolean;
     filter?: (a: Alert) => boolean;
+    kqlPaths: string[];
   },
   placeholders: Record<string, string[]>,
 ): Promise<void> {
   const detectors: Detector[] = [];
   let problems = 0;
+  let hunts: KqlHunt[] = [];
+  if (opts.kqlPaths.length > 0) {
+    const loaded = loadKqlHunts(opts.kqlPaths);
+    for (const p of loaded.problems) process.stderr.write(`${p.file}: error KQL_QUERY ${p.message}\n`);
+    problems += loaded.problems.length;
+    hunts = loaded.hunts;
+    process.stderr.write(`lotl hunt: ${hunts.length} KQL hunting queries\n`);
+  }
   if (opts.sigma.length > 0) {
     const started = performance.now();
     const report = loadRules(opts.sigma, { placeholders, cache: ruleCache() });
@@ -177,5 +199,5 @@ async function huntHere(
     problems += loaded.problems;
     detectors.push({ evaluate: (view) => iocAlerts(view, loaded.set) });
   }
-  await runHunt('hunt', paths, detectors, problems, opts);
+  await runHunt('hunt', paths, detectors, problems, { ...opts, kql: hunts });
 }

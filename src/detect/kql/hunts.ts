@@ -1,0 +1,105 @@
+/**
+ * KQL hunting queries as detections (the pack's rules/hunts/*.kql): each file is a query with a
+ * header of `// key: value` comments (title, source, techniques, level). `lotl hunt` runs them over
+ * the store it fills while hunting; every result row becomes an alert of kind "kql" whose event
+ * is the row, as Defender's hunting page shows it.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Alert, Level } from '../alert.js';
+import { LEVELS } from '../alert.js';
+import { filesUnder } from '../rule-files.js';
+import { bindKql } from './frontend.js';
+import { type CompiledQuery, compileKql, KqlUnsupportedError } from './to-sql.js';
+
+export interface KqlHunt {
+  file: string;
+  title: string;
+  level: Level;
+  techniques: string[];
+  author: string;
+  compiled: CompiledQuery;
+}
+
+export interface KqlHuntProblem {
+  file: string;
+  message: string;
+}
+
+/** The hunts of the given .kql files and folders; what does not bind or compile is a problem. */
+export function loadKqlHunts(paths: string[]): { hunts: KqlHunt[]; problems: KqlHuntProblem[] } {
+  const hunts: KqlHunt[] = [];
+  const problems: KqlHuntProblem[] = [];
+  const { files, unreadable } = filesUnder(paths, /\.kql$/i);
+  for (const u of unreadable) problems.push({ file: u.path, message: u.message });
+  for (const file of files) {
+    const text = readFileSync(file, 'utf8');
+    const meta = new Map<string, string>();
+    for (const line of text.split('\n')) {
+      const m = /^\/\/\s*([a-z]+):\s*(.*)$/i.exec(line.trim());
+      if (!m) break;
+      meta.set(m[1].toLowerCase(), m[2].trim());
+    }
+    const bound = bindKql(text);
+    const error = bound.problems.find((p) => p.severity === 'error');
+    if (error) {
+      problems.push({ file, message: `${error.line}:${error.col}: ${error.message}` });
+      continue;
+    }
+    try {
+      const level = (meta.get('level') ?? 'medium') as Level;
+      hunts.push({
+        file,
+        title: meta.get('title') ?? path.basename(file, '.kql'),
+        level: LEVELS.includes(level) ? level : 'medium',
+        techniques: (meta.get('techniques') ?? '').split(/[,\s]+/).filter(Boolean),
+        author: meta.get('source') ? `verbatim from ${meta.get('source')!.split(' ')[0]}` : 'lotl',
+        compiled: compileKql(bound),
+      });
+    } catch (err) {
+      if (!(err instanceof KqlUnsupportedError)) throw err;
+      problems.push({ file, message: err.message });
+    }
+  }
+  return { hunts, problems };
+}
+
+const text = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
+
+/** One alert per result row. */
+export function huntAlerts(hunt: KqlHunt, rows: Record<string, unknown>[]): Alert[] {
+  const id = `kql:${path.basename(hunt.file, '.kql')}`;
+  return rows.map((row, i) => {
+    const time = text(row.Timestamp) ?? text(row.TimeGenerated) ?? text(row.timestamp);
+    const iso = time
+      ? new Date(`${time.replace(' ', 'T')}${/Z|[+-]\d\d:?\d\d$/.test(time) ? '' : 'Z'}`)
+      : null;
+    const eventId = Number(row.EventID);
+    return {
+      time: iso && Number.isFinite(iso.getTime()) ? iso.toISOString() : null,
+      rule: {
+        id,
+        title: hunt.title,
+        level: hunt.level,
+        kind: 'kql',
+        author: hunt.author,
+        techniques: hunt.techniques,
+        tactics: [],
+      },
+      host: text(row.DeviceName) ?? text(row.Computer),
+      user:
+        text(row.Account) ??
+        (text(row.AccountName)
+          ? `${text(row.AccountDomain) ? `${row.AccountDomain}\\` : ''}${row.AccountName}`
+          : null),
+      source: {
+        file: hunt.file,
+        format: 'kql',
+        record: i + 1,
+        channel: text(row.Channel),
+        eventId: Number.isFinite(eventId) && row.EventID !== null ? eventId : null,
+      },
+      event: row,
+    };
+  });
+}
