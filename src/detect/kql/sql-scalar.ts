@@ -760,12 +760,18 @@ const AGGREGATES: Record<string, Fn> = {
 /** make_set / make_list: arrays given to them contribute their elements; nulls are skipped. */
 function collect(a: SyntaxNode[], ctx: Ctx, distinct: boolean, where?: SyntaxNode): string {
   const arg = a[0];
-  const filter = `FILTER (WHERE ${arg.typeName === 'dynamic' ? '' : ''}${X(arg, ctx)} IS NOT NULL${where ? ` AND ${X(where, ctx)}` : ''})`;
-  let list =
-    arg.typeName === 'dynamic'
-      ? `flatten(list(${jsonList(X(arg, ctx))}) ${filter})`
-      : `list(${asDynamicSql(X(arg, ctx), arg.typeName)}) ${filter}`;
-  if (distinct) list = `list_distinct(${list})`;
+  const x = X(arg, ctx);
+  const filter = `FILTER (WHERE ${x} IS NOT NULL${where ? ` AND ${X(where, ctx)}` : ''})`;
+  let list: string;
+  if (arg.typeName === 'dynamic') {
+    list = `flatten(list(${jsonList(x)}) ${filter})`;
+    if (distinct) list = `list_distinct(${list})`;
+  } else {
+    // Plain values are gathered as they are (DISTINCT in the aggregate, the fast path) and the
+    // list turned into JSON once; times as ISO 8601 text, as Kusto shows them.
+    const value = arg.typeName === 'datetime' ? toStringSql(x, 'datetime') : x;
+    list = `list(${distinct ? 'DISTINCT ' : ''}${value}) ${filter}`;
+  }
   if (a[1]) list = `list_slice(${list}, 1, ${X(a[1], ctx)})`;
   return `to_json(coalesce(${list}, []))`;
 }

@@ -334,6 +334,19 @@ function operatorSql(
   }
 }
 
+/**
+ * An operator's own `name=value` parameters (`kind=leftanti`, `with_itemindex=i`), lower-cased
+ * names; not those of a subquery inside it.
+ */
+function parameters(op: SyntaxNode): Map<string, string> {
+  const list = op.children().find((c) => c.isList);
+  const out = new Map<string, string>();
+  for (const p of list?.find('NamedParameter') ?? [])
+    out.set(p.child(0).text.trim().toLowerCase(), p.last().text.trim());
+  for (const [k, v] of out) if (k === 'kind') out.set(k, v.toLowerCase());
+  return out;
+}
+
 /** extend: every output column in Kusto's order, new or replaced ones computed, the rest passed on. */
 function extended(
   op: SyntaxNode,
@@ -477,11 +490,7 @@ function join(
   lookup = false,
 ): string {
   const parts = op.children().filter((c) => !c.isToken);
-  const params = new Map(
-    op
-      .find('NamedParameter')
-      .map((p) => [p.child(0).text.trim().toLowerCase(), p.last().text.trim().toLowerCase()]),
-  );
+  const params = parameters(op);
   const joinKind = params.get('kind') ?? (lookup ? 'leftouter' : 'innerunique');
   const right = parts.find((c) => !c.isList && c.columns().length > 0);
   const on = op.find('JoinOnClause')[0] ?? op.find('JoinWhereClause')[0];
@@ -613,12 +622,10 @@ function expansion(op: SyntaxNode, exprKind: string, ctx: Ctx): Expansion {
             : `TRY_CAST(json_extract_string(${element}, '$') AS ${SQL_TYPE[type] ?? 'VARCHAR'})`,
     });
   });
-  const index = op
-    .find('NamedParameter')
-    .find((p) => p.child(0).text.trim().toLowerCase() === 'with_itemindex');
+  const index = parameters(op).get('with_itemindex');
   if (index) {
     lateral.push(`unnest(range(len(${first}))) AS ${q('__i')}`);
-    columns.set(index.last().text.trim(), { sql: `u.${q('__i')}`, type: 'long' });
+    columns.set(index, { sql: `u.${q('__i')}`, type: 'long' });
   }
   return { lateral, columns };
 }
@@ -754,11 +761,7 @@ function parse(
   out: { name: string; type: string }[],
   ctx: Ctx,
 ): string {
-  const params = new Map(
-    op
-      .find('NamedParameter')
-      .map((p) => [p.child(0).text.trim().toLowerCase(), p.last().text.trim().toLowerCase()]),
-  );
+  const params = parameters(op);
   const regexMode = params.get('kind') === 'regex';
   const parts = op
     .children()
