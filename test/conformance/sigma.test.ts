@@ -63,6 +63,7 @@ describe.runIf(HAS_DATA)('the SigmaHQ rule set', () => {
     const args = [
       'hunt',
       '--no-progress',
+      '--no-kql', // KQL hunts query one store of every event, so they keep a hunt on one thread
       '--format',
       'jsonl',
       '--sigma',

@@ -133,6 +133,10 @@ export function registerHunt(program: Command): void {
         const threads =
           opts.threads ?? (total >= PARALLEL_BYTES && cores >= PARALLEL_CORES ? Math.min(cores, 4) : 1);
         // KQL hunts query a store filled from every event, so they keep the hunt on this thread.
+        if (threads > 1 && kql.length > 0 && opts.threads !== undefined)
+          process.stderr.write(
+            'lotl hunt: KQL hunting queries keep the hunt on one thread (--no-kql to use threads)\n',
+          );
         if (threads > 1 && opts.sigma.length > 0 && kql.length === 0) {
           // Worker threads load the rules themselves; a load with correlations falls back to one stream.
           let iocProblems = 0;
