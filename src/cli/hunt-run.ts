@@ -94,7 +94,7 @@ export async function runHunt(
       await store.finish();
       for (const hunt of opts.kql ?? []) {
         try {
-          for (const a of huntAlerts(hunt, await store.sql(hunt.compiled.sql)))
+          for (const a of huntAlerts(hunt, await store.kql(hunt.compiled)))
             if (!keep || keep(a)) alerts.add(a);
         } catch (err) {
           problems++;

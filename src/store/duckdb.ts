@@ -12,6 +12,7 @@ import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { Alert, Level } from '../detect/alert.js';
 import type { KqlType, TableSchema } from '../detect/kql/schemas.js';
 import { TABLES } from '../detect/kql/schemas.js';
+import { type CompiledQuery, resolveSql } from '../detect/kql/to-sql.js';
 import type { EventView } from '../normalize/normalize.js';
 
 const SQL_TYPE: Record<KqlType, string> = {
@@ -218,6 +219,11 @@ export class EventStore {
     rmSync(this.dir, { recursive: true, force: true });
     this.loaded = true;
     return counts;
+  }
+
+  /** Runs a compiled KQL query (its prepare steps first); rows as JSON-friendly objects. */
+  async kql(compiled: CompiledQuery): Promise<Record<string, unknown>[]> {
+    return this.sql(await resolveSql(compiled, (sql) => this.sql(sql)));
   }
 
   /** Runs SQL; rows as JSON-friendly objects. */

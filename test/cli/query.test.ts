@@ -143,11 +143,11 @@ describe('lotl query', () => {
 
     const unsupported = await runCli([
       'query',
-      'DeviceProcessEvents | evaluate pivot(ActionType)',
+      'DeviceProcessEvents | parse-kv ProcessCommandLine as (a:string) with (pair_delimiter=" ", kv_delimiter="=")',
       'examples/',
     ]);
     expect(unsupported.code).toBe(2);
-    expect(unsupported.stderr).toContain('query:1:23: error the operator `evaluate` is not supported yet');
+    expect(unsupported.stderr).toContain('query:1:23: error the operator `parse-kv` is not supported yet');
 
     // A URL to download fails closed, at its position: lotl never fetches what a query names.
     const offline = await runCli([

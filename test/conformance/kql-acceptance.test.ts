@@ -46,7 +46,7 @@ describe.skipIf(!HAS_ACCEPTANCE)("the advisory's hunting queries on the shared s
   const run = async (query: string) => {
     const bound = bindKql(query);
     expect(bound.problems.filter((p) => p.severity === 'error')).toEqual([]);
-    return loaded.store.sql(compileKql(bound).sql);
+    return loaded.store.kql(compileKql(bound));
   };
 
   beforeAll(async () => {

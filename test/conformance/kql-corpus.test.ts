@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LoadedStore, loadStore } from '../../src/cli/load-store.js';
 import { bindKql } from '../../src/detect/kql/frontend.js';
-import { compileKql, KqlUnsupportedError } from '../../src/detect/kql/to-sql.js';
+import { type CompiledQuery, compileKql, KqlUnsupportedError } from '../../src/detect/kql/to-sql.js';
 import { DATA, HAS_DATA } from '../helpers.js';
 
 const CORPUS = path.join(DATA, '..', 'kql', 'corpus-dev.jsonl');
@@ -41,7 +41,7 @@ describe.skipIf(!HAS_CORPUS)('KQL corpus (corpus-dev)', () => {
         .filter((e) => e.parse_ok)
     : [];
   const reasons = new Map<string, number>();
-  const compiled = new Map<string, string>();
+  const compiled = new Map<string, CompiledQuery>();
   const count = (reason: string) => reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
 
   beforeAll(async () => {
@@ -61,7 +61,7 @@ describe.skipIf(!HAS_CORPUS)('KQL corpus (corpus-dev)', () => {
         continue;
       }
       try {
-        compiled.set(e.id, compileKql(bound, { now: new Date('2026-01-01T00:00:00Z'), externalData }).sql);
+        compiled.set(e.id, compileKql(bound, { now: new Date('2026-01-01T00:00:00Z'), externalData }));
       } catch (err) {
         // A crash of the compiler is not a reason.
         expect(err, `${e.id}: ${(err as Error).message}`).toBeInstanceOf(KqlUnsupportedError);
@@ -83,10 +83,10 @@ describe.skipIf(!HAS_CORPUS)('KQL corpus (corpus-dev)', () => {
     let ran = 0;
     const errors = new Map<string, number>();
     for (const e of single) {
-      const sql = compiled.get(e.id);
-      if (!sql) continue;
+      const query = compiled.get(e.id);
+      if (!query) continue;
       try {
-        await loaded.store.sql(sql);
+        await loaded.store.kql(query);
         ran++;
       } catch (err) {
         const reason = (err as Error).message.split('\n')[0].replace(/"[^"]*"/g, '"…"');

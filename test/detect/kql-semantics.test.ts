@@ -24,7 +24,7 @@ async function run(query: string): Promise<Record<string, unknown>[]> {
   const errors = bound.problems.filter((p) => p.severity === 'error');
   if (errors.length > 0) throw new Error(`${query}: ${errors.map((e) => e.message).join('; ')}`);
   const compiled = compileKql(bound, { now: NOW });
-  const rows = await store.sql(compiled.sql);
+  const rows = await store.kql(compiled);
   return rows.map((r) => {
     const out: Record<string, unknown> = {};
     for (const { name, type } of compiled.columns) {

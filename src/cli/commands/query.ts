@@ -113,17 +113,24 @@ export function registerQuery(program: Command): void {
         try {
           let raw: Record<string, unknown>[];
           try {
-            raw = await store.sql(compiled.sql);
+            raw = await store.kql(compiled);
           } catch (err) {
             process.stderr.write(`${where}: error while running: ${(err as Error).message.split('\n')[0]}\n`);
             process.exitCode = EXIT_ERROR;
             return;
           }
-          const rows = raw.map((r) => present(r, compiled.columns));
+          // After bag_unpack or pivot the data names some columns: show what the rows hold.
+          const columns =
+            compiled.openColumns && raw.length > 0
+              ? Object.keys(raw[0]).map(
+                  (name) => compiled.columns.find((c) => c.name === name) ?? { name, type: 'string' },
+                )
+              : compiled.columns;
+          const rows = raw.map((r) => present(r, columns));
           await write(
             render(
               rows,
-              compiled.columns.map((c) => c.name),
+              columns.map((c) => c.name),
               opts.format,
             ),
           );

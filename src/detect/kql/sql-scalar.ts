@@ -52,6 +52,23 @@ export interface Ctx {
   externalData?: (url: string) => string | undefined;
   /** The rows an operator with no table before it reads (inside mv-apply). */
   implicit?: { sql: string; columns: { name: string; type: string }[] };
+  /**
+   * Set after bag_unpack or pivot: the relation has columns the binder cannot know (they depend
+   * on the data), so operators keep every column instead of the binder's list.
+   */
+  open?: boolean;
+  /** Queries run before the main one whose results complete it (the keys bag_unpack makes columns). */
+  prepares: Prepare[];
+}
+
+/**
+ * A step of a query that needs the data first: `keysSql` lists the values (bag keys, pivot
+ * values) that become columns; `marker` in the SQL is replaced by `columns(values)`.
+ */
+export interface Prepare {
+  marker: string;
+  keysSql: string;
+  columns: (values: string[]) => string;
 }
 
 export const unsupported = (n: SyntaxNode, what: string): never => {

@@ -19,6 +19,7 @@ import {
   KqlUnsupportedError,
   type KqlWarning,
   nameOf,
+  type Prepare,
   q,
   SQL_TYPE,
   scalar,
@@ -27,7 +28,7 @@ import {
   unsupported,
 } from './sql-scalar.js';
 
-export { KqlOfflineError, KqlUnsupportedError, type KqlWarning };
+export { KqlOfflineError, KqlUnsupportedError, type KqlWarning, type Prepare };
 
 export interface CompileOptions {
   /** The instant `now()` and `ago()` count from (replaying old logs); default: the real now. */
@@ -37,7 +38,12 @@ export interface CompileOptions {
 }
 
 export interface CompiledQuery {
+  /** The SQL; with `prepares`, complete it with resolveSql() before running it. */
   sql: string;
+  /** Steps that need the data first (bag_unpack, pivot): see resolveSql(). */
+  prepares: Prepare[];
+  /** True when the result has columns only the data names (after bag_unpack or pivot). */
+  openColumns: boolean;
   /** The result's columns, named and typed as Kusto would. */
   columns: { name: string; type: string }[];
   /** What runs differently offline (FileProfile without Microsoft's file reputation, …). */
@@ -59,6 +65,7 @@ export function compileKql(bound: BoundQuery, options: CompileOptions = {}): Com
     warnings: [],
     tabular,
     externalData: options.externalData,
+    prepares: [],
   };
   let query: SyntaxNode | undefined;
   for (const statement of statementsOf(bound.root)) {
@@ -68,11 +75,36 @@ export function compileKql(bound: BoundQuery, options: CompileOptions = {}): Com
   }
   if (!query) return unsupported(bound.root, 'a query without a tabular expression');
   const body = tabular(query, ctx);
+  const withCtes = (sql: string) => (ctx.ctes.length > 0 ? `WITH ${ctx.ctes.join(', ')} ${sql}` : sql);
   return {
-    sql: ctx.ctes.length > 0 ? `WITH ${ctx.ctes.join(', ')} ${body}` : body,
+    sql: withCtes(body),
+    prepares: ctx.prepares.map((p) => ({ ...p, keysSql: withCtes(p.keysSql) })),
+    openColumns: ctx.open === true,
     columns: query.columns(),
     warnings: ctx.warnings,
   };
+}
+
+/**
+ * The runnable SQL of a compiled query: each prepare step's values are read (with `run`) and
+ * its marker replaced by the columns they make.
+ */
+export async function resolveSql(
+  compiled: CompiledQuery,
+  run: (sql: string) => Promise<Record<string, unknown>[]>,
+): Promise<string> {
+  let sql = compiled.sql;
+  const done: [string, string][] = [];
+  for (const p of compiled.prepares) {
+    // An earlier step's columns may be part of this one's input.
+    let keysSql = p.keysSql;
+    for (const [marker, columns] of done) keysSql = keysSql.split(marker).join(columns);
+    const values = (await run(keysSql)).map((r) => String(Object.values(r)[0] ?? ''));
+    const columns = p.columns(values);
+    done.push([p.marker, columns]);
+    sql = sql.split(p.marker).join(columns);
+  }
+  return sql;
 }
 
 function statementsOf(root: SyntaxNode): SyntaxNode[] {
@@ -279,15 +311,28 @@ function operatorSql(
         .join(', ')} FROM ${from}`;
     case 'ExtendOperator':
     case 'SerializeOperator':
+      if (ctx.open) return openExtend(op, from, ctx);
       return `SELECT ${extended(op, inputColumns, out, ctx).join(', ')} FROM ${from}`;
     case 'SummarizeOperator':
       return summarize(op, from, out, ctx);
     case 'ProjectAwayOperator':
+      if (ctx.open)
+        return `SELECT * EXCLUDE (${op
+          .find('NameReference')
+          .map((n) => q(nameOf(n)))
+          .join(', ')}) FROM ${from}`;
+      return `SELECT ${out.map((c) => q(c.name)).join(', ')} FROM ${from}`;
     case 'ProjectKeepOperator':
     case 'ProjectReorderOperator':
+      if (ctx.open) return pass();
       // The binder has worked out which columns remain, in which order.
       return `SELECT ${out.map((c) => q(c.name)).join(', ')} FROM ${from}`;
     case 'ProjectRenameOperator': {
+      if (ctx.open)
+        return `SELECT * RENAME (${op
+          .find('SimpleNamedExpression')
+          .map((e) => `${q(nameOf(e.child(2)))} AS ${q(nameOf(e.child(0)))}`)
+          .join(', ')}) FROM ${from}`;
       const renamed = new Map(
         op.find('SimpleNamedExpression').map((e) => [nameOf(e.child(0)), nameOf(e.child(2))]),
       );
@@ -321,6 +366,8 @@ function operatorSql(
       return parse(op, from, alias, out, ctx);
     case 'InvokeOperator':
       return invoke(op, inputSql, inputColumns, out, ctx);
+    case 'EvaluateOperator':
+      return evaluate(op, inputSql, inputColumns, out, ctx);
     case 'GetSchemaOperator': {
       // One row per input column: its name, position and types.
       const rows = inputColumns.map(
@@ -799,6 +846,96 @@ function parse(
   const where = op.kindName === 'ParseWhereOperator' ? ` WHERE regexp_matches(${text}, ${pattern})` : '';
   if (groups.length === 0) return `SELECT * FROM ${from}${where}`;
   return `SELECT ${select.join(', ')} FROM ${from}, LATERAL (SELECT ${struct} AS ${q('__p')}) AS p${where}`;
+}
+
+/** extend over a relation with data-named columns: every column kept, new ones added or replaced. */
+function openExtend(op: SyntaxNode, from: string, ctx: Ctx): string {
+  const added = items(op, ctx);
+  // Unnamed expressions are named by the binder; they come last in its list.
+  const out = op.columns();
+  const unnamed = out.slice(out.length - added.filter((e) => !e.name).length);
+  let u = 0;
+  const named = added.map((e) => ({ name: e.name ?? unnamed[u++]?.name ?? 'Column1', sql: e.sql }));
+  const list = named.map((e) => `${e.sql} AS ${q(e.name)}`).join(', ');
+  // Replace a column of the same name, or add one: every other column passes (whatever the data named).
+  const names = named.map((e) => str(e.name.toLowerCase())).join(', ');
+  return `SELECT COLUMNS(c -> lower(c) NOT IN (${names})), ${list} FROM ${from}`;
+}
+
+/**
+ * evaluate bag_unpack(bag[, prefix]) and evaluate pivot(column[, aggregate[, by…]]): the columns
+ * they make are named by the data (a bag's keys, the column's values), read in a prepare step
+ * before the query runs. bag_unpack with an output schema (`: (a:string, …)`) needs no step.
+ */
+function evaluate(
+  op: SyntaxNode,
+  inputSql: string,
+  inputColumns: { name: string; type: string }[],
+  out: { name: string; type: string }[],
+  ctx: Ctx,
+): string {
+  const call = op.children().find((c) => c.kindName === 'FunctionCallExpression');
+  if (!call) return unsupported(op, 'this evaluate');
+  const plugin = call.child(0).text.trim().toLowerCase();
+  const args = argsOf(call.child(1));
+  const alias = `t${ctx.n++}`;
+  const from = `(${inputSql}) AS ${alias}`;
+  const saved = ctx.input;
+  ctx.input = { alias, columns: inputColumns };
+  try {
+    if (plugin === 'bag_unpack') {
+      const bag = scalar(args[0], ctx);
+      const json = args[0].typeName === 'dynamic' ? bag : `TRY_CAST(${bag} AS JSON)`;
+      const prefix =
+        args[1] && args[1].kindName !== 'SimpleNamedExpression' ? (stringLiteral(args[1]) ?? '') : '';
+      const bagName = args[0].kindName === 'NameReference' ? nameOf(args[0]) : null;
+      const kept = inputColumns.filter((c) => c.name !== bagName);
+      const keptSql = kept.map((c) => `${alias}.${q(c.name)}`);
+      const value = (key: string) =>
+        `json_extract_string(${json}, ${str(`$."${key.replace(/["\\]/g, '\\$&')}"`)})`;
+      if (op.find('SchemaTypeExpression').length > 0 || op.find('RowSchema').length > 0) {
+        // The query names the columns and their types.
+        const have = new Set(kept.map((c) => c.name));
+        const select = out.map((c) =>
+          have.has(c.name)
+            ? `${alias}.${q(c.name)} AS ${q(c.name)}`
+            : `TRY_CAST(${value(c.name.slice(prefix.length))} AS ${SQL_TYPE[c.type] ?? 'VARCHAR'}) AS ${q(c.name)}`,
+        );
+        return `SELECT ${select.join(', ')} FROM ${from}`;
+      }
+      const marker = `/*lotl:unpack:${ctx.prepares.length}*/`;
+      const existing = new Set(kept.map((c) => c.name.toLowerCase()));
+      ctx.prepares.push({
+        marker,
+        keysSql: `SELECT DISTINCT k FROM (SELECT unnest(json_keys(${json})) AS k FROM ${from} WHERE json_type(${json}) = 'OBJECT') ORDER BY k`,
+        columns: (keys) =>
+          keys
+            .filter((k) => !existing.has(`${prefix}${k}`.toLowerCase()))
+            .map((k) => `, ${value(k)} AS ${q(`${prefix}${k}`)}`)
+            .join(''),
+      });
+      ctx.open = true;
+      return `SELECT ${keptSql.join(', ')}${marker} FROM ${from}`;
+    }
+    if (plugin === 'pivot') {
+      // Kusto groups by every output column the binder lists (the by-columns, or all the others).
+      const pivotSql = `coalesce(CAST(${scalar(args[0], ctx)} AS VARCHAR), '')`;
+      const aggregate = args[1] ? scalar(args[1], ctx) : 'count(*)';
+      const groups = out.map((c) => q(c.name));
+      const marker = `/*lotl:pivot:${ctx.prepares.length}*/`;
+      ctx.prepares.push({
+        marker,
+        keysSql: `SELECT DISTINCT ${pivotSql} AS v FROM ${from} ORDER BY v`,
+        columns: (values) =>
+          values.map((v) => `, ${aggregate} FILTER (WHERE ${pivotSql} = ${str(v)}) AS ${q(v)}`).join(''),
+      });
+      ctx.open = true;
+      return `SELECT ${groups.join(', ')}${groups.length > 0 ? '' : '1 AS __one'}${marker} FROM ${from}${groups.length > 0 ? ` GROUP BY ${groups.join(', ')}` : ''}`;
+    }
+    return unsupported(call.child(0), `the plugin \`${plugin}\``);
+  } finally {
+    ctx.input = saved;
+  }
 }
 
 /** Defender functions whose data lives in Microsoft's cloud: offline their columns are empty. */
