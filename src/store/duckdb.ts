@@ -14,6 +14,7 @@ import type { KqlType, TableSchema } from '../detect/kql/schemas.js';
 import { TABLES } from '../detect/kql/schemas.js';
 import { type CompiledQuery, resolveSql } from '../detect/kql/to-sql.js';
 import type { EventView } from '../normalize/normalize.js';
+import { registerKqlFunctions } from './udfs.js';
 
 const SQL_TYPE: Record<KqlType, string> = {
   string: 'VARCHAR',
@@ -93,7 +94,9 @@ export class EventStore {
 
   static async open(tables: readonly TableSchema[] = TABLES): Promise<EventStore> {
     const instance = await DuckDBInstance.create(':memory:');
-    return new EventStore(instance, await instance.connect(), tables);
+    const connection = await instance.connect();
+    registerKqlFunctions(connection);
+    return new EventStore(instance, connection, tables);
   }
 
   /** Stages one event in every table that carries it. */

@@ -223,6 +223,19 @@ describe('strings', () => {
     expect(r.p).toMatchObject({ DirectoryPath: 'C:\\temp', Filename: 'file.txt', Extension: 'txt' });
   });
 
+  it('parse_xml (attributes as @name, text as #text), parse_user_agent, base64_decode_toarray, jaccard_index', async () => {
+    const r = await one(
+      'print x = parse_xml(@"<event id=""4688""><data>cmd.exe</data><data>x</data></event>"), ua = parse_user_agent("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.6099.71 Safari/537.36", "browser"), b = base64_decode_toarray("S3VzdG8="), j = jaccard_index(dynamic([1, 2, 3]), dynamic([2, 3, 4]))',
+    );
+    expect(r.x).toEqual({ event: { '@id': '4688', data: ['cmd.exe', 'x'] } });
+    expect(r.ua).toMatchObject({
+      Browser: { Family: 'Chrome', MajorVersion: '120' },
+      OperatingSystem: { Family: 'Windows', MajorVersion: '10' },
+    });
+    expect(r.b).toEqual([75, 117, 115, 116, 111]);
+    expect(r.j).toBe(0.5);
+  });
+
   it('ipv4_is_private, ipv4_is_in_range, ipv4_is_match', async () => {
     expect(
       await one(

@@ -927,6 +927,16 @@ const FUNCTIONS: Record<string, Fn> = {
     return `(CASE WHEN ${n} IS NULL THEN '' WHEN abs(${n}) < 1024 THEN CAST(${n} AS BIGINT) || ' Bytes' WHEN abs(${n}) < 1048576 THEN ${unit(1024, 'KB')} WHEN abs(${n}) < 1073741824 THEN ${unit(1048576, 'MB')} WHEN abs(${n}) < 1099511627776 THEN ${unit(1073741824, 'GB')} ELSE ${unit(1099511627776, 'TB')} END)`;
   },
   format_timespan: (a, ctx) => formatTimespan(X(a[0], ctx), a[1]),
+  // Registered by the store (src/store/udfs.ts).
+  parse_xml: (a, ctx) => `TRY_CAST(lotl_parse_xml(${S(a[0], ctx)}) AS JSON)`,
+  parse_user_agent: (a, ctx) => `CAST(lotl_parse_user_agent(${S(a[0], ctx)}) AS JSON)`,
+  base64_decode_toarray: (a, ctx) =>
+    `to_json(list_transform(range(octet_length(from_base64(${S(a[0], ctx)}))), i -> CAST(('0x' || substr(hex(from_base64(${S(a[0], ctx)})), CAST(2 * i + 1 AS INTEGER), 2)) AS INTEGER)))`,
+  jaccard_index: (a, ctx) => {
+    const x = `list_distinct(${jsonList(D(a[0], ctx))})`;
+    const y = `list_distinct(${jsonList(D(a[1], ctx))})`;
+    return `(len(list_intersect(${x}, ${y})) / nullif(len(list_distinct(list_concat(${x}, ${y}))), 0))`;
+  },
   range: (a, ctx) =>
     `to_json(generate_series(${X(a[0], ctx)}, ${X(a[1], ctx)}, ${a[2] ? X(a[2], ctx) : '1'}))`,
   // Numbers
