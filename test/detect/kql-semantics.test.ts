@@ -236,6 +236,20 @@ describe('strings', () => {
     expect(r.j).toBe(0.5);
   });
 
+  it("series_fit_line: the docs' example values; series_decompose_anomalies flags the spike", async () => {
+    const fit = await one(
+      'print y = dynamic([2, 5, 6, 8, 11, 15, 17, 18, 25, 26, 30, 30]) | extend (RSquare, Slope, Variance, RVariance, Interception, LineFit) = series_fit_line(y) | project RSquare, Slope, Variance, RVariance, Interception, LineFit',
+    );
+    // The documentation prints them cut to three decimals.
+    const docs = { RSquare: 0.982, Slope: 2.73, Variance: 98.628, RVariance: 1.686, Interception: -1.666 };
+    for (const [k, v] of Object.entries(docs)) expect(Number(fit[k]), k).toBeCloseTo(v, 2);
+    expect((fit.LineFit as number[])[0]).toBeCloseTo(1.064, 2);
+    const ad = await one(
+      'print y = dynamic([10, 11, 10, 12, 11, 10, 95, 11, 10, 12, 11, 10]) | extend (flag, score, baseline) = series_decompose_anomalies(y, 1.5, 0, "avg") | project flag',
+    );
+    expect(ad.flag).toEqual([0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0]);
+  });
+
   it('ipv4_is_private, ipv4_is_in_range, ipv4_is_match', async () => {
     expect(
       await one(

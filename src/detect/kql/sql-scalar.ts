@@ -927,7 +927,10 @@ const FUNCTIONS: Record<string, Fn> = {
     return `(CASE WHEN ${n} IS NULL THEN '' WHEN abs(${n}) < 1024 THEN CAST(${n} AS BIGINT) || ' Bytes' WHEN abs(${n}) < 1048576 THEN ${unit(1024, 'KB')} WHEN abs(${n}) < 1073741824 THEN ${unit(1048576, 'MB')} WHEN abs(${n}) < 1099511627776 THEN ${unit(1073741824, 'GB')} ELSE ${unit(1099511627776, 'TB')} END)`;
   },
   format_timespan: (a, ctx) => formatTimespan(X(a[0], ctx), a[1]),
-  // Registered by the store (src/store/udfs.ts).
+  // Registered by the store (src/store/udfs.ts). Tuple results are JSON arrays; extend splits them.
+  series_fit_line: (a, ctx) => seriesCall('fit_line', a, ctx),
+  series_fit_2lines: (a, ctx) => seriesCall('fit_2lines', a, ctx),
+  series_decompose_anomalies: (a, ctx) => seriesCall('decompose_anomalies', a, ctx),
   parse_xml: (a, ctx) => `TRY_CAST(lotl_parse_xml(${S(a[0], ctx)}) AS JSON)`,
   parse_user_agent: (a, ctx) => `CAST(lotl_parse_user_agent(${S(a[0], ctx)}) AS JSON)`,
   base64_decode_toarray: (a, ctx) =>
@@ -1064,6 +1067,11 @@ const FUNCTIONS: Record<string, Fn> = {
     return "CAST('{}' AS JSON)";
   },
 };
+
+function seriesCall(name: string, a: SyntaxNode[], ctx: Ctx): string {
+  const rest = a.slice(1).map((x) => D(x, ctx));
+  return `CAST(lotl_series('${name}', CAST(${D(a[0], ctx)} AS VARCHAR), CAST(to_json([${rest.join(', ')}]) AS VARCHAR)) AS JSON)`;
+}
 
 function toInteger(n: SyntaxNode, ctx: Ctx): string {
   if (n.typeName === 'string' || n.typeName === 'dynamic')

@@ -403,11 +403,32 @@ function extended(
 ): string[] {
   const added = items(op, ctx);
   const inputNames = new Set(inputColumns.map((c) => c.name));
-  const named = new Set(added.filter((e) => e.name).map((e) => e.name));
+  const named = new Set(added.flatMap((e) => e.names ?? (e.name ? [e.name] : [])));
   // Unnamed expressions take the new names the binder gave them (Column1, AdditionalFields_x…), in order.
   const fresh = out.map((c) => c.name).filter((name) => !inputNames.has(name) && !named.has(name));
   const defined = new Map<string, string>();
-  for (const e of added) defined.set(e.name ?? fresh.shift() ?? '', e.sql);
+  for (const e of added) {
+    if (e.node.typeName !== 'tuple') {
+      defined.set(e.name ?? fresh.shift() ?? '', e.sql);
+      continue;
+    }
+    // A function returning several values (series_fit_line …): a JSON array, one column each;
+    // a single name goes to the first, the binder names the rest.
+    const width = e.node.columns().length;
+    const given = e.names ?? [e.name ?? fresh.shift() ?? ''];
+    const names = [...given, ...fresh.splice(0, Math.max(0, width - given.length))];
+    const types = new Map(out.map((c) => [c.name, c.type]));
+    names.forEach((name, i) => {
+      const type = types.get(name) ?? 'dynamic';
+      const path = str(`$[${i}]`);
+      defined.set(
+        name,
+        type === 'dynamic'
+          ? `json_extract(${e.sql}, ${path})`
+          : `TRY_CAST(json_extract_string(${e.sql}, ${path}) AS ${SQL_TYPE[type] ?? 'VARCHAR'})`,
+      );
+    });
+  }
   return out.map((c) => (defined.has(c.name) ? `${defined.get(c.name)} AS ${q(c.name)}` : q(c.name)));
 }
 
@@ -433,6 +454,8 @@ function ordering(keys: SyntaxNode[], ctx: Ctx): string {
 interface Item {
   sql: string;
   name?: string;
+  /** `(a, b, c) = f(…)`: the names of a tuple's columns. */
+  names?: string[];
   node: SyntaxNode;
 }
 
@@ -452,7 +475,11 @@ function items(
         out.push({ name: nameOf(e.child(0)), sql: compile ? scalar(e.child(2), ctx) : '', node: e.child(2) });
       else if (kind(e) === 'CompoundNamedExpression')
         // `(a, b) = arg_max(…)`: the binder has named the outputs; the call is what counts.
-        out.push({ sql: compile ? scalar(e.last(), ctx) : '', node: e.last() });
+        out.push({
+          sql: compile ? scalar(e.last(), ctx) : '',
+          names: e.find('NameDeclaration').map(nameOf),
+          node: e.last(),
+        });
       else out.push({ sql: compile ? scalar(e, ctx) : '', node: e });
     }
   }
