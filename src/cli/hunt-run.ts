@@ -62,7 +62,13 @@ export async function runHunt(
   let events = 0;
   let problems = loadProblems;
   const started = performance.now();
-  const store = opts.kql && opts.kql.length > 0 ? await EventStore.open() : null;
+  const store =
+    opts.kql && opts.kql.length > 0
+      ? await EventStore.open(
+          undefined,
+          opts.kql.flatMap((h) => h.compiled.tables),
+        )
+      : null;
   await readAll(
     paths,
     {

@@ -17,9 +17,15 @@ export interface LoadedStore {
 
 export async function loadStore(
   paths: string[],
-  options: { alerts: boolean; progress?: boolean; problem?: (p: InputProblem) => void },
+  options: {
+    alerts: boolean;
+    progress?: boolean;
+    problem?: (p: InputProblem) => void;
+    /** Only these tables are filled (default: all). */
+    tables?: Iterable<string>;
+  },
 ): Promise<LoadedStore> {
-  const store = await EventStore.open();
+  const store = await EventStore.open(undefined, options.tables);
   const detectors = options.alerts ? builtinDetectors() : [];
   let events = 0;
   try {

@@ -90,13 +90,18 @@ export class EventStore {
     private readonly instance: DuckDBInstance,
     private readonly connection: DuckDBConnection,
     private readonly tables: readonly TableSchema[],
+    private readonly only: ReadonlySet<string> | null,
   ) {}
 
-  static async open(tables: readonly TableSchema[] = TABLES): Promise<EventStore> {
+  /**
+   * `only`: the tables worth filling (those the queries name); events of others are not staged,
+   * their tables stay empty. Loading what no query reads cost most of a big hunt's time.
+   */
+  static async open(tables: readonly TableSchema[] = TABLES, only?: Iterable<string>): Promise<EventStore> {
     const instance = await DuckDBInstance.create(':memory:');
     const connection = await instance.connect();
     registerKqlFunctions(connection);
-    return new EventStore(instance, connection, tables);
+    return new EventStore(instance, connection, tables, only ? new Set(only) : null);
   }
 
   /** Stages one event in every table that carries it. */
@@ -185,6 +190,7 @@ export class EventStore {
   }
 
   private stage(table: string, value: (column: string) => unknown): void {
+    if (this.only && !this.only.has(table)) return;
     let s = this.staged.get(table);
     if (!s) {
       const schema = this.tables.find((t) => t.name === table);

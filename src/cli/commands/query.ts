@@ -102,7 +102,8 @@ export function registerQuery(program: Command): void {
         // Queries over Defender's alert tables see lotl's own alerts: the built-in pack runs as the
         // events load.
         const { store, events } = await loadStore(paths, {
-          alerts: /\bAlert(Evidence|Info)\b/.test(query),
+          alerts: compiled.tables.some((t) => t === 'AlertEvidence' || t === 'AlertInfo'),
+          tables: compiled.tables,
           progress: opts.progress,
           problem(p) {
             if (p.code === 'SKIPPED_FILE' || p.code === 'SKIPPED_MEMBER') return;

@@ -44,6 +44,8 @@ export interface CompiledQuery {
   prepares: Prepare[];
   /** True when the result has columns only the data names (after bag_unpack or pivot). */
   openColumns: boolean;
+  /** The tables the query reads (the store needs to fill only these). */
+  tables: string[];
   /** The result's columns, named and typed as Kusto would. */
   columns: { name: string; type: string }[];
   /** What runs differently offline (FileProfile without Microsoft's file reputation, …). */
@@ -80,6 +82,14 @@ export function compileKql(bound: BoundQuery, options: CompileOptions = {}): Com
     sql: withCtes(body),
     prepares: ctx.prepares.map((p) => ({ ...p, keysSql: withCtes(p.keysSql) })),
     openColumns: ctx.open === true,
+    tables: [
+      ...new Set(
+        bound.root
+          .find('NameReference')
+          .filter((n) => n.referencedKind === 'Table')
+          .map((n) => nameOf(n)),
+      ),
+    ],
     columns: query.columns(),
     warnings: ctx.warnings,
   };
