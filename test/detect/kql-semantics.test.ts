@@ -434,6 +434,35 @@ describe("joins (the docs' X and Y tables)", () => {
   });
 });
 
+describe('evaluate plugins whose columns the data names', () => {
+  it('bag_unpack makes a column of every key; later operators see them', async () => {
+    const rows = await run(
+      'datatable(d:string, b:dynamic)["x", dynamic({"Foo": "1", "Bar": {"z": 2}}), "y", dynamic({"Foo": "3", "Baz": true})] | evaluate bag_unpack(b) | extend n = 1 | where Foo == "1" or Baz == "true" | project d, Foo, Bar, n',
+    );
+    expect(sorted(rows, 'd')).toEqual([
+      { d: 'x', Foo: '1', Bar: '{"z":2}', n: 1 },
+      { d: 'y', Foo: '3', Bar: null, n: 1 },
+    ]);
+  });
+
+  it('pivot: one column per value, the aggregate per group', async () => {
+    const bound = bindKql(
+      'datatable(k:string, p:string, n:long)["a","x",1, "a","y",2, "b","x",3] | evaluate pivot(p, sum(n), k)',
+    );
+    const rows = await store.kql(compileKql(bound));
+    expect(
+      sorted(rows, 'k').map((r) => [
+        r.k,
+        r.x === null ? null : Number(r.x),
+        r.y === null ? null : Number(r.y),
+      ]),
+    ).toEqual([
+      ['a', 1, 2],
+      ['b', 3, null],
+    ]);
+  });
+});
+
 describe('parse, let, functions, union', () => {
   it("parse: the docs' example", async () => {
     expect(

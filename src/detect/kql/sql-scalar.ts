@@ -599,6 +599,11 @@ function comparable(left: SyntaxNode, right: SyntaxNode, ctx: Ctx): [string, str
   if (rt === 'dynamic') return [scalar(left, ctx), convert(scalar(right, ctx), rt, lt)];
   if ((lt === 'string' && NUMERIC.has(rt)) || (rt === 'string' && NUMERIC.has(lt)))
     return [asString(left, ctx), asString(right, ctx)];
+  // Columns the data named (bag_unpack, pivot) have no type until the query runs: compare as numbers with numbers.
+  if (lt === 'unknown' && NUMERIC.has(rt))
+    return [`TRY_CAST(${scalar(left, ctx)} AS DOUBLE)`, scalar(right, ctx)];
+  if (rt === 'unknown' && NUMERIC.has(lt))
+    return [scalar(left, ctx), `TRY_CAST(${scalar(right, ctx)} AS DOUBLE)`];
   return [scalar(left, ctx), scalar(right, ctx)];
 }
 

@@ -176,7 +176,12 @@ function tabular(n: SyntaxNode, ctx: Ctx): string {
       // An operator with no table before it (the start of an mv-apply subquery) reads the implicit input.
       if (ctx.implicit && /Operator$/.test(kind(n)))
         return operator(n, ctx.implicit.sql, ctx.implicit.columns, ctx);
-      return unsupported(n, `the tabular expression ${kind(n)}`);
+      return unsupported(
+        n,
+        /Operator$/.test(kind(n))
+          ? `the operator \`${operatorName(n)}\``
+          : `the tabular expression ${kind(n)}`,
+      );
   }
 }
 
@@ -274,7 +279,49 @@ function externalData(n: SyntaxNode, ctx: Ctx): string {
   return `SELECT * FROM read_csv(${str(file)}, header = ${header}, delim = ${str(delim)}, columns = {${types}}, auto_detect = false, null_padding = true, ignore_errors = true)`;
 }
 
+/** An operator as a query spells it: TopNestedOperator → top-nested, ParseKvOperator → parse-kv. */
+function operatorName(op: SyntaxNode): string {
+  return kind(op)
+    .replace(/Operator$/, '')
+    .replace(/([a-z])([A-Z])/g, '$1-$2')
+    .toLowerCase();
+}
+
+/** Operators whose output is exactly the binder's columns, whatever their input held. */
+const CLOSING = new Set([
+  'ProjectOperator',
+  'SummarizeOperator',
+  'DistinctOperator',
+  'CountOperator',
+  'JoinOperator',
+  'LookupOperator',
+  'MakeSeriesOperator',
+  'MvApplyOperator',
+  'GetSchemaOperator',
+]);
+
+/** Operators that cannot yet read a relation whose columns only the data names. */
+const NEEDS_KNOWN_COLUMNS = new Set([
+  'MvExpandOperator',
+  'ParseOperator',
+  'ParseWhereOperator',
+  'InvokeOperator',
+]);
+
 function operator(
+  op: SyntaxNode,
+  inputSql: string,
+  inputColumns: { name: string; type: string }[],
+  ctx: Ctx,
+): string {
+  if (ctx.open && NEEDS_KNOWN_COLUMNS.has(kind(op)))
+    return unsupported(op, `\`${operatorName(op)}\` after bag_unpack or pivot`);
+  const sql = operatorOn(op, inputSql, inputColumns, ctx);
+  if (CLOSING.has(kind(op))) ctx.open = false;
+  return sql;
+}
+
+function operatorOn(
   op: SyntaxNode,
   inputSql: string,
   inputColumns: { name: string; type: string }[],
@@ -387,7 +434,7 @@ function operatorSql(
       return rows.length > 0 ? rows.join(' UNION ALL ') : 'SELECT NULL AS ColumnName WHERE FALSE';
     }
     default:
-      return unsupported(op, `the operator \`${op.firstToken()}\``);
+      return unsupported(op, `the operator \`${operatorName(op)}\``);
   }
 }
 
