@@ -409,6 +409,9 @@ function asNumber(n: SyntaxNode, ctx: Ctx): string {
   return convert(scalar(n, ctx), n.typeName ?? '', 'real');
 }
 
+/** A list without repeats, first occurrences in their order (Kusto's set functions keep it). */
+const distinctInOrder = (list: string) => `list_filter(${list}, (x, i) -> list_position(${list}, x) = i)`;
+
 /** A JSON array's elements as a DuckDB list of JSON (a non-array counts as one element). */
 const jsonList = (sql: string) =>
   `(CASE WHEN json_type(${sql}) = 'ARRAY' THEN CAST(${sql} AS JSON[]) WHEN ${sql} IS NULL THEN CAST([] AS JSON[]) ELSE [${sql}] END)`;
@@ -999,10 +1002,11 @@ const FUNCTIONS: Record<string, Fn> = {
   getyear: (a, ctx) => `year(${time(a[0], ctx)})`,
   week_of_year: (a, ctx) => `weekofyear(${time(a[0], ctx)})`,
   format_datetime: (a, ctx) => `coalesce(strftime(${time(a[0], ctx)}, ${strftimeFormat(a[1])}), '')`,
-  unixtime_seconds_todatetime: (a, ctx) => `make_timestamp(CAST(${N(a[0], ctx)} * 1000000 AS BIGINT))`,
-  unixtime_milliseconds_todatetime: (a, ctx) => `make_timestamp(CAST(${N(a[0], ctx)} * 1000 AS BIGINT))`,
-  totimespan: (a, ctx) =>
-    a[0].typeName === 'timespan' ? X(a[0], ctx) : `TRY_CAST(${S(a[0], ctx)} AS INTERVAL)`,
+  unixtime_seconds_todatetime: (a, ctx) =>
+    `make_timestamp(CAST(CAST(${N(a[0], ctx)} AS DOUBLE) * 1000000 AS BIGINT))`,
+  unixtime_milliseconds_todatetime: (a, ctx) =>
+    `make_timestamp(CAST(CAST(${N(a[0], ctx)} AS DOUBLE) * 1000 AS BIGINT))`,
+  totimespan: (a, ctx) => (a[0].typeName === 'timespan' ? X(a[0], ctx) : timespanText(S(a[0], ctx))),
   // Dynamic values
   array_length: (a, ctx) =>
     `(CASE WHEN json_type(${D(a[0], ctx)}) = 'ARRAY' THEN json_array_length(${D(a[0], ctx)}) END)`,
@@ -1024,12 +1028,12 @@ const FUNCTIONS: Record<string, Fn> = {
   array_index_of: (a, ctx) => `coalesce(list_position(${jsonList(D(a[0], ctx))}, ${D(a[1], ctx)}) - 1, -1)`,
   set_has_element: (a, ctx) => `list_contains(${jsonList(D(a[0], ctx))}, ${D(a[1], ctx)})`,
   set_union: (a, ctx) =>
-    `to_json(list_distinct(${a.map((x) => jsonList(D(x, ctx))).reduce((x, y) => `list_concat(${x}, ${y})`)}))`,
+    `to_json(${distinctInOrder(a.map((x) => jsonList(D(x, ctx))).reduce((x, y) => `list_concat(${x}, ${y})`))})`,
   set_intersect: (a, ctx) =>
     `to_json(${a.map((x) => jsonList(D(x, ctx))).reduce((x, y) => `list_intersect(${x}, ${y})`)})`,
   set_difference: (a, ctx) => {
     const others = a.slice(1).map((x) => jsonList(D(x, ctx)));
-    return `to_json(list_distinct(list_filter(${jsonList(D(a[0], ctx))}, e -> NOT (${others.map((o) => `list_contains(${o}, e)`).join(' OR ')}))))`;
+    return `to_json(${distinctInOrder(`list_filter(${jsonList(D(a[0], ctx))}, e -> NOT (${others.map((o) => `list_contains(${o}, e)`).join(' OR ')}))`)})`;
   },
   array_sort_asc: (a, ctx) => `to_json(list_sort(${jsonList(D(a[0], ctx))}))`,
   array_sort_desc: (a, ctx) => `to_json(list_reverse_sort(${jsonList(D(a[0], ctx))}))`,
@@ -1072,6 +1076,15 @@ const FUNCTIONS: Record<string, Fn> = {
     return "CAST('{}' AS JSON)";
   },
 };
+
+/** Kusto's timespan text `[d.]hh:mm[:ss[.fffffff]]` as an interval (null when it is not one). */
+function timespanText(s: string): string {
+  const re = `'^(-?)(?:(\\d+)\\.)?(\\d{1,2}):(\\d{2})(?::(\\d{2})(?:\\.(\\d+))?)?$'`;
+  const g = (i: number) => `coalesce(TRY_CAST(nullif(regexp_extract(${s}, ${re}, ${i}), '') AS BIGINT), 0)`;
+  const frac = `coalesce(TRY_CAST(rpad(nullif(regexp_extract(${s}, ${re}, 6), ''), 6, '0')[1:6] AS BIGINT), 0)`;
+  const micros = `((${g(2)} * 24 + ${g(3)}) * 60 + ${g(4)}) * 60000000 + ${g(5)} * 1000000 + ${frac}`;
+  return `(CASE WHEN regexp_matches(${s}, ${re}) THEN to_microseconds(CASE WHEN regexp_extract(${s}, ${re}, 1) = '-' THEN -1 ELSE 1 END * (${micros})) END)`;
+}
 
 function seriesCall(name: string, a: SyntaxNode[], ctx: Ctx): string {
   const rest = a.slice(1).map((x) => D(x, ctx));
