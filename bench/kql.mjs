@@ -78,8 +78,8 @@ async function generate(store) {
   await store.sql(`CREATE OR REPLACE TABLE DeviceProcessEvents AS
     WITH r AS (SELECT i, CAST(hash(i) >> 2 AS BIGINT) AS h FROM range(${ROWS}) t(i))
     SELECT
-      TIMESTAMP '2024-01-01 00:00:00' + to_microseconds(CAST((h % 2592000000) AS BIGINT) * 1000) AS Timestamp,
-      TIMESTAMP '2024-01-01 00:00:00' + to_microseconds(CAST((h % 2592000000) AS BIGINT) * 1000) AS TimeGenerated,
+      CAST(TIMESTAMP '2024-01-01 00:00:00' + to_microseconds(CAST((h % 2592000000) AS BIGINT) * 1000) AS TIMESTAMP_NS) AS Timestamp,
+      CAST(TIMESTAMP '2024-01-01 00:00:00' + to_microseconds(CAST((h % 2592000000) AS BIGINT) * 1000) AS TIMESTAMP_NS) AS TimeGenerated,
       'dev-' || (h % 1000) AS DeviceId,
       'host' || (h % 1000) || '.contoso.local' AS DeviceName,
       i AS ReportId,
@@ -121,7 +121,7 @@ async function generate(store) {
     int: 'INTEGER',
     real: 'DOUBLE',
     bool: 'BOOLEAN',
-    datetime: 'TIMESTAMP',
+    datetime: 'TIMESTAMP_NS',
     dynamic: 'JSON',
     guid: 'VARCHAR',
     timespan: 'BIGINT',

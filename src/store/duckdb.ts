@@ -22,7 +22,8 @@ const SQL_TYPE: Record<KqlType, string> = {
   int: 'INTEGER',
   real: 'DOUBLE',
   bool: 'BOOLEAN',
-  datetime: 'TIMESTAMP',
+  // Kusto's datetimes have 100 ns ticks; EVTX and Windows XML times carry them (7 digits).
+  datetime: 'TIMESTAMP_NS',
   timespan: 'BIGINT',
   dynamic: 'JSON',
   guid: 'VARCHAR',
@@ -65,6 +66,8 @@ function cell(v: unknown, type: KqlType): unknown {
       return s === 'true' || s === '1' ? true : s === 'false' || s === '0' ? false : null;
     }
     case 'datetime': {
+      // ISO 8601 text in UTC keeps every digit it has (up to 100 ns); anything else through Date.
+      if (typeof v === 'string' && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/.test(v)) return v;
       const t = typeof v === 'number' ? v : Date.parse(String(v));
       return Number.isFinite(t) ? new Date(t).toISOString() : null;
     }
@@ -107,7 +110,9 @@ export class EventStore {
   /** Stages one event in every table that carries it. */
   add(view: EventView): void {
     const table = view.profile?.defenderTable;
-    const time = view.raw.time;
+    // The event's own time text when it has one (EVTX and XML: 7 digits), else lotl's instant.
+    const systemTime = view.raw.data.TimeCreated_SystemTime;
+    const time = typeof systemTime === 'string' && systemTime.endsWith('Z') ? systemTime : view.raw.time;
     if (table) this.stage(table, (c) => (c === 'Timestamp' || c === 'TimeGenerated' ? time : view.column(c)));
     if (view.raw.channel?.toLowerCase() === 'security') {
       // Sentinel's SecurityEvent keeps the Security log's own field names.

@@ -139,6 +139,14 @@ describe('numbers and times', () => {
     expect(String(r.d)).toBe('2024-01-08 00:00:00');
   });
 
+  it('datetimes keep 100 ns ticks (the seventh digit counts)', async () => {
+    expect(
+      await one(
+        'print a = datetime(2021-06-05T19:35:16.7217815Z) > datetime(2021-06-05T19:35:16.7217814Z), b = tostring(datetime(2021-06-05T19:35:16.7217815Z)), c = datetime(2021-06-05T19:35:16.7217815Z) - datetime(2021-06-05T19:35:16.7217814Z) < 1microsecond',
+      ),
+    ).toEqual({ a: true, b: '2021-06-05T19:35:16.7217815Z', c: true });
+  });
+
   it('integer division truncates; real division does not', async () => {
     expect(await one('print a = 7 / 2, b = 7.0 / 2, c = toreal(7) / 2')).toEqual({ a: 3, b: 3.5, c: 3.5 });
   });

@@ -227,8 +227,11 @@ function present(
     let v = row[name];
     if (v !== null && v !== undefined) {
       if (type === 'datetime') {
-        const t = Date.parse(`${String(v).replace(' ', 'T')}Z`);
-        v = Number.isFinite(t) ? new Date(t).toISOString() : String(v);
+        // DuckDB's text keeps every digit (to 100 ns): made ISO 8601 as it is, not through Date.
+        const text = String(v);
+        v = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)?$/.test(text)
+          ? `${text.replace(' ', 'T').replace(/(\.\d{3}\d*?)0+$/, '$1')}${/\./.test(text) ? '' : '.000'}Z`
+          : text;
       } else if (
         (type === 'long' || type === 'int' || type === 'real') &&
         typeof v === 'string' &&

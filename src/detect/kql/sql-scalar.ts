@@ -102,7 +102,7 @@ export const SQL_TYPE: Record<string, string> = {
   real: 'DOUBLE',
   decimal: 'DOUBLE',
   bool: 'BOOLEAN',
-  datetime: 'TIMESTAMP',
+  datetime: 'TIMESTAMP_NS',
   timespan: 'INTERVAL',
   dynamic: 'JSON',
   guid: 'VARCHAR',
@@ -270,11 +270,11 @@ function literal(n: SyntaxNode): string {
 function datetimeLiteral(s: string): string {
   const zoned = /[zZ]|[+-]\d\d:?\d\d$/.test(s) || !/T|\s\d/.test(s) ? s : `${s}Z`;
   const t = Date.parse(zoned);
-  if (!Number.isFinite(t)) return `TRY_CAST(${str(s)} AS TIMESTAMP)`;
-  // Keep sub-millisecond digits Date drops (Kusto has 100 ns ticks; DuckDB keeps microseconds).
+  if (!Number.isFinite(t)) return `TRY_CAST(${str(s)} AS TIMESTAMP_NS)`;
+  // Keep the sub-millisecond digits Date drops: Kusto has 100 ns ticks, as TIMESTAMP_NS.
   const iso = new Date(t).toISOString().replace('Z', '');
   const frac = /\.(\d{4,7})/.exec(s);
-  return `TIMESTAMP ${str(frac ? iso.replace(/\.\d{3}$/, `.${frac[1].slice(0, 6)}`) : iso)}`;
+  return `TIMESTAMP_NS ${str(frac ? iso.replace(/\.\d{3}$/, `.${frac[1]}`) : iso)}`;
 }
 
 const TIMESPAN_UNITS: Record<string, number> = {
@@ -385,7 +385,8 @@ function toStringSql(sql: string, type: string | undefined): string {
     case 'dynamic':
       return `coalesce(json_extract_string(${sql}, '$'), '')`;
     case 'datetime':
-      return `coalesce(regexp_replace(strftime(${sql}, '%Y-%m-%dT%H:%M:%S.%f'), '\\.?0+$', '') || 'Z', '')`;
+      // Up to 7 digits of fraction (Kusto's 100 ns ticks), trailing zeros dropped.
+      return `coalesce(regexp_replace(strftime(CAST(${sql} AS TIMESTAMP_NS), '%Y-%m-%dT%H:%M:%S.%n'), '\\.?0+$', '') || 'Z', '')`;
     case 'bool':
       return `coalesce(CASE WHEN ${sql} THEN 'true' ELSE 'false' END, '')`;
     default:
