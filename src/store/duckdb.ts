@@ -205,7 +205,12 @@ export class EventStore {
       this.staged.set(table, s);
     }
     const row: Record<string, unknown> = {};
-    for (const [name, type] of s.schema.columns) row[name] = cell(value(name), type);
+    // Absent values are left out: read_json fills them with null (wide tables like SecurityEvent
+    // have ~150 columns, most empty for any one event).
+    for (const [name, type] of s.schema.columns) {
+      const v = cell(value(name), type);
+      if (v !== null) row[name] = v;
+    }
     s.buffer += `${JSON.stringify(row)}\n`;
     s.rows++;
     if (s.buffer.length >= 64 * 1024) {

@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { bindKql, caret, type KqlProblem, lineCol } from '../../detect/kql/frontend.js';
+import { presentRow } from '../../detect/kql/rows.js';
 import {
   type CompiledQuery,
   type CompileOptions,
@@ -127,7 +128,7 @@ export function registerQuery(program: Command): void {
                   (name) => compiled.columns.find((c) => c.name === name) ?? { name, type: 'string' },
                 )
               : compiled.columns;
-          const rows = raw.map((r) => present(r, columns));
+          const rows = raw.map((r) => presentRow(r, columns));
           await write(
             render(
               rows,
@@ -215,41 +216,6 @@ function compile(query: string, where: string, options: CompileOptions): Compile
     process.stderr.write(problemText(where, query, span));
     return null;
   }
-}
-
-/** DuckDB's JSON rows as Kusto shows them: ISO 8601 times in UTC, numbers as numbers. */
-function present(
-  row: Record<string, unknown>,
-  columns: { name: string; type: string }[],
-): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const { name, type } of columns) {
-    let v = row[name];
-    if (v !== null && v !== undefined) {
-      if (type === 'datetime') {
-        // DuckDB's text keeps every digit (to 100 ns): made ISO 8601 as it is, not through Date.
-        const text = String(v);
-        v = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)?$/.test(text)
-          ? `${text.replace(' ', 'T').replace(/(\.\d{3}\d*?)0+$/, '$1')}${/\./.test(text) ? '' : '.000'}Z`
-          : text;
-      } else if (
-        (type === 'long' || type === 'int' || type === 'real') &&
-        typeof v === 'string' &&
-        Number.isFinite(Number(v))
-      )
-        v = Number(v);
-      else if (type === 'dynamic' && typeof v === 'string') {
-        try {
-          v = JSON.parse(v);
-        } catch {
-          // keep the text
-        }
-      }
-    }
-    // Kusto has no null string: an absent string shows as empty.
-    out[name] = v ?? (type === 'string' ? '' : null);
-  }
-  return out;
 }
 
 function render(rows: Record<string, unknown>[], names: string[], format: string): string {

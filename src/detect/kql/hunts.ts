@@ -10,6 +10,7 @@ import type { Alert, Level } from '../alert.js';
 import { LEVELS } from '../alert.js';
 import { filesUnder } from '../rule-files.js';
 import { bindKql } from './frontend.js';
+import { presentRow } from './rows.js';
 import { type CompiledQuery, compileKql, KqlUnsupportedError } from './to-sql.js';
 
 export interface KqlHunt {
@@ -69,7 +70,8 @@ const text = (v: unknown): string | null => (typeof v === 'string' && v !== '' ?
 /** One alert per result row. */
 export function huntAlerts(hunt: KqlHunt, rows: Record<string, unknown>[]): Alert[] {
   const id = `kql:${path.basename(hunt.file, '.kql')}`;
-  return rows.map((row, i) => {
+  return rows.map((raw, i) => {
+    const row = presentRow(raw, hunt.compiled.columns);
     const time = text(row.Timestamp) ?? text(row.TimeGenerated) ?? text(row.timestamp);
     const iso = time
       ? new Date(`${time.replace(' ', 'T')}${/Z|[+-]\d\d:?\d\d$/.test(time) ? '' : 'Z'}`)
