@@ -10,6 +10,7 @@
  * Usage: node bench/kql.mjs [rows]   (default 10,000,000; needs `npm run build`)
  */
 import { bindKql } from '../dist/detect/kql/frontend.js';
+import { SQL_TYPE } from '../dist/detect/kql/sql-scalar.js';
 import { compileKql } from '../dist/detect/kql/to-sql.js';
 import { EventStore } from '../dist/store/duckdb.js';
 
@@ -115,17 +116,8 @@ async function generate(store) {
     'AccountDomain',
     'InitiatingProcessFileName',
   ]);
-  const types = {
-    string: 'VARCHAR',
-    long: 'BIGINT',
-    int: 'INTEGER',
-    real: 'DOUBLE',
-    bool: 'BOOLEAN',
-    datetime: 'TIMESTAMP_NS',
-    dynamic: 'JSON',
-    guid: 'VARCHAR',
-    timespan: 'BIGINT',
-  };
+  // The store's column types (times as TIMESTAMP_NS: Kusto's 100 ns ticks).
+  const types = SQL_TYPE;
   for (const c of bound.root.find('PipeExpression')[0].columns())
     if (!have.has(c.name))
       await store.sql(`ALTER TABLE DeviceProcessEvents ADD COLUMN "${c.name}" ${types[c.type] ?? 'VARCHAR'}`);

@@ -147,6 +147,17 @@ export function registerQuery(program: Command): void {
     );
 }
 
+/** A span of the query as a problem with its line and column. */
+function problemAt(
+  query: string,
+  start: number,
+  length: number,
+  severity: KqlProblem['severity'],
+  message: string,
+): KqlProblem {
+  return { ...lineCol(query, start), start, length, severity, message };
+}
+
 function problemText(where: string, query: string, p: KqlProblem): string {
   return `${where}:${p.line}:${p.col}: error ${p.message}\n${caret(query, p)}\n`;
 }
@@ -190,29 +201,13 @@ function compile(query: string, where: string, options: CompileOptions): Compile
   try {
     const compiled = compileKql(bound, options);
     for (const w of compiled.warnings) {
-      const { line, col } = lineCol(query, w.start);
-      const p: KqlProblem = {
-        line,
-        col,
-        start: w.start,
-        length: w.length,
-        severity: 'warning',
-        message: w.message,
-      };
-      process.stderr.write(`${where}:${line}:${col}: warning ${w.message}\n${caret(query, p)}\n`);
+      const p = problemAt(query, w.start, w.length, 'warning', w.message);
+      process.stderr.write(`${where}:${p.line}:${p.col}: warning ${w.message}\n${caret(query, p)}\n`);
     }
     return compiled;
   } catch (err) {
     if (!(err instanceof KqlUnsupportedError)) throw err;
-    const { line, col } = lineCol(query, err.start);
-    const span: KqlProblem = {
-      line,
-      col,
-      start: err.start,
-      length: err.length,
-      severity: 'error',
-      message: err.message,
-    };
+    const span = problemAt(query, err.start, err.length, 'error', err.message);
     process.stderr.write(problemText(where, query, span));
     return null;
   }
