@@ -4,7 +4,11 @@
  * matching for `has`, descending sort by default, Kusto's column names) hold; errors point at the
  * query text.
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { externalDataResolver } from '../../src/cli/commands/query.js';
 import { runCli } from '../helpers.js';
 
 async function jsonlOf(args: string[]): Promise<Record<string, unknown>[]> {
@@ -167,5 +171,17 @@ describe('lotl query', () => {
     ]);
     expect(geo.code).toBe(0);
     expect(geo.stderr).toContain('query:1:34: warning geo_info_from_ip_address()');
+  });
+  it('--external-data finds local copies by file name, or URL=FILE; never outside its folder', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'lotl-ext-'));
+    writeFileSync(path.join(dir, 'iocs.csv'), 'x\n');
+    const other = path.join(dir, 'mine.csv');
+    writeFileSync(other, 'y\n');
+    const resolve = externalDataResolver([dir, `https://example.org/feed?id=1=${other}`]);
+    expect(resolve('https://example.org/lists/iocs.csv?raw=true')).toBe(path.join(dir, 'iocs.csv'));
+    expect(resolve('https://example.org/feed?id=1')).toBe(other);
+    expect(resolve('https://example.org/missing.csv')).toBeUndefined();
+    // An encoded ../ in the URL's last segment is not a way out of the folder.
+    expect(resolve(`https://example.org/..%2F${path.basename(dir)}%2Fiocs.csv`)).toBeUndefined();
   });
 });

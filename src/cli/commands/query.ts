@@ -170,7 +170,7 @@ export function externalDataResolver(specs: string[]): (url: string) => string |
   const files = new Map<string, string>();
   const dirs: string[] = [];
   for (const spec of specs) {
-    const eq = spec.indexOf('=');
+    const eq = spec.lastIndexOf('='); // URLs have = in their queries; file names seldom do
     if (/^[a-z]+:\/\//i.test(spec) && eq > 0) files.set(spec.slice(0, eq), spec.slice(eq + 1));
     else dirs.push(spec);
   }
@@ -183,6 +183,8 @@ export function externalDataResolver(specs: string[]): (url: string) => string |
         .split('/')
         .pop() ?? '',
     );
+    // Only a plain file name is looked up: a URL's encoded `../` must not reach outside the folder.
+    if (name === '' || name !== path.basename(name) || name === '..' || name === '.') return undefined;
     for (const dir of dirs) {
       const candidate = path.join(dir, name);
       if (name && existsSync(candidate)) return candidate;

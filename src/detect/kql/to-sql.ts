@@ -8,6 +8,7 @@
  * refused as "not available offline" or, where Defender itself may return empty values
  * (FileProfile), run with those values empty and a warning.
  */
+import { randomBytes } from 'node:crypto';
 import type { BoundQuery, SyntaxNode } from './frontend.js';
 import {
   argsOf,
@@ -987,7 +988,7 @@ function evaluate(
         );
         return `SELECT ${select.join(', ')} FROM ${from}`;
       }
-      const marker = `/*lotl:unpack:${ctx.prepares.length}*/`;
+      const marker = `/*lotl:unpack:${MARKER_NONCE}:${ctx.prepares.length}*/`;
       const existing = new Set(kept.map((c) => c.name.toLowerCase()));
       ctx.prepares.push({
         marker,
@@ -1006,7 +1007,7 @@ function evaluate(
       const pivotSql = `coalesce(CAST(${scalar(args[0], ctx)} AS VARCHAR), '')`;
       const aggregate = args[1] ? scalar(args[1], ctx) : 'count(*)';
       const groups = out.map((c) => q(c.name));
-      const marker = `/*lotl:pivot:${ctx.prepares.length}*/`;
+      const marker = `/*lotl:pivot:${MARKER_NONCE}:${ctx.prepares.length}*/`;
       ctx.prepares.push({
         marker,
         keysSql: `SELECT DISTINCT ${pivotSql} AS v FROM ${from} ORDER BY v`,
@@ -1021,6 +1022,9 @@ function evaluate(
     ctx.input = saved;
   }
 }
+
+/** Makes the prepare markers unguessable, so no string in a query can stand for one. */
+const MARKER_NONCE = randomBytes(8).toString('hex');
 
 /** Defender functions whose data lives in Microsoft's cloud: offline their columns are empty. */
 const CLOUD_FUNCTIONS: Record<string, string> = {
