@@ -147,11 +147,11 @@ describe('lotl query', () => {
 
     const unsupported = await runCli([
       'query',
-      'DeviceProcessEvents | parse-kv ProcessCommandLine as (a:string) with (pair_delimiter=" ", kv_delimiter="=")',
+      'DeviceProcessEvents | top-nested 3 of FileName by count()',
       'examples/',
     ]);
     expect(unsupported.code).toBe(2);
-    expect(unsupported.stderr).toContain('query:1:23: error the operator `parse-kv` is not supported yet');
+    expect(unsupported.stderr).toContain('query:1:23: error the operator `top-nested` is not supported yet');
 
     // A URL to download fails closed, at its position: lotl never fetches what a query names.
     const offline = await runCli([

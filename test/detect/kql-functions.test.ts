@@ -221,6 +221,13 @@ describe('KQL operators, one by one', () => {
     expect(regex).toEqual([{ n: 123 }]);
   });
 
+  it('parse-kv: values of the declared keys, quoted or not; absent keys empty', async () => {
+    const out = await rows(
+      `print s = 'cmd.exe name="my tool" port=8080 x=1' | parse-kv s as (name:string, port:long, other:string) with (pair_delimiter=' ', kv_delimiter='=', quote='"') | project name, port, other`,
+    );
+    expect(out).toEqual([{ name: 'my tool', port: 8080, other: '' }]);
+  });
+
   it('externaldata reads the local copy of its URL', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'lotl-ext-'));
     const file = path.join(dir, 'iocs.csv');

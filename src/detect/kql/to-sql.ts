@@ -424,6 +424,8 @@ function operatorSql(
       return parse(op, from, alias, out, ctx);
     case 'InvokeOperator':
       return invoke(op, inputSql, inputColumns, out, ctx);
+    case 'ParseKvOperator':
+      return parseKv(op, from, alias, out, ctx);
     case 'EvaluateOperator':
       return evaluate(op, inputSql, inputColumns, out, ctx);
     case 'GetSchemaOperator': {
@@ -1021,6 +1023,57 @@ function evaluate(
   } finally {
     ctx.input = saved;
   }
+}
+
+/**
+ * parse-kv: each declared key's value from `key=value` pairs (pair and key-value delimiters, an
+ * optional quote); keys not found give empty strings and null numbers. The `regex=` form is not
+ * covered.
+ */
+function parseKv(
+  op: SyntaxNode,
+  from: string,
+  alias: string,
+  out: { name: string; type: string }[],
+  ctx: Ctx,
+): string {
+  const withClause = op.find('ParseKvWithClause')[0];
+  const params = new Map(
+    (withClause?.find('NamedParameter') ?? []).map((p) => [
+      p.child(0).text.trim().toLowerCase(),
+      p.last().literalValue(),
+    ]),
+  );
+  if (params.has('regex')) return unsupported(withClause!, 'parse-kv with regex=');
+  const esc = (x: string) => x.replace(/[\\^$.*+?()[\]{}|-]/g, '\\$&');
+  const pair = esc(String(params.get('pair_delimiter') ?? ' '));
+  const kv = esc(String(params.get('kv_delimiter') ?? '='));
+  const quote = params.get('quote') ? esc(String(params.get('quote')).slice(0, 1)) : '';
+  const source = op
+    .children()
+    .find((c) => !c.isToken && c.kindName !== 'RowSchema' && c.kindName !== 'ParseKvWithClause')!;
+  const text = `coalesce(CAST(${scalar(source, ctx)} AS VARCHAR), '')`;
+  const keys = new Map(
+    op
+      .find('RowSchema')[0]
+      .find('NameAndTypeDeclaration')
+      .map((d) => [nameOf(d.child(0)), d.last().text.trim().toLowerCase()]),
+  );
+  const value = (key: string) => {
+    const quoted = quote ? `${quote}([^${quote}]*)${quote}|` : '';
+    const pattern = str(`(?:^|${pair})\\s*${esc(key)}\\s*${kv}\\s*(?:${quoted}([^${pair}]*))`);
+    return quote
+      ? `coalesce(nullif(regexp_extract(${text}, ${pattern}, 1), ''), regexp_extract(${text}, ${pattern}, 2))`
+      : `regexp_extract(${text}, ${pattern}, 1)`;
+  };
+  const select = out.map((c) => {
+    const type = keys.get(c.name);
+    if (type === undefined) return `${alias}.${q(c.name)}`;
+    return type === 'string'
+      ? `${value(c.name)} AS ${q(c.name)}`
+      : `TRY_CAST(nullif(${value(c.name)}, '') AS ${SQL_TYPE[type] ?? 'VARCHAR'}) AS ${q(c.name)}`;
+  });
+  return `SELECT ${select.join(', ')} FROM ${from}`;
 }
 
 /** Makes the prepare markers unguessable, so no string in a query can stand for one. */
