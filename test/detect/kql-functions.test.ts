@@ -228,6 +228,16 @@ describe('KQL operators, one by one', () => {
     expect(out).toEqual([{ name: 'my tool', port: 8080, other: '' }]);
   });
 
+  it('top-nested: the top values per level, within each value above', async () => {
+    const out = await rows(
+      'datatable(os:string, dev:string)["w","a", "w","a", "w","b", "l","c", "l","c", "l","d", "m","e"] | top-nested 2 of os by count(), top-nested 1 of dev by count()',
+    );
+    expect(out.map((r) => [r.os, r.aggregated_os, r.dev, r.aggregated_dev]).sort()).toEqual([
+      ['l', 3, 'c', 2],
+      ['w', 3, 'a', 2],
+    ]);
+  });
+
   it('externaldata reads the local copy of its URL', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'lotl-ext-'));
     const file = path.join(dir, 'iocs.csv');

@@ -426,6 +426,8 @@ function operatorSql(
       return invoke(op, inputSql, inputColumns, out, ctx);
     case 'ParseKvOperator':
       return parseKv(op, from, alias, out, ctx);
+    case 'TopNestedOperator':
+      return topNested(op, inputSql, out, ctx);
     case 'EvaluateOperator':
       return evaluate(op, inputSql, inputColumns, out, ctx);
     case 'GetSchemaOperator': {
@@ -1074,6 +1076,63 @@ function parseKv(
       : `TRY_CAST(nullif(${value(c.name)}, '') AS ${SQL_TYPE[type] ?? 'VARCHAR'}) AS ${q(c.name)}`;
   });
   return `SELECT ${select.join(', ')} FROM ${from}`;
+}
+
+/**
+ * top-nested: level by level, the top N values of each expression by its aggregate, within each
+ * value kept at the level above. One row per leaf, with every level's value and aggregate.
+ */
+function topNested(
+  op: SyntaxNode,
+  inputSql: string,
+  out: { name: string; type: string }[],
+  ctx: Ctx,
+): string {
+  const clauses = op.find('TopNestedClause');
+  let previous = '';
+  clauses.forEach((clause, level) => {
+    const parts = clause.children().filter((c) => !c.isToken);
+    const limitNode = parts.length >= 3 ? parts[0] : undefined;
+    const valueNode = parts[parts.length - 2];
+    let aggNode = parts[parts.length - 1];
+    let direction = 'DESC';
+    if (aggNode.kindName === 'OrderedExpression') {
+      if (/\basc\b/i.test(aggNode.find('OrderingClause')[0]?.text ?? '')) direction = 'ASC';
+      aggNode = aggNode.child(0);
+    }
+    if (clause.find('TopNestedWithOthersClause').length > 0) unsupported(clause, 'top-nested … with others');
+    const value = scalar(
+      valueNode.kindName === 'SimpleNamedExpression' ? valueNode.child(2) : valueNode,
+      ctx,
+    );
+    const aggregate = scalar(aggNode.kindName === 'SimpleNamedExpression' ? aggNode.child(2) : aggNode, ctx);
+    const n = `__n${level}`;
+    const a = `__a${level}`;
+    const parentCols = Array.from({ length: level }, (_, i) => [`__n${i}`, `__a${i}`]).flat();
+    const select = [...parentCols.map((c) => `p.${q(c)}`), `${value} AS ${q(n)}`, `${aggregate} AS ${q(a)}`];
+    const join =
+      level === 0
+        ? ''
+        : ` JOIN (${previous}) AS p ON ${clauses
+            .slice(0, level)
+            .map((c, i) => {
+              const v = c.children().filter((x) => !x.isToken);
+              const node = v[v.length - 2];
+              return `(${scalar(node.kindName === 'SimpleNamedExpression' ? node.child(2) : node, ctx)}) IS NOT DISTINCT FROM p.${q(`__n${i}`)}`;
+            })
+            .join(' AND ')}`;
+    const partition =
+      level === 0
+        ? ''
+        : `PARTITION BY ${Array.from({ length: level }, (_, i) => `p.${q(`__n${i}`)}`).join(', ')} `;
+    const limit = limitNode
+      ? ` QUALIFY row_number() OVER (${partition}ORDER BY ${q(a)} ${direction}) <= ${scalar(limitNode, ctx)}`
+      : '';
+    const groupBy = Array.from({ length: level * 2 + 1 }, (_, i) => i + 1).join(', ');
+    previous = `SELECT ${select.join(', ')} FROM (${inputSql}) AS i${ctx.n++}${join} GROUP BY ${groupBy}${limit}`;
+  });
+  const names = clauses.flatMap((_, i) => [`__n${i}`, `__a${i}`]);
+  return `SELECT ${names.map((c, i) => `${q(c)} AS ${q(out[i].name)}`).join(', ')} FROM (${previous}) AS tn${ctx.n++}`;
 }
 
 /** Makes the prepare markers unguessable, so no string in a query can stand for one. */
