@@ -4,8 +4,10 @@
  * condition combines identifiers. A field the event lacks makes its item false (true under `not`):
  * the rule is never dropped for it.
  */
+
 import type { EventView } from '../../normalize/normalize.js';
 import { cidrContains, parseCidr, parseIp } from '../ir/ip.js';
+import { LiteralScanner } from './aho-corasick.js';
 import { type Cond, expandPattern } from './condition.js';
 import { compileRuleRegex, UnsafeRegexError } from './regex.js';
 import {
@@ -372,16 +374,46 @@ function plainList(mods: string[], values: unknown[], get: Getter | null): Predi
     else if (parts.length === 0) exact.add('');
     else return null;
   }
+  // Long prefix and suffix lists (Image|endswith over a hundred tool names) are looked up by
+  // length: one slice and one Set lookup per distinct length instead of a comparison per entry.
+  const heads = byLength(prefixes);
+  const tails = byLength(suffixes);
+  const literals = [...exact, ...prefixes, ...suffixes, ...inner];
+  const prefiltered = literals.every(selective);
+  // A very long `contains` list the engine's prefilter cannot take (the emoji rules: about 1,000
+  // strings of a character or two each) is searched in one pass, its candidates confirmed (see
+  // LiteralScanner). Prefiltered lists (hashes, tool names) run only on candidate events anyway.
+  const scanner = !prefiltered && inner.length >= MANY_LITERALS ? new LiteralScanner(inner) : null;
   const test = (s: string) => {
     const l = lowerValue(s);
     if (exact.has(l)) return true;
-    for (const p of prefixes) if (l.startsWith(p)) return true;
-    for (const p of suffixes) if (l.endsWith(p)) return true;
+    for (const [n, set] of heads) if (l.length >= n && set.has(l.slice(0, n))) return true;
+    for (const [n, set] of tails) if (l.length >= n && set.has(l.slice(l.length - n))) return true;
+    if (scanner) {
+      let hit = false;
+      scanner.scan(l, (id) => {
+        if (!hit && l.includes(inner[id])) hit = true;
+      });
+      return hit;
+    }
     for (const p of inner) if (l.includes(p)) return true;
     return false;
   };
-  const literals = [...exact, ...prefixes, ...suffixes, ...inner];
-  return withNeed((v) => eachString(get(v), test), literals.every(selective) ? [...new Set(literals)] : null);
+  return withNeed((v) => eachString(get(v), test), prefiltered ? [...new Set(literals)] : null);
+}
+
+/** Past this many `contains` strings a list is searched with one automaton. */
+const MANY_LITERALS = 64;
+
+/** Strings grouped by length, shortest first: [length, the strings of that length]. */
+function byLength(list: string[]): [number, Set<string>][] {
+  const groups = new Map<number, Set<string>>();
+  for (const x of list) {
+    let set = groups.get(x.length);
+    if (!set) groups.set(x.length, (set = new Set()));
+    set.add(x);
+  }
+  return [...groups].sort((a, b) => a[0] - b[0]);
 }
 
 function valueTest(
