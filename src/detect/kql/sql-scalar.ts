@@ -83,7 +83,6 @@ export const q = (name: string) => `"${name.replace(/"/g, '""')}"`;
 /** A SQL string literal; control characters (NUL cuts a SQL text short) spelled with chr(). */
 export const str = (s: string) => {
   const quoted = `'${s.replace(/'/g, "''")}'`;
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: these are the characters to spell out
   const control = /[\x00-\x08\x0b\x0c\x0e-\x1f]/g;
   return control.test(s)
     ? `(${quoted.replace(control, (c) => `' || chr(${c.charCodeAt(0)}) || '`)})`

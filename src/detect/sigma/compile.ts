@@ -409,9 +409,9 @@ const MANY_LITERALS = 64;
 function byLength(list: string[]): [number, Set<string>][] {
   const groups = new Map<number, Set<string>>();
   for (const x of list) {
-    let set = groups.get(x.length);
-    if (!set) groups.set(x.length, (set = new Set()));
+    const set = groups.get(x.length) ?? new Set<string>();
     set.add(x);
+    groups.set(x.length, set);
   }
   return [...groups].sort((a, b) => a[0] - b[0]);
 }
