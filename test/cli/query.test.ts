@@ -145,9 +145,13 @@ describe('lotl query', () => {
     expect(bad.stderr).toContain('query:2:9: error');
     expect(bad.stderr).toContain('\n        ^^^^^^^^^^^^^^^^^');
 
-    const unsupported = await runCli(['query', 'DeviceProcessEvents | search "ntdsutil"', 'examples/']);
+    const unsupported = await runCli([
+      'query',
+      'DeviceProcessEvents | partition by DeviceName (take 1)',
+      'examples/',
+    ]);
     expect(unsupported.code).toBe(2);
-    expect(unsupported.stderr).toContain('query:1:23: error the operator `search` is not supported yet');
+    expect(unsupported.stderr).toContain('query:1:23: error the operator `partition` is not supported yet');
 
     // A URL to download fails closed, at its position: lotl never fetches what a query names.
     const offline = await runCli([

@@ -238,6 +238,30 @@ describe('KQL operators, one by one', () => {
     ]);
   });
 
+  it('search (terms, Column:"text", wildcards, several tables) and find', async () => {
+    const tables =
+      'let T = datatable(a:string, b:long)["ntds.dit here", 1, "x", 2]; let U = datatable(c:string)["ntds", "untds"];';
+    const both = await rows(`${tables} search in (T, U) "ntds"`);
+    expect(both.map((r) => [r.$table, r.a ?? r.c]).sort()).toEqual([
+      ['T', 'ntds.dit here'],
+      ['U', 'ntds'],
+    ]);
+    expect(await rows(`${tables} T | search a:"here" and b == 1 | project a`)).toEqual([
+      { a: 'ntds.dit here' },
+    ]);
+    expect((await rows(`${tables} U | search "*ntds*" | project c`)).map((r) => r.c).sort()).toEqual([
+      'ntds',
+      'untds',
+    ]);
+    const found = await rows(
+      'let T = datatable(SHA1:string, d:string)["x","h1", "y","h2"]; let U = datatable(InitiatingProcessSHA1:string, d:string)["x","h3"]; find in (T, U) where SHA1 == "x" or InitiatingProcessSHA1 == "x" project d',
+    );
+    expect(found.map((r) => [r.source_, r.d]).sort()).toEqual([
+      ['T', 'h1'],
+      ['U', 'h3'],
+    ]);
+  });
+
   it('externaldata reads the local copy of its URL', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'lotl-ext-'));
     const file = path.join(dir, 'iocs.csv');

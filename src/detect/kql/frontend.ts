@@ -186,6 +186,10 @@ export class SyntaxNode {
         out.push({ name: cols.getItem(i).Name, type: cols.getItem(i).Type.Name });
     return out;
   }
+  /** A string literal's text as Kusto unescaped it, whatever type the binder gave the node. */
+  stringValue(): string | undefined {
+    return typeof this.node.LiteralValue === 'string' ? this.node.LiteralValue : undefined;
+  }
   /** A literal's value: strings unescaped by Kusto, numbers and booleans from their text. */
   literalValue(): string | number | boolean | undefined {
     const type = this.typeName;

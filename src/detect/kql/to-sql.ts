@@ -151,6 +151,15 @@ function tabular(n: SyntaxNode, ctx: Ctx): string {
         .map((e, i) => `${e.sql} AS ${q(out[i].name)}`)
         .join(', ')}`;
     }
+    case 'SearchOperator':
+    case 'FindOperator': {
+      const legs = n
+        .find('FindInClause')[0]
+        ?.find('NameReference')
+        .map((t) => ({ name: nameOf(t), sql: tabular(t, ctx), columns: t.columns() }));
+      if (!legs) return unsupported(n, `\`${operatorName(n)}\` without \`in (tables)\``);
+      return search(n, legs, n.columns(), ctx);
+    }
     case 'RangeOperator': {
       // range x from a to b step s: a, a+s, … up to b inclusive.
       const [from, to, step] = n.children().filter((c) => !c.isToken && c.kindName !== 'NameDeclaration');
@@ -428,6 +437,8 @@ function operatorSql(
       return parseKv(op, from, alias, out, ctx);
     case 'TopNestedOperator':
       return topNested(op, inputSql, out, ctx);
+    case 'SearchOperator':
+      return search(op, [{ name: null, sql: inputSql, columns: inputColumns }], out, ctx);
     case 'EvaluateOperator':
       return evaluate(op, inputSql, inputColumns, out, ctx);
     case 'GetSchemaOperator': {
@@ -1133,6 +1144,92 @@ function topNested(
   });
   const names = clauses.flatMap((_, i) => [`__n${i}`, `__a${i}`]);
   return `SELECT ${names.map((c, i) => `${q(c)} AS ${q(out[i].name)}`).join(', ')} FROM (${previous}) AS tn${ctx.n++}`;
+}
+
+/**
+ * search and find over one or more tables: each table's rows that satisfy the predicate, with the
+ * table's name (`$table` for search, `source_` for find) and the union's columns (null where a
+ * table has no such column). In search, a bare string is a term any string column has (`*` in it
+ * for a substring), and `Column:"text"` is `Column has "text"`.
+ */
+function search(
+  op: SyntaxNode,
+  legs: { name: string | null; sql: string; columns: { name: string; type: string }[] }[],
+  out: { name: string; type: string }[],
+  ctx: Ctx,
+): string {
+  const predicate = op.children().find((c) => !c.isToken && !c.isList && c.typeName === 'bool');
+  const tableColumn = out[0]?.name === '$table' || out[0]?.name === 'source_' ? out[0].name : null;
+  const union = out.filter((c) => c.name !== tableColumn);
+  const saved = ctx.input;
+  try {
+    return legs
+      .map((leg) => {
+        const alias = `s${ctx.n++}`;
+        const have = new Set(leg.columns.map((c) => c.name));
+        // Every table gets the union's columns, so one predicate reads them all.
+        const referenced = predicate
+          ? predicate
+              .find('NameReference')
+              .filter((r) => r.referencedKind === 'Column')
+              .map((r) => ({ name: nameOf(r), type: r.typeName ?? 'string' }))
+          : [];
+        const missing = [...union, ...referenced].filter(
+          (c, i, all) => !have.has(c.name) && all.findIndex((x) => x.name === c.name) === i,
+        );
+        const padded = `(SELECT *${missing.map((c) => `, CAST(NULL AS ${SQL_TYPE[c.type] ?? 'VARCHAR'}) AS ${q(c.name)}`).join('')} FROM (${leg.sql}) AS l${ctx.n++}) AS ${alias}`;
+        ctx.input = { alias, columns: [...leg.columns, ...missing] };
+        const strings = leg.columns
+          .filter((c) => c.type === 'string')
+          .map((c) => `coalesce(${q(c.name)}, '')`);
+        const where = predicate ? searchPredicate(predicate, strings, ctx) : 'TRUE';
+        const select = [
+          ...(tableColumn ? [`${str(leg.name ?? '')} AS ${q(tableColumn)}`] : []),
+          ...union.map((c) => q(c.name)),
+        ];
+        return `SELECT ${select.join(', ')} FROM ${padded} WHERE ${where}`;
+      })
+      .join(' UNION ALL ');
+  } finally {
+    ctx.input = saved;
+  }
+}
+
+/** search's own predicate forms, then ordinary expressions. */
+function searchPredicate(n: SyntaxNode, strings: string[], ctx: Ctx): string {
+  if (n.kindName === 'ParenthesizedExpression') return `(${searchPredicate(n.child(1), strings, ctx)})`;
+  if (n.kindName === 'LiteralExpression' && n.stringValue() !== undefined) {
+    // A bare term: any string column has it (`*` turns it into a substring pattern).
+    const term = n.stringValue()!;
+    if (strings.length === 0) return 'FALSE';
+    if (term.includes('*')) {
+      const like = str(
+        term
+          .toLowerCase()
+          .replace(/[%_\\]/g, '\\$&')
+          .replace(/\*/g, '%'),
+      );
+      return `(${strings.map((c) => `lower(${c}) LIKE ${like} ESCAPE '\\'`).join(' OR ')})`;
+    }
+    const lower = term.toLowerCase();
+    const escaped = lower.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
+    const head = /^[a-z0-9]/.test(lower) ? '(^|[^a-z0-9])' : '';
+    const tail = /[a-z0-9]$/.test(lower) ? '($|[^a-z0-9])' : '';
+    return `(${strings.map((c) => `regexp_matches(lower(${c}), ${str(`${head}${escaped}${tail}`)})`).join(' OR ')})`;
+  }
+  if (n.kindName === 'BinaryExpression') {
+    const opText = n.child(1).text.trim().toLowerCase();
+    if (opText === 'and' || opText === 'or')
+      return `(${searchPredicate(n.child(0), strings, ctx)} ${opText.toUpperCase()} ${searchPredicate(n.child(2), strings, ctx)})`;
+    if (opText === ':') {
+      if (n.child(2).stringValue() === undefined) return unsupported(n.child(2), 'a computed search term');
+      const column = `coalesce(CAST(${scalar(n.child(0), ctx)} AS VARCHAR), '')`;
+      return searchPredicate(n.child(2), [column], ctx);
+    }
+  }
+  if (n.kindName === 'FunctionCallExpression' && n.child(0).text.trim().toLowerCase() === 'not')
+    return `(NOT ${searchPredicate(argsOf(n.child(1))[0], strings, ctx)})`;
+  return scalar(n, ctx);
 }
 
 /** Makes the prepare markers unguessable, so no string in a query can stand for one. */
