@@ -440,7 +440,7 @@ function operatorSql(
     case 'SearchOperator':
       return search(op, [{ name: null, sql: inputSql, columns: inputColumns }], out, ctx);
     case 'EvaluateOperator':
-      return evaluate(op, inputSql, inputColumns, out, ctx);
+      return evaluate(op, from, alias, inputColumns, out, ctx);
     case 'GetSchemaOperator': {
       // One row per input column: its name, position and types.
       const rows = inputColumns.map(
@@ -717,10 +717,7 @@ function join(
     ...rightKept.map((c) => `${r}.${q(c.name)}`),
   ];
   if (sources.length !== out.length)
-    return unsupported(
-      op,
-      `this join (${leftColumns.length} + ${rightKept.length} columns in, ${out.length} out: ${out.map((c) => c.name).join(',')} | ${leftColumns.map((c) => c.name).join(',')} | ${rightKept.map((c) => c.name).join(',')})`,
-    );
+    return unsupported(op, 'this join (its columns did not line up with the binder’s)');
   const select = out.map((c, i) => `${sources[i]} AS ${q(c.name)}`);
   return `SELECT ${select.join(', ')} FROM ${leftRel} ${sqlKind[joinKind]} ${rightRel} ON ${condition}`;
 }
@@ -969,7 +966,8 @@ function openExtend(op: SyntaxNode, from: string, ctx: Ctx): string {
  */
 function evaluate(
   op: SyntaxNode,
-  inputSql: string,
+  from: string,
+  alias: string,
   inputColumns: { name: string; type: string }[],
   out: { name: string; type: string }[],
   ctx: Ctx,
@@ -978,64 +976,56 @@ function evaluate(
   if (!call) return unsupported(op, 'this evaluate');
   const plugin = call.child(0).text.trim().toLowerCase();
   const args = argsOf(call.child(1));
-  const alias = `t${ctx.n++}`;
-  const from = `(${inputSql}) AS ${alias}`;
-  const saved = ctx.input;
-  ctx.input = { alias, columns: inputColumns };
-  try {
-    if (plugin === 'bag_unpack') {
-      const bag = scalar(args[0], ctx);
-      const json = args[0].typeName === 'dynamic' ? bag : `TRY_CAST(${bag} AS JSON)`;
-      const prefix =
-        args[1] && args[1].kindName !== 'SimpleNamedExpression' ? (stringLiteral(args[1]) ?? '') : '';
-      const bagName = args[0].kindName === 'NameReference' ? nameOf(args[0]) : null;
-      const kept = inputColumns.filter((c) => c.name !== bagName);
-      const keptSql = kept.map((c) => `${alias}.${q(c.name)}`);
-      const value = (key: string) =>
-        `json_extract_string(${json}, ${str(`$."${key.replace(/["\\]/g, '\\$&')}"`)})`;
-      if (op.find('SchemaTypeExpression').length > 0 || op.find('RowSchema').length > 0) {
-        // The query names the columns and their types.
-        const have = new Set(kept.map((c) => c.name));
-        const select = out.map((c) =>
-          have.has(c.name)
-            ? `${alias}.${q(c.name)} AS ${q(c.name)}`
-            : `TRY_CAST(${value(c.name.slice(prefix.length))} AS ${SQL_TYPE[c.type] ?? 'VARCHAR'}) AS ${q(c.name)}`,
-        );
-        return `SELECT ${select.join(', ')} FROM ${from}`;
-      }
-      const marker = `/*lotl:unpack:${MARKER_NONCE}:${ctx.prepares.length}*/`;
-      const existing = new Set(kept.map((c) => c.name.toLowerCase()));
-      ctx.prepares.push({
-        marker,
-        keysSql: `SELECT DISTINCT k FROM (SELECT unnest(json_keys(${json})) AS k FROM ${from} WHERE json_type(${json}) = 'OBJECT') ORDER BY k`,
-        columns: (keys) =>
-          keys
-            .filter((k) => !existing.has(`${prefix}${k}`.toLowerCase()))
-            .map((k) => `, ${value(k)} AS ${q(`${prefix}${k}`)}`)
-            .join(''),
-      });
-      ctx.open = true;
-      return `SELECT ${keptSql.join(', ')}${marker} FROM ${from}`;
+  if (plugin === 'bag_unpack') {
+    const bag = scalar(args[0], ctx);
+    const json = args[0].typeName === 'dynamic' ? bag : `TRY_CAST(${bag} AS JSON)`;
+    const prefix =
+      args[1] && args[1].kindName !== 'SimpleNamedExpression' ? (stringLiteral(args[1]) ?? '') : '';
+    const bagName = args[0].kindName === 'NameReference' ? nameOf(args[0]) : null;
+    const kept = inputColumns.filter((c) => c.name !== bagName);
+    const keptSql = kept.map((c) => `${alias}.${q(c.name)}`);
+    const value = (key: string) =>
+      `json_extract_string(${json}, ${str(`$."${key.replace(/["\\]/g, '\\$&')}"`)})`;
+    if (op.find('SchemaTypeExpression').length > 0 || op.find('RowSchema').length > 0) {
+      // The query names the columns and their types.
+      const have = new Set(kept.map((c) => c.name));
+      const select = out.map((c) =>
+        have.has(c.name)
+          ? `${alias}.${q(c.name)} AS ${q(c.name)}`
+          : `TRY_CAST(${value(c.name.slice(prefix.length))} AS ${SQL_TYPE[c.type] ?? 'VARCHAR'}) AS ${q(c.name)}`,
+      );
+      return `SELECT ${select.join(', ')} FROM ${from}`;
     }
-    if (plugin === 'pivot') {
-      // Kusto groups by every output column the binder lists (the by-columns, or all the others).
-      const pivotSql = `coalesce(CAST(${scalar(args[0], ctx)} AS VARCHAR), '')`;
-      const aggregate = args[1] ? scalar(args[1], ctx) : 'count(*)';
-      const groups = out.map((c) => q(c.name));
-      const marker = `/*lotl:pivot:${MARKER_NONCE}:${ctx.prepares.length}*/`;
-      ctx.prepares.push({
-        marker,
-        keysSql: `SELECT DISTINCT ${pivotSql} AS v FROM ${from} ORDER BY v`,
-        columns: (values) =>
-          values.map((v) => `, ${aggregate} FILTER (WHERE ${pivotSql} = ${str(v)}) AS ${q(v)}`).join(''),
-      });
-      ctx.open = true;
-      return `SELECT ${groups.join(', ')}${groups.length > 0 ? '' : '1 AS __one'}${marker} FROM ${from}${groups.length > 0 ? ` GROUP BY ${groups.join(', ')}` : ''}`;
-    }
-    return unsupported(call.child(0), `the plugin \`${plugin}\``);
-  } finally {
-    ctx.input = saved;
+    const marker = `/*lotl:unpack:${MARKER_NONCE}:${ctx.prepares.length}*/`;
+    const existing = new Set(kept.map((c) => c.name.toLowerCase()));
+    ctx.prepares.push({
+      marker,
+      keysSql: `SELECT DISTINCT k FROM (SELECT unnest(json_keys(${json})) AS k FROM ${from} WHERE json_type(${json}) = 'OBJECT') ORDER BY k`,
+      columns: (keys) =>
+        keys
+          .filter((k) => !existing.has(`${prefix}${k}`.toLowerCase()))
+          .map((k) => `, ${value(k)} AS ${q(`${prefix}${k}`)}`)
+          .join(''),
+    });
+    ctx.open = true;
+    return `SELECT ${keptSql.join(', ')}${marker} FROM ${from}`;
   }
+  if (plugin === 'pivot') {
+    // Kusto groups by every output column the binder lists (the by-columns, or all the others).
+    const pivotSql = `coalesce(CAST(${scalar(args[0], ctx)} AS VARCHAR), '')`;
+    const aggregate = args[1] ? scalar(args[1], ctx) : 'count(*)';
+    const groups = out.map((c) => q(c.name));
+    const marker = `/*lotl:pivot:${MARKER_NONCE}:${ctx.prepares.length}*/`;
+    ctx.prepares.push({
+      marker,
+      keysSql: `SELECT DISTINCT ${pivotSql} AS v FROM ${from} ORDER BY v`,
+      columns: (values) =>
+        values.map((v) => `, ${aggregate} FILTER (WHERE ${pivotSql} = ${str(v)}) AS ${q(v)}`).join(''),
+    });
+    ctx.open = true;
+    return `SELECT ${groups.join(', ')}${groups.length > 0 ? '' : '1 AS __one'}${marker} FROM ${from}${groups.length > 0 ? ` GROUP BY ${groups.join(', ')}` : ''}`;
+  }
+  return unsupported(call.child(0), `the plugin \`${plugin}\``);
 }
 
 /**
