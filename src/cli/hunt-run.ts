@@ -7,7 +7,8 @@ import { Worker } from 'node:worker_threads';
 import type { Alert } from '../detect/alert.js';
 import { huntAlerts, type KqlHunt } from '../detect/kql/hunts.js';
 import type { SigmaProblem } from '../detect/sigma/load.js';
-import type { InputProblem } from '../ingest/raw-event.js';
+import { releaseChunkPool } from '../ingest/evtx/pool.js';
+import type { InputProblem, Stage } from '../ingest/raw-event.js';
 import { listInputs, planJsonLinesRanges } from '../ingest/read.js';
 import type { EventView } from '../normalize/normalize.js';
 import { AlertSpool } from '../report/alert-spool.js';
@@ -43,6 +44,14 @@ export interface HuntOptions {
   filter?: (a: Alert) => boolean;
   /** KQL hunting queries, run over a store of every event (and the alerts) once all are read. */
   kql?: KqlHunt[];
+  /**
+   * The detectors as a stage the EVTX parser threads can run (see hunt-stage.ts): large EVTX files
+   * are then hunted on every core. Only for detections that need no single stream of events
+   * (no correlation rules, no KQL store).
+   */
+  share?: Stage;
+  /** The inputs, when the caller has listed them already. */
+  listed?: Awaited<ReturnType<typeof listInputs>>;
 }
 
 export async function runHunt(
@@ -83,6 +92,12 @@ export async function runHunt(
           }
         heap.tick();
       },
+      // Alerts a parser thread raised on the chunks it parsed (EVTX with `share`).
+      staged(value, count) {
+        events += count;
+        for (const a of JSON.parse(value) as Alert[]) if (!keep || keep(a)) alerts.add(a);
+        heap.tick();
+      },
       problem(p) {
         if (p.code === 'SKIPPED_FILE' || p.code === 'SKIPPED_MEMBER') return;
         problems++;
@@ -90,10 +105,18 @@ export async function runHunt(
       },
     },
     opts.progress,
-    // This thread is busy detecting: EVTX chunks are parsed on the other cores (and the rule set's
-    // memory is not joined by an idle parser thread; see docs/benchmarks.md).
-    { evtx: { recover: opts.recover === true, workers: availableParallelism() - 1 } },
+    // This thread detects too: the other cores parse EVTX chunks (and, with `share`, hunt them).
+    {
+      evtx: {
+        recover: opts.recover === true,
+        workers: availableParallelism() - 1,
+        share: store ? undefined : opts.share,
+      },
+    },
+    opts.listed,
   );
+  // The parser threads (and, with `share`, their copies of the rules) are done.
+  if (opts.share) await releaseChunkPool();
   for (const d of detectors) if (d.flush) for (const a of d.flush()) if (!keep || keep(a)) alerts.add(a);
   if (store) {
     try {

@@ -5,24 +5,13 @@
  */
 import { parentPort } from 'node:worker_threads';
 import type { Alert } from '../detect/alert.js';
-import { loadIndicatorSet } from '../detect/ioc/loaders.js';
-import { iocAlerts } from '../detect/ioc/match.js';
-import { SigmaEngine } from '../detect/sigma/engine.js';
-import { loadRules, type SigmaProblem } from '../detect/sigma/load.js';
 import type { InputProblem, ReadItem } from '../ingest/raw-event.js';
 import { readFile, readJsonLinesRange } from '../ingest/read.js';
 import { normalize } from '../normalize/normalize.js';
-import { loadSummary } from './commands/rules.js';
-import { ruleCache } from './commands/sigma-options.js';
+import { type HuntSetup, loadDetectors } from './hunt-detectors.js';
 import type { Detector } from './hunt-run.js';
-import { collectGarbage } from './memory.js';
 
-export interface HuntSetup {
-  sigma: string[];
-  iocs: string[];
-  placeholders: Record<string, string[]>;
-  recover: boolean;
-}
+export type { HuntSetup } from './hunt-detectors.js';
 
 export interface HuntUnit {
   id: number;
@@ -44,23 +33,9 @@ let recover = false;
 parentPort?.on('message', async (msg: { setup?: HuntSetup; unit?: HuntUnit }) => {
   if (msg.setup) {
     recover = msg.setup.recover;
-    detectors = [];
-    let load: { errors: SigmaProblem[]; summary: string; correlations: number } | null = null;
-    if (msg.setup.sigma.length > 0) {
-      const report = loadRules(msg.setup.sigma, { placeholders: msg.setup.placeholders, cache: ruleCache() });
-      detectors.push(new SigmaEngine(report.rules));
-      load = {
-        errors: report.problems.filter((p) => p.severity === 'error'),
-        summary: loadSummary(report),
-        correlations: report.correlations.length,
-      };
-    }
-    if (msg.setup.iocs.length > 0) {
-      const { set } = loadIndicatorSet(msg.setup.iocs);
-      detectors.push({ evaluate: (view) => iocAlerts(view, set) });
-    }
-    collectGarbage(); // the load's garbage, before the hunt grows the heap over it
-    parentPort!.postMessage({ ready: true, load });
+    const loaded = loadDetectors(msg.setup);
+    detectors = loaded.detectors;
+    parentPort!.postMessage({ ready: true, load: loaded.load });
     return;
   }
   const unit = msg.unit!;

@@ -25,8 +25,10 @@ export async function readAll(
   handlers: ReadHandlers,
   showProgress: boolean,
   readOptions: Pick<ReadOptions, 'evtx'> = {},
+  /** The inputs as listInputs found them, when the caller has listed them already. */
+  listed?: Awaited<ReturnType<typeof listInputs>>,
 ): Promise<void> {
-  const { files, problems } = await listInputs(paths);
+  const { files, problems } = listed ?? (await listInputs(paths));
   for (const p of problems) handlers.problem(p);
   const total = files.reduce((s, f) => s + f.size, 0);
   const progress = startProgress(total, showProgress);

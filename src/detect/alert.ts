@@ -77,7 +77,7 @@ export function alertFor(view: EventView, rule: Alert['rule'], match?: Alert['ma
   return alert;
 }
 
-/** Stable order: time, then rule id, then file and record (or line / offset). */
+/** Stable order: time, then rule id, then file and record (or line / offset), then offset. */
 export function compareAlerts(a: Alert, b: Alert): number {
   const ta = a.time ?? '';
   const tb = b.time ?? '';
@@ -86,5 +86,8 @@ export function compareAlerts(a: Alert, b: Alert): number {
   if (a.source.file !== b.source.file) return a.source.file < b.source.file ? -1 : 1;
   const pa = a.source.record ?? a.source.line ?? a.source.offset ?? 0;
   const pb = b.source.record ?? b.source.line ?? b.source.offset ?? 0;
-  return pa - pb;
+  if (pa !== pb) return pa - pb;
+  // Record numbers can repeat in one file (copied chunks): the byte offset tells them apart, so
+  // the order never depends on which thread finished first.
+  return (a.source.offset ?? 0) - (b.source.offset ?? 0);
 }

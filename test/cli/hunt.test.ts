@@ -2,11 +2,12 @@
  * `lotl hunt` as a responder uses it on the bundled scenario: the built-in pack by default, the
  * alert filters, the summary on stderr, and clear usage errors.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../helpers.js';
+import { buildFileHeader, CHUNK_SIZE, FILE_HEADER_SIZE } from '../../src/ingest/evtx/chunk.js';
+import { DATA, HAS_DATA, runCli } from '../helpers.js';
 
 const alertsOf = (stdout: string) =>
   stdout
@@ -113,5 +114,45 @@ describe('lotl hunt', () => {
     );
     expect(mine.length).toBeGreaterThan(0);
     expect(mine.every((a) => a.rule.title === 'Any ntdsutil' && a.rule.level === 'low')).toBe(true);
+  });
+});
+
+describe('lotl hunt on a large EVTX file', () => {
+  it.runIf(HAS_DATA)('gives the same alerts when the parser threads hunt too (share mode)', async () => {
+    // A 5.7 MB file (90 chunks, more than the 64 parsed without threads) of a real Sysmon log's
+    // chunks, hunted with SigmaHQ's process_creation rules once with sharing forced on, once off.
+    const multi = readFileSync(
+      path.join(
+        DATA,
+        'evtx-attack-samples',
+        'AutomatedTestingTools',
+        'PanacheSysmon_vs_AtomicRedTeam01.evtx',
+      ),
+    );
+    const own: Buffer[] = [];
+    for (let o = FILE_HEADER_SIZE; o + CHUNK_SIZE <= multi.length; o += CHUNK_SIZE)
+      if (multi.toString('latin1', o, o + 8) === 'ElfChnk\0') own.push(multi.subarray(o, o + CHUNK_SIZE));
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'lotl-share-')), 'big.evtx');
+    writeFileSync(
+      file,
+      Buffer.concat([buildFileHeader(90), ...Array.from({ length: 90 }, (_, i) => own[i % own.length])]),
+    );
+    const args = [
+      'hunt',
+      '--no-builtin', // the pack's KQL hunts need every event in one store: no sharing with them
+      '--format',
+      'jsonl',
+      '--no-progress',
+      '--sigma',
+      path.join(DATA, 'sigma', 'rules', 'windows', 'process_creation'),
+      file,
+    ];
+    const shared = await runCli(args, { LOTL_SHARE_MIN_MB: '0' });
+    const alone = await runCli(args, { LOTL_SHARE_MIN_MB: '100000' });
+    expect(shared.code).toBe(alone.code);
+    expect(alertsOf(shared.stdout).length).toBeGreaterThan(50);
+    // Same alerts in the same (sorted) order, whichever thread raised them.
+    expect(shared.stdout).toBe(alone.stdout);
+    expect(shared.stderr).toContain('events read');
   });
 });

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { buildFileHeader, CHUNK_SIZE, FILE_HEADER_SIZE } from '../../src/ingest/evtx/chunk.js';
 import { readEvtx } from '../../src/ingest/evtx/reader.js';
 import { fileTimeText, guid, sid } from '../../src/ingest/evtx/values.js';
+import type { InputProblem, RawEvent } from '../../src/ingest/raw-event.js';
 import { normalize } from '../../src/normalize/normalize.js';
 import { collect, DATA, HAS_DATA, readAllItems, runCli } from '../helpers.js';
 
@@ -78,6 +79,57 @@ describe.runIf(HAS_DATA)('reading EVTX', () => {
     const pooled = await parse(buf, { workers: true });
     expect(inline.events.length).toBe(565);
     expect(pooled.events).toEqual(inline.events);
+  });
+
+  it('shares a large file with the parser threads: every chunk once, the stage where they parse', async () => {
+    // 90 chunks (more than the 64 parsed here without threads): MULTI's chunks over and over, one
+    // wiped (all zeros) in the middle and one unused at the end, which only the first is damage.
+    const multi = readFileSync(MULTI);
+    const own: Buffer[] = [];
+    for (let o = FILE_HEADER_SIZE; o + CHUNK_SIZE <= multi.length; o += CHUNK_SIZE)
+      if (multi.toString('latin1', o, o + 8) === 'ElfChnk\0') own.push(multi.subarray(o, o + CHUNK_SIZE));
+    const chunks = Array.from({ length: 89 }, (_, i) =>
+      i === 40 ? Buffer.alloc(CHUNK_SIZE) : own[i % own.length],
+    );
+    const buf = Buffer.concat([buildFileHeader(89), ...chunks, Buffer.alloc(CHUNK_SIZE)]);
+    const plain = await parse(buf);
+    // The stage: the dump's serialisation, from the build (the parser threads run built code).
+    const stage = {
+      module: new URL('../../dist/report/dump-record.js', import.meta.url).href,
+      name: 'dumpLines',
+      options: { parts: ['data'] },
+    };
+    const { dumpLines } = (await import(stage.module)) as typeof import('../../src/report/dump-record.js');
+    async function* bytes() {
+      yield buf;
+    }
+    const here: RawEvent[] = [];
+    let staged = '';
+    let stagedEvents = 0;
+    const problems: InputProblem[] = [];
+    for await (const batch of readEvtx(bytes(), 'mem.evtx', { workers: 1, share: stage }))
+      for (const item of batch) {
+        if (item.kind === 'event') here.push(item.event);
+        else if (item.kind === 'problem') problems.push(item.problem);
+        else {
+          staged += item.value;
+          stagedEvents += item.events;
+        }
+      }
+    // Both threads took part, and together they read each event exactly once.
+    expect(here.length).toBeGreaterThan(0);
+    expect(stagedEvents).toBeGreaterThan(0);
+    expect(here.length + stagedEvents).toBe(plain.events.length);
+    const lines = (text: string) =>
+      text
+        .split('\n')
+        .filter((l) => l !== '')
+        .sort();
+    expect(lines(dumpLines(here, stage.options) + staged)).toEqual(
+      lines(dumpLines(plain.events, stage.options)),
+    );
+    expect(problems).toEqual(plain.problems);
+    expect(problems.map((p) => p.offset)).toEqual([FILE_HEADER_SIZE + 40 * CHUNK_SIZE]);
   });
 
   it('reads EVTX inside zip and gzip archives', async () => {

@@ -5,11 +5,15 @@ import { iocAlerts } from '../../detect/ioc/match.js';
 import { type KqlHunt, loadKqlHunts } from '../../detect/kql/hunts.js';
 import { SigmaEngine } from '../../detect/sigma/engine.js';
 import { loadRules } from '../../detect/sigma/load.js';
+import { chunkPool, releaseChunkPool } from '../../ingest/evtx/pool.js';
+import { evtxUsesPool } from '../../ingest/evtx/reader.js';
+import type { Stage } from '../../ingest/raw-event.js';
 import { listInputs } from '../../ingest/read.js';
 import { alertFilter } from '../alert-output.js';
 import { BUILTIN } from '../builtin.js';
 import { EXIT_ERROR } from '../exit-codes.js';
 import { type Detector, runHunt, runHuntParallel } from '../hunt-run.js';
+import { huntStage, useDetectorsHere } from '../hunt-stage.js';
 import { collectGarbage } from '../memory.js';
 import { loadIocs } from './ioc.js';
 import { loadSummary, problemLine } from './rules.js';
@@ -25,6 +29,13 @@ const PARALLEL_BYTES = 100 * 1024 * 1024;
  * default from 4 cores (docs/benchmarks.md).
  */
 const PARALLEL_CORES = 4;
+/**
+ * EVTX bytes from which the parser threads also hunt (see huntHere). A second copy of SigmaHQ
+ * costs about a second of CPU and 100 MB: on 2 cores that pays from about 200 MB of EVTX (128 MB:
+ * 3.0 s shared vs 2.8 s not; 1 GiB: 10.9 s vs 14.5 s; docs/benchmarks.md). `LOTL_SHARE_MIN_MB`
+ * moves the bar (machines with other core counts; tests).
+ */
+const SHARE_MIN_BYTES = Number(process.env.LOTL_SHARE_MIN_MB ?? 256) * 1024 * 1024;
 
 /**
  * `lotl hunt`: runs the built-in pack (unless --no-builtin) and the detections it is given — Sigma
@@ -175,6 +186,7 @@ async function huntHere(
   const detectors: Detector[] = [];
   let problems = 0;
   let hunts: KqlHunt[] = [];
+  let correlations = 0;
   if (opts.kqlPaths.length > 0) {
     const loaded = loadKqlHunts(opts.kqlPaths);
     for (const p of loaded.problems) process.stderr.write(`${p.file}: error KQL_QUERY ${p.message}\n`);
@@ -182,6 +194,17 @@ async function huntHere(
     hunts = loaded.hunts;
     process.stderr.write(`lotl hunt: ${hunts.length} KQL hunting queries\n`);
   }
+  // Large EVTX files are hunted where their chunks are parsed too (the parser threads run the
+  // detectors as a stage), unless the detections need every event in one stream: KQL hunts (their
+  // store), correlation rules (their windows; known once the rules are loaded). The threads load
+  // their rules while this one does.
+  const setup = { sigma: opts.sigma, iocs: opts.iocs, placeholders, recover: opts.recover === true };
+  const listed = await listInputs(paths);
+  const bigEvtx = listed.files
+    .filter((f) => /\.evtx$/i.test(f.path) && evtxUsesPool(f.size))
+    .reduce((sum, f) => sum + f.size, 0);
+  const sharing = hunts.length === 0 && bigEvtx >= SHARE_MIN_BYTES;
+  if (sharing) chunkPool(availableParallelism() - 1)?.warm(huntStage(setup));
   if (opts.sigma.length > 0) {
     const started = performance.now();
     const report = loadRules(opts.sigma, { placeholders, cache: ruleCache() });
@@ -193,6 +216,7 @@ async function huntHere(
     const engine = new SigmaEngine(report.rules, { correlations: report.correlations });
     collectGarbage(); // the load's garbage, before the hunt grows the heap over it
     detectors.push(engine);
+    correlations = report.correlations.length;
   }
   if (opts.iocs.length > 0) {
     const loaded = loadIocs('hunt', opts.iocs);
@@ -203,5 +227,10 @@ async function huntHere(
     problems += loaded.problems;
     detectors.push({ evaluate: (view) => iocAlerts(view, loaded.set) });
   }
-  await runHunt('hunt', paths, detectors, problems, { ...opts, kql: hunts });
+  let share: Stage | undefined;
+  if (sharing && correlations === 0) {
+    useDetectorsHere(setup, detectors);
+    share = huntStage(setup);
+  } else if (sharing) await releaseChunkPool(); // the threads' rules would go unused
+  await runHunt('hunt', paths, detectors, problems, { ...opts, kql: hunts, share, listed });
 }

@@ -23,8 +23,14 @@ export class LiteralScanner {
   private readonly delta: Uint16Array;
   /** States from this one on end a literal, or have one on their failure chain. */
   private readonly firstEmitting: number;
-  /** Literal ids ending at each state (own, not inherited). */
-  private readonly out: number[][];
+  /**
+   * Literal ids ending at each state (own, not inherited), as linked lists: the first entry of a
+   * state (-1: none), each entry's next, each entry's id. (An array per state cost more to build
+   * than the rest of the automaton.)
+   */
+  private readonly outHead: Int32Array;
+  private readonly outNext: Int32Array;
+  private readonly outId: Int32Array;
   /** Next state along the failure chain that has output, or -1. */
   private readonly dict: Int32Array;
   /** A literal set too big for 16-bit state numbers is scanned as two halves. */
@@ -64,7 +70,9 @@ export class LiteralScanner {
     let bound = 1;
     for (const lit of literals) bound += lit.length;
     const trie = bound <= 65536 ? new Uint16Array(bound * width) : new Int32Array(bound * width);
-    const out: number[][] = [[]];
+    const outHead = new Int32Array(bound).fill(-1);
+    const outNext = new Int32Array(literals.length);
+    const outId = Int32Array.from(ids);
     let n = 1;
     literals.forEach((lit, index) => {
       let s = 0;
@@ -74,11 +82,11 @@ export class LiteralScanner {
         if (next === 0) {
           next = n++;
           trie[at] = next;
-          out.push([]);
         }
         s = next;
       }
-      out[s].push(ids[index]);
+      outNext[index] = outHead[s];
+      outHead[s] = index;
     });
     if (n > 65536) {
       const mid = literals.length >> 1;
@@ -88,7 +96,7 @@ export class LiteralScanner {
       ];
       this.delta = new Uint16Array(0);
       this.firstEmitting = 0;
-      this.out = [];
+      this.outHead = this.outNext = this.outId = new Int32Array(0);
       this.dict = new Int32Array(0);
       return;
     }
@@ -99,7 +107,7 @@ export class LiteralScanner {
     for (let sym = 0; sym < width; sym++) if (trie[sym] !== 0) queue.push(trie[sym]);
     for (let qi = 0; qi < queue.length; qi++) {
       const s = queue[qi];
-      dict[s] = out[fail[s]].length > 0 ? fail[s] : dict[fail[s]];
+      dict[s] = outHead[fail[s]] >= 0 ? fail[s] : dict[fail[s]];
       for (let sym = 0; sym < width; sym++) {
         const t = trie[s * width + sym];
         if (t === 0) continue;
@@ -111,7 +119,7 @@ export class LiteralScanner {
     }
     // Renumber: states that report nothing first (the root stays 0), so a step is one read and
     // one comparison, in 16 bits.
-    const emits = (t: number) => out[t].length > 0 || dict[t] >= 0;
+    const emits = (t: number) => outHead[t] >= 0 || dict[t] >= 0;
     const perm = new Int32Array(n);
     let next = 0;
     for (let t = 0; t < n; t++) if (!emits(t)) perm[t] = next++;
@@ -130,14 +138,16 @@ export class LiteralScanner {
         if (t !== 0) packed[row + sym] = perm[t];
       }
     }
-    const outByNew: number[][] = new Array(n);
+    const headByNew = new Int32Array(n);
     const dictByNew = new Int32Array(n);
     for (let t = 0; t < n; t++) {
-      outByNew[perm[t]] = out[t];
+      headByNew[perm[t]] = outHead[t];
       dictByNew[perm[t]] = dict[t] < 0 ? -1 : perm[dict[t]];
     }
     this.delta = packed;
-    this.out = outByNew;
+    this.outHead = headByNew;
+    this.outNext = outNext;
+    this.outId = outId;
     this.dict = dictByNew;
   }
 
@@ -148,12 +158,13 @@ export class LiteralScanner {
       this.halves[1].scan(text, found);
       return;
     }
-    const { symbolOf, delta, shift, firstEmitting, out, dict } = this;
+    const { symbolOf, delta, shift, firstEmitting, outHead, outNext, outId, dict } = this;
     let s = 0;
     for (let i = 0; i < text.length; i++) {
       s = delta[(s << shift) + symbolOf[text.charCodeAt(i)]];
       if (s < firstEmitting) continue;
-      for (let o = out[s].length > 0 ? s : dict[s]; o > 0; o = dict[o]) for (const id of out[o]) found(id);
+      for (let o = outHead[s] >= 0 ? s : dict[s]; o > 0; o = dict[o])
+        for (let k = outHead[o]; k >= 0; k = outNext[k]) found(outId[k]);
     }
   }
 

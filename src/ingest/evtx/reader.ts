@@ -4,16 +4,18 @@
  * bounded by the chunks in flight, whatever the file size. Works on any byte stream, so EVTX
  * inside zip and gzip archives is read the same way as EVTX on disk.
  */
+import { availableParallelism } from 'node:os';
 import type { InputProblem, ReadItem, Stage } from '../raw-event.js';
 import {
   applyStage,
   CHUNK_SIZE,
+  type ChunkOptions,
   type ChunkResult,
   FILE_HEADER_SIZE,
   parseChunk,
   parseFileHeader,
 } from './chunk.js';
-import { chunkPool } from './pool.js';
+import { type ChunkPool, chunkPool } from './pool.js';
 
 export interface EvtxReadOptions {
   recover?: boolean;
@@ -28,6 +30,21 @@ export interface EvtxReadOptions {
   workers?: boolean | number;
   /** Run this stage on each chunk's events where they are parsed; yields its output ('staged'). */
   stage?: Stage;
+  /**
+   * Share the work with the parser threads: chunks sent to them run this stage there (yielding
+   * its output), and the calling thread parses the chunks they have no room for (yielding their
+   * events), so every core both parses and handles events. Batches then come in the order they
+   * are done, not file order. Takes precedence over `stage`; not with `xml`.
+   */
+  share?: Stage;
+}
+
+/**
+ * Whether reading an EVTX file of `size` bytes starts the parser threads (files of a few chunks
+ * are parsed on the calling thread). Lets a caller set the threads up ahead (ChunkPool.warm).
+ */
+export function evtxUsesPool(size: number): boolean {
+  return size > FILE_HEADER_SIZE + POOL_MIN_CHUNKS * CHUNK_SIZE && availableParallelism() > 1;
 }
 
 /** How many chunks may be parsed ahead of the one being yielded. */
@@ -67,6 +84,14 @@ export async function* readEvtx(
   const declared = typeof header === 'string' ? 0 : header.chunkCount;
   /** Whether the file is too small for the parser threads; the header's chunk count says. */
   const smallFile = declared > 0 && declared <= POOL_MIN_CHUNKS;
+  if (options.share && !xml) {
+    const pool =
+      usePool && !smallFile
+        ? chunkPool(typeof options.workers === 'number' ? options.workers : undefined)
+        : null;
+    yield* readShared(chunks, file, declared, recover, options.share, pool);
+    return;
+  }
   const pending: { index: number; result: Promise<ChunkResult> }[] = [];
   let index = 0;
   let done = false;
@@ -120,6 +145,114 @@ export async function* readEvtx(
     if (result.xml && options.onXml) for (const x of result.xml) options.onXml(x);
     if (items.length > 0) yield items;
   }
+  if (index < declared) {
+    yield [
+      bad(
+        file,
+        FILE_HEADER_SIZE + index * CHUNK_SIZE,
+        `file ends after ${index} chunks but its header declares ${declared} (truncated?)`,
+      ),
+    ];
+  }
+}
+
+/** Chunks kept on each parser thread in `share` mode: enough that one never waits for the next. */
+const SHARE_DEPTH = 8;
+
+/**
+ * The `share` mode of readEvtx: the parser threads are kept fed with chunks (each run through
+ * the stage there); the calling thread parses a chunk itself whenever none of theirs is back, and
+ * hands out whatever is done first.
+ */
+async function* readShared(
+  chunks: { next(size: number): Promise<Buffer | null> },
+  file: string,
+  declared: number,
+  recover: boolean,
+  stage: Stage,
+  pool: ChunkPool | null,
+): AsyncGenerator<ReadItem[]> {
+  const done: { index: number; result: ChunkResult }[] = [];
+  let wake: (() => void) | null = null;
+  let inFlight = 0;
+  let index = 0;
+  let ended = false;
+  const empties: number[] = [];
+  let lastData = -1;
+  const optionsFor = (i: number): ChunkOptions => ({
+    file,
+    index: i,
+    fileOffset: FILE_HEADER_SIZE + i * CHUNK_SIZE,
+    recover,
+    xml: false,
+  });
+  const nextChunk = async (): Promise<{ buf: Buffer; opts: ChunkOptions } | null> => {
+    if (ended) return null;
+    const buf = await chunks.next(CHUNK_SIZE);
+    if (buf === null) {
+      ended = true;
+      return null;
+    }
+    return { buf, opts: optionsFor(index++) };
+  };
+  const itemsOf = (i: number, result: ChunkResult): ReadItem[] => {
+    if (result.empty) {
+      empties.push(i);
+      return [];
+    }
+    lastData = Math.max(lastData, i);
+    const items: ReadItem[] = [];
+    for (const p of result.problems) items.push({ kind: 'problem', problem: p });
+    for (const e of result.events) items.push({ kind: 'event', event: e });
+    if (result.staged)
+      items.push({ kind: 'staged', value: result.staged.value, events: result.staged.events });
+    return items;
+  };
+  for (;;) {
+    if (pool && inFlight > 0) {
+      // This thread may not have waited on the event loop since the last chunk: take in what the
+      // threads finished, or they would sit idle with their results unread.
+      pool.poll();
+      await undefined;
+    }
+    while (pool && !ended && inFlight < SHARE_DEPTH * pool.size) {
+      const next = await nextChunk();
+      if (next === null) break;
+      inFlight++;
+      const i = next.opts.index;
+      pool.parse(next.buf, { ...next.opts, stage }).then((result) => {
+        inFlight--;
+        done.push({ index: i, result });
+        wake?.();
+      });
+    }
+    if (done.length > 0) {
+      const { index: i, result } = done.shift()!;
+      const items = itemsOf(i, result);
+      if (items.length > 0) yield items;
+      continue;
+    }
+    const here = await nextChunk();
+    if (here !== null) {
+      const items = itemsOf(here.opts.index, parseChunk(here.buf, here.opts));
+      if (items.length > 0) yield items;
+      continue;
+    }
+    // Reading the end of the file was an await: a thread may have finished meanwhile.
+    if (done.length > 0) continue;
+    if (inFlight === 0) break;
+    await new Promise<void>((resolve) => {
+      wake = resolve;
+    });
+    wake = null;
+  }
+  // All-zero chunks are unused space at the end of a preallocated file, unless data follows them
+  // or the header counts them: then they are wiped chunks, and that is damage.
+  const wipedItems = empties
+    .filter((i) => i < declared || i < lastData)
+    .sort((a, b) => a - b)
+    .map((i) => wiped(file, i));
+  if (wipedItems.length > 0) yield wipedItems;
   if (index < declared) {
     yield [
       bad(

@@ -1,0 +1,47 @@
+/**
+ * The detectors of a hunt, loaded from what can cross to another thread (rule paths, indicator
+ * files, placeholders): how hunting threads and the parser threads' hunt stage get the same
+ * rules as the main thread, each loading its own copy.
+ */
+import { loadIndicatorSet } from '../detect/ioc/loaders.js';
+import { iocAlerts } from '../detect/ioc/match.js';
+import { SigmaEngine } from '../detect/sigma/engine.js';
+import { loadRules, type SigmaProblem } from '../detect/sigma/load.js';
+import { loadSummary } from './commands/rules.js';
+import { ruleCache } from './commands/sigma-options.js';
+import type { Detector } from './hunt-run.js';
+import { collectGarbage } from './memory.js';
+
+export interface HuntSetup {
+  sigma: string[];
+  iocs: string[];
+  placeholders: Record<string, string[]>;
+  recover: boolean;
+}
+
+/** What loading the rules reported (shown once, by the main thread). */
+export interface DetectorLoad {
+  errors: SigmaProblem[];
+  summary: string;
+  correlations: number;
+}
+
+export function loadDetectors(setup: HuntSetup): { detectors: Detector[]; load: DetectorLoad | null } {
+  const detectors: Detector[] = [];
+  let load: DetectorLoad | null = null;
+  if (setup.sigma.length > 0) {
+    const report = loadRules(setup.sigma, { placeholders: setup.placeholders, cache: ruleCache() });
+    detectors.push(new SigmaEngine(report.rules));
+    load = {
+      errors: report.problems.filter((p) => p.severity === 'error'),
+      summary: loadSummary(report),
+      correlations: report.correlations.length,
+    };
+  }
+  if (setup.iocs.length > 0) {
+    const { set } = loadIndicatorSet(setup.iocs);
+    detectors.push({ evaluate: (view) => iocAlerts(view, set) });
+  }
+  collectGarbage(); // the load's garbage, before the hunt grows the heap over it
+  return { detectors, load };
+}

@@ -1,0 +1,39 @@
+/**
+ * The hunt as a stage of the EVTX reader (EvtxReadOptions.share): a parser thread that has parsed
+ * a chunk also normalises its events and runs the detectors on them, and sends back only the
+ * alerts, as JSON text. Each parser thread loads the detectors on its first chunk; the main thread
+ * registers its own, used if a crashed thread's chunks are redone here.
+ */
+import type { Alert } from '../detect/alert.js';
+import type { RawEvent, Stage } from '../ingest/raw-event.js';
+import { normalize } from '../normalize/normalize.js';
+import { type HuntSetup, loadDetectors } from './hunt-detectors.js';
+import type { Detector } from './hunt-run.js';
+import { HeapGuard } from './memory.js';
+
+let loaded: { key: string; detectors: Detector[] } | null = null;
+/** Keeps a parser thread's heap near its live size (rules, scanners), as on the main thread. */
+const heap = new HeapGuard();
+
+/** The stage that runs `setup`'s detectors where chunks are parsed. */
+export function huntStage(setup: HuntSetup): Stage {
+  return { module: new URL('./hunt-stage.js', import.meta.url).href, name: 'huntEvents', options: setup };
+}
+
+/** Registers this thread's already loaded detectors for `setup`. */
+export function useDetectorsHere(setup: HuntSetup, detectors: Detector[]): void {
+  loaded = { key: JSON.stringify(setup), detectors };
+}
+
+/** Stage function: a chunk's events → the alerts they raise, a JSON array. */
+export function huntEvents(events: RawEvent[], setup: HuntSetup): string {
+  const key = JSON.stringify(setup);
+  if (loaded === null || loaded.key !== key) loaded = { key, detectors: loadDetectors(setup).detectors };
+  const alerts: Alert[] = [];
+  for (const event of events) {
+    const view = normalize(event);
+    for (const d of loaded.detectors) for (const a of d.evaluate(view)) alerts.push(a);
+    heap.tick();
+  }
+  return JSON.stringify(alerts);
+}
