@@ -95,7 +95,11 @@ export async function runHunt(
       // Alerts a parser thread raised on the chunks it parsed (EVTX with `share`).
       staged(value, count) {
         events += count;
-        for (const a of JSON.parse(value) as Alert[]) if (!keep || keep(a)) alerts.add(a);
+        if (value === '') return;
+        for (const text of value.split('\n')) {
+          const a = JSON.parse(text) as Alert;
+          if (!keep || keep(a)) alerts.add(a, text);
+        }
         heap.tick();
       },
       problem(p) {

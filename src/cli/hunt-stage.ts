@@ -25,7 +25,7 @@ export function useDetectorsHere(setup: HuntSetup, detectors: Detector[]): void 
   loaded = { key: JSON.stringify(setup), detectors };
 }
 
-/** Stage function: a chunk's events → the alerts they raise, a JSON array. */
+/** Stage function: a chunk's events → the alerts they raise, one JSON text a line. */
 export function huntEvents(events: RawEvent[], setup: HuntSetup): string {
   const key = JSON.stringify(setup);
   if (loaded === null || loaded.key !== key) loaded = { key, detectors: loadDetectors(setup).detectors };
@@ -35,5 +35,6 @@ export function huntEvents(events: RawEvent[], setup: HuntSetup): string {
     for (const d of loaded.detectors) for (const a of d.evaluate(view)) alerts.push(a);
     heap.tick();
   }
-  return JSON.stringify(alerts);
+  // One JSON text a line (JSON.stringify leaves no raw newline): the main thread keeps each text.
+  return alerts.map((a) => JSON.stringify(a)).join('\n');
 }

@@ -77,17 +77,24 @@ export function alertFor(view: EventView, rule: Alert['rule'], match?: Alert['ma
   return alert;
 }
 
-/** Stable order: time, then rule id, then file and record (or line / offset), then offset. */
+/** What alerts are ordered by: time, rule id, file, record (or line / offset), offset. */
+export type AlertSortKey = [time: string, ruleId: string, file: string, position: number, offset: number];
+
+export function alertSortKey(a: Alert): AlertSortKey {
+  const src = a.source;
+  return [a.time ?? '', a.rule.id, src.file, src.record ?? src.line ?? src.offset ?? 0, src.offset ?? 0];
+}
+
+/**
+ * Stable order: time, then rule id, then file and record (or line / offset). Record numbers can
+ * repeat in one file (copied chunks): the byte offset then tells them apart, so the order never
+ * depends on which thread finished first.
+ */
+export function compareSortKeys(a: AlertSortKey, b: AlertSortKey): number {
+  for (let i = 0; i < 3; i++) if (a[i] !== b[i]) return a[i] < b[i] ? -1 : 1;
+  return a[3] !== b[3] ? (a[3] as number) - (b[3] as number) : (a[4] as number) - (b[4] as number);
+}
+
 export function compareAlerts(a: Alert, b: Alert): number {
-  const ta = a.time ?? '';
-  const tb = b.time ?? '';
-  if (ta !== tb) return ta < tb ? -1 : 1;
-  if (a.rule.id !== b.rule.id) return a.rule.id < b.rule.id ? -1 : 1;
-  if (a.source.file !== b.source.file) return a.source.file < b.source.file ? -1 : 1;
-  const pa = a.source.record ?? a.source.line ?? a.source.offset ?? 0;
-  const pb = b.source.record ?? b.source.line ?? b.source.offset ?? 0;
-  if (pa !== pb) return pa - pb;
-  // Record numbers can repeat in one file (copied chunks): the byte offset tells them apart, so
-  // the order never depends on which thread finished first.
-  return (a.source.offset ?? 0) - (b.source.offset ?? 0);
+  return compareSortKeys(alertSortKey(a), alertSortKey(b));
 }

@@ -54,6 +54,36 @@ describe('AlertSpool', () => {
     expect(spilled()).toBe(before);
   });
 
+  it('keeps alerts given as JSON text as that text, in the same order as objects', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.tuple(fc.integer({ min: -1, max: 5 }), fc.nat(3), fc.nat(3), fc.boolean()), {
+          maxLength: 80,
+        }),
+        fc.integer({ min: 1, max: 9 }),
+        async (specs, runSize) => {
+          const alerts = specs.map(([t, r, rec], n) => alert(n, t, r, rec));
+          // Objects and texts mixed (as a hunt's own and its parser threads' alerts arrive).
+          const mixed = new AlertSpool(runSize);
+          specs.forEach(([, , , asText], n) => {
+            mixed.add(alerts[n], asText ? JSON.stringify(alerts[n]) : undefined);
+          });
+          const texts: string[] = [];
+          for await (const t of mixed.sortedText()) texts.push(t);
+          expect(texts).toEqual([...alerts].sort(compareAlerts).map((a) => JSON.stringify(a)));
+          const again = new AlertSpool(runSize);
+          specs.forEach(([, , , asText], n) => {
+            again.add(alerts[n], asText ? JSON.stringify(alerts[n]) : undefined);
+          });
+          const objects: Alert[] = [];
+          for await (const a of again.sorted()) objects.push(a);
+          expect(objects).toEqual([...alerts].sort(compareAlerts));
+        },
+      ),
+      { numRuns: 100, seed: 5 },
+    );
+  });
+
   it('removes its runs when output stops early', async () => {
     const spool = new AlertSpool(2);
     for (let i = 0; i < 9; i++) spool.add(alert(i, i, 0, i));
