@@ -138,22 +138,11 @@ export async function* readEvtx(
       for (const i of zeroRun) items.push(wiped(file, i));
       zeroRun = [];
     }
-    for (const p of result.problems) items.push({ kind: 'problem', problem: p });
-    for (const e of result.events) items.push({ kind: 'event', event: e });
-    if (result.staged)
-      items.push({ kind: 'staged', value: result.staged.value, events: result.staged.events });
+    pushResult(items, result);
     if (result.xml && options.onXml) for (const x of result.xml) options.onXml(x);
     if (items.length > 0) yield items;
   }
-  if (index < declared) {
-    yield [
-      bad(
-        file,
-        FILE_HEADER_SIZE + index * CHUNK_SIZE,
-        `file ends after ${index} chunks but its header declares ${declared} (truncated?)`,
-      ),
-    ];
-  }
+  if (index < declared) yield [truncated(file, index, declared)];
 }
 
 /** Chunks kept on each parser thread in `share` mode: enough that one never waits for the next. */
@@ -202,10 +191,7 @@ async function* readShared(
     }
     lastData = Math.max(lastData, i);
     const items: ReadItem[] = [];
-    for (const p of result.problems) items.push({ kind: 'problem', problem: p });
-    for (const e of result.events) items.push({ kind: 'event', event: e });
-    if (result.staged)
-      items.push({ kind: 'staged', value: result.staged.value, events: result.staged.events });
+    pushResult(items, result);
     return items;
   };
   for (;;) {
@@ -253,15 +239,22 @@ async function* readShared(
     .sort((a, b) => a - b)
     .map((i) => wiped(file, i));
   if (wipedItems.length > 0) yield wipedItems;
-  if (index < declared) {
-    yield [
-      bad(
-        file,
-        FILE_HEADER_SIZE + index * CHUNK_SIZE,
-        `file ends after ${index} chunks but its header declares ${declared} (truncated?)`,
-      ),
-    ];
-  }
+  if (index < declared) yield [truncated(file, index, declared)];
+}
+
+/** A chunk's problems, events and stage output as read items. */
+function pushResult(items: ReadItem[], result: ChunkResult): void {
+  for (const p of result.problems) items.push({ kind: 'problem', problem: p });
+  for (const e of result.events) items.push({ kind: 'event', event: e });
+  if (result.staged) items.push({ kind: 'staged', value: result.staged.value, events: result.staged.events });
+}
+
+function truncated(file: string, index: number, declared: number): ReadItem {
+  return bad(
+    file,
+    FILE_HEADER_SIZE + index * CHUNK_SIZE,
+    `file ends after ${index} chunks but its header declares ${declared} (truncated?)`,
+  );
 }
 
 function wiped(file: string, index: number): ReadItem {
