@@ -135,11 +135,11 @@ export function registerHunt(program: Command): void {
           process.exitCode = EXIT_ERROR;
           return;
         }
-        const sequential = () => huntHere(paths, huntOpts, placeholders);
         // Each thread loads and compiles the rules itself, which only pays off on large inputs.
         const cores = availableParallelism();
         const listed =
           opts.threads === undefined && cores >= PARALLEL_CORES ? await listInputs(paths) : undefined;
+        const sequential = () => huntHere(paths, huntOpts, placeholders, listed);
         const total = listed ? listed.files.reduce((s, f) => s + f.size, 0) : 0;
         const threads =
           opts.threads ?? (total >= PARALLEL_BYTES && cores >= PARALLEL_CORES ? Math.min(cores, 4) : 1);
@@ -182,6 +182,8 @@ async function huntHere(
     kqlPaths: string[];
   },
   placeholders: Record<string, string[]>,
+  /** The inputs, when the caller has listed them already. */
+  listedAlready?: Awaited<ReturnType<typeof listInputs>>,
 ): Promise<void> {
   const detectors: Detector[] = [];
   let problems = 0;
@@ -199,12 +201,13 @@ async function huntHere(
   // store), correlation rules (their windows; known once the rules are loaded). The threads load
   // their rules while this one does.
   const setup = { sigma: opts.sigma, iocs: opts.iocs, placeholders, recover: opts.recover === true };
-  const listed = await listInputs(paths);
+  const listed = listedAlready ?? (await listInputs(paths));
   const bigEvtx = listed.files
     .filter((f) => /\.evtx$/i.test(f.path) && evtxUsesPool(f.size))
     .reduce((sum, f) => sum + f.size, 0);
   const sharing = hunts.length === 0 && bigEvtx >= SHARE_MIN_BYTES;
-  if (sharing) chunkPool(availableParallelism() - 1)?.warm(huntStage(setup));
+  const stage = huntStage(setup);
+  if (sharing) chunkPool(availableParallelism() - 1)?.warm(stage);
   if (opts.sigma.length > 0) {
     const started = performance.now();
     const report = loadRules(opts.sigma, { placeholders, cache: ruleCache() });
@@ -230,7 +233,7 @@ async function huntHere(
   let share: Stage | undefined;
   if (sharing && correlations === 0) {
     useDetectorsHere(setup, detectors);
-    share = huntStage(setup);
+    share = stage;
   } else if (sharing) await releaseChunkPool(); // the threads' rules would go unused
   await runHunt('hunt', paths, detectors, problems, { ...opts, kql: hunts, share, listed });
 }

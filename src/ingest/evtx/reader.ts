@@ -101,14 +101,7 @@ export async function* readEvtx(
       done = true;
       return;
     }
-    const opts = {
-      file,
-      index,
-      fileOffset: FILE_HEADER_SIZE + index * CHUNK_SIZE,
-      recover,
-      xml,
-      stage: options.stage,
-    };
+    const opts = { ...chunkOptions(file, index, recover, xml), stage: options.stage };
     index++;
     // A pool pays for itself only in a large file, beyond its first couple of chunks: for the
     // many small logs of an EVTX folder, starting a thread and handing chunks to it and back cost
@@ -168,13 +161,6 @@ async function* readShared(
   let ended = false;
   const empties: number[] = [];
   let lastData = -1;
-  const optionsFor = (i: number): ChunkOptions => ({
-    file,
-    index: i,
-    fileOffset: FILE_HEADER_SIZE + i * CHUNK_SIZE,
-    recover,
-    xml: false,
-  });
   const nextChunk = async (): Promise<{ buf: Buffer; opts: ChunkOptions } | null> => {
     if (ended) return null;
     const buf = await chunks.next(CHUNK_SIZE);
@@ -182,7 +168,7 @@ async function* readShared(
       ended = true;
       return null;
     }
-    return { buf, opts: optionsFor(index++) };
+    return { buf, opts: chunkOptions(file, index++, recover, false) };
   };
   const itemsOf = (i: number, result: ChunkResult): ReadItem[] => {
     if (result.empty) {
@@ -240,6 +226,11 @@ async function* readShared(
     .map((i) => wiped(file, i));
   if (wipedItems.length > 0) yield wipedItems;
   if (index < declared) yield [truncated(file, index, declared)];
+}
+
+/** Where chunk `index` of `file` is, and how to parse it. */
+function chunkOptions(file: string, index: number, recover: boolean, xml: boolean): ChunkOptions {
+  return { file, index, fileOffset: FILE_HEADER_SIZE + index * CHUNK_SIZE, recover, xml };
 }
 
 /** A chunk's problems, events and stage output as read items. */
