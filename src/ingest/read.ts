@@ -4,7 +4,7 @@
  * held whole: files stream through gunzip, zip members stream out of the archive, and text is
  * split into events as it arrives. Every failure becomes an InputProblem and reading carries on.
  */
-import { createReadStream, type Dirent, promises as fs } from 'node:fs';
+import { createReadStream, type Dirent, promises as fs, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
@@ -90,6 +90,23 @@ export async function* readFile(
   explicit = true,
 ): AsyncGenerator<ReadItem[]> {
   options.onFile?.(file);
+  const ctx: StreamContext = { name: file, diskPath: file, explicit, options };
+  let whole: Buffer | null;
+  try {
+    whole = readSmallFile(file);
+  } catch (err) {
+    yield [problemItem(file, 'UNREADABLE', errText(err))];
+    return;
+  }
+  if (whole !== null) {
+    options.onBytes?.(whole.length);
+    try {
+      yield* readStream(oneBuffer(whole), ctx);
+    } catch (err) {
+      yield [problemItem(file, 'UNREADABLE', errText(err))];
+    }
+    return;
+  }
   let stream: Readable;
   try {
     stream = createReadStream(file, { highWaterMark: 256 * 1024 });
@@ -99,12 +116,32 @@ export async function* readFile(
   }
   const counted = countBytes(stream, options.onBytes);
   try {
-    yield* readStream(counted, { name: file, diskPath: file, explicit, options });
+    yield* readStream(counted, ctx);
   } catch (err) {
     yield [problemItem(file, 'UNREADABLE', errText(err))];
   } finally {
     stream.destroy();
   }
+}
+
+/**
+ * Files up to this size are read whole, at once, on the calling thread. Each asynchronous open,
+ * read and close is a round trip through libuv's thread pool, and with a folder of small logs those
+ * trips, not parsing, were most of the time (the shared data's 671 EVTX files, 89 MB, read alone:
+ * 0.84 s streamed, 0.55 s read whole). Larger files stream, so memory stays bounded.
+ */
+const WHOLE_FILE_MAX = 8 * 1024 * 1024;
+
+/** The whole content of a small regular file, or null when it should be streamed. */
+function readSmallFile(file: string): Buffer | null {
+  const st = statSync(file);
+  // Never a FIFO or device: even opening one can block until a writer comes.
+  if (!st.isFile() || st.size > WHOLE_FILE_MAX) return null;
+  return readFileSync(file);
+}
+
+async function* oneBuffer(buf: Buffer): AsyncGenerator<Buffer> {
+  if (buf.length > 0) yield buf;
 }
 
 async function* countBytes(stream: Readable, onBytes?: (n: number) => void): AsyncGenerator<Buffer> {

@@ -276,10 +276,14 @@ function finish(event: RawEvent, recordId: number, written: bigint): void {
   if (event.time === null) event.time = fileTimeMs(written);
 }
 
+/** A chunk's worth of zeros: comparing with it is one memcmp (preallocated logs are mostly zeros). */
+const ZEROS = Buffer.alloc(CHUNK_SIZE);
+
 function isZero(buf: Buffer): boolean {
-  let i = 0;
-  for (; i + 8 <= buf.length; i += 8) if (buf.readBigUInt64LE(i) !== 0n) return false;
-  for (; i < buf.length; i++) if (buf[i] !== 0) return false;
+  for (let at = 0; at < buf.length; at += ZEROS.length) {
+    const end = Math.min(buf.length, at + ZEROS.length);
+    if (ZEROS.compare(buf, at, end, 0, end - at) !== 0) return false;
+  }
   return true;
 }
 

@@ -170,15 +170,20 @@ function createPool(script: URL, size: number): ChunkPool {
       if (slots.length === 0) return Promise.resolve(parseChunk(buf, opts));
       const slot = slots.reduce((a, b) => (b.busy < a.busy ? b : a));
       const id = nextId++;
+      // Hand the chunk's memory over rather than cloning it; a chunk cut from a larger buffer (a
+      // file read whole) gets memory of its own first, as cloning a view sends all its buffer.
+      if (buf.byteOffset !== 0 || buf.byteLength !== buf.buffer.byteLength) {
+        const own = Buffer.allocUnsafeSlow(buf.length);
+        buf.copy(own);
+        buf = own;
+      }
       return new Promise((resolve) => {
         jobs.set(id, { slot, buf, opts, resolve });
         if (slot.busy++ === 0) {
           slot.worker.ref();
           slot.results.ref();
         }
-        // Hand the chunk's memory over rather than copying it (the reader gives each chunk its own).
-        const whole = buf.byteOffset === 0 && buf.byteLength === buf.buffer.byteLength;
-        slot.worker.postMessage({ id, buf, opts }, whole ? [buf.buffer as ArrayBuffer] : []);
+        slot.worker.postMessage({ id, buf, opts }, [buf.buffer as ArrayBuffer]);
       });
     },
   };

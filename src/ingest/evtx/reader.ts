@@ -279,9 +279,8 @@ function fixedBlocks(bytes: AsyncIterable<Buffer>): { next(size: number): Promis
       if (have === 0) return null;
       const all = pending.length === 1 ? pending[0] : Buffer.concat(pending, have);
       const take = Math.min(size, have);
-      // Copy the block into memory of its own, so a worker can take it over without copying.
-      const block = Buffer.allocUnsafeSlow(take);
-      all.copy(block, 0, 0, take);
+      // A view, not a copy: the pool copies only the chunks it hands to a thread.
+      const block = all.subarray(0, take);
       const rest = all.subarray(take);
       pending = rest.length > 0 ? [rest] : [];
       have = rest.length;
