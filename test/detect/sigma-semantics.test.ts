@@ -158,6 +158,27 @@ describe('modifiers', () => {
     expect(hits(multi, ev({ ScriptBlockText: 'a\nb\nc' }))).toBe(true);
   });
 
+  it('re: escapes that stand for other characters (\\x41, \\u0041, \\d) are not taken for the letters they are written with', () => {
+    // The prefilter would otherwise look for "41zzy" and skip the event.
+    const hex = rule("  sel:\n    CommandLine|re: 'x\\x41ZZY'\n  condition: sel");
+    expect(hits(hex, ev({ CommandLine: 'run xAZZY now' }))).toBe(true);
+    const uni = rule("  sel:\n    CommandLine|re: '\\u0041bcdef'\n  condition: sel");
+    expect(hits(uni, ev({ CommandLine: 'Abcdef' }))).toBe(true);
+    expect(hits(uni, ev({ CommandLine: 'abcdef' }))).toBe(false);
+  });
+
+  it('re: a value lacking the characters a regex needs is rejected before the regex runs, and the rest still match', () => {
+    const plus = rule("  sel:\n    CommandLine|re: '\\+.*\\+.*\\+.*\\+'\n  condition: sel");
+    expect(hits(plus, ev({ CommandLine: "'a'+'b'+'c'+'d'" }))).toBe(false); // three '+'
+    expect(hits(plus, ev({ CommandLine: "'a'+'b'+'c'+'d'+'e'" }))).toBe(true);
+    // Under |i (or inline (?i)) letters are not required as written.
+    const ci = rule("  sel:\n    CommandLine|re|i: 'IEX`x'\n  condition: sel");
+    expect(hits(ci, ev({ CommandLine: 'iex`X' }))).toBe(true);
+    expect(hits(ci, ev({ CommandLine: 'iex X' }))).toBe(false);
+    const inline = rule("  sel:\n    CommandLine|re: '(?i)IEX`x'\n  condition: sel");
+    expect(hits(inline, ev({ CommandLine: 'iex`X' }))).toBe(true);
+  });
+
   it('a pathological regex in a rule does not stall the hunt', () => {
     const r = rule(
       "  sel:\n    CommandLine|re|i: '^(a+)+$'\n  other:\n    CommandLine|re: '(\\w+\\s?)*$'\n  condition: sel or other",

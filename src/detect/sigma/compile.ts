@@ -83,16 +83,16 @@ function partsNeed(parts: ReturnType<typeof parseSigmaString>): string | null {
 }
 
 /**
- * A literal every match of a regex must contain: the longest run of plain characters at the top
- * level of a pattern without top-level alternation (groups, classes and quantified characters end
- * a run). Null when there is none worth looking for.
+ * The runs of plain characters every match of a regex must contain, in order: those at the top
+ * level of a pattern without top-level alternation (groups, classes, escapes standing for classes
+ * and quantified characters end a run). Null when the pattern has top-level alternation.
  */
-export function regexNeed(src: string): string | null {
+function regexRuns(src: string): string[] | null {
   let depth = 0;
   let run = '';
-  let best = '';
+  const runs: string[] = [];
   const end = () => {
-    if (run.length > best.length) best = run;
+    if (run.length > 0) runs.push(run);
     run = '';
   };
   for (let i = 0; i < src.length; i++) {
@@ -102,14 +102,21 @@ export function regexNeed(src: string): string | null {
     if (c === '\\') {
       const e = src[i + 1];
       i++;
-      if (
-        depth === 0 &&
-        e !== undefined &&
-        /[^\w\s]/.test(e) &&
-        !(src[i + 1] === '*' || src[i + 1] === '?' || src[i + 1] === '{')
-      )
-        run += e;
-      else end();
+      if (e === undefined) break;
+      if (/[^\w\s]/.test(e)) {
+        const after = src[i + 1];
+        if (depth === 0 && !(after === '*' || after === '?' || after === '{')) run += e;
+        else end();
+        continue;
+      }
+      // \d, \w, \x41, \u{..}, \k<name>, \p{..}, \1: not the letters they are written with.
+      end();
+      if (e === 'x') i += 2;
+      else if (e === 'u') i = src[i + 1] === '{' ? skipTo(src, i, '}') : i + 4;
+      else if (e === 'c') i += 1;
+      else if (e === 'k') i = skipTo(src, i, '>');
+      else if (e === 'p' || e === 'P') i = skipTo(src, i, '}');
+      else if (/\d/.test(e)) while (/\d/.test(src[i + 1] ?? '')) i++;
       continue;
     }
     if (c === '[') {
@@ -143,7 +150,48 @@ export function regexNeed(src: string): string | null {
     run += c;
   }
   end();
+  return runs;
+}
+
+/** The index of the next `close` after `i` (the end of the pattern if none). */
+function skipTo(src: string, i: number, close: string): number {
+  const at = src.indexOf(close, i + 1);
+  return at < 0 ? src.length : at;
+}
+
+/** A literal every match of a regex must contain, if one is long enough to look for. */
+export function regexNeed(src: string): string | null {
+  let best = '';
+  for (const run of regexRuns(src) ?? []) if (run.length > best.length) best = run;
   return selective(best) ? best.toLowerCase() : null;
+}
+
+/**
+ * A cheap test a value must pass before a rule regex runs on it: the characters the pattern's
+ * top-level runs need, each as many times as needed (`\+.*\+.*\+` needs three '+'). Rule regexes
+ * such as the obfuscation ones run on every command line, and most lack the backtick or the
+ * fourteen '+' they look for; finding that out by backtracking is the slow way. Cased letters are
+ * left out under the i flag. Null when nothing is needed.
+ */
+export function regexGate(src: string, ignoreCase: boolean): ((s: string) => boolean) | null {
+  const counts = new Map<string, number>();
+  for (const run of regexRuns(src) ?? [])
+    for (const c of run) {
+      if (ignoreCase && c.toLowerCase() !== c.toUpperCase()) continue;
+      counts.set(c, (counts.get(c) ?? 0) + 1);
+    }
+  if (counts.size === 0) return null;
+  const need = [...counts];
+  return (s) => {
+    for (const [c, times] of need) {
+      let at = -1;
+      for (let k = 0; k < times; k++) {
+        at = s.indexOf(c, at + 1);
+        if (at < 0) return false;
+      }
+    }
+    return true;
+  };
 }
 
 /** A compile error with the item it is about (its key, for locating it in the file). */
@@ -351,10 +399,11 @@ export function compileItem(
  * inner wildcards, not cased). The value is lower-cased once; exact values become a Set.
  */
 function plainList(mods: string[], values: unknown[], get: Getter | null): Predicate | null {
-  if (!get || values.length < 2 || !values.every((v) => typeof v === 'string')) return null;
+  if (values.length < 2 || !values.every((v) => typeof v === 'string')) return null;
   const allowed = ['contains', 'startswith', 'endswith'];
   if (mods.some((m) => !allowed.includes(m)) || mods.length > 1) return null;
-  const mode: Mode = (mods[0] as Mode | undefined) ?? 'exact';
+  // Keywords (no field) search every value and default to contains.
+  const mode: Mode = (mods[0] as Mode | undefined) ?? (get ? 'exact' : 'contains');
   const exact = new Set<string>();
   const prefixes: string[] = [];
   const suffixes: string[] = [];
@@ -399,7 +448,16 @@ function plainList(mods: string[], values: unknown[], get: Getter | null): Predi
     for (const p of inner) if (l.includes(p)) return true;
     return false;
   };
-  return withNeed((v) => eachString(get(v), test), prefiltered ? [...new Set(literals)] : null);
+  // A keyword list lower-cases each of the event's values once, not once per keyword.
+  const pred: Predicate = get ? (v) => eachString(get(v), test) : (v) => anyValue(v, test);
+  return withNeed(pred, prefiltered ? [...new Set(literals)] : null);
+}
+
+/** The whole-event keyword search: any value of the event's own data. */
+function anyValue(view: EventView, test: (s: string) => boolean): boolean {
+  const data = view.raw.data;
+  for (const k in data) if (eachString(data[k], test)) return true;
+  return false;
 }
 
 /** Past this many `contains` strings a list is searched with one automaton. */
@@ -426,7 +484,7 @@ function valueTest(
   const has = (m: string) => mods.includes(m);
   // The whole-event keyword search for items without a field.
   const onValue = (test: (s: string) => boolean): Predicate =>
-    get ? (v) => eachString(get(v), test) : (v) => Object.values(v.raw.data).some((x) => eachString(x, test));
+    get ? (v) => eachString(get(v), test) : (v) => anyValue(v, test);
 
   if (value === null) {
     if (!get) throw new CompileError('SIGMA_BAD_VALUE', 'null needs a field', path);
@@ -498,11 +556,13 @@ function valueTest(
         path,
       );
     }
-    const lit = regexNeed(String(value).replace(/^\(\?[ims]+\)/, ''));
-    return withNeed(
-      onValue((s) => re.test(s.length > MAX_REGEX_INPUT ? s.slice(0, MAX_REGEX_INPUT) : s)),
-      lit === null ? null : [lit],
-    );
+    const inline = /^\(\?([ims]+)\)/.exec(String(value));
+    const src = inline ? String(value).slice(inline[0].length) : String(value);
+    const lit = regexNeed(src);
+    // (The compiled regex may carry no i flag: case is folded into its character classes.)
+    const gate = regexGate(src, flags.includes('i') || (inline?.[1].includes('i') ?? false));
+    const run = (s: string) => re.test(s.length > MAX_REGEX_INPUT ? s.slice(0, MAX_REGEX_INPUT) : s);
+    return withNeed(onValue(gate ? (s) => gate(s) && run(s) : run), lit === null ? null : [lit]);
   }
   const mode = modeOf(has, get ? 'exact' : 'contains');
   const cased = has('cased');
