@@ -29,16 +29,17 @@ export type Predicate = (view: EventView) => boolean;
  * them to skip rules; the predicate itself always decides.
  */
 export type Need = string[] | null;
-const NEED = new WeakMap<Predicate, Need>();
+/** A predicate carrying its need (a property, not a WeakMap: thousands of those entries slowed loading and every GC). */
+type WithNeed = Predicate & { need?: Need };
 /** Shorter literals would match nearly every event and prune nothing. */
 const MIN_LITERAL = 3;
 
 export function needOf(p: Predicate): Need {
-  return NEED.get(p) ?? null;
+  return (p as WithNeed).need ?? null;
 }
 
 function withNeed(p: Predicate, need: Need): Predicate {
-  NEED.set(p, need);
+  if (need !== null) (p as WithNeed).need = need;
   return p;
 }
 
@@ -432,13 +433,17 @@ function plainList(mods: string[], values: unknown[], get: Getter | null): Predi
   // A very long `contains` list the engine's prefilter cannot take (the emoji rules: about 1,000
   // strings of a character or two each) is searched in one pass, its candidates confirmed (see
   // LiteralScanner). Prefiltered lists (hashes, tool names) run only on candidate events anyway.
-  const scanner = !prefiltered && inner.length >= MANY_LITERALS ? new LiteralScanner(inner) : null;
+  // Built on first use: most such rules never see an event of their kind.
+  const many = !prefiltered && inner.length >= MANY_LITERALS;
+  let built: LiteralScanner | null = null;
   const test = (s: string) => {
     const l = lowerValue(s);
     if (exact.has(l)) return true;
     for (const [n, set] of heads) if (l.length >= n && set.has(l.slice(0, n))) return true;
     for (const [n, set] of tails) if (l.length >= n && set.has(l.slice(l.length - n))) return true;
-    if (scanner) {
+    if (many) {
+      built ??= new LiteralScanner(inner);
+      const scanner = built;
       let hit = false;
       scanner.scan(l, (id) => {
         if (!hit && l.includes(inner[id])) hit = true;
