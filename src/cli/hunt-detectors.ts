@@ -31,7 +31,7 @@ export function loadDetectors(setup: HuntSetup): { detectors: Detector[]; load: 
   let load: DetectorLoad | null = null;
   if (setup.sigma.length > 0) {
     const report = loadRules(setup.sigma, { placeholders: setup.placeholders, cache: ruleCache() });
-    detectors.push(new SigmaEngine(report.rules));
+    detectors.push(new SigmaEngine(report.rules, { scannerCache: ruleCache() }));
     load = {
       errors: report.problems.filter((p) => p.severity === 'error'),
       summary: loadSummary(report),

@@ -216,7 +216,10 @@ async function huntHere(
     process.stderr.write(
       `lotl hunt: ${loadSummary(report)} in ${((performance.now() - started) / 1000).toFixed(1)} s\n`,
     );
-    const engine = new SigmaEngine(report.rules, { correlations: report.correlations });
+    const engine = new SigmaEngine(report.rules, {
+      correlations: report.correlations,
+      scannerCache: ruleCache(),
+    });
     collectGarbage(); // the load's garbage, before the hunt grows the heap over it
     detectors.push(engine);
     correlations = report.correlations.length;

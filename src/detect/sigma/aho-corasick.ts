@@ -12,9 +12,22 @@
  * When the literals allow it (`foldsCase`), upper-case characters lead where their lower-case
  * forms do, so text can be scanned as it is, without lower-casing it first.
  */
+/** What a built scanner is made of: saved and restored by scanner-cache.ts. */
+export interface ScannerTables {
+  symbolOf: Uint8Array;
+  foldsCase: boolean;
+  shift: number;
+  delta: Uint16Array;
+  firstEmitting: number;
+  outHead: Int32Array;
+  outNext: Int32Array;
+  outId: Int32Array;
+  dict: Int32Array;
+}
+
 export class LiteralScanner {
   /** Each UTF-16 unit's symbol (0: in no literal). */
-  private readonly symbolOf = new Uint8Array(65536);
+  private readonly symbolOf: Uint8Array = new Uint8Array(65536);
   /** Whether text may be scanned without lower-casing it (see `caseFoldingIsSafe`). */
   readonly foldsCase: boolean;
   /** log2 of the row width: a row is found by a shift. */
@@ -36,8 +49,21 @@ export class LiteralScanner {
   /** A literal set too big for 16-bit state numbers is scanned as two halves. */
   private readonly halves: [LiteralScanner, LiteralScanner] | null = null;
 
-  /** `ids` are what `found` reports for each literal (default: its index). */
-  constructor(given: string[], ids: number[] = given.map((_, i) => i)) {
+  /** `ids` are what `found` reports for each literal (default: its index); or tables built before. */
+  constructor(given: string[] | ScannerTables, ids?: number[]) {
+    if (!Array.isArray(given)) {
+      this.symbolOf = given.symbolOf;
+      this.foldsCase = given.foldsCase;
+      this.shift = given.shift;
+      this.delta = given.delta;
+      this.firstEmitting = given.firstEmitting;
+      this.outHead = given.outHead;
+      this.outNext = given.outNext;
+      this.outId = given.outId;
+      this.dict = given.dict;
+      return;
+    }
+    ids ??= given.map((_, i) => i);
     // A literal's prefix is as necessary as the literal: very long ones are cut, which also bounds
     // the states one literal can need.
     const literals = given.map((l) => (l.length > MAX_LITERAL ? l.slice(0, MAX_LITERAL) : l));
@@ -149,6 +175,13 @@ export class LiteralScanner {
     this.outNext = outNext;
     this.outId = outId;
     this.dict = dictByNew;
+  }
+
+  /** The tables, to be saved; null for a scanner split in halves (too big to be worth saving). */
+  tables(): ScannerTables | null {
+    if (this.halves) return null;
+    const { symbolOf, foldsCase, shift, delta, firstEmitting, outHead, outNext, outId, dict } = this;
+    return { symbolOf, foldsCase, shift, delta, firstEmitting, outHead, outNext, outId, dict };
   }
 
   /** Calls `found(id)` for each literal occurrence in `text` (ids may repeat; see above for rare characters). */

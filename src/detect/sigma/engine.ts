@@ -7,9 +7,10 @@
 import type { EventView } from '../../normalize/normalize.js';
 import type { LogSource } from '../../normalize/profile.js';
 import { type Alert, alertFor, type Level } from '../alert.js';
-import { LiteralScanner } from './aho-corasick.js';
+import type { LiteralScanner } from './aho-corasick.js';
 import { CorrelationEngine, type CorrelationRule } from './correlation.js';
 import type { SigmaRule } from './load.js';
+import { cachedScanner, type ScannerCacheOptions } from './scanner-cache.js';
 
 const TACTICS = new Set([
   'reconnaissance',
@@ -76,12 +77,19 @@ export class SigmaEngine {
   private readonly prefilter: boolean;
 
   private readonly correlation: CorrelationEngine | null;
+  /** Where built scanners are kept between runs (scanner-cache.ts); none: always built. */
+  private readonly scannerCache: ScannerCacheOptions | undefined;
 
   constructor(
     readonly rules: SigmaRule[],
-    options: { prefilter?: boolean; correlations?: CorrelationRule[] } = {},
+    options: {
+      prefilter?: boolean;
+      correlations?: CorrelationRule[];
+      scannerCache?: ScannerCacheOptions;
+    } = {},
   ) {
     this.prefilter = options.prefilter !== false;
+    this.scannerCache = options.scannerCache;
     this.correlation = options.correlations?.length ? new CorrelationEngine(options.correlations) : null;
     this.entries = rules.map((rule) => ({ rule, meta: ruleMeta(rule) }));
     this.entries.forEach(({ rule }, i) => {
@@ -189,7 +197,7 @@ export class SigmaEngine {
       always,
       fields: fields ? [...fields] : null,
       lowerFields: fields ? [...fields].map((f) => f.toLowerCase()) : [],
-      scanner: literalIds.size > 0 ? new LiteralScanner([...literalIds.keys()]) : null,
+      scanner: literalIds.size > 0 ? cachedScanner([...literalIds.keys()], this.scannerCache) : null,
       byLiteral,
     };
     this.plans.set(id, plan);
