@@ -8,13 +8,14 @@
 import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+// Types only: the engine itself (about 90 ms to load) is imported when a store is opened, so that
+// commands and hunts that never query pay nothing for it.
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { Alert, Level } from '../detect/alert.js';
 import type { KqlType, TableSchema } from '../detect/kql/schemas.js';
 import { TABLES } from '../detect/kql/schemas.js';
 import { type CompiledQuery, resolveSql } from '../detect/kql/to-sql.js';
 import type { EventView } from '../normalize/normalize.js';
-import { registerKqlFunctions } from './udfs.js';
 
 const SQL_TYPE: Record<KqlType, string> = {
   string: 'VARCHAR',
@@ -101,6 +102,8 @@ export class EventStore {
    * their tables stay empty. Loading what no query reads cost most of a big hunt's time.
    */
   static async open(tables: readonly TableSchema[] = TABLES, only?: Iterable<string>): Promise<EventStore> {
+    const { DuckDBInstance } = await import('@duckdb/node-api');
+    const { registerKqlFunctions } = await import('./udfs.js');
     const instance = await DuckDBInstance.create(':memory:');
     const connection = await instance.connect();
     registerKqlFunctions(connection);

@@ -5,8 +5,7 @@
  */
 import { readFileSync, type Stats } from 'node:fs';
 import path from 'node:path';
-import { CORE_SCHEMA, loadAll } from 'js-yaml';
-import { type Document, isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments } from 'yaml';
+import type { Document, LineCounter } from 'yaml';
 import type { EventView } from '../../normalize/normalize.js';
 import { filesUnder } from '../rule-files.js';
 import {
@@ -28,6 +27,7 @@ import {
   parseTimespan,
 } from './correlation.js';
 import { RuleCache } from './rule-cache.js';
+import { jsYaml, yaml } from './yaml-parsers.js';
 
 export type Severity = 'error' | 'warning';
 
@@ -155,6 +155,7 @@ function position(
   let node: unknown = doc.contents;
   let offset: number | undefined = (node as { range?: number[] })?.range?.[0];
   for (const k of keys) {
+    const { isMap, isPair, isScalar, isSeq } = yaml();
     if (isMap(node)) {
       const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && p.key.value === k);
       if (!pair) break;
@@ -259,6 +260,7 @@ interface ParsedDocument {
 
 /** Every document with its positions (eemeli/yaml); YAML errors are reported and their documents dropped. */
 function exactDocuments(text: string, file: string, report: LoadReport): ParsedDocument[] {
+  const { LineCounter, parseAllDocuments } = yaml();
   const lc = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter: lc, version: '1.2' });
   if (!Array.isArray(docs)) return []; // an empty stream
@@ -293,7 +295,7 @@ function quickDocuments(text: string): { doc: unknown; line: number; at: Locate 
   if (DOCUMENT_MARKER.test(text) || ANCHOR.test(text)) return null;
   let docs: unknown[];
   try {
-    docs = loadAll(text, null, { schema: CORE_SCHEMA });
+    docs = jsYaml().loadAll(text, null, { schema: jsYaml().CORE_SCHEMA });
   } catch {
     return null;
   }
@@ -314,6 +316,7 @@ function quickLocator(text: () => string, first: number): Locate {
       } catch {
         return { line: first }; // the file went away since it was cached
       }
+      const { LineCounter, parseAllDocuments } = yaml();
       const lc = new LineCounter();
       const [doc] = parseAllDocuments(source, { lineCounter: lc, version: '1.2' }) as Document[];
       exact = { doc, lc };

@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parse } from 'yaml';
+import { yaml } from './yaml-parsers.js';
 
 export interface RegressionCase {
   /** The case folder. */
@@ -20,7 +20,7 @@ export function readCase(infoFile: string): RegressionCase {
   const dir = path.dirname(infoFile);
   let info: Record<string, unknown>;
   try {
-    info = parse(readFileSync(infoFile, 'utf8')) as Record<string, unknown>;
+    info = yaml().parse(readFileSync(infoFile, 'utf8')) as Record<string, unknown>;
   } catch (err) {
     return { dir, ruleIds: [], files: [], problem: `info.yml does not parse: ${(err as Error).message}` };
   }
