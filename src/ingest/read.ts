@@ -177,7 +177,8 @@ async function* readStream(bytes: AsyncIterable<Buffer>, ctx: StreamContext): As
     headChunks.push(r.value);
     headLength += r.value.length;
   }
-  const head = Buffer.concat(headChunks);
+  // (One piece, as a file read whole is, is used as it is: concat would copy it all.)
+  const head = headChunks.length === 1 ? headChunks[0] : Buffer.concat(headChunks);
   async function* all(): AsyncGenerator<Buffer> {
     if (head.length > 0) yield head;
     if (done) return;
