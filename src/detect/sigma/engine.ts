@@ -10,6 +10,7 @@ import { type Alert, alertFor, type Level } from '../alert.js';
 import type { LiteralScanner } from './aho-corasick.js';
 import { CorrelationEngine, type CorrelationRule } from './correlation.js';
 import type { SigmaRule } from './load.js';
+import { MemoBudget, ScanMemo } from './scan-memo.js';
 import { cachedScanner, type ScannerCacheOptions } from './scanner-cache.js';
 
 const TACTICS = new Set([
@@ -59,6 +60,8 @@ interface Plan {
   fields: string[] | null;
   lowerFields: string[];
   scanner: LiteralScanner | null;
+  /** The scanner's results on long values seen before (when it scans values one by one). */
+  memo: ScanMemo | null;
   /** For each literal id, the rules that need it. */
   byLiteral: number[][];
 }
@@ -77,6 +80,8 @@ export class SigmaEngine {
   private readonly prefilter: boolean;
 
   private readonly correlation: CorrelationEngine | null;
+  /** Shared by the plans' scan memos. */
+  private readonly memoBudget = new MemoBudget();
   /** Where built scanners are kept between runs (scanner-cache.ts); none: always built. */
   private readonly scannerCache: ScannerCacheOptions | undefined;
 
@@ -120,8 +125,8 @@ export class SigmaEngine {
           }
         }
       };
-      if (scanner.foldsCase)
-        eachValue(view, plan.fields, plan.lowerFields, (value) => scanner.scanValue(value, onLiteral));
+      const memo = plan.memo;
+      if (memo) eachValue(view, plan.fields, plan.lowerFields, (value) => memo.scanValue(value, onLiteral));
       else scanner.scan(eventText(view, plan.fields, plan.lowerFields), onLiteral);
     }
     const out: Alert[] = [];
@@ -193,11 +198,13 @@ export class SigmaEngine {
         }
       }
     }
+    const scanner = literalIds.size > 0 ? cachedScanner([...literalIds.keys()], this.scannerCache) : null;
     const plan: Plan = {
       always,
       fields: fields ? [...fields] : null,
       lowerFields: fields ? [...fields].map((f) => f.toLowerCase()) : [],
-      scanner: literalIds.size > 0 ? cachedScanner([...literalIds.keys()], this.scannerCache) : null,
+      scanner,
+      memo: scanner?.foldsCase ? new ScanMemo(scanner, this.memoBudget) : null,
       byLiteral,
     };
     this.plans.set(id, plan);
