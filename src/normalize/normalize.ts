@@ -25,6 +25,8 @@ export interface CompiledProfile {
   readonly providers: ReadonlySet<string> | null;
   readonly channels: ReadonlySet<string> | null;
   readonly where: readonly [string, ReadonlySet<string>][];
+  /** Whether a logsource of the profile holds only for some events (`when`: Sysmon's registry event types). */
+  readonly logsourcesVary: boolean;
 }
 
 function compileSource(source: FieldSource): Resolver {
@@ -88,6 +90,7 @@ export function compileProfile(profile: SourceProfile): CompiledProfile {
       .filter(([, source]) => typeof source !== 'string' && !('first' in source))
       .map(([name]) => name),
     defenderTable: profile.defender?.table ?? null,
+    logsourcesVary: profile.logsources.some((ls) => ls.when !== undefined),
     columns,
     columnNames: Object.keys(profile.defender?.columns ?? {}),
     providers: lowerSet(profile.match.providers),
@@ -241,6 +244,14 @@ export class EventView {
    * The logsources this event serves: its profile's (conditional ones, like Sysmon 12's
    * registry_add, checked) and the Sigma services its channel belongs to.
    */
+  /**
+   * Whether the logsources are those of every event of the same profile and channel, so that
+   * what depends on them can be looked up by those two (see SigmaEngine).
+   */
+  logsourcesFollowProfile(): boolean {
+    return this.profile === null || !this.profile.logsourcesVary;
+  }
+
   logsources(): LogSource[] {
     const out: LogSource[] = [];
     if (this.profile)
