@@ -5,7 +5,7 @@
  */
 
 import type { InputProblem } from '../ingest/raw-event.js';
-import { listInputs, type ReadOptions, readFile } from '../ingest/read.js';
+import { listInputs, type ReadOptions, readFile, WholeFileBuffers } from '../ingest/read.js';
 import { type EventView, normalize } from '../normalize/normalize.js';
 import { startProgress } from './progress.js';
 
@@ -32,7 +32,12 @@ export async function readAll(
   for (const p of problems) handlers.problem(p);
   const total = files.reduce((s, f) => s + f.size, 0);
   const progress = startProgress(total, showProgress);
-  const options = { ...readOptions, onBytes: progress.add, onFile: progress.file };
+  const options = {
+    ...readOptions,
+    onBytes: progress.add,
+    onFile: progress.file,
+    wholeFiles: new WholeFileBuffers(),
+  };
   // The next file's first batch is read while this one's events are handled: with many small
   // files (an EVTX folder), waiting for each open and read in turn left the thread idle.
   const open = (i: number) => {

@@ -1,10 +1,34 @@
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DATA, EXAMPLES, FIXTURES, HAS_DATA, readAllItems } from '../helpers.js';
+import { readAll } from '../../src/cli/inputs.js';
+import { readFile, WholeFileBuffers } from '../../src/ingest/read.js';
+import { collect, DATA, EXAMPLES, FIXTURES, HAS_DATA, readAllItems } from '../helpers.js';
+
+/** A few EVTX files of the shared data, a 1 MB one (preallocated, mostly zeros) among small ones. */
+function evtxSamples(): string[] {
+  const dir = path.join(DATA, 'evtx-to-mitre-attack', 'TA0007-Discovery');
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true }).sort((x, y) => (x.name < y.name ? -1 : 1))) {
+      if (e.isDirectory()) walk(path.join(d, e.name));
+      else if (e.name.endsWith('.evtx')) out.push(path.join(d, e.name));
+    }
+  };
+  walk(dir);
+  return out.slice(0, 12);
+}
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'lotl-readers-'));
 const SD = path.join(DATA, 'security-datasets/datasets/atomic/windows/credential_access/host');
@@ -281,6 +305,45 @@ describe('bad input', () => {
       'fake.zip': 'BAD_ARCHIVE',
       pipe: 'UNREADABLE',
     });
+  });
+
+  it('reads a folder through memory used again from file to file: each file gives what it gives alone', async () => {
+    // Larger files first: a later, smaller file lands in memory still holding the end of an earlier one.
+    const files = [
+      path.join(EXAMPLES, 'sysmon-fs02-ws07.jsonl'),
+      path.join(EXAMPLES, 'security-application-dc01.jsonl'),
+      path.join(FIXTURES, 'windows-export.xml'),
+      path.join(EXAMPLES, 'defender', 'DeviceProcessEvents.json'),
+      path.join(EXAMPLES, 'defender-portal-export.csv'),
+      path.join(FIXTURES, 'bad.jsonl'),
+      ...(HAS_DATA ? evtxSamples() : []),
+    ];
+    const together: unknown[] = [];
+    const problemsTogether: unknown[] = [];
+    await readAll(
+      files,
+      { event: (v) => together.push(v.raw), problem: (p) => problemsTogether.push(p) },
+      false,
+    );
+    const alone: unknown[] = [];
+    const problemsAlone: unknown[] = [];
+    for (const f of files) {
+      const r = await collect(readFile(f));
+      alone.push(...r.events);
+      problemsAlone.push(...r.problems);
+    }
+    expect(together.length).toBeGreaterThan(100);
+    expect(together).toEqual(alone);
+    expect(problemsTogether).toEqual(problemsAlone);
+  });
+
+  it('memory given back is handed out again', () => {
+    const buffers = new WholeFileBuffers();
+    const a = buffers.take(100_000);
+    expect(a.length).toBeGreaterThanOrEqual(100_000);
+    buffers.give(a);
+    expect(buffers.take(70_000)).toBe(a);
+    expect(buffers.take(10)).not.toBe(a); // in use: a new piece
   });
 
   it('names a missing path and an unknown format given explicitly as errors', async () => {
