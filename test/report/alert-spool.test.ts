@@ -84,6 +84,27 @@ describe('AlertSpool', () => {
     );
   });
 
+  it('reads back runs whose lines span its 64 KB read blocks (long events, multi-byte characters at the seams)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.tuple(fc.nat(5), fc.integer({ min: 0, max: 150_000 })), { minLength: 1, maxLength: 12 }),
+        async (specs) => {
+          const alerts = specs.map(([t, size], n) => {
+            const a = alert(n, t, n % 3, n);
+            a.event = { n, text: 'é€'.repeat(size >> 2) + 'x'.repeat(size & 3) };
+            return a;
+          });
+          const spool = new AlertSpool(2);
+          for (const a of alerts) spool.add(a);
+          const got: Alert[] = [];
+          for await (const a of spool.sorted()) got.push(a);
+          expect(got).toEqual([...alerts].sort(compareAlerts));
+        },
+      ),
+      { numRuns: 25, seed: 9 },
+    );
+  });
+
   it('removes its runs when output stops early', async () => {
     const spool = new AlertSpool(2);
     for (let i = 0; i < 9; i++) spool.add(alert(i, i, 0, i));
