@@ -87,4 +87,18 @@ describe('LiteralScanner', () => {
     expect(new LiteralScanner(['i\u0307']).foldsCase).toBe(false);
     expect(new LiteralScanner(['\u{10428}']).foldsCase).toBe(false);
   });
+
+  it('keeps ASCII characters out of the shared rare symbol (emoji lists with keycaps: no candidate per digit)', () => {
+    // 200 one-character symbols (more than the scanner's symbols), each also in a longer literal so
+    // that each is commoner than a digit, and keycaps 0️⃣–9️⃣, as in the emoji rules.
+    const symbols = Array.from({ length: 200 }, (_, i) => String.fromCharCode(0x2600 + i));
+    const keycaps = Array.from({ length: 10 }, (_, d) => `${d}\ufe0f\u20e3`);
+    const scanner = new LiteralScanner([...symbols, ...keycaps, ...symbols.map((c) => `${c}\u2800`)]);
+    const reported: number[] = [];
+    scanner.scan('"c:\\windows\\system32\\cmd.exe" /c ping -n 127.0.0.1 2>&1', (id) => reported.push(id));
+    expect(reported).toEqual([]);
+    scanner.scan('x 7\ufe0f\u20e3 \u2605', (id) => reported.push(id));
+    expect(reported).toContain(200 + 7);
+    expect(reported).toContain(5);
+  });
 });

@@ -75,7 +75,12 @@ export class LiteralScanner {
         const c = lit.charCodeAt(i);
         frequency.set(c, (frequency.get(c) ?? 0) + 1);
       }
-    const ranked = [...frequency].sort((a, b) => b[1] - a[1] || a[0] - b[0]).map(([c]) => c);
+    // ASCII first: text is mostly ASCII, and an ASCII character in the shared symbol makes the
+    // literals of rare characters match it (the emoji rules' keycaps bring the digits, and each
+    // digit of a command line then "found" their forty one-character symbols).
+    const ranked = [...frequency]
+      .sort((a, b) => Number(a[0] >= 128) - Number(b[0] >= 128) || b[1] - a[1] || a[0] - b[0])
+      .map(([c]) => c);
     // Symbol 0 is "in no literal"; past the limit, the last symbol stands for every rare character.
     const own = ranked.length < MAX_SYMBOLS ? ranked.length : MAX_SYMBOLS - 2;
     ranked.forEach((c, i) => {
