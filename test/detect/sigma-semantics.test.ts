@@ -264,6 +264,16 @@ describe('modifiers', () => {
   });
 });
 
+describe('prefilter needs', () => {
+  it('a long OR list under `and not filter` is still the rule need (it scored below the start once: evaluated on every event)', () => {
+    const names = Array.from({ length: 45 }, (_, i) => `'winapi${i}x'`).join(', ');
+    const text = `title: t\nid: t-2\nlevel: high\nlogsource:\n  category: process_creation\n  product: windows\ndetection:\n  selection:\n    CommandLine|contains: [${names}]\n  filter_optional_a:\n    Image|endswith: '\\a.exe'\n  condition: selection and not 1 of filter_optional_*\n`;
+    const [r] = loadRuleText(text, 't.yml').rules;
+    expect(r.need).toHaveLength(45);
+    expect(r.need).toContain('winapi44x');
+  });
+});
+
 describe('conditions', () => {
   const ids =
     "  selection_a:\n    Image|endswith: '\\\\a.exe'\n  selection_b:\n    CommandLine|contains: 'b'\n  filter_main:\n    User: 'SYSTEM'\n  _helper:\n    Image|contains: 'z'\n";

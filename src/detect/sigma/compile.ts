@@ -46,7 +46,7 @@ function withNeed(p: Predicate, need: Need): Predicate {
 /** All of these hold: any one child's need is a need of the whole; take the most selective. */
 function needAll(needs: Need[]): Need {
   let best: Need = null;
-  let bestScore = -1;
+  let bestScore = Number.NEGATIVE_INFINITY;
   for (const n of needs) {
     if (n === null) continue;
     const score = Math.min(...n.map((l) => l.length)) * 4 - n.length;
