@@ -10,7 +10,6 @@ import { loadRules, type SigmaProblem } from '../detect/sigma/load.js';
 import { loadSummary } from './commands/rules.js';
 import { ruleCache } from './commands/sigma-options.js';
 import type { Detector } from './hunt-run.js';
-import { collectGarbage } from './memory.js';
 
 export interface HuntSetup {
   sigma: string[];
@@ -42,6 +41,5 @@ export function loadDetectors(setup: HuntSetup): { detectors: Detector[]; load: 
     const { set } = loadIndicatorSet(setup.iocs);
     detectors.push({ evaluate: (view) => iocAlerts(view, set) });
   }
-  collectGarbage(); // the load's garbage, before the hunt grows the heap over it
   return { detectors, load };
 }

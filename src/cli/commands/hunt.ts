@@ -14,7 +14,6 @@ import { BUILTIN } from '../builtin.js';
 import { EXIT_ERROR } from '../exit-codes.js';
 import { type Detector, runHunt, runHuntParallel } from '../hunt-run.js';
 import { huntStage, useDetectorsHere } from '../hunt-stage.js';
-import { collectGarbage } from '../memory.js';
 import { loadIocs } from './ioc.js';
 import { loadSummary, problemLine } from './rules.js';
 import { loadPlaceholders, ruleCache } from './sigma-options.js';
@@ -220,7 +219,6 @@ async function huntHere(
       correlations: report.correlations,
       scannerCache: ruleCache(),
     });
-    collectGarbage(); // the load's garbage, before the hunt grows the heap over it
     detectors.push(engine);
     correlations = report.correlations.length;
   }
