@@ -3,11 +3,14 @@
  * (with their positions) as a cold one, sees edited and deleted files, and survives a damaged
  * cache file. Rules are copied to a temporary folder so they can be edited.
  */
-import { cpSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { SigmaEngine } from '../../src/detect/sigma/engine.js';
 import { type LoadOptions, loadRules } from '../../src/detect/sigma/load.js';
+import { normalize } from '../../src/normalize/normalize.js';
+import { DATA, EXAMPLES, HAS_DATA, ROOT, readAllItems } from '../helpers.js';
 
 const work = mkdtempSync(path.join(tmpdir(), 'lotl-cache-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -60,5 +63,43 @@ describe('parsed-rule cache', () => {
     writeFileSync(path.join(cache.dir, file), '{"format":1,"version":"test","files":');
     expect(summary(rules, { cache })).toEqual(uncached);
     expect(summary(rules, { cache: { ...cache, version: 'another' } })).toEqual(uncached);
+  });
+
+  it('a warm load compiles a rule when an event first reaches it, and it answers as compiled at load', async () => {
+    const sets = [
+      path.join(ROOT, 'rules', 'sigma'),
+      ...(HAS_DATA ? [path.join(DATA, 'sigma', 'rules', 'windows')] : []),
+    ];
+    const cache = { dir: path.join(work, 'cache-lazy'), version: 'test' };
+    const cold = loadRules(sets);
+    loadRules(sets, { cache }); // parses and keeps what compiling told
+    const warm = loadRules(sets, { cache }); // compiles nothing until used
+    expect(warm.rules.length).toBe(cold.rules.length);
+    expect(warm.rules.map(({ match: _m, ...r }) => r)).toEqual(cold.rules.map(({ match: _m, ...r }) => r));
+    const { events } = await readAllItems([EXAMPLES]);
+    const alerts = (engine: SigmaEngine) =>
+      events.flatMap((e) => engine.evaluate(normalize(e)).map((a) => `${a.rule.id} ${a.source.line}`));
+    const expected = alerts(new SigmaEngine(cold.rules));
+    expect(expected.length).toBeGreaterThan(10);
+    expect(alerts(new SigmaEngine(warm.rules))).toEqual(expected);
+  });
+
+  it('what compiling told is kept per placeholders: other values compile again, an unresolved one is still reported', () => {
+    const rules = path.join(work, 'expand');
+    mkdirSync(rules, { recursive: true });
+    writeFileSync(
+      path.join(rules, 'admins.yml'),
+      RULE('admins').replace("CommandLine|contains: 'ntdsutil'", "User|expand: '%admins%'"),
+    );
+    const cache = { dir: path.join(work, 'cache-expand'), version: 'test' };
+    for (const placeholders of [{ admins: ['CORP\\alice'] }, { admins: ['CORP\\bob'] }, {}]) {
+      const cold = summary(rules, { placeholders });
+      expect(summary(rules, { cache, placeholders })).toEqual(cold);
+      expect(summary(rules, { cache, placeholders })).toEqual(cold);
+    }
+    expect(summary(rules, { cache, placeholders: { admins: ['CORP\\bob'] } }).rules[0].need).toEqual([
+      'corp\\bob',
+    ]);
+    expect(summary(rules, { cache }).problems.map((p) => p.code)).toEqual(['SIGMA_UNRESOLVED_PLACEHOLDER']);
   });
 });

@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { Document, LineCounter } from 'yaml';
 import type { EventView } from '../../normalize/normalize.js';
 import { filesUnder } from '../rule-files.js';
+import { codeDigest } from './code-digest.js';
 import {
   type CompileContext,
   CompileError,
@@ -114,14 +115,17 @@ export function loadRules(paths: string[], options: LoadOptions = {}): LoadRepor
     options.cache && !options.exactYaml
       ? new RuleCache(options.cache.dir, paths, options.cache.version)
       : null;
+  const code = cache ? compilerState(options) : '';
   const report = loadDocuments(problems, files.length, options, (report, filters, correlations) => {
     for (const f of files) {
       const st = stats.get(f)!;
       const hit = cache?.get(f, st);
       if (hit) {
         const at = quickLocator(() => readFileSync(f, 'utf8'), hit.line);
-        routeDocuments([{ obj: hit.doc, at }], f, report, options, filters, correlations);
-      } else loadFile(f, report, options, filters, correlations, cache ? { cache, st } : undefined);
+        const prior = priorCompile(hit.derived, code);
+        const later = { prior, remember: (d: Compiled) => cache?.derive(f, { code, ...d }) };
+        routeDocuments([{ obj: hit.doc, at }], f, report, options, filters, correlations, later);
+      } else loadFile(f, report, options, filters, correlations, cache ? { cache, st, code } : undefined);
     }
   });
   cache?.save();
@@ -177,7 +181,7 @@ function loadFile(
   options: LoadOptions,
   filters: PendingDoc[],
   correlations: PendingDoc[],
-  caching?: { cache: RuleCache; st: Stats },
+  caching?: { cache: RuleCache; st: Stats; code: string },
 ): void {
   let text: string;
   try {
@@ -191,9 +195,18 @@ function loadFile(
     });
     return;
   }
-  loadText(text, file, report, options, filters, correlations, (line, doc) => {
-    if (caching && jsonSafe(doc)) caching.cache.set(file, caching.st, line, doc);
-  });
+  loadText(
+    text,
+    file,
+    report,
+    options,
+    filters,
+    correlations,
+    (line, doc) => {
+      if (caching && jsonSafe(doc)) caching.cache.set(file, caching.st, line, doc);
+    },
+    caching ? { remember: (d) => caching.cache.derive(file, { code: caching.code, ...d }) } : undefined,
+  );
 }
 
 /** Rules from YAML text (one or more documents), as if read from `file`. */
@@ -212,11 +225,12 @@ function loadText(
   correlations: PendingDoc[],
   /** Told of a document the fast path parsed (the cache keeps those). */
   onQuick?: (line: number, doc: unknown) => void,
+  later?: CompileLater,
 ): void {
   const quick = options.exactYaml ? null : quickDocuments(text);
   if (quick) onQuick?.(quick.line, quick.doc);
   const docs = quick ? [{ obj: quick.doc, at: quick.at }] : exactDocuments(text, file, report);
-  routeDocuments(docs, file, report, options, filters, correlations);
+  routeDocuments(docs, file, report, options, filters, correlations, quick ? later : undefined);
 }
 
 /** Detection rules are loaded now; filters and correlations wait for every rule. */
@@ -227,6 +241,8 @@ function routeDocuments(
   options: LoadOptions,
   filters: PendingDoc[],
   correlations: PendingDoc[],
+  /** For the one document of a cached file. */
+  later?: CompileLater,
 ): void {
   for (const { obj, at } of docs) {
     if (obj === null || obj === undefined) continue;
@@ -249,7 +265,7 @@ function routeDocuments(
       filters.push({ file, at, obj: rec });
       continue;
     }
-    loadDetectionRule(file, at, rec, report, options);
+    loadDetectionRule(file, at, rec, report, options, docs.length === 1 ? later : undefined);
   }
 }
 
@@ -371,6 +387,7 @@ function loadDetectionRule(
   obj: Record<string, unknown>,
   report: LoadReport,
   options: LoadOptions,
+  later?: CompileLater,
 ): void {
   const id = str(obj.id) ?? '';
   // A rule missing one of these is reported once, at the first thing missing.
@@ -426,79 +443,71 @@ function loadDetectionRule(
     const v = str(logsource[k]);
     if (v) ls[k] = v.toLowerCase();
   }
-  const ctx: CompileContext = {
+  const context = (): CompileContext => ({
     scope: ls.category ? 'category' : 'service',
     placeholders: options.placeholders ?? {},
     warnings: [],
     fields: new Set(),
     keywords: false,
-  };
+  });
   let match: Predicate;
-  let need: Need = null;
-  try {
-    const ids = new Map<string, Predicate>();
-    for (const [name, def] of Object.entries(detection)) {
-      if (name === 'condition' || name === 'timeframe') continue;
-      ids.set(name, compileIdentifier(name, def, ctx));
-    }
-    const conditions = Array.isArray(detection.condition) ? detection.condition : [detection.condition];
-    const compiled = conditions.map((c, i) => {
-      if (typeof c !== 'string')
-        throw new CompileError('SIGMA_BAD_CONDITION', 'a condition is a string', ['detection', 'condition']);
-      try {
-        return compileCondition(parseCondition(c), ids);
-      } catch (err) {
-        if (err instanceof ConditionError) {
-          const p = at(['detection', 'condition', ...(Array.isArray(detection.condition) ? [i] : [])]);
-          // Point at the column inside the condition text (after the key and ': ').
-          const col =
-            p.col !== undefined
-              ? p.col + (Array.isArray(detection.condition) ? 0 : 'condition: '.length) + err.col - 1
-              : undefined;
-          throw Object.assign(
-            new CompileError('SIGMA_BAD_CONDITION', err.message, ['detection', 'condition']),
-            { col },
-          );
+  let compiled: Compiled;
+  if (later?.prior) {
+    // This file's rule compiled without a problem before, with this compiler and placeholders:
+    // its needs are known, and it is compiled when an event first reaches it (most never are).
+    compiled = later.prior;
+    let real: Predicate | null = null;
+    match = (v) => {
+      if (real === null) {
+        try {
+          real = compileDetection(detection, context(), at);
+        } catch {
+          real = () => false; // cannot happen: the same text compiled before
         }
-        throw err;
       }
-    });
-    match = compiled.length === 1 ? compiled[0] : (v: EventView) => compiled.some((c) => c(v));
-    need = compiled.length === 1 ? needOf(compiled[0]) : null;
-  } catch (err) {
-    if (err instanceof CompileError) {
-      const p = at(err.path);
-      const col = (err as CompileError & { col?: number }).col ?? p.col;
+      return real(v);
+    };
+  } else {
+    const ctx = context();
+    try {
+      match = compileDetection(detection, ctx, at);
+    } catch (err) {
+      if (err instanceof CompileError) {
+        const p = at(err.path);
+        const col = (err as CompileError & { col?: number }).col ?? p.col;
+        report.problems.push({
+          file,
+          line: p.line,
+          col,
+          code: err.code,
+          severity: 'error',
+          message: err.message,
+          ruleId: id || undefined,
+        });
+        return;
+      }
       report.problems.push({
         file,
-        line: p.line,
-        col,
-        code: err.code,
+        ...at([]),
+        code: 'SIGMA_INTERNAL',
         severity: 'error',
-        message: err.message,
+        message: (err as Error).message,
         ruleId: id || undefined,
       });
       return;
     }
-    report.problems.push({
-      file,
-      ...at([]),
-      code: 'SIGMA_INTERNAL',
-      severity: 'error',
-      message: (err as Error).message,
-      ruleId: id || undefined,
-    });
-    return;
-  }
-  for (const w of ctx.warnings) {
-    report.problems.push({
-      file,
-      ...at(w.path),
-      code: w.code,
-      severity: 'warning',
-      message: w.message,
-      ruleId: id || undefined,
-    });
+    for (const w of ctx.warnings) {
+      report.problems.push({
+        file,
+        ...at(w.path),
+        code: w.code,
+        severity: 'warning',
+        message: w.message,
+        ruleId: id || undefined,
+      });
+    }
+    compiled = { need: needOf(match), fields: ctx.keywords ? null : [...ctx.fields] };
+    if (ctx.warnings.length === 0) later?.remember(compiled);
   }
   const tags = Array.isArray(obj.tags) ? obj.tags.map(String) : [];
   report.rules.push({
@@ -513,9 +522,71 @@ function loadDetectionRule(
     file,
     line: at([]).line ?? 1,
     match,
-    need,
-    fields: ctx.keywords ? null : [...ctx.fields],
+    need: compiled.need,
+    fields: compiled.fields,
   });
+}
+
+/** What compiling a rule's detection tells besides its predicate: what the engine plans with. */
+interface Compiled {
+  need: Need;
+  fields: string[] | null;
+}
+
+/** How a cached file's rule may be compiled later: what compiling it told before, and where to keep what it tells now. */
+interface CompileLater {
+  prior?: Compiled;
+  remember(compiled: Compiled): void;
+}
+
+/** The compiler's code and the placeholders: what a rule's compiled needs depend on besides its text. */
+function compilerState(options: LoadOptions): string {
+  const code = codeDigest(['compile', 'sigma-string', 'condition', 'regex', 'load']);
+  return `${code}:${JSON.stringify(options.placeholders ?? {})}`;
+}
+
+/** What a cache entry says compiling told, if it was told by this compiler with these placeholders. */
+function priorCompile(derived: unknown, code: string): Compiled | undefined {
+  if (derived === null || typeof derived !== 'object') return undefined;
+  const d = derived as { code?: unknown; need?: unknown; fields?: unknown };
+  const strings = (v: unknown) => Array.isArray(v) && v.every((x) => typeof x === 'string');
+  if (d.code !== code || !(d.need === null || strings(d.need)) || !(d.fields === null || strings(d.fields)))
+    return undefined;
+  return { need: d.need as Need, fields: d.fields as string[] | null };
+}
+
+/** A detection map → its predicate; CompileError (conditions: with the column) when it cannot be. */
+function compileDetection(detection: Record<string, unknown>, ctx: CompileContext, at: Locate): Predicate {
+  const ids = new Map<string, Predicate>();
+  for (const [name, def] of Object.entries(detection)) {
+    if (name === 'condition' || name === 'timeframe') continue;
+    ids.set(name, compileIdentifier(name, def, ctx));
+  }
+  const conditions = Array.isArray(detection.condition) ? detection.condition : [detection.condition];
+  const compiled = conditions.map((c, i) => {
+    if (typeof c !== 'string')
+      throw new CompileError('SIGMA_BAD_CONDITION', 'a condition is a string', ['detection', 'condition']);
+    try {
+      return compileCondition(parseCondition(c), ids);
+    } catch (err) {
+      if (err instanceof ConditionError) {
+        const p = at(['detection', 'condition', ...(Array.isArray(detection.condition) ? [i] : [])]);
+        // Point at the column inside the condition text (after the key and ': ').
+        const col =
+          p.col !== undefined
+            ? p.col + (Array.isArray(detection.condition) ? 0 : 'condition: '.length) + err.col - 1
+            : undefined;
+        throw Object.assign(
+          new CompileError('SIGMA_BAD_CONDITION', err.message, ['detection', 'condition']),
+          {
+            col,
+          },
+        );
+      }
+      throw err;
+    }
+  });
+  return compiled.length === 1 ? compiled[0] : (v: EventView) => compiled.some((c) => c(v));
 }
 
 /**

@@ -18,6 +18,8 @@ export interface CachedFile {
   /** The line of the document's first node (where a rule "is"). */
   line: number;
   doc: unknown;
+  /** What compiling the file's rule told (load.ts), when it compiled without a problem. */
+  derived?: unknown;
 }
 
 interface CacheFile {
@@ -80,6 +82,14 @@ export class RuleCache {
     }
     // A changed file is saved by set(); one that cannot be cached drops out (see save()).
     return undefined;
+  }
+
+  /** Keeps what compiling the rule of a cached file told; nothing if the file is not cached. */
+  derive(file: string, derived: unknown): void {
+    const entry = this.current[file];
+    if (!entry) return;
+    this.current[file] = { ...entry, derived };
+    this.changed = true;
   }
 
   set(file: string, st: Stats, line: number, doc: unknown): void {

@@ -3,8 +3,8 @@
  * milliseconds (process_creation: about 4,000 literals, 56,000 states, 30–60 ms) and a hunt builds
  * one per kind it meets, every run: with the same rules, the tables come out the same, so they are
  * saved beside the parsed-rule cache and read back (a few milliseconds for all of them). A file
- * is named by a digest of its literals and belongs to one lotl version; one that is damaged,
- * unreadable or from another version is rebuilt. The folder keeps at most MAX_FILES of them.
+ * is named by a digest of its literals and belongs to one lotl version and scanner code; one that
+ * is damaged, unreadable or from other code is rebuilt. The folder keeps at most MAX_FILES of them.
  */
 import { createHash } from 'node:crypto';
 import {
@@ -18,6 +18,7 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import { LiteralScanner, type ScannerTables } from './aho-corasick.js';
+import { codeDigest } from './code-digest.js';
 
 export interface ScannerCacheOptions {
   dir: string;
@@ -54,11 +55,13 @@ export function cachedScanner(literals: string[], cache: ScannerCacheOptions | u
   if (!cache) return new LiteralScanner(literals);
   const digest = createHash('sha256').update(literals.join('\u0000')).digest('hex');
   const file = path.join(cache.dir, `ac-${digest.slice(0, 24)}.bin`);
-  const tables = readTables(file, digest, cache.version);
+  // The tables' meaning is the scanner's code: a file from other code is built again.
+  const version = `${cache.version}:${codeDigest(['aho-corasick', 'scanner-cache'])}`;
+  const tables = readTables(file, digest, version);
   if (tables) return new LiteralScanner(tables);
   const scanner = new LiteralScanner(literals);
   const built = scanner.tables();
-  if (built) writeTables(file, digest, cache.version, built);
+  if (built) writeTables(file, digest, version, built);
   return scanner;
 }
 
