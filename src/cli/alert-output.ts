@@ -2,7 +2,7 @@
  * How hunting commands finish: alerts in the chosen format on stdout (sorted, deterministic), a
  * summary on stderr, and the exit status (2 input problems, 1 findings at --fail-on, else 0).
  */
-import type { Alert, Level } from '../detect/alert.js';
+import type { AlertHead, Level } from '../detect/alert.js';
 import { LEVELS } from '../detect/alert.js';
 import type { AlertSpool } from '../report/alert-spool.js';
 import { ALERT_CSV_HEADER, alertToCsvRow, alertToTableLine } from '../report/alerts.js';
@@ -76,8 +76,8 @@ export function alertFilter(opts: {
   to?: string;
   host?: string[];
   rule?: string[];
-}): ((a: Alert) => boolean) | undefined | string {
-  const tests: ((a: Alert) => boolean)[] = [];
+}): ((a: AlertHead) => boolean) | undefined | string {
+  const tests: ((a: AlertHead) => boolean)[] = [];
   if (opts.minLevel !== undefined) {
     const min = LEVELS.indexOf(opts.minLevel as Level);
     if (min < 0)

@@ -4,7 +4,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { Alert } from '../detect/alert.js';
+import type { Alert, AlertHead } from '../detect/alert.js';
 import { huntAlerts, type KqlHunt } from '../detect/kql/hunts.js';
 import type { SigmaProblem } from '../detect/sigma/load.js';
 import { releaseChunkPool } from '../ingest/evtx/pool.js';
@@ -41,7 +41,7 @@ export interface HuntOptions {
   progress: boolean;
   recover?: boolean;
   /** Which alerts to keep (--min-level, --from/--to, --host, --rule); all when absent. */
-  filter?: (a: Alert) => boolean;
+  filter?: (a: AlertHead) => boolean;
   /** KQL hunting queries, run over a store of every event (and the alerts) once all are read. */
   kql?: KqlHunt[];
   /**
@@ -96,9 +96,10 @@ export async function runHunt(
       staged(value, count) {
         events += count;
         if (value === '') return;
-        for (const text of value.split('\n')) {
-          const a = JSON.parse(text) as Alert;
-          if (!keep || keep(a)) alerts.add(a, text);
+        for (const line of value.split('\n')) {
+          const tab = line.indexOf('\t');
+          const head = JSON.parse(line.slice(0, tab)) as AlertHead;
+          if (!keep || keep(head)) alerts.add(head, line.slice(tab + 1));
         }
         heap.tick();
       },

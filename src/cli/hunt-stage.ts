@@ -4,7 +4,7 @@
  * alerts, as JSON text. Each parser thread loads the detectors on its first chunk; the main thread
  * registers its own, used if a crashed thread's chunks are redone here.
  */
-import type { Alert } from '../detect/alert.js';
+import { type Alert, alertHead } from '../detect/alert.js';
 import type { RawEvent, Stage } from '../ingest/raw-event.js';
 import { normalize } from '../normalize/normalize.js';
 import { type HuntSetup, loadDetectors } from './hunt-detectors.js';
@@ -25,7 +25,7 @@ export function useDetectorsHere(setup: HuntSetup, detectors: Detector[]): void 
   loaded = { key: JSON.stringify(setup), detectors };
 }
 
-/** Stage function: a chunk's events → the alerts they raise, one JSON text a line. */
+/** Stage function: a chunk's events → the alerts they raise, a line each (head, tab, JSON text). */
 export function huntEvents(events: RawEvent[], setup: HuntSetup): string {
   const key = JSON.stringify(setup);
   if (loaded === null || loaded.key !== key) loaded = { key, detectors: loadDetectors(setup).detectors };
@@ -35,6 +35,7 @@ export function huntEvents(events: RawEvent[], setup: HuntSetup): string {
     for (const d of loaded.detectors) for (const a of d.evaluate(view)) alerts.push(a);
     heap.tick();
   }
-  // One JSON text a line (JSON.stringify leaves no raw newline): the main thread keeps each text.
-  return alerts.map((a) => JSON.stringify(a)).join('\n');
+  // One alert a line: its head, a tab, its JSON text (JSON.stringify leaves no raw newline or
+  // tab). The main thread parses only the head, and keeps the text.
+  return alerts.map((a) => `${JSON.stringify(alertHead(a))}\t${JSON.stringify(a)}`).join('\n');
 }

@@ -35,6 +35,28 @@ export interface Alert {
   match?: Record<string, unknown>;
 }
 
+/**
+ * What ordering, counting and filtering alerts look at: enough to keep an alert that travels as
+ * JSON text (from a parser thread) without parsing all of it.
+ */
+export interface AlertHead {
+  time: string | null;
+  host: string | null;
+  rule: Pick<Alert['rule'], 'id' | 'title' | 'level'>;
+  source: Pick<Alert['source'], 'file' | 'record' | 'line' | 'offset'>;
+}
+
+/** The head of an alert (see AlertHead). */
+export function alertHead(a: Alert): AlertHead {
+  const { file, record, line, offset } = a.source;
+  return {
+    time: a.time,
+    host: a.host,
+    rule: { id: a.rule.id, title: a.rule.title, level: a.rule.level },
+    source: { file, record, line, offset },
+  };
+}
+
 /** The account an event is about, from whichever field the source has. */
 function userOf(view: EventView): string | null {
   const named = (v: unknown) => (typeof v === 'string' && v !== '' && v !== '-' ? v : null);
@@ -80,7 +102,7 @@ export function alertFor(view: EventView, rule: Alert['rule'], match?: Alert['ma
 /** What alerts are ordered by: time, rule id, file, record (or line / offset), offset. */
 export type AlertSortKey = [time: string, ruleId: string, file: string, position: number, offset: number];
 
-export function alertSortKey(a: Alert): AlertSortKey {
+export function alertSortKey(a: AlertHead): AlertSortKey {
   const src = a.source;
   return [a.time ?? '', a.rule.id, src.file, src.record ?? src.line ?? src.offset ?? 0, src.offset ?? 0];
 }

@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
   type Alert,
+  type AlertHead,
   type AlertSortKey,
   alertSortKey,
   compareSortKeys,
@@ -50,10 +51,12 @@ export class AlertSpool {
     return this.total;
   }
 
-  /** Adds an alert; `text`, when given, is exactly `JSON.stringify(alert)` and is kept instead of it. */
-  add(alert: Alert, text?: string): void {
+  /** Adds an alert; or, with its JSON text (`JSON.stringify(alert)`), kept instead of it, its head. */
+  add(alert: Alert): void;
+  add(head: AlertHead, text: string): void;
+  add(alert: Alert | AlertHead, text?: string): void {
     const key = alertSortKey(alert);
-    this.buffer.push(text === undefined ? { key, alert } : { key, text });
+    this.buffer.push(text === undefined ? { key, alert: alert as Alert } : { key, text });
     this.total++;
     this.byLevel[alert.rule.level]++;
     // Logs name one host FS02.corp.local and fs02.corp.local: counted as one, lower-cased.

@@ -92,7 +92,8 @@ describe('parsed-rule cache', () => {
       RULE('admins').replace("CommandLine|contains: 'ntdsutil'", "User|expand: '%admins%'"),
     );
     const cache = { dir: path.join(work, 'cache-expand'), version: 'test' };
-    for (const placeholders of [{ admins: ['CORP\\alice'] }, { admins: ['CORP\\bob'] }, {}]) {
+    const variants: Record<string, string[]>[] = [{ admins: ['CORP\\alice'] }, { admins: ['CORP\\bob'] }, {}];
+    for (const placeholders of variants) {
       const cold = summary(rules, { placeholders });
       expect(summary(rules, { cache, placeholders })).toEqual(cold);
       expect(summary(rules, { cache, placeholders })).toEqual(cold);

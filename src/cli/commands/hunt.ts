@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
-import type { Alert } from '../../detect/alert.js';
+import type { AlertHead } from '../../detect/alert.js';
 import { iocAlerts } from '../../detect/ioc/match.js';
 import { type KqlHunt, loadKqlHunts } from '../../detect/kql/hunts.js';
 import { SigmaEngine } from '../../detect/sigma/engine.js';
@@ -177,7 +177,7 @@ async function huntHere(
     failOn?: string;
     progress: boolean;
     recover?: boolean;
-    filter?: (a: Alert) => boolean;
+    filter?: (a: AlertHead) => boolean;
     kqlPaths: string[];
   },
   placeholders: Record<string, string[]>,
