@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { buildFileHeader, CHUNK_SIZE, FILE_HEADER_SIZE } from '../../src/ingest/evtx/chunk.js';
 import { readEvtx } from '../../src/ingest/evtx/reader.js';
@@ -29,6 +30,28 @@ describe('value formatting', () => {
     expect(fileTimeText(132455000000000001n)).toBe('2020-09-25T09:33:20.0000001Z');
     expect(fileTimeText(0n)).toBe('1601-01-01T00:00:00.0000000Z');
     expect(fileTimeText(116444735999999999n)).toBe('1969-12-31T23:59:59.9999999Z');
+  });
+
+  it('renders any FILETIME as exact BigInt arithmetic does (also in turn, as the last second is kept)', () => {
+    // The reference: ticks → whole seconds and the 100 ns remainder, by BigInt.
+    const reference = (ticks: bigint) => {
+      const second = ticks / 10_000_000n;
+      const d = new Date(Number(second - 11_644_473_600n) * 1000);
+      if (Number.isNaN(d.getTime())) return '';
+      return `${d.toISOString().slice(0, 19)}.${(ticks % 10_000_000n).toString().padStart(7, '0')}Z`;
+    };
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), fc.bigInt({ min: 0n, max: 1n << 58n })),
+        fc.nat(30_000_000),
+        (ticks, step) => {
+          expect(fileTimeText(ticks)).toBe(reference(ticks));
+          const next = ticks + BigInt(step);
+          if (next < 1n << 64n) expect(fileTimeText(next)).toBe(reference(next));
+        },
+      ),
+      { numRuns: 3000, seed: 21 },
+    );
   });
 
   it('renders GUIDs and SIDs as Windows does', () => {

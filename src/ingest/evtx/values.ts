@@ -48,20 +48,9 @@ export function utf16(buf: Buffer, start: number, end: number): string {
 }
 
 export function guid(buf: Buffer, at: number): string {
-  const d1 = buf.readUInt32LE(at).toString(16).padStart(8, '0');
-  const d2 = buf
-    .readUInt16LE(at + 4)
-    .toString(16)
-    .padStart(4, '0');
-  const d3 = buf
-    .readUInt16LE(at + 6)
-    .toString(16)
-    .padStart(4, '0');
-  let d4 = '';
-  for (let i = 8; i < 10; i++) d4 += HEX[buf[at + i]];
-  let d5 = '';
-  for (let i = 10; i < 16; i++) d5 += HEX[buf[at + i]];
-  return `{${d1}-${d2}-${d3}-${d4}-${d5}}`.toUpperCase();
+  // Data1–3 are little-endian numbers, Data4 bytes as they are; upper-case as Windows shows them.
+  const h = (i: number) => HEX_UPPER[buf[at + i]];
+  return `{${h(3)}${h(2)}${h(1)}${h(0)}-${h(5)}${h(4)}-${h(7)}${h(6)}-${h(8)}${h(9)}-${h(10)}${h(11)}${h(12)}${h(13)}${h(14)}${h(15)}}`;
 }
 
 export function sid(buf: Buffer, at: number, end: number): string {
@@ -76,24 +65,46 @@ export function sid(buf: Buffer, at: number, end: number): string {
 }
 
 const EPOCH_DIFF_100NS = 116_444_736_000_000_000n;
+/** Seconds from 1601 to 1970. */
+const EPOCH_DIFF_S = 11_644_473_600;
 
 /** FILETIME (100 ns ticks since 1601) → `2019-08-30T12:54:07.8737899Z`, exact to the tick. */
 export function fileTime(buf: Buffer, at: number): string {
-  const ticks = buf.readBigUInt64LE(at);
-  return fileTimeText(ticks);
+  return fileTimeOf(buf.readUInt32LE(at + 4), buf.readUInt32LE(at));
 }
 
 export function fileTimeText(ticks: bigint): string {
-  const since = ticks - EPOCH_DIFF_100NS; // may be negative: FILETIMEs before 1970 exist (zero = 1601)
-  let ms = since / 10_000n;
-  let frac = since % 10_000_000n;
-  if (frac < 0n) {
-    frac += 10_000_000n;
-    if (since % 10_000n !== 0n) ms -= 1n;
+  return fileTimeOf(Number(ticks >> 32n), Number(ticks & 0xffffffffn));
+}
+
+let lastSecond = Number.NaN;
+let lastSecondText = '';
+
+/**
+ * The text of the FILETIME `hi` × 2³² + `lo`, in plain numbers (BigInt arithmetic cost most of a
+ * timestamp): 2³² = 429 × 10⁷ + 4,967,296, so the seconds are hi × 429 plus what
+ * hi × 4,967,296 + lo (below 2⁵³, exact) holds. Events of a chunk share their seconds: the date
+ * text of the last one is kept.
+ */
+function fileTimeOf(hi: number, lo: number): string {
+  // Beyond the year 16,000 (damaged values) the product outgrows 2⁵³: exact BigInt arithmetic then.
+  if (hi >= 0x40000000) return fileTimeBig((BigInt(hi) << 32n) | BigInt(lo));
+  const rest = hi * 4_967_296 + lo;
+  const second = hi * 429 + Math.floor(rest / 10_000_000);
+  const frac = rest % 10_000_000;
+  if (second !== lastSecond) {
+    const d = new Date((second - EPOCH_DIFF_S) * 1000);
+    if (Number.isNaN(d.getTime())) return '';
+    lastSecond = second;
+    lastSecondText = d.toISOString().slice(0, 19);
   }
-  const d = new Date(Number(ms));
+  return `${lastSecondText}.${String(frac).padStart(7, '0')}Z`;
+}
+
+function fileTimeBig(ticks: bigint): string {
+  const d = new Date(Number(ticks / 10_000_000n - BigInt(EPOCH_DIFF_S)) * 1000);
   if (Number.isNaN(d.getTime())) return '';
-  return `${d.toISOString().slice(0, 19)}.${frac.toString().padStart(7, '0')}Z`;
+  return `${d.toISOString().slice(0, 19)}.${(ticks % 10_000_000n).toString().padStart(7, '0')}Z`;
 }
 
 /** FILETIME → epoch milliseconds (for RawEvent.time). */
