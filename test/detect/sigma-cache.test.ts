@@ -3,7 +3,16 @@
  * (with their positions) as a cold one, sees edited and deleted files, and survives a damaged
  * cache file. Rules are copied to a temporary folder so they can be edited.
  */
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -63,6 +72,24 @@ describe('parsed-rule cache', () => {
     writeFileSync(path.join(cache.dir, file), '{"format":1,"version":"test","files":');
     expect(summary(rules, { cache })).toEqual(uncached);
     expect(summary(rules, { cache: { ...cache, version: 'another' } })).toEqual(uncached);
+  });
+
+  it('caches a file only the exact parser takes (what looks like an anchor), one document and no error', () => {
+    const rules = path.join(work, 'anchors');
+    mkdirSync(rules, { recursive: true });
+    writeFileSync(
+      path.join(rules, 'and-and.yml'),
+      RULE('and and').replace("CommandLine|contains: 'ntdsutil'", "CommandLine|contains: 'cmd /c a &&b'"),
+    );
+    writeFileSync(path.join(rules, 'two.yml'), `${RULE('one')}---\n${RULE('two').replace('0001', '0002')}`);
+    const cache = { dir: path.join(work, 'cache-anchors'), version: 'test' };
+    const cold = summary(rules, {});
+    expect(cold.rules.map((r) => r.title)).toEqual(['and and', 'one', 'two']);
+    expect(summary(rules, { cache })).toEqual(cold);
+    const [file] = readdirSync(cache.dir);
+    const cached = Object.keys(JSON.parse(readFileSync(path.join(cache.dir, file), 'utf8')).files);
+    expect(cached.map((f) => path.basename(f))).toEqual(['and-and.yml']);
+    expect(summary(rules, { cache })).toEqual(cold);
   });
 
   it('a warm load compiles a rule when an event first reaches it, and it answers as compiled at load', async () => {

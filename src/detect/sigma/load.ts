@@ -223,14 +223,23 @@ function loadText(
   options: LoadOptions,
   filters: PendingDoc[],
   correlations: PendingDoc[],
-  /** Told of a document the fast path parsed (the cache keeps those). */
-  onQuick?: (line: number, doc: unknown) => void,
+  /** Told of the document of a file that holds one, without problems (the cache keeps those). */
+  onSingle?: (line: number, doc: unknown) => void,
   later?: CompileLater,
 ): void {
   const quick = options.exactYaml ? null : quickDocuments(text);
-  if (quick) onQuick?.(quick.line, quick.doc);
-  const docs = quick ? [{ obj: quick.doc, at: quick.at }] : exactDocuments(text, file, report);
-  routeDocuments(docs, file, report, options, filters, correlations, quick ? later : undefined);
+  if (quick) {
+    onSingle?.(quick.line, quick.doc);
+    routeDocuments([{ obj: quick.doc, at: quick.at }], file, report, options, filters, correlations, later);
+    return;
+  }
+  // Files the fast parser cannot take (an anchor, or what looks like one: `&&` in a command line)
+  // are cached too once parsed exactly, if they hold one document and no YAML error.
+  const before = report.problems.length;
+  const docs = exactDocuments(text, file, report);
+  const single = docs.length === 1 && report.problems.length === before;
+  if (single) onSingle?.(docs[0].at([]).line ?? 1, docs[0].obj);
+  routeDocuments(docs, file, report, options, filters, correlations, single ? later : undefined);
 }
 
 /** Detection rules are loaded now; filters and correlations wait for every rule. */
@@ -453,7 +462,7 @@ function loadDetectionRule(
   let match: Predicate;
   let compiled: Compiled;
   if (later?.prior) {
-    // This file's rule compiled without a problem before, with this compiler and placeholders:
+    // This file's rule compiled before (without an error), with this compiler and placeholders:
     // its needs are known, and it is compiled when an event first reaches it (most never are).
     compiled = later.prior;
     let real: Predicate | null = null;
@@ -496,18 +505,13 @@ function loadDetectionRule(
       });
       return;
     }
-    for (const w of ctx.warnings) {
-      report.problems.push({
-        file,
-        ...at(w.path),
-        code: w.code,
-        severity: 'warning',
-        message: w.message,
-        ruleId: id || undefined,
-      });
-    }
-    compiled = { need: needOf(match), fields: ctx.keywords ? null : [...ctx.fields] };
-    if (ctx.warnings.length === 0) later?.remember(compiled);
+    const warnings = ctx.warnings.map((w) => ({ ...at(w.path), code: w.code, message: w.message }));
+    compiled = { need: needOf(match), fields: ctx.keywords ? null : [...ctx.fields], warnings };
+    later?.remember(compiled);
+  }
+  // Compile warnings (an unresolved placeholder), told again from the cache when compiling waits.
+  for (const { code, message, ...where } of compiled.warnings) {
+    report.problems.push({ file, ...where, code, severity: 'warning', message, ruleId: id || undefined });
   }
   const tags = Array.isArray(obj.tags) ? obj.tags.map(String) : [];
   report.rules.push({
@@ -527,10 +531,11 @@ function loadDetectionRule(
   });
 }
 
-/** What compiling a rule's detection tells besides its predicate: what the engine plans with. */
+/** What compiling a rule's detection tells besides its predicate: what the engine plans with, and its warnings. */
 interface Compiled {
   need: Need;
   fields: string[] | null;
+  warnings: { line?: number; col?: number; code: string; message: string }[];
 }
 
 /** How a cached file's rule may be compiled later: what compiling it told before, and where to keep what it tells now. */
@@ -548,11 +553,25 @@ function compilerState(options: LoadOptions): string {
 /** What a cache entry says compiling told, if it was told by this compiler with these placeholders. */
 function priorCompile(derived: unknown, code: string): Compiled | undefined {
   if (derived === null || typeof derived !== 'object') return undefined;
-  const d = derived as { code?: unknown; need?: unknown; fields?: unknown };
+  const d = derived as { code?: unknown; need?: unknown; fields?: unknown; warnings?: unknown };
   const strings = (v: unknown) => Array.isArray(v) && v.every((x) => typeof x === 'string');
-  if (d.code !== code || !(d.need === null || strings(d.need)) || !(d.fields === null || strings(d.fields)))
+  const warning = (w: unknown) =>
+    w !== null &&
+    typeof w === 'object' &&
+    typeof (w as { code?: unknown }).code === 'string' &&
+    typeof (w as { message?: unknown }).message === 'string';
+  if (
+    d.code !== code ||
+    !(d.need === null || strings(d.need)) ||
+    !(d.fields === null || strings(d.fields)) ||
+    !(Array.isArray(d.warnings) && d.warnings.every(warning))
+  )
     return undefined;
-  return { need: d.need as Need, fields: d.fields as string[] | null };
+  return {
+    need: d.need as Need,
+    fields: d.fields as string[] | null,
+    warnings: d.warnings as Compiled['warnings'],
+  };
 }
 
 /** A detection map → its predicate; CompileError (conditions: with the column) when it cannot be. */
