@@ -123,6 +123,27 @@ describe('modifiers', () => {
     ).toBe(false);
   });
 
+  it('endswith and startswith lists: path components, other suffixes and prefixes of every length', () => {
+    const r = rule(
+      "  sel:\n    Image|endswith:\n      - '\\cmd.exe'\n      - '\\Tools\\x.exe'\n      - 'shell.exe'\n      - '\\'\n  condition: sel",
+    );
+    const image = (Image: string) => hits(r, ev({ Image }));
+    expect(image('C:\\Windows\\System32\\CMD.EXE')).toBe(true);
+    expect(image('\\cmd.exe')).toBe(true); // the component is the whole value
+    expect(image('C:\\Windows\\System32\\notcmd.exe')).toBe(false);
+    expect(image('C:\\cmd.exe\\other.exe')).toBe(false);
+    expect(image('D:\\Tools\\X.exe')).toBe(true); // two backslashes: by length
+    expect(image('C:\\Windows\\powershell.exe')).toBe(true); // no backslash in the suffix
+    expect(image('C:\\Temp\\')).toBe(true); // a lone backslash
+    expect(image('cmd.exe')).toBe(false);
+    const starts = rule(
+      "  sel:\n    Image|startswith:\n      - 'C:\\Users\\'\n      - 'C:\\ProgramData\\Temp'\n  condition: sel",
+    );
+    expect(hits(starts, ev({ Image: 'c:\\users\\bob\\a.exe' }))).toBe(true);
+    expect(hits(starts, ev({ Image: 'C:\\ProgramData\\temp\\a.exe' }))).toBe(true);
+    expect(hits(starts, ev({ Image: 'C:\\User' }))).toBe(false);
+  });
+
   it('exists true and false', () => {
     const yes = rule('  sel:\n    OriginalFileName|exists: true\n  condition: sel');
     const no = rule('  sel:\n    OriginalFileName|exists: false\n  condition: sel');

@@ -427,7 +427,19 @@ function plainList(mods: string[], values: unknown[], get: Getter | null): Predi
   // Long prefix and suffix lists (Image|endswith over a hundred tool names) are looked up by
   // length: one slice and one Set lookup per distinct length instead of a comparison per entry.
   const heads = byLength(prefixes);
-  const tails = byLength(suffixes);
+  const headLengths = heads.map(([n]) => n);
+  const headSets = heads.map(([, set]) => set);
+  // Suffixes that are a last path component (`\cmd.exe`: one backslash, in front) are found by one
+  // lookup of the value's own last component, however many lengths the list has.
+  const components = new Set<string>();
+  const otherSuffixes: string[] = [];
+  for (const x of suffixes) {
+    if (x.startsWith('\\') && x.indexOf('\\', 1) < 0) components.add(x);
+    else otherSuffixes.push(x);
+  }
+  const tails = byLength(otherSuffixes);
+  const tailLengths = tails.map(([n]) => n);
+  const tailSets = tails.map(([, set]) => set);
   const literals = [...exact, ...prefixes, ...suffixes, ...inner];
   const prefiltered = literals.every(selective);
   // A very long `contains` list the engine's prefilter cannot take (the emoji rules: about 1,000
@@ -439,8 +451,15 @@ function plainList(mods: string[], values: unknown[], get: Getter | null): Predi
   const test = (s: string) => {
     const l = lowerValue(s);
     if (exact.has(l)) return true;
-    for (const [n, set] of heads) if (l.length >= n && set.has(l.slice(0, n))) return true;
-    for (const [n, set] of tails) if (l.length >= n && set.has(l.slice(l.length - n))) return true;
+    // (Lengths ascend: past the value's own length nothing can match.)
+    for (let i = 0; i < headLengths.length && headLengths[i] <= l.length; i++)
+      if (headSets[i].has(l.slice(0, headLengths[i]))) return true;
+    if (components.size > 0) {
+      const at = l.lastIndexOf('\\');
+      if (at >= 0 && components.has(at === 0 ? l : l.slice(at))) return true;
+    }
+    for (let i = 0; i < tailLengths.length && tailLengths[i] <= l.length; i++)
+      if (tailSets[i].has(l.slice(l.length - tailLengths[i]))) return true;
     if (many) {
       built ??= new LiteralScanner(inner);
       const scanner = built;
