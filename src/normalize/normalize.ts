@@ -186,6 +186,47 @@ function valueIn(value: unknown, allowed: ReadonlySet<string>): boolean {
 }
 
 /**
+ * Lower-cased field names → the event's own, shared by events with the same fields in the same
+ * order (every event of an EVTX template, of a JSON export's schema): a rule asking for a field the
+ * event lacks is common, and building this map for each such event cost more than the rule.
+ */
+const KEY_MAPS = new Map<string, Map<string, string>>();
+
+function lowerKeysOf(data: Record<string, unknown>): Map<string, string> {
+  const keys = Object.keys(data);
+  const shape = keys.join('\u0000');
+  let map = KEY_MAPS.get(shape);
+  if (map === undefined) {
+    map = new Map();
+    for (const k of keys) {
+      const lk = k.toLowerCase();
+      if (!map.has(lk)) map.set(lk, k);
+      // Sigma names fields as the XML details view does, spaces stripped ("Threat Name" → ThreatName).
+      if (lk.includes(' ')) {
+        const bare = lk.replace(/ /g, '');
+        if (!map.has(bare)) map.set(bare, k);
+      }
+    }
+    // Shapes are few; a source whose every event differs gets no help, and no unbounded map.
+    if (KEY_MAPS.size >= 4096) KEY_MAPS.clear();
+    KEY_MAPS.set(shape, map);
+  }
+  return map;
+}
+
+/** Rules ask for the same few names over and over: each lower-cased once. */
+const LOWER_NAMES = new Map<string, string>();
+
+function lowerName(name: string): string {
+  let l = LOWER_NAMES.get(name);
+  if (l === undefined) {
+    l = name.toLowerCase();
+    if (LOWER_NAMES.size < 65_536) LOWER_NAMES.set(name, l);
+  }
+  return l;
+}
+
+/**
  * One event seen through its profile. `field` reads the source's own names; `sigma` reads Sigma's
  * taxonomy (profile aliases first, then the source's names); `column` reads Defender's columns.
  * Field names are matched case-insensitively; values are returned as the source has them.
@@ -200,19 +241,8 @@ export class EventView {
     const data = this.raw.data;
     const direct = data[name];
     if (direct !== undefined) return direct;
-    if (this.lowerKeys === null) {
-      this.lowerKeys = new Map();
-      for (const k of Object.keys(data)) {
-        const lk = k.toLowerCase();
-        if (!this.lowerKeys.has(lk)) this.lowerKeys.set(lk, k);
-        // Sigma names fields as the XML details view does, spaces stripped ("Threat Name" → ThreatName).
-        if (lk.includes(' ')) {
-          const bare = lk.replace(/ /g, '');
-          if (!this.lowerKeys.has(bare)) this.lowerKeys.set(bare, k);
-        }
-      }
-    }
-    const key = this.lowerKeys.get(name.toLowerCase());
+    this.lowerKeys ??= lowerKeysOf(data);
+    const key = this.lowerKeys.get(lowerName(name));
     return key === undefined ? undefined : data[key];
   }
 
