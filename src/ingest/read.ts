@@ -185,9 +185,9 @@ function readSmallFile(
   // Never a FIFO or device: even opening one can block until a writer comes.
   if (!st.isFile() || st.size > WHOLE_FILE_MAX) return null;
   if (!buffers) return { bytes: readFileSync(file), memory: null };
+  const fd = openSync(file, 'r');
   const memory = buffers.take(st.size);
   let length = 0;
-  const fd = openSync(file, 'r');
   try {
     for (let n = 1; n > 0 && length < st.size; length += n)
       n = readSync(fd, memory, length, st.size - length, length);
