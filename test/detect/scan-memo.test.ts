@@ -9,8 +9,8 @@ import { MemoBudget, ScanMemo } from '../../src/detect/sigma/scan-memo.js';
 
 const LITERALS = ['ntdll.dll', 'kernelbase', 'dbghelp', 'comsvcs', 'lsass', 'unknown('];
 const PIECES = [...LITERALS, 'C:\\Windows\\System32\\', 'NTDLL.DLL+9d234|', 'x', '|', 'KernelBase.dll'];
-/** Values long and short, so both paths (memo and direct) are taken; drawn from a few, so they repeat. */
-const VALUE = fc.array(fc.constantFrom(...PIECES), { minLength: 1, maxLength: 10 }).map((p) => p.join(''));
+/** Values long and short (up to about 800 characters), so both paths (memo and direct) are taken; drawn from a few, so they repeat. */
+const VALUE = fc.array(fc.constantFrom(...PIECES), { minLength: 1, maxLength: 40 }).map((p) => p.join(''));
 
 function ids(scan: (v: string, f: (id: number) => void) => void, v: string): number[] {
   const out: number[] = [];
@@ -52,9 +52,10 @@ describe('ScanMemo', () => {
       },
     });
     const memo = new ScanMemo(counting, new MemoBudget());
-    const trace =
-      'C:\\Windows\\SYSTEM32\\ntdll.dll+9d234|C:\\Windows\\System32\\KERNELBASE.dll+2c13e|UNKNOWN(00007FF8)';
-    for (let i = 0; i < 5; i++) expect(ids((x, f) => memo.scanValue(x, f), trace)).toEqual([0, 1, 5]);
+    const frame = 'C:\\Windows\\SYSTEM32\\ntdll.dll+9d234|C:\\Windows\\System32\\KERNELBASE.dll+2c13e|';
+    const trace = `${frame.repeat(4)}UNKNOWN(00007FF8)`; // long enough to be remembered
+    for (let i = 0; i < 5; i++)
+      expect([...new Set(ids((x, f) => memo.scanValue(x, f), trace))]).toEqual([0, 1, 5]);
     expect(scans).toBe(1);
     memo.scanValue('lsass', () => {}); // short: scanned each time
     memo.scanValue('lsass', () => {});
