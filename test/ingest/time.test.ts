@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseTimestamp } from '../../src/ingest/time.js';
 
@@ -15,6 +16,38 @@ describe('parseTimestamp', () => {
     [132_455_000_000_000_000, Date.UTC(2020, 8, 25, 9, 33, 20)],
   ])('%s', (input, expected) => {
     expect(parseTimestamp(input)).toBe(expected);
+  });
+
+  it('reads YYYY-MM-DD[T ]hh:mm:ss[.fraction][Z] to the millisecond, any number of fraction digits', () => {
+    // The reference: the instant drawn, cut to the millisecond the text can tell.
+    fc.assert(
+      fc.property(
+        fc.date({
+          min: new Date(Date.UTC(1601, 0, 1)),
+          max: new Date(Date.UTC(9999, 11, 31)),
+          noInvalidDate: true,
+        }),
+        fc.nat(9_999_999),
+        fc.integer({ min: 0, max: 9 }),
+        fc.constantFrom('T', ' '),
+        fc.constantFrom('Z', 'z', '', '+00:00', '-01:30'),
+        fc.constantFrom('.', ','),
+        (date, ticks, digits, sep, zone, point) => {
+          const whole = Math.floor(date.getTime() / 1000) * 1000;
+          const iso = new Date(whole).toISOString().slice(0, 19).replace('T', sep);
+          const fraction = String(ticks).padStart(7, '0').slice(0, digits);
+          const text = `${iso}${digits > 0 ? point + fraction : ''}${zone}`;
+          const ms = digits === 0 ? 0 : Number(fraction.padEnd(3, '0').slice(0, 3));
+          const shift = zone === '-01:30' ? 90 * 60_000 : 0;
+          expect(parseTimestamp(text)).toBe(whole + ms + shift);
+          // The same text twice in a row (the day is kept) and after another day.
+          expect(parseTimestamp(text)).toBe(whole + ms + shift);
+        },
+      ),
+      { numRuns: 3000, seed: 13 },
+    );
+    expect(parseTimestamp('+123-05-16T13:05:12Z')).toBeNull();
+    expect(parseTimestamp('2023-05-16T13:05:12.Z')).toBeNull();
   });
 
   it('returns null for what is not a time', () => {
