@@ -31,33 +31,28 @@ export async function writeAlerts(spool: AlertSpool, format: string): Promise<vo
   const color = process.stdout.isTTY === true && !process.env.NO_COLOR;
   let first = true;
   let buffer = format === 'csv' ? `${ALERT_CSV_HEADER}\n` : format === 'json' ? '[' : '';
+  const heap = new HeapGuard(); // merging runs makes garbage too
+  const add = async (piece: string) => {
+    heap.tick();
+    buffer += piece;
+    // Pieces stay under V8's large-object size (128 KB): written text is then young garbage,
+    // collected at once, not old garbage that waits for a full collection.
+    if (buffer.length >= 64 * 1024) {
+      await write(buffer);
+      buffer = '';
+    }
+  };
   try {
-    const heap = new HeapGuard(); // merging runs makes garbage too
     // JSON lines are the alerts' texts as the spool holds them.
-    if (format === 'jsonl')
-      for await (const text of spool.sortedText()) {
-        heap.tick();
-        buffer += `${text}\n`;
-        if (buffer.length >= 64 * 1024) {
-          await write(buffer);
-          buffer = '';
-        }
-      }
+    if (format === 'jsonl') for await (const text of spool.sortedText()) await add(`${text}\n`);
     else
       for await (const a of spool.sorted()) {
-        heap.tick();
         // The layout of JSON.stringify(alerts, null, 2), alert by alert.
         if (format === 'json')
-          buffer += `${first ? '\n' : ',\n'}  ${JSON.stringify(a, null, 2).replace(/\n/g, '\n  ')}`;
-        else if (format === 'csv') buffer += `${alertToCsvRow(a)}\n`;
-        else buffer += `${alertToTableLine(a, color)}\n`;
+          await add(`${first ? '\n' : ',\n'}  ${JSON.stringify(a, null, 2).replace(/\n/g, '\n  ')}`);
+        else if (format === 'csv') await add(`${alertToCsvRow(a)}\n`);
+        else await add(`${alertToTableLine(a, color)}\n`);
         first = false;
-        // Pieces stay under V8's large-object size (128 KB): written text is then young garbage,
-        // collected at once, not old garbage that waits for a full collection.
-        if (buffer.length >= 64 * 1024) {
-          await write(buffer);
-          buffer = '';
-        }
       }
   } finally {
     spool.discard();

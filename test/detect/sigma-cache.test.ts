@@ -24,7 +24,7 @@ import { DATA, EXAMPLES, HAS_DATA, ROOT, readAllItems } from '../helpers.js';
 const work = mkdtempSync(path.join(tmpdir(), 'lotl-cache-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-const RULE = (title: string) => `title: ${title}
+const RULE = (title: string, item = "CommandLine|contains: 'ntdsutil'") => `title: ${title}
 id: 6f5c3a9e-0000-4000-8000-000000000001
 level: high
 logsource:
@@ -32,9 +32,17 @@ logsource:
   product: windows
 detection:
   sel:
-    CommandLine|contains: 'ntdsutil'
+    ${item}
   condition: sel
 `;
+
+/** A folder of rule files under the test's work folder. */
+function ruleFolder(name: string, files: Record<string, string>): string {
+  const dir = path.join(work, name);
+  mkdirSync(dir, { recursive: true });
+  for (const [file, text] of Object.entries(files)) writeFileSync(path.join(dir, file), text);
+  return dir;
+}
 
 function summary(dir: string, options: LoadOptions) {
   const r = loadRules([dir], options);
@@ -75,13 +83,10 @@ describe('parsed-rule cache', () => {
   });
 
   it('caches a file only the exact parser takes (what looks like an anchor), one document and no error', () => {
-    const rules = path.join(work, 'anchors');
-    mkdirSync(rules, { recursive: true });
-    writeFileSync(
-      path.join(rules, 'and-and.yml'),
-      RULE('and and').replace("CommandLine|contains: 'ntdsutil'", "CommandLine|contains: 'cmd /c a &&b'"),
-    );
-    writeFileSync(path.join(rules, 'two.yml'), `${RULE('one')}---\n${RULE('two').replace('0001', '0002')}`);
+    const rules = ruleFolder('anchors', {
+      'and-and.yml': RULE('and and', "CommandLine|contains: 'cmd /c a &&b'"),
+      'two.yml': `${RULE('one')}---\n${RULE('two').replace('0001', '0002')}`,
+    });
     const cache = { dir: path.join(work, 'cache-anchors'), version: 'test' };
     const cold = summary(rules, {});
     expect(cold.rules.map((r) => r.title)).toEqual(['and and', 'one', 'two']);
@@ -112,12 +117,7 @@ describe('parsed-rule cache', () => {
   });
 
   it('what compiling told is kept per placeholders: other values compile again, an unresolved one is still reported', () => {
-    const rules = path.join(work, 'expand');
-    mkdirSync(rules, { recursive: true });
-    writeFileSync(
-      path.join(rules, 'admins.yml'),
-      RULE('admins').replace("CommandLine|contains: 'ntdsutil'", "User|expand: '%admins%'"),
-    );
+    const rules = ruleFolder('expand', { 'admins.yml': RULE('admins', "User|expand: '%admins%'") });
     const cache = { dir: path.join(work, 'cache-expand'), version: 'test' };
     const variants: Record<string, string[]>[] = [{ admins: ['CORP\\alice'] }, { admins: ['CORP\\bob'] }, {}];
     for (const placeholders of variants) {

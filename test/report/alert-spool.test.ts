@@ -64,19 +64,19 @@ describe('AlertSpool', () => {
         async (specs, runSize) => {
           const alerts = specs.map(([t, r, rec], n) => alert(n, t, r, rec));
           // Objects and texts mixed (as a hunt's own and its parser threads' alerts arrive).
-          const mixed = new AlertSpool(runSize);
-          specs.forEach(([, , , asText], n) => {
-            if (asText) mixed.add(alertHead(alerts[n]), JSON.stringify(alerts[n]));
-            else mixed.add(alerts[n]);
-          });
+          const filled = () => {
+            const spool = new AlertSpool(runSize);
+            specs.forEach(([, , , asText], n) => {
+              if (asText) spool.add(alertHead(alerts[n]), JSON.stringify(alerts[n]));
+              else spool.add(alerts[n]);
+            });
+            return spool;
+          };
+          const mixed = filled();
           const texts: string[] = [];
           for await (const t of mixed.sortedText()) texts.push(t);
           expect(texts).toEqual([...alerts].sort(compareAlerts).map((a) => JSON.stringify(a)));
-          const again = new AlertSpool(runSize);
-          specs.forEach(([, , , asText], n) => {
-            if (asText) again.add(alertHead(alerts[n]), JSON.stringify(alerts[n]));
-            else again.add(alerts[n]);
-          });
+          const again = filled();
           const objects: Alert[] = [];
           for await (const a of again.sorted()) objects.push(a);
           expect(objects).toEqual([...alerts].sort(compareAlerts));

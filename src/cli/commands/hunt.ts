@@ -29,10 +29,9 @@ const PARALLEL_BYTES = 100 * 1024 * 1024;
  */
 const PARALLEL_CORES = 4;
 /**
- * EVTX bytes from which the parser threads also hunt (see huntHere). A second copy of SigmaHQ
- * costs about a second of CPU and 100 MB: on 2 cores that pays from about 200 MB of EVTX (128 MB:
- * 3.0 s shared vs 2.8 s not; 1 GiB: 10.9 s vs 14.5 s; docs/benchmarks.md). `LOTL_SHARE_MIN_MB`
- * moves the bar (machines with other core counts; tests).
+ * EVTX bytes from which the parser threads also hunt (see huntHere). On 2 cores, sharing breaks
+ * even near 256 MB of EVTX (128 MB: 2.23 s shared vs 2.21 s not; 1 GiB: 7.8 s vs 9.9 s;
+ * docs/benchmarks.md, session 5). `LOTL_SHARE_MIN_MB` moves the bar (other core counts; tests).
  */
 const SHARE_MIN_BYTES = Number(process.env.LOTL_SHARE_MIN_MB ?? 256) * 1024 * 1024;
 

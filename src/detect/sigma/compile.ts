@@ -9,7 +9,7 @@ import type { EventView } from '../../normalize/normalize.js';
 import { cidrContains, parseCidr, parseIp } from '../ir/ip.js';
 import { LiteralScanner } from './aho-corasick.js';
 import { type Cond, expandPattern } from './condition.js';
-import { compileRuleRegex, UnsafeRegexError } from './regex.js';
+import { compileRuleRegex, escapeLength, UnsafeRegexError, withInlineFlags } from './regex.js';
 import {
   literal,
   lowerValue,
@@ -101,23 +101,18 @@ function regexRuns(src: string): string[] | null {
     const next = src[i + 1];
     const quantified = next === '*' || next === '?' || next === '+' || next === '{';
     if (c === '\\') {
-      const e = src[i + 1];
-      i++;
+      const e = next;
       if (e === undefined) break;
       if (/[^\w\s]/.test(e)) {
-        const after = src[i + 1];
+        const after = src[i + 2];
         if (depth === 0 && !(after === '*' || after === '?' || after === '{')) run += e;
         else end();
+        i++;
         continue;
       }
       // \d, \w, \x41, \u{..}, \k<name>, \p{..}, \1: not the letters they are written with.
       end();
-      if (e === 'x') i += 2;
-      else if (e === 'u') i = src[i + 1] === '{' ? skipTo(src, i, '}') : i + 4;
-      else if (e === 'c') i += 1;
-      else if (e === 'k') i = skipTo(src, i, '>');
-      else if (e === 'p' || e === 'P') i = skipTo(src, i, '}');
-      else if (/\d/.test(e)) while (/\d/.test(src[i + 1] ?? '')) i++;
+      i += escapeLength(src, i) - 1;
       continue;
     }
     if (c === '[') {
@@ -152,12 +147,6 @@ function regexRuns(src: string): string[] | null {
   }
   end();
   return runs;
-}
-
-/** The index of the next `close` after `i` (the end of the pattern if none). */
-function skipTo(src: string, i: number, close: string): number {
-  const at = src.indexOf(close, i + 1);
-  return at < 0 ? src.length : at;
 }
 
 /** A literal every match of a regex must contain, if one is long enough to look for. */
@@ -580,11 +569,10 @@ function valueTest(
         path,
       );
     }
-    const inline = /^\(\?([ims]+)\)/.exec(String(value));
-    const src = inline ? String(value).slice(inline[0].length) : String(value);
+    const { src, flags: all } = withInlineFlags(String(value), flags);
     const lit = regexNeed(src);
     // (The compiled regex may carry no i flag: case is folded into its character classes.)
-    const gate = regexGate(src, flags.includes('i') || (inline?.[1].includes('i') ?? false));
+    const gate = regexGate(src, all.includes('i'));
     const run = (s: string) => re.test(s.length > MAX_REGEX_INPUT ? s.slice(0, MAX_REGEX_INPUT) : s);
     return withNeed(onValue(gate ? (s) => gate(s) && run(s) : run), lit === null ? null : [lit]);
   }

@@ -22,7 +22,7 @@ function isCased(c: string): boolean {
 }
 
 /** Length of the escape sequence starting at `i` (a backslash). */
-function escapeLength(src: string, i: number): number {
+export function escapeLength(src: string, i: number): number {
   const n = src[i + 1];
   if (n === 'x') return 4;
   if (n === 'u') return src[i + 2] === '{' ? src.indexOf('}', i) + 1 - i : 6;
@@ -31,7 +31,7 @@ function escapeLength(src: string, i: number): number {
     const close = src.indexOf(src[i + 2] === '{' ? '}' : '>', i);
     return close > 0 ? close + 1 - i : 2;
   }
-  if (n !== undefined && /[1-9]/.test(n)) {
+  if (n !== undefined && /\d/.test(n)) {
     let j = i + 1;
     while (j < src.length && /\d/.test(src[j])) j++;
     return j - i;
@@ -181,16 +181,18 @@ export function lazyQuantifiers(src: string): string {
   return out;
 }
 
+/** Inline flags at the start, as some SigmaHQ regexes write them ((?i), (?im)), moved to the flags. */
+export function withInlineFlags(source: string, flags: string): { src: string; flags: string } {
+  const inline = /^\(\?([ims]+)\)/.exec(source);
+  if (!inline) return { src: source, flags };
+  let f = flags;
+  for (const x of inline[1]) if (!f.includes(x)) f += x;
+  return { src: source.slice(inline[0].length), flags: f };
+}
+
 /** A rule regex with `i`, `m`, `s` flags, compiled so that its cost stays bounded. */
 export function compileRuleRegex(source: string, flags: string): RegExp {
-  let src = source;
-  let f = flags;
-  // Inline flags at the start, as some SigmaHQ regexes write them: (?i), (?im).
-  const inline = /^\(\?([ims]+)\)/.exec(src);
-  if (inline) {
-    for (const x of inline[1]) if (!f.includes(x)) f += x;
-    src = src.slice(inline[0].length);
-  }
+  let { src, flags: f } = withInlineFlags(source, flags);
   if (needsBacktracking(src) && nestedQuantifier(src)) {
     throw new UnsafeRegexError(
       'regular expression combines lookarounds or backreferences with nested quantifiers; its cost cannot be bounded',
