@@ -76,7 +76,7 @@ const QUERIES = [
 
 async function generate(store) {
   // Templates: ordinary commands, with the advisory's behaviours now and then.
-  await store.sql(`CREATE OR REPLACE TABLE DeviceProcessEvents AS
+  await store.runOwnSql(`CREATE OR REPLACE TABLE DeviceProcessEvents AS
     WITH r AS (SELECT i, CAST(hash(i) >> 2 AS BIGINT) AS h FROM range(${ROWS}) t(i))
     SELECT
       CAST(TIMESTAMP '2024-01-01 00:00:00' + to_microseconds(CAST((h % 2592000000) AS BIGINT) * 1000) AS TIMESTAMP_NS) AS Timestamp,
@@ -120,7 +120,9 @@ async function generate(store) {
   const types = SQL_TYPE;
   for (const c of bound.root.find('PipeExpression')[0].columns())
     if (!have.has(c.name))
-      await store.sql(`ALTER TABLE DeviceProcessEvents ADD COLUMN "${c.name}" ${types[c.type] ?? 'VARCHAR'}`);
+      await store.runOwnSql(
+        `ALTER TABLE DeviceProcessEvents ADD COLUMN "${c.name}" ${types[c.type] ?? 'VARCHAR'}`,
+      );
 }
 
 async function timed(store, sql) {
@@ -129,7 +131,7 @@ async function timed(store, sql) {
   for (let i = 0; i < 3; i++) {
     const t = performance.now();
     // Materialized whole (every column), as a query's result is; counted after the clock stops.
-    await store.sql(`CREATE OR REPLACE TEMP TABLE bench_result AS ${sql}`);
+    await store.runOwnSql(`CREATE OR REPLACE TEMP TABLE bench_result AS ${sql}`);
     runs.push(performance.now() - t);
     rows = Number((await store.sql('SELECT count(*) AS n FROM bench_result'))[0].n);
   }
@@ -137,7 +139,7 @@ async function timed(store, sql) {
   return { ms: runs[1], rows };
 }
 
-const store = await EventStore.open([]);
+const store = await EventStore.open([], { limits: { memory: '16GB' } });
 await store.finish();
 const t0 = performance.now();
 await generate(store);

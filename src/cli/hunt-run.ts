@@ -73,10 +73,7 @@ export async function runHunt(
   const started = performance.now();
   const store =
     opts.kql && opts.kql.length > 0
-      ? await EventStore.open(
-          undefined,
-          opts.kql.flatMap((h) => h.compiled.tables),
-        )
+      ? await EventStore.open(undefined, { only: opts.kql.flatMap((h) => h.compiled.tables) })
       : null;
   await readAll(
     paths,

@@ -4,7 +4,7 @@
  * hunts and the KQL benchmark.
  */
 import type { InputProblem } from '../ingest/raw-event.js';
-import { EventStore } from '../store/duckdb.js';
+import { EventStore, type QueryLimits } from '../store/duckdb.js';
 import { builtinDetectors } from './builtin.js';
 import { readAll } from './inputs.js';
 
@@ -23,9 +23,16 @@ export async function loadStore(
     problem?: (p: InputProblem) => void;
     /** Only these tables are filled (default: all). */
     tables?: Iterable<string>;
+    /** Files queries may read (externaldata's local copies). */
+    allowedFiles?: Iterable<string>;
+    limits?: Partial<QueryLimits>;
   },
 ): Promise<LoadedStore> {
-  const store = await EventStore.open(undefined, options.tables);
+  const store = await EventStore.open(undefined, {
+    only: options.tables,
+    allowedFiles: options.allowedFiles,
+    limits: options.limits,
+  });
   const detectors = options.alerts ? builtinDetectors() : [];
   let events = 0;
   try {

@@ -59,6 +59,7 @@ export type ProblemCode =
   | 'BAD_EVTX' // damage in an EVTX file: header, chunk or record (offset given)
   | 'BAD_ARCHIVE' // a zip or gzip that is truncated or corrupt
   | 'NOT_AN_EVENT' // a well-formed value that is not an event (a number, a string, an empty object)
+  | 'CUT_VALUE' // a value nested too deep was cut; the event is kept
   | 'SKIPPED_MEMBER' // an archive member that is not log data (e.g. macOS __MACOSX resource forks)
   | 'SKIPPED_FILE'; // a file found while walking a directory that is not log data (README, YAML, ...)
 

@@ -23,6 +23,7 @@ import { knownTable } from './defender-tables.js';
 import { type EvtxReadOptions, readEvtx } from './evtx/reader.js';
 import { jsonToRawEvent } from './json-events.js';
 import { JsonLineBytesSplitter, type JsonPiece, JsonSplitter, looksLikeJsonLines } from './json-stream.js';
+import { cutDeepValues, MAX_NESTING } from './limits.js';
 import type { InputProblem, ProblemCode, ReadItem } from './raw-event.js';
 import { type Encoding, type Sniffed, sniffBytes } from './sniff.js';
 import { XmlEventSplitter } from './xml-events.js';
@@ -74,6 +75,18 @@ export interface InputFile {
 }
 
 const SNIFF_BYTES = 64 * 1024;
+/** How far a head of only white space is read to find the first byte that names the format. */
+const BLANK_HEAD_MAX = 64 * 1024 * 1024;
+
+/** Whether a piece of the head is ASCII white space (the first may start with a UTF-8 BOM). */
+function isBlank(bytes: Buffer, first: boolean): boolean {
+  const start = first && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+  for (let i = start; i < bytes.length; i++) {
+    const b = bytes[i];
+    if (b !== 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09) return false;
+  }
+  return true;
+}
 
 /** Lists the files behind the given paths (directories walked, sorted), with problems for the rest. */
 export async function listInputs(paths: string[]): Promise<{ files: InputFile[]; problems: InputProblem[] }> {
@@ -228,7 +241,11 @@ async function* readStream(bytes: AsyncIterable<Buffer>, ctx: StreamContext): As
   const headChunks: Buffer[] = [];
   let headLength = 0;
   let done = false;
-  while (headLength < SNIFF_BYTES) {
+  // A head of nothing but line breaks and spaces says nothing of the format: read on (up to
+  // BLANK_HEAD_MAX) until the first byte that does, so a JSON-lines file that starts with blank
+  // lines is still read as one.
+  let blank = true;
+  while (headLength < SNIFF_BYTES || (blank && headLength < BLANK_HEAD_MAX)) {
     const r = await iterator.next();
     if (r.done) {
       done = true;
@@ -236,6 +253,7 @@ async function* readStream(bytes: AsyncIterable<Buffer>, ctx: StreamContext): As
     }
     headChunks.push(r.value);
     headLength += r.value.length;
+    blank &&= isBlank(r.value, headChunks.length === 1);
   }
   // (One piece, as a file read whole is, is used as it is: concat would copy it all.)
   const head = headChunks.length === 1 ? headChunks[0] : Buffer.concat(headChunks);
@@ -366,6 +384,17 @@ function piecesToItems(file: string, tableHint: string | null): (pieces: JsonPie
         continue;
       }
       ctx.line = piece.line;
+      if (cutDeepValues(piece.value))
+        out.push({
+          kind: 'problem',
+          problem: {
+            file,
+            line: piece.line,
+            code: 'CUT_VALUE',
+            message: `a value nested deeper than ${MAX_NESTING} levels was cut; the event is kept`,
+            rejected: 0,
+          },
+        });
       const event = jsonToRawEvent(piece.value, ctx);
       if (event) out.push({ kind: 'event', event });
       else

@@ -77,6 +77,16 @@ function cell(v: unknown, type: KqlType): unknown {
   }
 }
 
+/**
+ * JSON text with lone UTF-16 surrogates (escaped as \udXXX by JSON.stringify) replaced by U+FFFD:
+ * DuckDB's JSON reader rejects the whole file for one of them, and logs do carry them (a string
+ * cut in the middle of a pair). An escaped backslash before the u is text, not an escape.
+ */
+export function wellFormedJson(json: string): string {
+  if (!json.includes('\\ud')) return json;
+  return json.replace(/(?<!\\)((?:\\\\)*)\\ud[89a-f][0-9a-f]{2}/g, '$1\\ufffd');
+}
+
 interface Staged {
   schema: TableSchema;
   file: string;
@@ -85,29 +95,70 @@ interface Staged {
   buffer: string;
 }
 
+/** Bounds on one query; a query past one stops with QueryLimitError (see docs/security.md). */
+export interface QueryLimits {
+  /** Rows a result may have. */
+  maxRows: number;
+  /** Milliseconds a query may run. */
+  timeoutMs: number;
+  /** DuckDB's memory limit, e.g. '4GB'. */
+  memory: string;
+}
+
+export const DEFAULT_QUERY_LIMITS: QueryLimits = { maxRows: 1_000_000, timeoutMs: 600_000, memory: '4GB' };
+
+/** A query stopped by a limit, or refused (more than one statement, not a SELECT). */
+export class QueryLimitError extends Error {}
+
+/**
+ * Opening options: external access, extension installs and loads are off, and once the events
+ * are loaded the configuration is locked, so no SQL text — whatever a query compiles to — can read
+ * or write a file, attach a database, load an extension or change a setting.
+ */
+export interface StoreOptions {
+  /** The tables worth filling (those the queries name); events of others are not staged. */
+  only?: Iterable<string>;
+  /** Files queries may read (externaldata's local copies the user named); nothing else. */
+  allowedFiles?: Iterable<string>;
+  limits?: Partial<QueryLimits>;
+}
+
 export class EventStore {
   private readonly staged = new Map<string, Staged>();
   private readonly dir = mkdtempSync(path.join(tmpdir(), 'lotl-store-'));
   private loaded = false;
+  private readonly only: ReadonlySet<string> | null;
+  private readonly limits: QueryLimits;
 
   private constructor(
     private readonly instance: DuckDBInstance,
     private readonly connection: DuckDBConnection,
     private readonly tables: readonly TableSchema[],
-    private readonly only: ReadonlySet<string> | null,
-  ) {}
+    private readonly options: StoreOptions,
+  ) {
+    this.only = options.only ? new Set(options.only) : null;
+    this.limits = { ...DEFAULT_QUERY_LIMITS, ...options.limits };
+  }
 
   /**
    * `only`: the tables worth filling (those the queries name); events of others are not staged,
    * their tables stay empty. Loading what no query reads cost most of a big hunt's time.
    */
-  static async open(tables: readonly TableSchema[] = TABLES, only?: Iterable<string>): Promise<EventStore> {
+  static async open(
+    tables: readonly TableSchema[] = TABLES,
+    options: StoreOptions = {},
+  ): Promise<EventStore> {
     const { DuckDBInstance } = await import('@duckdb/node-api');
     const { registerKqlFunctions } = await import('./udfs.js');
-    const instance = await DuckDBInstance.create(':memory:');
+    const limits = { ...DEFAULT_QUERY_LIMITS, ...options.limits };
+    const instance = await DuckDBInstance.create(':memory:', {
+      autoinstall_known_extensions: 'false',
+      autoload_known_extensions: 'false',
+      memory_limit: limits.memory,
+    });
     const connection = await instance.connect();
     registerKqlFunctions(connection);
-    return new EventStore(instance, connection, tables, only ? new Set(only) : null);
+    return new EventStore(instance, connection, tables, options);
   }
 
   /** Stages one event in every table that carries it. */
@@ -214,7 +265,7 @@ export class EventStore {
       const v = cell(value(name), type);
       if (v !== null) row[name] = v;
     }
-    s.buffer += `${JSON.stringify(row)}\n`;
+    s.buffer += `${wellFormedJson(JSON.stringify(row))}\n`;
     s.rows++;
     if (s.buffer.length >= 64 * 1024) {
       writeSync(s.fd, s.buffer);
@@ -239,8 +290,20 @@ export class EventStore {
       counts[schema.name] = s?.rows ?? 0;
     }
     rmSync(this.dir, { recursive: true, force: true });
+    await this.lockDown();
     this.loaded = true;
     return counts;
+  }
+
+  /** From here on, no file but the allowed ones can be touched and no setting changed. */
+  private async lockDown(): Promise<void> {
+    const allowed = [...(this.options.allowedFiles ?? [])].map((f) => path.resolve(f));
+    if (allowed.length > 0)
+      await this.connection.run(
+        `SET allowed_paths = [${allowed.map((f) => `'${f.replace(/'/g, "''")}'`).join(', ')}]`,
+      );
+    await this.connection.run('SET enable_external_access = false');
+    await this.connection.run('SET lock_configuration = true');
   }
 
   /** Runs a compiled KQL query (its prepare steps first); rows as JSON-friendly objects. */
@@ -248,11 +311,48 @@ export class EventStore {
     return this.sql(await resolveSql(compiled, (sql) => this.sql(sql)));
   }
 
-  /** Runs SQL; rows as JSON-friendly objects. */
+  /**
+   * Runs one SQL SELECT; rows as JSON-friendly objects. More than one statement, any other kind of
+   * statement, more rows than the limit, or a run past the time limit is an error.
+   */
   async sql(query: string): Promise<Record<string, unknown>[]> {
     if (!this.loaded) throw new Error('EventStore: finish() loads the staged events before queries');
-    const reader = await this.connection.runAndReadAll(query);
-    return reader.getRowObjectsJson() as Record<string, unknown>[];
+    const { StatementType } = await import('@duckdb/node-api');
+    // prepare() refuses a text of more than one statement.
+    const statement = await this.connection.prepare(query);
+    if (statement.statementType !== StatementType.SELECT)
+      throw new QueryLimitError('refused: the compiled query is not a single SELECT statement');
+    const { maxRows, timeoutMs } = this.limits;
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      this.connection.interrupt();
+    }, timeoutMs);
+    try {
+      const reader = await statement.streamAndReadUntil(maxRows + 1);
+      if (reader.currentRowCount > maxRows)
+        throw new QueryLimitError(
+          `the result has more than ${maxRows.toLocaleString('en-US')} rows (--max-rows)`,
+        );
+      return reader.getRowObjectsJson() as Record<string, unknown>[];
+    } catch (err) {
+      if (timedOut) throw new QueryLimitError(`the query ran longer than ${timeoutMs / 1000} s (--timeout)`);
+      const message = (err as Error).message ?? '';
+      if (/out of memory/i.test(message))
+        throw new QueryLimitError(`the query needs more than ${this.limits.memory} of memory (--max-memory)`);
+      throw err;
+    } finally {
+      clearTimeout(timer);
+      statement.destroySync();
+    }
+  }
+
+  /**
+   * Runs lotl's own SQL (a benchmark's generated table), never a query's text: any statement,
+   * still under the locked configuration.
+   */
+  async runOwnSql(sql: string): Promise<void> {
+    await this.connection.run(sql);
   }
 
   close(): void {

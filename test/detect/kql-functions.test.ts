@@ -20,12 +20,16 @@ beforeAll(async () => {
 });
 afterAll(() => store.close());
 
-async function rows(query: string, externalData?: (url: string) => string | undefined) {
+async function rows(
+  query: string,
+  externalData?: (url: string) => string | undefined,
+  on: EventStore = store,
+) {
   const bound = bindKql(query);
   const errors = bound.problems.filter((p) => p.severity === 'error');
   if (errors.length > 0) throw new Error(`${query}: ${errors.map((e) => e.message).join('; ')}`);
   const compiled = compileKql(bound, { now: new Date('2024-01-01T00:00:00Z'), externalData });
-  return (await store.kql(compiled)).map((r) => {
+  return (await on.kql(compiled)).map((r) => {
     const out: Record<string, unknown> = {};
     for (const { name, type } of compiled.columns) {
       let v = r[name];
@@ -266,11 +270,18 @@ describe('KQL operators, one by one', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'lotl-ext-'));
     const file = path.join(dir, 'iocs.csv');
     writeFileSync(file, 'sha,name\nabc,frp\ndef,other\n');
-    const out = await rows(
-      'externaldata(sha:string, name:string)[@"https://example.org/iocs.csv"] with (format="csv", ignoreFirstRecord=true) | where name == "frp"',
-      (url) => (url === 'https://example.org/iocs.csv' ? file : undefined),
-    );
-    expect(out).toEqual([{ sha: 'abc', name: 'frp' }]);
+    const query =
+      'externaldata(sha:string, name:string)[@"https://example.org/iocs.csv"] with (format="csv", ignoreFirstRecord=true) | where name == "frp"';
+    const resolve = (url: string) => (url === 'https://example.org/iocs.csv' ? file : undefined);
+    // Only a store told that file may read it: the others have file access off.
+    const allowed = await EventStore.open(undefined, { allowedFiles: [file] });
+    await allowed.finish();
+    try {
+      expect(await rows(query, resolve, allowed)).toEqual([{ sha: 'abc', name: 'frp' }]);
+    } finally {
+      allowed.close();
+    }
+    await expect(rows(query, resolve)).rejects.toThrow(/file system operations are disabled/);
   });
 
   it('materialize and lookup', async () => {

@@ -14,6 +14,7 @@ import { BUILTIN } from '../builtin.js';
 import { EXIT_ERROR } from '../exit-codes.js';
 import { type Detector, runHunt, runHuntParallel } from '../hunt-run.js';
 import { huntStage, useDetectorsHere } from '../hunt-stage.js';
+import { wholeNumber } from '../option-values.js';
 import { loadIocs } from './ioc.js';
 import { loadSummary, problemLine } from './rules.js';
 import { loadPlaceholders, ruleCache } from './sigma-options.js';
@@ -83,7 +84,7 @@ export function registerHunt(program: Command): void {
     .option(
       '--threads <n>',
       'worker threads (default: one per core, up to 4, on 4+ cores for inputs over 100 MB; 1 = this thread)',
-      (v) => Number.parseInt(v, 10),
+      wholeNumber(1, 64),
     )
     .option('--no-progress', 'no progress bar')
     .action(

@@ -16,8 +16,10 @@ import {
 } from '../../detect/kql/to-sql.js';
 import { csvCell } from '../../report/alerts.js';
 import { location } from '../../report/stats.js';
+import { DEFAULT_QUERY_LIMITS } from '../../store/duckdb.js';
 import { EXIT_ERROR, EXIT_OK } from '../exit-codes.js';
 import { loadStore } from '../load-store.js';
+import { memorySize, wholeNumber } from '../option-values.js';
 import { write } from '../output.js';
 
 const FORMATS = ['table', 'jsonl', 'json', 'csv'];
@@ -37,6 +39,24 @@ export function registerQuery(program: Command): void {
       (value: string, previous: string[]) => [...previous, value],
       [] as string[],
     )
+    .option(
+      '--max-rows <n>',
+      'stop with an error when the result has more rows',
+      wholeNumber(1),
+      DEFAULT_QUERY_LIMITS.maxRows,
+    )
+    .option(
+      '--timeout <seconds>',
+      'stop with an error when the query runs longer',
+      wholeNumber(1),
+      DEFAULT_QUERY_LIMITS.timeoutMs / 1000,
+    )
+    .option(
+      '--max-memory <size>',
+      "DuckDB's memory limit (e.g. 2GB)",
+      memorySize,
+      DEFAULT_QUERY_LIMITS.memory,
+    )
     .option('--no-progress', 'no progress bar')
     .action(
       async (
@@ -48,6 +68,9 @@ export function registerQuery(program: Command): void {
           now?: string;
           progress: boolean;
           externalData: string[];
+          maxRows: number;
+          timeout: number;
+          maxMemory: string;
         },
       ) => {
         if (!FORMATS.includes(opts.format)) {
@@ -81,9 +104,16 @@ export function registerQuery(program: Command): void {
           return;
         }
         const where = opts.file ?? 'query';
+        // The local files externaldata reads are the only ones the store lets the query open.
+        const externalFiles = new Set<string>();
+        const resolve = externalDataResolver(opts.externalData);
         const compiled = compile(query, where, {
           now,
-          externalData: externalDataResolver(opts.externalData),
+          externalData: (url) => {
+            const file = resolve(url);
+            if (file) externalFiles.add(file);
+            return file;
+          },
         });
         if (!compiled) {
           process.exitCode = EXIT_ERROR;
@@ -105,6 +135,8 @@ export function registerQuery(program: Command): void {
         const { store, events } = await loadStore(paths, {
           alerts: compiled.tables.some((t) => t === 'AlertEvidence' || t === 'AlertInfo'),
           tables: compiled.tables,
+          allowedFiles: externalFiles,
+          limits: { maxRows: opts.maxRows, timeoutMs: opts.timeout * 1000, memory: opts.maxMemory },
           progress: opts.progress,
           problem(p) {
             if (p.code === 'SKIPPED_FILE' || p.code === 'SKIPPED_MEMBER') return;

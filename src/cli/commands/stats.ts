@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { renderStats, StatsCollector } from '../../report/stats.js';
 import { EXIT_ERROR, EXIT_OK } from '../exit-codes.js';
 import { readAll } from '../inputs.js';
+import { wholeNumber } from '../option-values.js';
 import { write } from '../output.js';
 
 export function registerStats(program: Command): void {
@@ -12,7 +13,7 @@ export function registerStats(program: Command): void {
     )
     .argument('<paths...>', 'files or directories (EVTX, JSON, JSONL, XML, CSV; .zip and .gz are opened)')
     .option('--format <format>', 'table or json', 'table')
-    .option('--top <n>', 'rows per breakdown in the table', (v) => Number.parseInt(v, 10), 15)
+    .option('--top <n>', 'rows per breakdown in the table', wholeNumber(1), 15)
     .option('--per-file', 'also count events per file')
     .option('--recover', 'EVTX: also read records left in chunk slack and chunks whose checksums fail')
     .option('--no-progress', 'no progress bar')

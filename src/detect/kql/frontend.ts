@@ -195,7 +195,7 @@ export class SyntaxNode {
     const type = this.typeName;
     if (type === 'string' && typeof this.node.LiteralValue === 'string') return this.node.LiteralValue;
     const text = this.text.trim();
-    if (type === 'bool') return /^true$/i.test(text);
+    if (type === 'bool') return /^(?:bool(?:ean)?\(\s*)?(?:true|1)(?:\s*\))?$/i.test(text);
     if ((type === 'long' || type === 'int' || type === 'real') && /^-?\d+(\.\d+)?([eE][-+]?\d+)?$/.test(text))
       return Number(text);
     return undefined;

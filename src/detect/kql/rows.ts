@@ -21,7 +21,9 @@ export function presentRow(
       } else if (
         (type === 'long' || type === 'int' || type === 'real') &&
         typeof v === 'string' &&
-        Number.isFinite(Number(v))
+        Number.isFinite(Number(v)) &&
+        // A long past 2^53 stays as its digits: a JS number would round it.
+        (type === 'real' || Number.isSafeInteger(Number(v)))
       )
         v = Number(v);
       else if (type === 'dynamic' && typeof v === 'string') {

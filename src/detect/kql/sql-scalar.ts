@@ -241,29 +241,77 @@ function literal(n: SyntaxNode): string {
         .map((l) => l.literalValue())
         .join(''),
     );
-  const v = n.literalValue();
-  if (typeof v === 'string') return str(v);
-  if (typeof v === 'number') return String(v);
-  if (typeof v === 'boolean') return v ? 'TRUE' : 'FALSE';
+  if (n.typeName === 'string') {
+    const v = n.literalValue();
+    if (typeof v === 'string') return str(v);
+  }
+  // Everything else is rebuilt from validated parts: the text of a literal never reaches SQL
+  // as written (`long(1; COPY … TO '/path')` is one token to Kusto's lexer).
   const typed = /^([a-z]+)\((.*)\)$/is.exec(text);
   if (typed) {
     const [, type, inner] = typed;
     const t = type.toLowerCase();
-    if (inner.trim().toLowerCase() === 'null')
-      return `CAST(NULL AS ${SQL_TYPE[t === 'date' ? 'datetime' : t] ?? 'VARCHAR'})`;
-    if (t === 'datetime' || t === 'date') return datetimeLiteral(inner.trim());
-    if (t === 'timespan' || t === 'time')
-      return timespanLiteral(inner.trim()) ?? unsupported(n, `the literal ${text}`);
-    if (t === 'long' || t === 'int' || t === 'real' || t === 'double' || t === 'decimal') return inner.trim();
-    if (t === 'bool' || t === 'boolean') return inner.trim().toUpperCase();
-    if (t === 'guid') return str(inner.trim());
+    const value = inner.trim();
+    if (value.toLowerCase() === 'null') {
+      const sqlType = SQL_TYPE[t === 'date' ? 'datetime' : t === 'time' ? 'timespan' : t];
+      return sqlType ? `CAST(NULL AS ${sqlType})` : invalidLiteral(n, text);
+    }
+    if (t === 'datetime' || t === 'date') return datetimeLiteral(value);
+    if (t === 'timespan' || t === 'time') return timespanLiteral(value) ?? invalidLiteral(n, text);
+    if (t === 'long' || t === 'int') return integerLiteral(value, t) ?? invalidLiteral(n, text);
+    if (t === 'real' || t === 'double' || t === 'decimal')
+      return realLiteral(value) ?? invalidLiteral(n, text);
+    if (t === 'bool' || t === 'boolean') return boolLiteral(value) ?? invalidLiteral(n, text);
+    if (t === 'guid')
+      return /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i.test(value)
+        ? str(value)
+        : invalidLiteral(n, text);
+    return unsupported(n, `the literal ${text}`);
   }
   const ts = timespanLiteral(text);
   if (ts) return ts;
   if (/^(true|false)$/i.test(text)) return text.toUpperCase();
-  if (/^-?\d+(\.\d+)?([eE][-+]?\d+)?$/.test(text)) return text;
-  if (/^0x[0-9a-f]+$/i.test(text)) return String(Number.parseInt(text.slice(2), 16));
-  return unsupported(n, `the literal ${text}`);
+  return integerLiteral(text, 'long') ?? realLiteral(text) ?? unsupported(n, `the literal ${text}`);
+}
+
+/** A literal Kusto would reject too, at its position. */
+const invalidLiteral = (n: SyntaxNode, text: string): never => {
+  throw new KqlUnsupportedError(`${text} is not a valid literal`, n.start, n.width);
+};
+
+const INT_RANGE = { long: [-(2n ** 63n), 2n ** 63n - 1n], int: [-(2n ** 31n), 2n ** 31n - 1n] } as const;
+
+/** Decimal or 0x digits within the type's range, as canonical digits (no precision lost). */
+export function integerLiteral(text: string, type: 'long' | 'int'): string | null {
+  const m = /^([+-]?)(?:(\d+)|0x([0-9a-f]+))$/i.exec(text);
+  if (!m) return null;
+  const magnitude = m[2] !== undefined ? BigInt(m[2]) : BigInt(`0x${m[3]}`);
+  const v = m[1] === '-' ? -magnitude : magnitude;
+  const [lo, hi] = INT_RANGE[type];
+  if (v < lo || v > hi) return null;
+  return v < 0n ? `(${v})` : String(v);
+}
+
+/** A real number's digits, re-spelled from the parsed value; nan and ±inf as DuckDB's doubles. */
+export function realLiteral(text: string): string | null {
+  const special = /^([+-]?)(nan|inf)$/i.exec(text);
+  if (special)
+    return special[2].toLowerCase() === 'nan'
+      ? "'nan'::DOUBLE"
+      : special[1] === '-'
+        ? "'-inf'::DOUBLE"
+        : "'inf'::DOUBLE";
+  if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(text)) return null;
+  if (!Number.isFinite(Number(text))) return null;
+  // Only digits, a point, an exponent and a sign are left: the text is safe as written, and
+  // keeps its exact digits and DuckDB's type for them.
+  return text.startsWith('-') ? `(${text})` : text.replace(/^\+/, '');
+}
+
+/** bool(true|false|1|0), case-insensitive. */
+function boolLiteral(text: string): string | null {
+  const t = text.toLowerCase();
+  return t === 'true' || t === '1' ? 'TRUE' : t === 'false' || t === '0' ? 'FALSE' : null;
 }
 
 function datetimeLiteral(s: string): string {
@@ -325,41 +373,67 @@ function timespanLiteral(text: string): string | null {
 function dynamicLiteral(n: SyntaxNode): string {
   const inner = n.children().filter((c) => !c.isToken)[0];
   if (!inner) return 'CAST(NULL AS JSON)';
-  const value = jsonValue(inner);
-  if (value === undefined) return unsupported(n, 'this dynamic literal');
-  return value === null ? 'CAST(NULL AS JSON)' : `CAST(${str(JSON.stringify(value))} AS JSON)`;
+  const json = jsonText(inner);
+  if (json === undefined) return unsupported(n, 'this dynamic literal');
+  return json === 'null' ? 'CAST(NULL AS JSON)' : `CAST(${str(json)} AS JSON)`;
 }
 
-function jsonValue(n: SyntaxNode): unknown {
+/**
+ * A dynamic literal's JSON text, built from its parts: keys and strings as Kusto unescaped them,
+ * integers with every digit (a long does not fit a JS number), other scalars validated.
+ */
+function jsonText(n: SyntaxNode): string | undefined {
   switch (n.kindName) {
-    case 'JsonArrayExpression':
-      return n
+    case 'JsonArrayExpression': {
+      const items = n
         .find('SeparatedElement')
         .map((e) => e.child(0))
         .filter((e) => e && !e.isToken)
-        .map(jsonValue);
+        .map(jsonText);
+      return items.includes(undefined) ? undefined : `[${items.join(',')}]`;
+    }
     case 'JsonObjectExpression': {
-      const out: Record<string, unknown> = {};
+      const members: string[] = [];
       for (const pair of n.find('JsonPair')) {
         const key = pair.child(0);
-        out[String(key.literalValue() ?? key.text.trim().replace(/^["']|["']$/g, ''))] = jsonValue(
-          pair.child(2),
-        );
+        const name = key.stringValue() ?? unquote(key.text.trim());
+        const value = jsonText(pair.child(2));
+        if (value === undefined) return undefined;
+        members.push(`${JSON.stringify(name)}:${value}`);
       }
-      return out;
+      return `{${members.join(',')}}`;
     }
     case 'LiteralExpression': {
+      const text = n.text.trim();
+      const s = n.stringValue();
+      if (s !== undefined && n.typeName === 'string') return JSON.stringify(s);
+      if (/^null$/i.test(text)) return 'null';
+      if (/^(true|false)$/i.test(text)) return text.toLowerCase();
+      const integer = /^[+-]?\d+$/.test(text) ? BigInt(text) : null;
+      if (integer !== null) return String(integer);
+      if (/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(text) && Number.isFinite(Number(text)))
+        return JSON.stringify(Number(text));
       const v = n.literalValue();
-      if (v !== undefined) return v;
-      return /^null$/i.test(n.text.trim()) ? null : n.text.trim();
+      if (typeof v === 'string') return JSON.stringify(v);
+      // Typed literals inside dynamic (datetime(…), timespan) keep their text, as Kusto shows them.
+      return JSON.stringify(text);
     }
     case 'PrefixUnaryExpression': {
-      const v = jsonValue(n.child(1));
-      return typeof v === 'number' && n.child(0).text.trim() === '-' ? -v : v;
+      const v = jsonText(n.child(1));
+      const sign = n.child(0).text.trim();
+      if (v === undefined || !/^\d/.test(v)) return v;
+      return sign === '-' ? (v.startsWith('-') ? v.slice(1) : `-${v}`) : v;
     }
     default:
       return undefined;
   }
+}
+
+/** A JSON key written with quotes Kusto did not unescape for us. */
+function unquote(text: string): string {
+  const m = /^(['"])(.*)\1$/s.exec(text);
+  if (!m) return text;
+  return m[2].replace(/\\(.)/g, (_, c: string) => ({ n: '\n', t: '\t', r: '\r' })[c] ?? c);
 }
 
 /** A value of type `type` turned into another type the way Kusto converts dynamic values. */
