@@ -8,19 +8,19 @@ import type { AlertSpool } from '../report/alert-spool.js';
 import { ALERT_CSV_HEADER, alertToCsvRow, alertToTableLine } from '../report/alerts.js';
 import { EXIT_ERROR, EXIT_FINDINGS, EXIT_OK } from './exit-codes.js';
 import { HeapGuard } from './memory.js';
-import { write } from './output.js';
+import { warn, write } from './output.js';
 
 export const ALERT_FORMATS = ['table', 'jsonl', 'json', 'csv'];
 
 export function checkAlertFormat(command: string, format: string, failOn: string | undefined): boolean {
   if (!ALERT_FORMATS.includes(format)) {
-    process.stderr.write(
+    warn(
       `lotl ${command}: --format must be one of ${ALERT_FORMATS.join(', ')}, not ${JSON.stringify(format)}\n`,
     );
     return false;
   }
   if (failOn !== undefined && !LEVELS.includes(failOn as Level)) {
-    process.stderr.write(`lotl ${command}: --fail-on must be one of ${LEVELS.join(', ')}\n`);
+    warn(`lotl ${command}: --fail-on must be one of ${LEVELS.join(', ')}\n`);
     return false;
   }
   return true;

@@ -27,6 +27,7 @@ interface WorkerLoad {
 }
 
 import { readAll } from './inputs.js';
+import { warn } from './output.js';
 import { startProgress } from './progress.js';
 
 export interface Detector {
@@ -103,7 +104,7 @@ export async function runHunt(
       problem(p) {
         if (p.code === 'SKIPPED_FILE' || p.code === 'SKIPPED_MEMBER') return;
         problems++;
-        process.stderr.write(`${location(p)}: ${p.code} ${p.message}\n`);
+        warn(`${location(p)}: ${p.code} ${p.message}\n`);
       },
     },
     opts.progress,
@@ -129,7 +130,7 @@ export async function runHunt(
             if (!keep || keep(a)) alerts.add(a);
         } catch (err) {
           problems++;
-          process.stderr.write(`${hunt.file}: error KQL_QUERY ${(err as Error).message.split('\n')[0]}\n`);
+          warn(`${hunt.file}: error KQL_QUERY ${(err as Error).message.split('\n')[0]}\n`);
         }
       }
     } finally {
@@ -139,10 +140,10 @@ export async function runHunt(
   await writeAlerts(alerts, opts.format);
   const seconds = (performance.now() - started) / 1000;
   const rate = seconds > 0 ? Math.round(events / seconds).toLocaleString('en-US') : '-';
-  process.stderr.write(
+  warn(
     `lotl ${command}: ${events.toLocaleString('en-US')} events read in ${seconds.toFixed(1)} s (${rate} events/s), ${alerts.count} alerts (${levelCounts(alerts)}), ${problems} input problems\n`,
   );
-  process.stderr.write(summaryDetails(command, alerts, events));
+  warn(summaryDetails(command, alerts, events));
   process.exitCode = exitStatus(alerts, problems, opts.failOn);
 }
 
@@ -202,8 +203,8 @@ export async function runHuntParallel(
   );
   const [load] = await ready;
   if (load) {
-    for (const p of load.errors) process.stderr.write(`${problemLine(p)}\n`);
-    process.stderr.write(`lotl ${command}: ${load.summary}\n`);
+    for (const p of load.errors) warn(`${problemLine(p)}\n`);
+    warn(`lotl ${command}: ${load.summary}\n`);
     if (load.correlations > 0) {
       // Correlations need every event in one stream: hunt on this thread instead.
       progress.stop();
@@ -250,14 +251,14 @@ export async function runHuntParallel(
   for (const p of problems) {
     if (p.code === 'SKIPPED_FILE' || p.code === 'SKIPPED_MEMBER') continue;
     count++;
-    process.stderr.write(`${location(p)}: ${p.code} ${p.message}\n`);
+    warn(`${location(p)}: ${p.code} ${p.message}\n`);
   }
   await writeAlerts(alerts, opts.format);
   const seconds = (performance.now() - started) / 1000;
   const rate = seconds > 0 ? Math.round(events / seconds).toLocaleString('en-US') : '-';
-  process.stderr.write(
+  warn(
     `lotl ${command}: ${events.toLocaleString('en-US')} events read in ${seconds.toFixed(1)} s (${rate} events/s, ${threads} threads), ${alerts.count} alerts (${levelCounts(alerts)}), ${count} input problems\n`,
   );
-  process.stderr.write(summaryDetails(command, alerts, events));
+  warn(summaryDetails(command, alerts, events));
   process.exitCode = exitStatus(alerts, count, opts.failOn);
 }

@@ -9,6 +9,7 @@ import { registerQuery } from './commands/query.js';
 import { registerRules } from './commands/rules.js';
 import { registerStats } from './commands/stats.js';
 import { EXIT_ERROR } from './exit-codes.js';
+import { warn } from './output.js';
 import { VERSION } from './version.js';
 
 // Without this, V8 sees the first events of a hunt survive (rule groups are built lazily on them)
@@ -45,8 +46,32 @@ async function main(): Promise<void> {
       process.exitCode = err.exitCode === 0 ? 0 : EXIT_ERROR;
       return;
     }
-    process.stderr.write(`lotl: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    warn(`lotl: ${failureText(err)}\n`);
     process.exitCode = EXIT_ERROR;
+  }
+}
+
+/**
+ * A failure as a user should read it: system errors (a full disk, too many open files, no
+ * permission) as one sentence with what to do; anything else is a bug, shown with its stack.
+ */
+function failureText(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const code = (err as NodeJS.ErrnoException).code;
+  const where = (err as NodeJS.ErrnoException).path ? ` (${(err as NodeJS.ErrnoException).path})` : '';
+  switch (code) {
+    case 'ENOSPC':
+      return `no space left on the device${where}: free some, or point TMPDIR at a larger disk`;
+    case 'EMFILE':
+    case 'ENFILE':
+      return `too many open files${where}: raise the limit (ulimit -n)`;
+    case 'EACCES':
+    case 'EPERM':
+      return `permission denied${where}`;
+    case 'ENOENT':
+      return `no such file or directory${where}`;
+    default:
+      return err.stack ?? err.message;
   }
 }
 

@@ -1,4 +1,5 @@
 /** Writing to stdout with back-pressure, and stopping quietly when the reader goes away (`| head`). */
+import { printableLines } from '../report/terminal-text.js';
 
 let closed = false;
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
@@ -28,4 +29,12 @@ export async function write(text: string): Promise<void> {
     process.stdout.once('close', done);
     process.stdout.once('error', done);
   });
+}
+
+/**
+ * A message on stderr. Messages quote file names, log fields, rules and queries: their control
+ * characters are shown as escapes, never sent to the terminal.
+ */
+export function warn(text: string): void {
+  process.stderr.write(printableLines(text));
 }

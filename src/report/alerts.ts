@@ -1,6 +1,7 @@
 /** Writers for alerts: JSON lines, JSON, CSV and the terminal timeline. */
 import pc from 'picocolors';
 import type { Alert, Level } from '../detect/alert.js';
+import { printable } from './terminal-text.js';
 
 const CSV_COLUMNS = [
   'time',
@@ -19,9 +20,14 @@ const CSV_COLUMNS = [
   'match',
 ];
 
-/** One CSV cell (RFC 4180 quoting). */
+/**
+ * One CSV cell (RFC 4180 quoting). A cell a spreadsheet would run as a formula (starting with
+ * = + - @, a tab or a carriage return: `=HYPERLINK(…)` from a log field) gets a leading
+ * apostrophe, as OWASP advises; plain numbers such as -5 stay numbers.
+ */
 export function csvCell(v: unknown): string {
-  const s = v === null || v === undefined ? '' : String(v);
+  let s = v === null || v === undefined ? '' : String(v);
+  if (/^[=+\-@\t\r]/.test(s) && !/^[+-]?\d+(\.\d+)?([eE][+-]?\d+)?$/.test(s)) s = `'${s}`;
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
@@ -61,6 +67,8 @@ const LEVEL_COLOUR: Record<Level, (s: string) => string> = {
 export function alertToTableLine(a: Alert, color: boolean): string {
   const c = color ? pc : pc.createColors(false);
   const level = color ? LEVEL_COLOUR[a.rule.level](a.rule.level.padEnd(8)) : a.rule.level.padEnd(8);
-  const what = a.match ? `${String(a.match.field)}=${String(a.match.value)}` : '';
-  return `${a.time ?? '-'}  ${level}  ${(a.host ?? '-').padEnd(20)}  ${(a.user ?? '-').padEnd(22)}  ${a.rule.title}${what ? c.dim(`  ${what}`) : ''}`;
+  const what = a.match ? printable(`${String(a.match.field)}=${String(a.match.value)}`) : '';
+  const host = printable(a.host ?? '-');
+  const user = printable(a.user ?? '-');
+  return `${printable(a.time ?? '-')}  ${level}  ${host.padEnd(20)}  ${user.padEnd(22)}  ${printable(a.rule.title)}${what ? c.dim(`  ${what}`) : ''}`;
 }

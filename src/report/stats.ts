@@ -6,6 +6,7 @@
 import pc from 'picocolors';
 import type { InputProblem } from '../ingest/raw-event.js';
 import type { EventView } from '../normalize/normalize.js';
+import { printable } from './terminal-text.js';
 
 export interface StatsReport {
   files: number;
@@ -99,10 +100,12 @@ function sorted(map: Map<string, number>): Record<string, number> {
   );
 }
 
+/** Where a problem is, for a terminal: the file name with its control characters made visible. */
 export function location(p: InputProblem): string {
-  if (p.line !== undefined) return `${p.file}:${p.line}`;
-  if (p.offset !== undefined) return `${p.file}@${p.offset}`;
-  return p.file;
+  const file = printable(p.file);
+  if (p.line !== undefined) return `${file}:${p.line}`;
+  if (p.offset !== undefined) return `${file}@${p.offset}`;
+  return file;
 }
 
 export interface RenderOptions {
@@ -129,8 +132,8 @@ export function renderStats(r: StatsReport, opts: RenderOptions): string {
     lines.push(c.bold(title));
     const entries = Object.entries(rows);
     const shown = entries.slice(0, opts.top);
-    const width = Math.max(...shown.map(([, n]) => fmt(n).length), 1);
-    for (const [k, n] of shown) lines.push(`  ${fmt(n).padStart(width)}  ${k}`);
+    const width = shown.reduce((w, [, n]) => Math.max(w, fmt(n).length), 1);
+    for (const [k, n] of shown) lines.push(`  ${fmt(n).padStart(width)}  ${printable(k)}`);
     if (entries.length > shown.length) {
       const rest = entries.slice(shown.length).reduce((s, [, n]) => s + n, 0);
       lines.push(c.dim(`  ${fmt(rest).padStart(width)}  (${entries.length - shown.length} more)`));
@@ -145,12 +148,13 @@ export function renderStats(r: StatsReport, opts: RenderOptions): string {
   if (r.problems.length > 0) {
     lines.push('');
     lines.push(c.bold(c.red('Input problems')));
-    for (const p of r.problems) lines.push(`  ${location(p)}: ${c.red(p.code)} ${p.message}`);
+    for (const p of r.problems) lines.push(`  ${location(p)}: ${c.red(p.code)} ${printable(p.message)}`);
   }
   if (r.skipped.length > 0) {
     lines.push('');
     lines.push(c.bold('Skipped'));
-    for (const p of r.skipped.slice(0, opts.top)) lines.push(c.dim(`  ${location(p)}: ${p.message}`));
+    for (const p of r.skipped.slice(0, opts.top))
+      lines.push(c.dim(`  ${location(p)}: ${printable(p.message)}`));
     if (r.skipped.length > opts.top) lines.push(c.dim(`  … and ${r.skipped.length - opts.top} more`));
   }
   return `${lines.join('\n')}\n`;

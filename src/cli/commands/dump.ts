@@ -4,7 +4,7 @@ import { dumpRecord, DUMP_PARTS as PARTS } from '../../report/dump-record.js';
 import { location } from '../../report/stats.js';
 import { EXIT_ERROR, EXIT_OK } from '../exit-codes.js';
 import { readAll } from '../inputs.js';
-import { stdoutClosed, write } from '../output.js';
+import { stdoutClosed, warn, write } from '../output.js';
 
 export function registerDump(program: Command): void {
   program
@@ -38,7 +38,7 @@ export function registerDump(program: Command): void {
         );
         const unknown = [...parts].filter((p) => !PARTS.includes(p));
         if (!['jsonl', 'json', 'xml'].includes(opts.format) || unknown.length > 0) {
-          process.stderr.write(
+          warn(
             unknown.length > 0
               ? `lotl dump: unknown --parts ${unknown.join(', ')} (choose from ${PARTS.join(', ')})\n`
               : `lotl dump: --format must be jsonl, json or xml, not ${JSON.stringify(opts.format)}\n`,
@@ -63,7 +63,7 @@ export function registerDump(program: Command): void {
                 if (view.raw.origin.format !== 'evtx' && !notEvtx.has(file)) {
                   notEvtx.add(file);
                   problems++;
-                  process.stderr.write(`${file}: --format xml needs EVTX input; this file is not EVTX\n`);
+                  warn(`${file}: --format xml needs EVTX input; this file is not EVTX\n`);
                 }
                 return;
               }
@@ -76,7 +76,7 @@ export function registerDump(program: Command): void {
             problem(p: InputProblem) {
               if (p.code === 'SKIPPED_FILE' || p.code === 'SKIPPED_MEMBER') return;
               problems++;
-              process.stderr.write(`${location(p)}: ${p.code} ${p.message}\n`);
+              warn(`${location(p)}: ${p.code} ${p.message}\n`);
             },
             staged(text) {
               // Lines the EVTX worker threads already normalised and serialised.

@@ -15,6 +15,7 @@ import { EXIT_ERROR } from '../exit-codes.js';
 import { type Detector, runHunt, runHuntParallel } from '../hunt-run.js';
 import { huntStage, useDetectorsHere } from '../hunt-stage.js';
 import { wholeNumber } from '../option-values.js';
+import { warn } from '../output.js';
 import { loadIocs } from './ioc.js';
 import { loadSummary, problemLine } from './rules.js';
 import { loadPlaceholders, ruleCache } from './sigma-options.js';
@@ -116,15 +117,13 @@ export function registerHunt(program: Command): void {
           if (opts.kql !== false) kql = [BUILTIN.hunts, ...kql];
         }
         if (opts.sigma.length === 0 && opts.iocs.length === 0 && kql.length === 0) {
-          process.stderr.write(
-            'lotl hunt: no detections selected: --no-builtin without --sigma, --iocs or --kql.\n',
-          );
+          warn('lotl hunt: no detections selected: --no-builtin without --sigma, --iocs or --kql.\n');
           process.exitCode = EXIT_ERROR;
           return;
         }
         const filter = alertFilter(opts);
         if (typeof filter === 'string') {
-          process.stderr.write(`lotl hunt: ${filter}\n`);
+          warn(`lotl hunt: ${filter}\n`);
           process.exitCode = EXIT_ERROR;
           return;
         }
@@ -144,9 +143,7 @@ export function registerHunt(program: Command): void {
           opts.threads ?? (total >= PARALLEL_BYTES && cores >= PARALLEL_CORES ? Math.min(cores, 4) : 1);
         // KQL hunts query a store filled from every event, so they keep the hunt on this thread.
         if (threads > 1 && kql.length > 0 && opts.threads !== undefined)
-          process.stderr.write(
-            'lotl hunt: KQL hunting queries keep the hunt on one thread (--no-kql to use threads)\n',
-          );
+          warn('lotl hunt: KQL hunting queries keep the hunt on one thread (--no-kql to use threads)\n');
         if (threads > 1 && opts.sigma.length > 0 && kql.length === 0) {
           // Worker threads load the rules themselves; a load with correlations falls back to one stream.
           let iocProblems = 0;
@@ -190,10 +187,10 @@ async function huntHere(
   let correlations = 0;
   if (opts.kqlPaths.length > 0) {
     const loaded = loadKqlHunts(opts.kqlPaths);
-    for (const p of loaded.problems) process.stderr.write(`${p.file}: error KQL_QUERY ${p.message}\n`);
+    for (const p of loaded.problems) warn(`${p.file}: error KQL_QUERY ${p.message}\n`);
     problems += loaded.problems.length;
     hunts = loaded.hunts;
-    process.stderr.write(`lotl hunt: ${hunts.length} KQL hunting queries\n`);
+    warn(`lotl hunt: ${hunts.length} KQL hunting queries\n`);
   }
   // Large EVTX files are hunted where their chunks are parsed too (the parser threads run the
   // detectors as a stage), unless the detections need every event in one stream: KQL hunts (their
@@ -211,10 +208,8 @@ async function huntHere(
     const started = performance.now();
     const report = loadRules(opts.sigma, { placeholders, cache: ruleCache() });
     const errors = report.problems.filter((p) => p.severity === 'error');
-    for (const p of errors) process.stderr.write(`${problemLine(p)}\n`);
-    process.stderr.write(
-      `lotl hunt: ${loadSummary(report)} in ${((performance.now() - started) / 1000).toFixed(1)} s\n`,
-    );
+    for (const p of errors) warn(`${problemLine(p)}\n`);
+    warn(`lotl hunt: ${loadSummary(report)} in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
     const engine = new SigmaEngine(report.rules, {
       correlations: report.correlations,
       scannerCache: ruleCache(),

@@ -12,21 +12,23 @@ import { AlertSpool } from '../../report/alert-spool.js';
 import { checkAlertFormat, exitStatus, writeAlerts } from '../alert-output.js';
 import { EXIT_ERROR, EXIT_OK } from '../exit-codes.js';
 import { runHunt } from '../hunt-run.js';
+import { warn } from '../output.js';
 import { startProgress } from '../progress.js';
+import { printableLines } from '../../report/terminal-text.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
 /** Loads --iocs files; prints each problem with its location. Returns null when nothing loaded. */
 export function loadIocs(command: string, files: string[]): { set: IndicatorSet; problems: number } | null {
   const { set, problems, loaded } = loadIndicatorSet(files);
-  for (const p of problems) process.stderr.write(`${problemLocation(p)}: ${p.code} ${p.message}\n`);
-  process.stderr.write(
+  for (const p of problems) warn(`${problemLocation(p)}: ${p.code} ${p.message}\n`);
+  warn(
     `lotl ${command}: ${set.size} indicators loaded (${Object.entries(loaded)
       .map(([f, n]) => `${f}: ${n}`)
       .join(', ')})\n`,
   );
   if (set.size === 0) {
-    process.stderr.write(`lotl ${command}: no usable indicators in ${files.join(', ')}\n`);
+    warn(`lotl ${command}: no usable indicators in ${files.join(', ')}\n`);
     return null;
   }
   return { set, problems: problems.length };
@@ -84,14 +86,14 @@ export function registerIoc(program: Command): void {
         },
       ) => {
         if (!['list', 'csv', 'stix'].includes(opts.format)) {
-          process.stderr.write(`lotl ioc extract: --format must be list, csv or stix\n`);
+          warn(`lotl ioc extract: --format must be list, csv or stix\n`);
           process.exitCode = EXIT_ERROR;
           return;
         }
         const types = opts.types?.split(',').map((t) => t.trim()) as IndicatorType[] | undefined;
         const badType = types?.find((t) => !(INDICATOR_TYPES as readonly string[]).includes(t));
         if (badType) {
-          process.stderr.write(
+          warn(
             `lotl ioc extract: unknown type ${JSON.stringify(badType)} (choose from ${INDICATOR_TYPES.join(', ')})\n`,
           );
           process.exitCode = EXIT_ERROR;
@@ -105,7 +107,7 @@ export function registerIoc(program: Command): void {
               .map((l) => l.replace(/#.*/, '').trim())
               .filter(Boolean);
         } catch (err) {
-          process.stderr.write(`lotl ioc extract: ${opts.allowlist}: ${(err as Error).message}\n`);
+          warn(`lotl ioc extract: ${opts.allowlist}: ${(err as Error).message}\n`);
           process.exitCode = EXIT_ERROR;
           return;
         }
@@ -117,16 +119,14 @@ export function registerIoc(program: Command): void {
           try {
             text = readFileSync(f, 'utf8');
           } catch (err) {
-            process.stderr.write(`${f}: ${(err as Error).message}\n`);
+            warn(`${f}: ${(err as Error).message}\n`);
             failed = true;
             continue;
           }
           const r = extractIndicators(text, f, { referenceDomains: domains, ...(types ? { types } : {}) });
           all.push(...r.indicators);
-          process.stderr.write(
-            `${f}: ${r.indicators.length} indicators, ${r.references.length} references\n`,
-          );
-          if (opts.references) for (const ref of r.references) process.stderr.write(`  reference ${ref}\n`);
+          warn(`${f}: ${r.indicators.length} indicators, ${r.references.length} references\n`);
+          if (opts.references) for (const ref of r.references) warn(`  reference ${ref}\n`);
         }
         const seen = new Set<string>();
         const unique = all.filter(
@@ -138,7 +138,8 @@ export function registerIoc(program: Command): void {
             : opts.format === 'stix'
               ? indicatorsToStix(unique, new Date().toISOString())
               : indicatorsToList(unique);
-        process.stdout.write(out);
+        // Indicators come from hostile text: no control character reaches the terminal.
+        process.stdout.write(opts.format === 'stix' ? out : printableLines(out));
         process.exitCode = failed ? EXIT_ERROR : EXIT_OK;
       },
     );
@@ -231,9 +232,9 @@ export function registerIoc(program: Command): void {
         const spool = new AlertSpool();
         for (const a of alerts) spool.add(a);
         await writeAlerts(spool, opts.format);
-        for (const s of result.skipped) process.stderr.write(`skipped ${s.path}: ${s.reason}\n`);
+        for (const s of result.skipped) warn(`skipped ${s.path}: ${s.reason}\n`);
         const seconds = (performance.now() - started) / 1000;
-        process.stderr.write(
+        warn(
           `lotl ioc scan: ${result.files} files, ${(result.bytes / 1048576).toFixed(1)} MB hashed in ${seconds.toFixed(1)} s (${(result.bytes / 1048576 / Math.max(seconds, 0.001)).toFixed(0)} MB/s), ${alerts.length} matches, ${result.skipped.length} skipped\n`,
         );
         process.exitCode = exitStatus(spool, loaded.problems, opts.failOn);

@@ -20,7 +20,8 @@ import { DEFAULT_QUERY_LIMITS } from '../../store/duckdb.js';
 import { EXIT_ERROR, EXIT_OK } from '../exit-codes.js';
 import { loadStore } from '../load-store.js';
 import { memorySize, wholeNumber } from '../option-values.js';
-import { write } from '../output.js';
+import { warn, write } from '../output.js';
+import { printable } from '../../report/terminal-text.js';
 
 const FORMATS = ['table', 'jsonl', 'json', 'csv'];
 
@@ -74,7 +75,7 @@ export function registerQuery(program: Command): void {
         },
       ) => {
         if (!FORMATS.includes(opts.format)) {
-          process.stderr.write(`lotl query: --format must be one of ${FORMATS.join(', ')}\n`);
+          warn(`lotl query: --format must be one of ${FORMATS.join(', ')}\n`);
           process.exitCode = EXIT_ERROR;
           return;
         }
@@ -84,7 +85,7 @@ export function registerQuery(program: Command): void {
           try {
             query = readFileSync(opts.file, 'utf8');
           } catch (err) {
-            process.stderr.write(`lotl query: ${(err as Error).message}\n`);
+            warn(`lotl query: ${(err as Error).message}\n`);
             process.exitCode = EXIT_ERROR;
             return;
           }
@@ -92,14 +93,14 @@ export function registerQuery(program: Command): void {
         } else {
           [query, ...paths] = args;
           if (!query) {
-            process.stderr.write('lotl query: give a query, or -f FILE\n');
+            warn('lotl query: give a query, or -f FILE\n');
             process.exitCode = EXIT_ERROR;
             return;
           }
         }
         const now = opts.now === undefined ? new Date() : new Date(opts.now);
         if (Number.isNaN(now.getTime())) {
-          process.stderr.write(`lotl query: --now needs an ISO 8601 time, not ${JSON.stringify(opts.now)}\n`);
+          warn(`lotl query: --now needs an ISO 8601 time, not ${JSON.stringify(opts.now)}\n`);
           process.exitCode = EXIT_ERROR;
           return;
         }
@@ -125,7 +126,7 @@ export function registerQuery(program: Command): void {
           return;
         }
         if (paths.length === 0) {
-          process.stderr.write('lotl query: give the log files or directories to query\n');
+          warn('lotl query: give the log files or directories to query\n');
           process.exitCode = EXIT_ERROR;
           return;
         }
@@ -141,7 +142,7 @@ export function registerQuery(program: Command): void {
           problem(p) {
             if (p.code === 'SKIPPED_FILE' || p.code === 'SKIPPED_MEMBER') return;
             problems++;
-            process.stderr.write(`${location(p)}: ${p.code} ${p.message}\n`);
+            warn(`${location(p)}: ${p.code} ${p.message}\n`);
           },
         });
         try {
@@ -149,7 +150,7 @@ export function registerQuery(program: Command): void {
           try {
             raw = await store.kql(compiled);
           } catch (err) {
-            process.stderr.write(`${where}: error while running: ${(err as Error).message.split('\n')[0]}\n`);
+            warn(`${where}: error while running: ${(err as Error).message.split('\n')[0]}\n`);
             process.exitCode = EXIT_ERROR;
             return;
           }
@@ -168,9 +169,7 @@ export function registerQuery(program: Command): void {
               opts.format,
             ),
           );
-          process.stderr.write(
-            `lotl query: ${events.toLocaleString('en-US')} events loaded, ${rows.length} rows\n`,
-          );
+          warn(`lotl query: ${events.toLocaleString('en-US')} events loaded, ${rows.length} rows\n`);
         } finally {
           store.close();
         }
@@ -229,20 +228,20 @@ function compile(query: string, where: string, options: CompileOptions): Compile
   const bound = bindKql(query);
   const errors = bound.problems.filter((p) => p.severity === 'error');
   if (errors.length > 0) {
-    for (const p of errors) process.stderr.write(problemText(where, query, p));
+    for (const p of errors) warn(problemText(where, query, p));
     return null;
   }
   try {
     const compiled = compileKql(bound, options);
     for (const w of compiled.warnings) {
       const p = problemAt(query, w.start, w.length, 'warning', w.message);
-      process.stderr.write(`${where}:${p.line}:${p.col}: warning ${w.message}\n${caret(query, p)}\n`);
+      warn(`${where}:${p.line}:${p.col}: warning ${w.message}\n${caret(query, p)}\n`);
     }
     return compiled;
   } catch (err) {
     if (!(err instanceof KqlUnsupportedError)) throw err;
     const span = problemAt(query, err.start, err.length, 'error', err.message);
-    process.stderr.write(problemText(where, query, span));
+    warn(problemText(where, query, span));
     return null;
   }
 }
@@ -255,8 +254,16 @@ function render(rows: Record<string, unknown>[], names: string[], format: string
   if (format === 'csv') {
     return `${[names.join(','), ...rows.map((r) => names.map((n) => csvCell(text(r[n]))).join(','))].join('\n')}\n`;
   }
-  const widths = names.map((n) => Math.min(60, Math.max(n.length, ...rows.map((r) => text(r[n]).length))));
-  const cut = (s: string, w: number) => (s.length > w ? `${s.slice(0, w - 1)}…` : s.padEnd(w));
+  // Widths by a loop, not Math.max(...rows): spreading 130,000 values overflows the call stack.
+  const widths = names.map((n) => {
+    let w = printable(n).length;
+    for (const r of rows) if (w < 60) w = Math.max(w, printable(text(r[n])).length);
+    return Math.min(60, w);
+  });
+  const cut = (raw: string, w: number) => {
+    const s = printable(raw);
+    return s.length > w ? `${s.slice(0, w - 1)}…` : s.padEnd(w);
+  };
   const lines = [
     names.map((n, i) => cut(n, widths[i])).join('  '),
     widths.map((w) => '-'.repeat(w)).join('  '),

@@ -9,10 +9,11 @@ import { normalize } from '../../normalize/normalize.js';
 import { EXIT_ERROR, EXIT_FINDINGS, EXIT_OK } from '../exit-codes.js';
 import { write } from '../output.js';
 import { loadPlaceholders, ruleCache } from './sigma-options.js';
+import { printable } from '../../report/terminal-text.js';
 
 export function problemLine(p: SigmaProblem): string {
   const where = `${p.file}${p.line !== undefined ? `:${p.line}` : ''}${p.col !== undefined ? `:${p.col}` : ''}`;
-  return `${where} ${p.severity} ${p.code} ${p.message}`;
+  return printable(`${where} ${p.severity} ${p.code} ${p.message}`);
 }
 
 export function loadSummary(r: LoadReport): string {

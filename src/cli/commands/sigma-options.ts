@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { defaultCacheDir } from '../../detect/sigma/rule-cache.js';
 import { yaml } from '../../detect/sigma/yaml-parsers.js';
+import { warn } from '../output.js';
 import { VERSION } from '../version.js';
 
 /** `--placeholders FILE`: a YAML map of placeholder name → value or list of values. Null on error (reported). */
@@ -12,7 +13,7 @@ export function loadPlaceholders(file: string | undefined): Record<string, strin
     for (const [k, v] of Object.entries(doc ?? {})) out[k] = (Array.isArray(v) ? v : [v]).map(String);
     return out;
   } catch (err) {
-    process.stderr.write(`${file}: ${(err as Error).message}\n`);
+    warn(`${file}: ${(err as Error).message}\n`);
     return null;
   }
 }

@@ -3,7 +3,7 @@ import { renderStats, StatsCollector } from '../../report/stats.js';
 import { EXIT_ERROR, EXIT_OK } from '../exit-codes.js';
 import { readAll } from '../inputs.js';
 import { wholeNumber } from '../option-values.js';
-import { write } from '../output.js';
+import { warn, write } from '../output.js';
 
 export function registerStats(program: Command): void {
   program
@@ -27,9 +27,7 @@ export function registerStats(program: Command): void {
         opts: { format: string; top: number; perFile?: boolean; progress: boolean; recover?: boolean },
       ) => {
         if (opts.format !== 'table' && opts.format !== 'json') {
-          process.stderr.write(
-            `lotl stats: --format must be table or json, not ${JSON.stringify(opts.format)}\n`,
-          );
+          warn(`lotl stats: --format must be table or json, not ${JSON.stringify(opts.format)}\n`);
           process.exitCode = EXIT_ERROR;
           return;
         }
