@@ -34,6 +34,8 @@ export interface Detector {
   evaluate(view: EventView): Alert[];
   /** Alerts that only the end of input completes (correlation windows). */
   flush?(): Alert[];
+  /** Bounds reached while hunting, as sentences for the user. */
+  limits?(): string[];
 }
 
 export interface HuntOptions {
@@ -121,6 +123,7 @@ export async function runHunt(
   // The parser threads (and, with `share`, their copies of the rules) are done.
   if (opts.share) await releaseChunkPool();
   for (const d of detectors) if (d.flush) for (const a of d.flush()) if (!keep || keep(a)) alerts.add(a);
+  for (const d of detectors) for (const note of d.limits?.() ?? []) warn(`lotl ${command}: ${note}\n`);
   if (store) {
     try {
       await store.finish();

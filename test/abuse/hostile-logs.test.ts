@@ -45,10 +45,16 @@ describe('one hostile event does not stop the hunt', () => {
     const hunt = await runCli(['hunt', '--format', 'jsonl', '--no-kql', dir]);
     expect(hunt.stderr).toContain('a.jsonl:1: CUT_VALUE');
     expect(hunt.stderr).not.toMatch(/RangeError|Maximum call stack/);
-    const alerts = hunt.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const alerts = hunt.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(alerts.some((a) => a.host === 'GOOD' && a.rule.level === 'critical')).toBe(true);
     const dump = await runCli(['dump', dir]);
-    const events = dump.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const events = dump.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(events).toHaveLength(2);
     expect(JSON.stringify(events[0])).toContain('[cut: nested deeper than 64 levels]');
   });
@@ -56,9 +62,18 @@ describe('one hostile event does not stop the hunt', () => {
   it('a lone surrogate does not abort hunt or query (the DuckDB store replaces it with U+FFFD)', async () => {
     const lone = `{"EventID":4688,"Channel":"Security","Computer":"LONE","TimeCreated":"2023-05-16T13:02:00Z","NewProcessName":"C:\\\\x.exe","CommandLine":"whoami \\ud800 /all"}`;
     const d = folder('surrogate', { 'a.jsonl': `${lone}\n${event(3, 'GOOD', IFM)}\n` });
-    const query = await runCli(['query', '--format', 'jsonl', 'SecurityEvent | project Computer, CommandLine', d]);
+    const query = await runCli([
+      'query',
+      '--format',
+      'jsonl',
+      'SecurityEvent | project Computer, CommandLine',
+      d,
+    ]);
     expect(query.code, query.stderr).toBe(0);
-    const rows = query.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const rows = query.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(rows.map((r) => r.Computer)).toEqual(['LONE', 'GOOD']);
     expect(rows[0].CommandLine).toBe('whoami \ufffd /all');
     // The pack's KQL hunts fill the same store.
@@ -86,7 +101,8 @@ describe('one hostile event does not stop the hunt', () => {
   });
 
   it('a .csv.gz whose quoted field never ends stops at 16 MB with a located problem; the next file is read', async () => {
-    const head = 'Timestamp,DeviceName,ProcessCommandLine\n2023-05-16T13:30:00Z,DC01,whoami\n2023-05-16T13:31:00Z,DC01,"';
+    const head =
+      'Timestamp,DeviceName,ProcessCommandLine\n2023-05-16T13:30:00Z,DC01,whoami\n2023-05-16T13:31:00Z,DC01,"';
     const runaway = gzipSync(Buffer.concat([Buffer.from(head), Buffer.alloc(40 * 1024 * 1024, 0x41)]));
     const d = folder('runaway-csv', {
       'DeviceProcessEvents.csv.gz': runaway,
@@ -119,7 +135,8 @@ describe('what lotl prints is safe to print', () => {
 
   it('CSV output neutralises spreadsheet formulas and keeps numbers', async () => {
     expect(csvCell('=HYPERLINK("http://x","y")')).toBe(`"'=HYPERLINK(""http://x"",""y"")"`);
-    for (const f of ['+cmd', '-2+3', '@SUM(A1)', '\tx', '\rx']) expect(csvCell(f).replace(/^"/, '')[0]).toBe("'");
+    for (const f of ['+cmd', '-2+3', '@SUM(A1)', '\tx', '\rx'])
+      expect(csvCell(f).replace(/^"/, '')[0]).toBe("'");
     expect(csvCell('-5')).toBe('-5');
     expect(csvCell('1e3')).toBe('1e3');
     const d = folder('formula', { 'a.jsonl': `${event(7, '=HYPERLINK("http://evil","click")', IFM)}\n` });

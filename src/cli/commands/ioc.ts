@@ -9,12 +9,12 @@ import { loadIndicatorSet, problemLocation } from '../../detect/ioc/loaders.js';
 import { indicatorRule, iocAlerts } from '../../detect/ioc/match.js';
 import { scanPaths } from '../../detect/ioc/scan.js';
 import { AlertSpool } from '../../report/alert-spool.js';
+import { printableLines } from '../../report/terminal-text.js';
 import { checkAlertFormat, exitStatus, writeAlerts } from '../alert-output.js';
 import { EXIT_ERROR, EXIT_OK } from '../exit-codes.js';
 import { runHunt } from '../hunt-run.js';
 import { warn } from '../output.js';
 import { startProgress } from '../progress.js';
-import { printableLines } from '../../report/terminal-text.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 

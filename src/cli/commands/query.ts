@@ -16,12 +16,12 @@ import {
 } from '../../detect/kql/to-sql.js';
 import { csvCell } from '../../report/alerts.js';
 import { location } from '../../report/stats.js';
+import { printable } from '../../report/terminal-text.js';
 import { DEFAULT_QUERY_LIMITS } from '../../store/duckdb.js';
 import { EXIT_ERROR, EXIT_OK } from '../exit-codes.js';
 import { loadStore } from '../load-store.js';
 import { memorySize, wholeNumber } from '../option-values.js';
 import { warn, write } from '../output.js';
-import { printable } from '../../report/terminal-text.js';
 
 const FORMATS = ['table', 'jsonl', 'json', 'csv'];
 

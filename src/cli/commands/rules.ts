@@ -6,10 +6,10 @@ import { type LoadReport, loadRules, ruleFiles, type SigmaProblem } from '../../
 import { readCase } from '../../detect/sigma/regression.js';
 import { readFile } from '../../ingest/read.js';
 import { normalize } from '../../normalize/normalize.js';
+import { printable } from '../../report/terminal-text.js';
 import { EXIT_ERROR, EXIT_FINDINGS, EXIT_OK } from '../exit-codes.js';
 import { write } from '../output.js';
 import { loadPlaceholders, ruleCache } from './sigma-options.js';
-import { printable } from '../../report/terminal-text.js';
 
 export function problemLine(p: SigmaProblem): string {
   const where = `${p.file}${p.line !== undefined ? `:${p.line}` : ''}${p.col !== undefined ? `:${p.col}` : ''}`;

@@ -616,6 +616,9 @@ function valueTest(
   return withNeed(onValue(test), needs.every((n) => n !== null) ? [...new Set(needs as string[])] : null);
 }
 
+/** The most alternatives one `expand` value may make. */
+export const MAX_EXPANSIONS = 10_000;
+
 /** `%name%` placeholders replaced by their configured values (each alternative OR-ed). */
 function expand(text: string, ctx: CompileContext, path: (string | number)[]): string[] {
   let out = [''];
@@ -634,6 +637,14 @@ function expand(text: string, ctx: CompileContext, path: (string | number)[]): s
       );
       return [];
     }
+    // Each placeholder multiplies the alternatives: a value with many of them (or long lists)
+    // would exhaust memory, so the product is capped and the item refused past it.
+    if (out.length * vals.length > MAX_EXPANSIONS)
+      throw new CompileError(
+        'SIGMA_BAD_VALUE',
+        `expand would make more than ${MAX_EXPANSIONS.toLocaleString('en-US')} alternatives (${out.length.toLocaleString('en-US')} × ${vals.length} at %${m[1]}%)`,
+        path,
+      );
     out = out.flatMap((o) => vals.map((v) => o + fixed + v));
     last = m.index + m[0].length;
   }

@@ -80,17 +80,60 @@ function lowerBounded(cond: [Op, number][]): boolean {
   return cond.some(([op]) => op === 'gt' || op === 'gte' || op === 'eq');
 }
 
+/** What a window keeps of a signal: its time, which rule, the value measured; not the alert. */
 interface Signal {
   time: number;
-  /** The id of the rule (or correlation) that matched, and its name. */
+  /** The alert's own time text (the first signal's is shown). */
+  at: string | null;
+  /** The referenced rule it stands for (id or name, as the correlation lists it). */
+  ref: string;
+  /** The id of the rule (or correlation) that matched. */
   rule: string;
-  ruleName?: string;
   value?: unknown;
-  alert: Alert;
 }
 
+/** The alert a fired correlation stands on: the window's last. */
+interface AlertHead {
+  time: string | null;
+  host: Alert['host'];
+  user: Alert['user'];
+  source: Alert['source'];
+}
+
+/**
+ * One group's window. Signals from `start` on are in it (evicted ones wait to be compacted
+ * away); the measures of event_count, value_count, temporal, value_sum and value_avg are kept up
+ * to date as signals come and go, so judging a window costs the same however long it is.
+ */
 interface Window {
   signals: Signal[];
+  start: number;
+  /** Whether signals arrived in time order (then the oldest are at the head). */
+  ordered: boolean;
+  /** The oldest time in the window (out-of-order windows are filtered only when it is too old). */
+  oldest: number;
+  /** value_count: value → signals; temporal(_ordered): referenced rule → signals. */
+  counts: Map<string, number>;
+  sum: number;
+  numbers: number;
+  last: AlertHead;
+}
+
+/**
+ * Bounds on correlation state (a `timespan: 1000y` over every event of a big hunt would keep
+ * them all): signals kept per window, and windows (group-by values) per correlation. Past a
+ * bound the oldest go first, and the loss is counted (CorrelationEngine.dropped).
+ */
+export const MAX_WINDOW_SIGNALS = 100_000;
+export const MAX_GROUPS = 100_000;
+
+interface Fired {
+  group: string;
+  measure: number;
+  count: number;
+  rules: string[];
+  first: string | null;
+  last: AlertHead;
 }
 
 export class CorrelationEngine {
@@ -98,6 +141,8 @@ export class CorrelationEngine {
   private readonly windows = new Map<CorrelationRule, Map<string, Window>>();
   /** Base rules whose own alerts are kept (referenced only by correlations that generate them). */
   readonly silenced = new Set<string>();
+  /** Signals and windows let go because of the bounds above. */
+  readonly dropped = { signals: 0, groups: 0 };
 
   constructor(readonly correlations: CorrelationRule[]) {
     for (const c of correlations) {
@@ -120,32 +165,52 @@ export class CorrelationEngine {
       ...(ruleName ? (this.byRef.get(ruleName) ?? []) : []),
     ];
     const time = alert.time === null ? 0 : Date.parse(alert.time);
+    const head: AlertHead = { time: alert.time, host: alert.host, user: alert.user, source: alert.source };
     for (const c of new Set(targets)) {
       const group = c.groupBy
         .map((f) => String(this.fieldValue(c, f, ruleId, ruleName, view, alert) ?? ''))
         .join('\u0000');
       const windows = this.windows.get(c)!;
       let w = windows.get(group);
-      if (!w) {
-        w = { signals: [] };
-        windows.set(group, w);
+      if (w)
+        windows.delete(group); // set again below: the map's order is least recently used first
+      else {
+        w = emptyWindow(head);
+        if (windows.size >= MAX_GROUPS) {
+          windows.delete(windows.keys().next().value as string);
+          this.dropped.groups++;
+        }
       }
+      windows.set(group, w);
       // The window slides: what is older than the timespan before this signal falls out. A
       // condition bounded only from above is judged on the window that is closing.
-      const first = w.signals[0];
-      if (first && time - first.time > c.timespanMs && !lowerBounded(c.condition)) {
+      if (w.start < w.signals.length && time - w.oldest > c.timespanMs && !lowerBounded(c.condition)) {
         const fired = this.judge(c, group, w);
         if (fired) out.push(...this.fire(c, fired));
-        w.signals = [];
+        windows.set(group, (w = emptyWindow(head)));
       }
-      w.signals = w.signals.filter((s) => time - s.time <= c.timespanMs);
+      this.evict(c, w, time);
       const value = c.field ? this.fieldValue(c, c.field, ruleId, ruleName, view, alert) : undefined;
-      w.signals.push({ time, rule: ruleId, ...(ruleName ? { ruleName } : {}), value, alert });
+      const ref = c.rules.includes(ruleId) ? ruleId : (ruleName ?? ruleId);
+      const signal: Signal = { time, at: alert.time, ref, rule: ruleId, value };
+      const newest = w.signals[w.signals.length - 1];
+      if (w.start < w.signals.length && newest && time < newest.time) w.ordered = false;
+      if (w.start >= w.signals.length || time < w.oldest) w.oldest = time;
+      w.signals.push(signal);
+      count(c, w, signal, 1);
+      w.last = head;
+      if (w.signals.length - w.start > MAX_WINDOW_SIGNALS) {
+        count(c, w, w.signals[w.start], -1);
+        w.start++;
+        this.dropped.signals++;
+        if (!w.ordered) w.oldest = oldestOf(w);
+        else w.oldest = w.signals[w.start].time;
+      }
       if (lowerBounded(c.condition)) {
         const fired = this.judge(c, group, w);
         if (fired) {
           out.push(...this.fire(c, fired));
-          w.signals = [];
+          windows.set(group, emptyWindow(head));
         }
       }
     }
@@ -164,6 +229,37 @@ export class CorrelationEngine {
       this.windows.get(c)!.clear();
     }
     return out;
+  }
+
+  /**
+   * Drops signals older than the timespan before `time`. In time order they leave from the head
+   * by moving `start` (compacted now and then); out of order, the window is filtered, and only
+   * when its oldest signal is out of range.
+   */
+  private evict(c: CorrelationRule, w: Window, time: number): void {
+    const span = c.timespanMs;
+    if (w.start >= w.signals.length || time - w.oldest <= span) return;
+    if (w.ordered) {
+      while (w.start < w.signals.length && time - w.signals[w.start].time > span) {
+        count(c, w, w.signals[w.start], -1);
+        w.start++;
+      }
+      if (w.start > 1024 && w.start * 2 > w.signals.length) {
+        w.signals = w.signals.slice(w.start);
+        w.start = 0;
+      }
+      if (w.start < w.signals.length) w.oldest = w.signals[w.start].time;
+      return;
+    }
+    const kept: Signal[] = [];
+    for (let i = w.start; i < w.signals.length; i++) {
+      const s = w.signals[i];
+      if (time - s.time <= span) kept.push(s);
+      else count(c, w, s, -1);
+    }
+    w.signals = kept;
+    w.start = 0;
+    w.oldest = oldestOf(w);
   }
 
   private fieldFor(c: CorrelationRule, name: string, ruleId: string, ruleName: string | undefined): string {
@@ -190,66 +286,60 @@ export class CorrelationEngine {
   }
 
   /** The window's measure, and whether the condition holds on it. */
-  private judge(
-    c: CorrelationRule,
-    group: string,
-    w: Window,
-  ): { group: string; measure: number; signals: Signal[] } | null {
-    const s = w.signals;
-    if (s.length === 0) return null;
+  private judge(c: CorrelationRule, group: string, w: Window): Fired | null {
+    const n = w.signals.length - w.start;
+    if (n === 0) return null;
     let measure: number;
     switch (c.type) {
       case 'event_count':
-        measure = s.length;
+        measure = n;
         break;
       case 'value_count':
-        measure = new Set(s.map((x) => String(x.value ?? '')).filter((v) => v !== '')).size;
-        break;
       case 'temporal':
-        measure = new Set(s.map((x) => this.refOf(c, x))).size;
+        measure = w.counts.size;
         break;
       case 'temporal_ordered':
-        measure = this.inOrder(c, s) ? c.rules.length : 0;
+        // Every referenced rule must be there before their order is worth checking.
+        measure = w.counts.size === c.rules.length && inOrder(c, live(w)) ? c.rules.length : 0;
+        break;
+      case 'value_sum':
+      case 'value_avg':
+        if (w.numbers === 0) return null;
+        measure = c.type === 'value_sum' ? w.sum : w.sum / w.numbers;
         break;
       default: {
-        const nums = s.map((x) => Number(x.value)).filter((n) => Number.isFinite(n));
+        const nums = live(w)
+          .map((x) => Number(x.value))
+          .filter((v) => Number.isFinite(v));
         if (nums.length === 0) return null;
-        if (c.type === 'value_sum') measure = nums.reduce((a, b) => a + b, 0);
-        else if (c.type === 'value_avg') measure = nums.reduce((a, b) => a + b, 0) / nums.length;
-        else {
-          const sorted = [...nums].sort((a, b) => a - b);
-          const rank = Math.ceil(((c.percentile ?? 50) / 100) * sorted.length) - 1;
-          measure = sorted[Math.max(0, Math.min(sorted.length - 1, rank))];
-        }
+        const sorted = nums.sort((a, b) => a - b);
+        const rank = Math.ceil(((c.percentile ?? 50) / 100) * sorted.length) - 1;
+        measure = sorted[Math.max(0, Math.min(sorted.length - 1, rank))];
       }
     }
-    return holds(c.condition, measure) ? { group, measure, signals: [...s] } : null;
+    if (!holds(c.condition, measure)) return null;
+    const signals = live(w);
+    let first = signals[0];
+    for (const s of signals) if (s.time < first.time) first = s;
+    return {
+      group,
+      measure,
+      count: n,
+      rules: [...new Set(signals.map((x) => x.rule))],
+      first: first.at,
+      last: w.last,
+    };
   }
 
-  private refOf(c: CorrelationRule, s: Signal): string {
-    return c.rules.includes(s.rule) ? s.rule : (s.ruleName ?? s.rule);
-  }
-
-  /** Each referenced rule matched after the previous one (an occurrence of each, in list order). */
-  private inOrder(c: CorrelationRule, signals: Signal[]): boolean {
-    const sorted = [...signals].sort((a, b) => a.time - b.time);
-    let need = 0;
-    for (const s of sorted) {
-      if (this.refOf(c, s) === c.rules[need]) need++;
-      if (need === c.rules.length) return true;
-    }
-    return false;
-  }
-
-  private fire(c: CorrelationRule, fired: { group: string; measure: number; signals: Signal[] }): Alert[] {
-    const last = fired.signals[fired.signals.length - 1];
+  private fire(c: CorrelationRule, fired: Fired): Alert[] {
+    const last = fired.last;
     const groupValues = Object.fromEntries(c.groupBy.map((f, i) => [f, fired.group.split('\u0000')[i]]));
     const techniques = c.tags.filter((t) => /^attack\.t\d{4}/i.test(t)).map((t) => t.slice(7).toUpperCase());
     const tactics = c.tags
       .filter((t) => t.startsWith('attack.') && !/^attack\.t\d{4}/i.test(t))
       .map((t) => t.slice(7).replace(/_/g, '-'));
     const alert: Alert = {
-      time: last.alert.time,
+      time: last.time,
       rule: {
         id: c.id,
         title: c.title,
@@ -259,20 +349,66 @@ export class CorrelationEngine {
         techniques,
         tactics,
       },
-      host: last.alert.host,
-      user: last.alert.user,
-      source: last.alert.source,
+      host: last.host,
+      user: last.user,
+      source: last.source,
       event: {
         correlation: c.type,
         group: groupValues,
         measure: fired.measure,
-        signals: fired.signals.length,
-        first: fired.signals[0].alert.time,
-        last: last.alert.time,
-        rules: [...new Set(fired.signals.map((s) => s.rule))],
+        signals: fired.count,
+        first: fired.first,
+        last: last.time,
+        rules: fired.rules,
       },
     };
     // Chaining: a correlation that fires is a signal to correlations that reference it.
     return [alert, ...(this.feeds(c.id, c.name) ? this.signal(c.id, c.name, null, alert) : [])];
   }
+}
+
+function emptyWindow(last: AlertHead): Window {
+  return { signals: [], start: 0, ordered: true, oldest: 0, counts: new Map(), sum: 0, numbers: 0, last };
+}
+
+/** The signals in the window. */
+function live(w: Window): Signal[] {
+  return w.start === 0 ? w.signals : w.signals.slice(w.start);
+}
+
+function oldestOf(w: Window): number {
+  let oldest = Number.POSITIVE_INFINITY;
+  for (let i = w.start; i < w.signals.length; i++) if (w.signals[i].time < oldest) oldest = w.signals[i].time;
+  return oldest;
+}
+
+/** A signal entering (+1) or leaving (-1) the window's running measures. */
+function count(c: CorrelationRule, w: Window, s: Signal, delta: 1 | -1): void {
+  let key: string | null = null;
+  if (c.type === 'value_count') {
+    const v = String(s.value ?? '');
+    key = v === '' ? null : v;
+  } else if (c.type === 'temporal' || c.type === 'temporal_ordered') key = s.ref;
+  else if (c.type === 'value_sum' || c.type === 'value_avg') {
+    const n = Number(s.value);
+    if (Number.isFinite(n)) {
+      w.sum += delta * n;
+      w.numbers += delta;
+    }
+  }
+  if (key === null) return;
+  const n = (w.counts.get(key) ?? 0) + delta;
+  if (n > 0) w.counts.set(key, n);
+  else w.counts.delete(key);
+}
+
+/** Each referenced rule matched after the previous one (an occurrence of each, in list order). */
+function inOrder(c: CorrelationRule, signals: Signal[]): boolean {
+  const sorted = [...signals].sort((a, b) => a.time - b.time);
+  let need = 0;
+  for (const s of sorted) {
+    if (s.ref === c.rules[need]) need++;
+    if (need === c.rules.length) return true;
+  }
+  return false;
 }

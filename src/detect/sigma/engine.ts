@@ -151,6 +151,15 @@ export class SigmaEngine {
     return this.correlation ? this.correlation.flush() : [];
   }
 
+  /** What correlation state let go at its bounds (none on ordinary input). */
+  limits(): string[] {
+    const d = this.correlation?.dropped;
+    if (!d || (d.signals === 0 && d.groups === 0)) return [];
+    return [
+      `correlation state reached its bounds: ${d.signals.toLocaleString('en-US')} oldest signals and ${d.groups.toLocaleString('en-US')} least recent groups let go (see docs/security.md)`,
+    ];
+  }
+
   /**
    * Plans by profile and channel, for events whose logsources follow from those two (nearly all):
    * working the logsources out and signing them cost about a microsecond an event.

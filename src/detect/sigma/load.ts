@@ -195,18 +195,28 @@ function loadFile(
     });
     return;
   }
-  loadText(
-    text,
-    file,
-    report,
-    options,
-    filters,
-    correlations,
-    (line, doc) => {
-      if (caching && jsonSafe(doc)) caching.cache.set(file, caching.st, line, doc);
-    },
-    caching ? { remember: (d) => caching.cache.derive(file, { code: caching.code, ...d }) } : undefined,
-  );
+  try {
+    loadText(
+      text,
+      file,
+      report,
+      options,
+      filters,
+      correlations,
+      (line, doc) => {
+        if (caching && jsonSafe(doc)) caching.cache.set(file, caching.st, line, doc);
+      },
+      caching ? { remember: (d) => caching.cache.derive(file, { code: caching.code, ...d }) } : undefined,
+    );
+  } catch (err) {
+    // Whatever one file does to the loader stays that file's problem; the others still load.
+    report.problems.push({
+      file,
+      code: 'SIGMA_UNREADABLE',
+      severity: 'error',
+      message: `the file could not be loaded: ${(err as Error).message.split('\n')[0]}`,
+    });
+  }
 }
 
 /** Rules from YAML text (one or more documents), as if read from `file`. */
@@ -305,7 +315,23 @@ function exactDocuments(text: string, file: string, report: LoadReport): ParsedD
       }
       continue;
     }
-    out.push({ obj: doc.toJS({ maxAliasCount: 100 }), at: (keys) => position(doc, lc, keys) });
+    let obj: unknown;
+    try {
+      // An alias bomb (aliases of aliases, each a list of the last) is refused, not expanded.
+      obj = doc.toJS({ maxAliasCount: 100 });
+    } catch (err) {
+      const p = doc.contents?.range ? lc.linePos(doc.contents.range[0]) : undefined;
+      report.problems.push({
+        file,
+        line: p?.line,
+        col: p?.col,
+        code: 'SIGMA_YAML',
+        severity: 'error',
+        message: (err as Error).message.split('\n')[0],
+      });
+      continue;
+    }
+    out.push({ obj, at: (keys) => position(doc, lc, keys) });
   }
   return out;
 }

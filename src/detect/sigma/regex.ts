@@ -4,7 +4,8 @@
  * linear-time engine after too many backtracks; we switch that on, and keep every rule regex
  * eligible for it: case-insensitive patterns are rewritten with explicit case classes (`a` →
  * `[aA]`) because the linear engine does not take the `i` flag, and patterns it cannot run at all
- * (lookarounds, backreferences) are refused at load time when they also nest quantifiers.
+ * (lookarounds, backreferences) are refused at load time unless their shape keeps them at most
+ * quadratic in the value's length (see backtrackingRisk).
  */
 import v8 from 'node:v8';
 
@@ -102,10 +103,17 @@ function needsBacktracking(src: string): boolean {
   return /\(\?<?[=!]/.test(src) || /\\[1-9]|\\k</.test(src);
 }
 
-/** A quantified group that contains a quantifier: the shape of exponential backtracking. */
-function nestedQuantifier(src: string): boolean {
+/**
+ * Why a pattern left on the backtracking engine could take more than quadratic time, or null.
+ * Exponential shapes: a quantified group holding a quantifier (`(a+)+`) or an alternation
+ * (`(a|aa)*`, whose branches can match the same text). Polynomial ones: unbounded quantifiers
+ * in sequence (`.*a.*b.*c` on a long line is cubic), so one is allowed, two when the pattern is
+ * anchored at the start (one starting point).
+ */
+function backtrackingRisk(src: string): string | null {
   const stack: boolean[] = [];
   let inClass = false;
+  let unbounded = 0;
   for (let i = 0; i < src.length; i++) {
     const c = src[i];
     if (c === '\\') {
@@ -116,16 +124,23 @@ function nestedQuantifier(src: string): boolean {
       if (c === ']') inClass = false;
       continue;
     }
+    const q = src[i + 1];
+    const isUnbounded = q === '*' || q === '+' || (q === '{' && /^\{\d+,\}/.test(src.slice(i + 1)));
     if (c === '[') inClass = true;
     else if (c === '(') stack.push(false);
     else if (c === ')') {
       const inner = stack.pop() ?? false;
-      const q = src[i + 1];
-      if (inner && (q === '*' || q === '+' || q === '{')) return true;
+      if (inner && (q === '*' || q === '+' || q === '{'))
+        return 'a quantified group holds a quantifier or an alternation';
       if (inner && stack.length > 0) stack[stack.length - 1] = true;
-    } else if ((c === '*' || c === '+' || c === '{') && stack.length > 0) stack[stack.length - 1] = true;
+    } else if (c === '|' && stack.length > 0) stack[stack.length - 1] = true;
+    else if ((c === '*' || c === '+' || c === '{') && stack.length > 0) stack[stack.length - 1] = true;
+    if (c !== '(' && c !== '[' && isUnbounded) unbounded++;
+    else if (c === ']' && isUnbounded) unbounded++;
   }
-  return false;
+  if (unbounded > (src.startsWith('^') ? 2 : 1))
+    return `${unbounded} unbounded quantifiers (*, +, {n,}) in sequence`;
+  return null;
 }
 
 /**
@@ -193,9 +208,10 @@ export function withInlineFlags(source: string, flags: string): { src: string; f
 /** A rule regex with `i`, `m`, `s` flags, compiled so that its cost stays bounded. */
 export function compileRuleRegex(source: string, flags: string): RegExp {
   let { src, flags: f } = withInlineFlags(source, flags);
-  if (needsBacktracking(src) && nestedQuantifier(src)) {
+  const risk = needsBacktracking(src) ? backtrackingRisk(src) : null;
+  if (risk) {
     throw new UnsafeRegexError(
-      'regular expression combines lookarounds or backreferences with nested quantifiers; its cost cannot be bounded',
+      `regular expression uses lookarounds or backreferences (only the backtracking engine runs them) and ${risk}; its cost cannot be bounded`,
     );
   }
   if (f.includes('i') && !needsBacktracking(src)) {
