@@ -187,7 +187,8 @@ export class CorrelationEngine {
       if (w.start < w.signals.length && time - w.oldest > c.timespanMs && !lowerBounded(c.condition)) {
         const fired = this.judge(c, group, w);
         if (fired) out.push(...this.fire(c, fired));
-        windows.set(group, (w = emptyWindow(head)));
+        w = emptyWindow(head);
+        windows.set(group, w);
       }
       this.evict(c, w, time);
       const value = c.field ? this.fieldValue(c, c.field, ruleId, ruleName, view, alert) : undefined;
