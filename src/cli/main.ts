@@ -2,6 +2,7 @@
 /** The `lotl` command line. Commands are thin: they wire ingest → normalize → … → report. */
 import { setFlagsFromString } from 'node:v8';
 import { Command, CommanderError } from 'commander';
+import { removeTempDirsOnSignals } from '../temp-dirs.js';
 import { registerDump } from './commands/dump.js';
 import { registerHunt } from './commands/hunt.js';
 import { registerIoc } from './commands/ioc.js';
@@ -9,6 +10,7 @@ import { registerQuery } from './commands/query.js';
 import { registerRules } from './commands/rules.js';
 import { registerStats } from './commands/stats.js';
 import { EXIT_ERROR } from './exit-codes.js';
+import { failureText } from './failure.js';
 import { warn } from './output.js';
 import { VERSION } from './version.js';
 
@@ -37,6 +39,7 @@ export function buildProgram(): Command {
 }
 
 async function main(): Promise<void> {
+  removeTempDirsOnSignals();
   const program = buildProgram();
   try {
     await program.parseAsync(process.argv);
@@ -48,30 +51,6 @@ async function main(): Promise<void> {
     }
     warn(`lotl: ${failureText(err)}\n`);
     process.exitCode = EXIT_ERROR;
-  }
-}
-
-/**
- * A failure as a user should read it: system errors (a full disk, too many open files, no
- * permission) as one sentence with what to do; anything else is a bug, shown with its stack.
- */
-function failureText(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  const code = (err as NodeJS.ErrnoException).code;
-  const where = (err as NodeJS.ErrnoException).path ? ` (${(err as NodeJS.ErrnoException).path})` : '';
-  switch (code) {
-    case 'ENOSPC':
-      return `no space left on the device${where}: free some, or point TMPDIR at a larger disk`;
-    case 'EMFILE':
-    case 'ENFILE':
-      return `too many open files${where}: raise the limit (ulimit -n)`;
-    case 'EACCES':
-    case 'EPERM':
-      return `permission denied${where}`;
-    case 'ENOENT':
-      return `no such file or directory${where}`;
-    default:
-      return err.stack ?? err.message;
   }
 }
 

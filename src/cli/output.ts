@@ -1,13 +1,15 @@
 /** Writing to stdout with back-pressure, and stopping quietly when the reader goes away (`| head`). */
 import { printableLines } from '../report/terminal-text.js';
+import { failureText } from './failure.js';
 
 let closed = false;
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-  if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED') {
-    closed = true;
-    return;
-  }
-  throw err;
+  closed = true;
+  if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED') return;
+  // The output cannot be written (a full disk): say so and stop; the exit handler removes
+  // temporary files.
+  process.stderr.write(printableLines(`lotl: cannot write the output: ${failureText(err)}\n`));
+  process.exit(2);
 });
 
 export function stdoutClosed(): boolean {

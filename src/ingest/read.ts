@@ -24,6 +24,7 @@ import { type EvtxReadOptions, readEvtx } from './evtx/reader.js';
 import { jsonToRawEvent } from './json-events.js';
 import { JsonLineBytesSplitter, type JsonPiece, JsonSplitter, looksLikeJsonLines } from './json-stream.js';
 import { cutDeepValues, MAX_NESTING } from './limits.js';
+import { isInside } from './paths.js';
 import type { InputProblem, ProblemCode, ReadItem } from './raw-event.js';
 import { type Encoding, type Sniffed, sniffBytes } from './sniff.js';
 import { XmlEventSplitter } from './xml-events.js';
@@ -88,18 +89,31 @@ function isBlank(bytes: Buffer, first: boolean): boolean {
   return true;
 }
 
-/** Lists the files behind the given paths (directories walked, sorted), with problems for the rest. */
+/**
+ * Lists the files behind the given paths (directories walked, sorted), with problems for the rest.
+ * A symbolic link met while walking is followed only when it stays inside the folder named: a
+ * collected tree can hold links to /proc, / or the responder's home, which are not its logs.
+ */
 export async function listInputs(paths: string[]): Promise<{ files: InputFile[]; problems: InputProblem[] }> {
   const files: InputFile[] = [];
   const problems: InputProblem[] = [];
   const seenDirs = new Set<string>();
-  async function visit(p: string, explicit: boolean): Promise<void> {
+  async function visit(p: string, explicit: boolean, root: string | null, link: boolean): Promise<void> {
     let st: Awaited<ReturnType<typeof fs.stat>>;
     try {
       st = await fs.stat(p);
     } catch (err) {
       problems.push(problem(p, 'UNREADABLE', errText(err)));
       return;
+    }
+    if (link && root !== null) {
+      const target = await fs.realpath(p).catch(() => null);
+      if (target === null || !isInside(target, root)) {
+        problems.push(
+          problem(p, 'SKIPPED_FILE', `a link out of the folder (to ${target ?? '?'}): not followed`),
+        );
+        return;
+      }
     }
     if (st.isDirectory()) {
       const real = await fs.realpath(p).catch(() => p);
@@ -113,7 +127,7 @@ export async function listInputs(paths: string[]): Promise<{ files: InputFile[];
         return;
       }
       entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-      for (const e of entries) await visit(path.join(p, e.name), false);
+      for (const e of entries) await visit(path.join(p, e.name), false, root ?? real, e.isSymbolicLink());
       return;
     }
     if (!st.isFile()) {
@@ -124,7 +138,7 @@ export async function listInputs(paths: string[]): Promise<{ files: InputFile[];
     }
     files.push({ path: p, size: st.size, explicit });
   }
-  for (const p of paths) await visit(p, true);
+  for (const p of paths) await visit(p, true, null, false);
   return { files, problems };
 }
 
@@ -232,7 +246,12 @@ interface StreamContext {
   /** Named by the user rather than found by walking (junk is then an error, not a skip). */
   explicit: boolean;
   options: ReadOptions;
+  /** How many gzip layers this stream is inside. */
+  gzipDepth?: number;
 }
+
+/** The most gzip layers opened inside one another. */
+const MAX_GZIP_DEPTH = 3;
 
 /** Reads one byte stream: sniffs it, unwraps gzip/zip, parses EVTX, or splits text into events. */
 async function* readStream(bytes: AsyncIterable<Buffer>, ctx: StreamContext): AsyncGenerator<ReadItem[]> {
@@ -274,7 +293,12 @@ async function* readStream(bytes: AsyncIterable<Buffer>, ctx: StreamContext): As
   }
   if (sniffed.kind === 'container') {
     if (sniffed.container === 'gzip') {
-      yield* readGzip(all(), { ...ctx, diskPath: null, explicit: true });
+      // gzip in gzip in gzip…: a few layers are real (a .gz of a .gz upload), more are an attack.
+      if ((ctx.gzipDepth ?? 0) >= MAX_GZIP_DEPTH) {
+        yield [problemItem(name, 'BAD_ARCHIVE', `gzip nested more than ${MAX_GZIP_DEPTH} deep: not opened`)];
+        return;
+      }
+      yield* readGzip(all(), { ...ctx, diskPath: null, explicit: true, gzipDepth: (ctx.gzipDepth ?? 0) + 1 });
       return;
     }
     if (sniffed.container === 'zip') {

@@ -103,7 +103,12 @@ export class ZipSource {
         members.push({ name, method, compressedSize, headerOffset, sizeUnknown: false });
         p += 46 + nameLen + extraLen + commentLen;
       }
-      return { members, damage };
+      const distinct = withoutOverlaps(members);
+      if (distinct.length < members.length) {
+        const overlap = `${members.length - distinct.length} members overlap others (the shape of a zip bomb): not read`;
+        damage = damage ? `${damage}; ${overlap}` : overlap;
+      }
+      return { members: distinct, damage };
     }
     return null;
   }
@@ -216,4 +221,24 @@ function zip64Extra(
     p += 4 + len;
   }
   return {};
+}
+
+/**
+ * Members whose data does not overlap another's, in archive order. Entries of the central
+ * directory that point into the same bytes (a zip bomb reads one compressed block thousands of
+ * times) are left out; the first member over those bytes is kept.
+ */
+export function withoutOverlaps(members: ZipMember[]): ZipMember[] {
+  const byOffset = [...members].sort((a, b) => a.headerOffset - b.headerOffset);
+  const dropped = new Set<ZipMember>();
+  let end = -1;
+  for (const m of byOffset) {
+    if (m.headerOffset < end) {
+      dropped.add(m);
+      continue;
+    }
+    // A local header is at least 30 bytes, then the name and the data.
+    end = m.headerOffset + 30 + m.compressedSize;
+  }
+  return dropped.size === 0 ? members : members.filter((m) => !dropped.has(m));
 }

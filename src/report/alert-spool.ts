@@ -9,8 +9,7 @@
  * text as it is. A hunt's alerts are then encoded once, not four times (118 MB of them for the
  * 1 GiB EVTX benchmark).
  */
-import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import {
   type Alert,
@@ -21,9 +20,23 @@ import {
   LEVELS,
   type Level,
 } from '../detect/alert.js';
+import { makeTempDir, removeTempDir } from '../temp-dirs.js';
 
 /** Alerts held in memory before a run is written (EVTX events average about 9 KB in memory: ~18 MB). */
 const RUN_SIZE = 2_000;
+
+/**
+ * The most run files open at once. Runs are merged FAN_IN at a time as they pile up (runs of one
+ * level into one of the next), and the final merge reads at most FAN_IN: a hunt with millions of
+ * alerts does not run out of file descriptors (EMFILE).
+ */
+export const FAN_IN = 32;
+
+interface Run {
+  file: string;
+  /** 0 for a spilled buffer; n + 1 for a merge of runs of level n. */
+  level: number;
+}
 
 /** One alert in the spool: its sort key, and the alert, its JSON text, or both. */
 interface Entry {
@@ -36,7 +49,8 @@ const byKey = (a: Entry, b: Entry) => compareSortKeys(a.key, b.key);
 
 export class AlertSpool {
   private buffer: Entry[] = [];
-  private readonly runs: string[] = [];
+  private readonly runs: Run[] = [];
+  private serial = 0;
   private dir: string | null = null;
   private total = 0;
   readonly byLevel: Record<Level, number> = { informational: 0, low: 0, medium: 0, high: 0, critical: 0 };
@@ -83,8 +97,8 @@ export class AlertSpool {
 
   private spill(): void {
     this.buffer.sort(byKey);
-    this.dir ??= mkdtempSync(path.join(tmpdir(), 'lotl-alerts-'));
-    const file = path.join(this.dir, `run-${this.runs.length}.jsonl`);
+    this.dir ??= makeTempDir('lotl-alerts-');
+    const file = path.join(this.dir, `run-${this.serial++}.jsonl`);
     const fd = openSync(file, 'w');
     try {
       // Written in pieces below V8's large-object size, like the output (alert-output.ts). A line
@@ -101,8 +115,54 @@ export class AlertSpool {
     } finally {
       closeSync(fd);
     }
-    this.runs.push(file);
+    this.runs.push({ file, level: 0 });
     this.buffer = [];
+    // FAN_IN runs of one level become one run of the next.
+    // (Runs of one level are contiguous: every run after the newest of level n is of a lower one.)
+    for (let level = 0; ; level++) {
+      const same = this.runs.filter((r) => r.level === level);
+      if (same.length < FAN_IN) break;
+      this.merge(same, level + 1);
+    }
+  }
+
+  /** Merges runs into one run file (of `level`), removing them. */
+  private merge(runs: Run[], level: number): void {
+    const file = path.join(this.dir!, `merged-${this.serial++}.jsonl`);
+    const fd = openSync(file, 'w');
+    const sources = runs.map((r) => linesOf(r.file));
+    try {
+      const heads = sources.map(nextLine);
+      let text = '';
+      for (;;) {
+        let best = -1;
+        for (let i = 0; i < heads.length; i++) {
+          const h = heads[i];
+          if (h !== null && (best < 0 || compareSortKeys(h.key, heads[best]!.key) < 0)) best = i;
+        }
+        if (best < 0) break;
+        text += `${heads[best]!.line}\n`;
+        if (text.length >= 64 * 1024) {
+          writeSync(fd, text);
+          text = '';
+        }
+        heads[best] = nextLine(sources[best]);
+      }
+      if (text !== '') writeSync(fd, text);
+    } finally {
+      for (const s of sources) s.return(undefined);
+      closeSync(fd);
+    }
+    // The merged run takes the place of the oldest it holds: runs stay in the order their alerts
+    // arrived, so ties keep arrival order (the merges pick the earliest run among equal keys).
+    const at = this.runs.indexOf(runs[0]);
+    for (const r of runs) unlinkSync(r.file);
+    this.runs.splice(at, runs.length, { file, level });
+  }
+
+  /** How many run files there are now (bounded: see FAN_IN). */
+  get runFiles(): number {
+    return this.runs.length;
   }
 
   /** Every alert in order; temporary files are removed once read (or by `discard`). */
@@ -121,7 +181,13 @@ export class AlertSpool {
       yield* this.buffer;
       return;
     }
-    const sources: AsyncIterator<Entry>[] = this.runs.map((f) => readRun(f));
+    // The final merge reads at most FAN_IN runs (and the buffer): the smallest are merged first.
+    while (this.runs.length > FAN_IN) {
+      // The newest runs are the smallest (levels fall with age) and lie side by side.
+      const newest = this.runs.slice(-FAN_IN);
+      this.merge(newest, Math.max(...newest.map((r) => r.level)) + 1);
+    }
+    const sources: AsyncIterator<Entry>[] = this.runs.map((r) => readRun(r.file));
     sources.push(this.buffer[Symbol.iterator]() as unknown as AsyncIterator<Entry>);
     const heads: (Entry | null)[] = [];
     for (const s of sources) heads.push(await nextOf(s));
@@ -145,7 +211,7 @@ export class AlertSpool {
 
   /** Removes the temporary runs (also after an error). */
   discard(): void {
-    if (this.dir) rmSync(this.dir, { recursive: true, force: true });
+    if (this.dir) removeTempDir(this.dir);
     this.dir = null;
     this.runs.length = 0;
   }
@@ -154,6 +220,15 @@ export class AlertSpool {
 async function nextOf(it: AsyncIterator<Entry> | Iterator<Entry>): Promise<Entry | null> {
   const r = await it.next();
   return r.done ? null : r.value;
+}
+
+/** A run's next line and its sort key, or null at its end. */
+function nextLine(lines: Generator<string>): { key: AlertSortKey; line: string } | null {
+  for (let r = lines.next(); !r.done; r = lines.next()) {
+    if (r.value === '') continue;
+    return { key: JSON.parse(r.value.slice(0, r.value.indexOf('\t'))) as AlertSortKey, line: r.value };
+  }
+  return null;
 }
 
 async function* readRun(file: string): AsyncGenerator<Entry> {

@@ -5,8 +5,7 @@
  * of the Security log also become SecurityEvent rows. Rows are staged as JSON lines in a temporary
  * folder and bulk-loaded, so loading never holds the events in memory.
  */
-import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import path from 'node:path';
 // Types only: the engine itself (about 90 ms to load) is imported when a store is opened, so that
 // commands and hunts that never query pay nothing for it.
@@ -16,6 +15,7 @@ import type { KqlType, TableSchema } from '../detect/kql/schemas.js';
 import { TABLES } from '../detect/kql/schemas.js';
 import { type CompiledQuery, resolveSql } from '../detect/kql/to-sql.js';
 import type { EventView } from '../normalize/normalize.js';
+import { makeTempDir, removeTempDir } from '../temp-dirs.js';
 
 const SQL_TYPE: Record<KqlType, string> = {
   string: 'VARCHAR',
@@ -125,7 +125,7 @@ export interface StoreOptions {
 
 export class EventStore {
   private readonly staged = new Map<string, Staged>();
-  private readonly dir = mkdtempSync(path.join(tmpdir(), 'lotl-store-'));
+  private readonly dir = makeTempDir('lotl-store-');
   private loaded = false;
   private readonly only: ReadonlySet<string> | null;
   private readonly limits: QueryLimits;
@@ -289,7 +289,7 @@ export class EventStore {
       } else await this.connection.run(`CREATE TABLE "${schema.name}" (${columns})`);
       counts[schema.name] = s?.rows ?? 0;
     }
-    rmSync(this.dir, { recursive: true, force: true });
+    removeTempDir(this.dir);
     await this.lockDown();
     this.loaded = true;
     return counts;
@@ -358,6 +358,6 @@ export class EventStore {
   close(): void {
     this.connection.closeSync();
     this.instance.closeSync();
-    rmSync(this.dir, { recursive: true, force: true });
+    removeTempDir(this.dir);
   }
 }

@@ -5,11 +5,12 @@
  * Files are hashed on worker threads, one per core, streaming in 1 MiB reads.
  */
 import { existsSync, type Stats } from 'node:fs';
-import { lstat, readdir, stat } from 'node:fs/promises';
+import { lstat, readdir, realpath, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { isInside } from '../../ingest/paths.js';
 import type { Indicator, IndicatorSet } from './indicator.js';
 import { type HashResult, hashFile } from './scan-worker.js';
 
@@ -54,7 +55,9 @@ interface Candidate {
 async function walk(roots: string[], opts: ScanOptions, skipped: ScanSkip[]): Promise<Candidate[]> {
   const out: Candidate[] = [];
   const exts = opts.extensions?.length ? new Set(opts.extensions.map((e) => e.toLowerCase())) : null;
-  const visit = async (p: string, root: boolean): Promise<void> => {
+  // `top`: the real path of the folder named, which links found inside must not leave (a link
+  // to /etc/passwd is not evidence found on the image).
+  const visit = async (p: string, root: boolean, top: string | null): Promise<void> => {
     let ls: Stats;
     try {
       ls = await lstat(p);
@@ -81,6 +84,16 @@ async function walk(roots: string[], opts: ScanOptions, skipped: ScanSkip[]): Pr
         skipped.push({ path: p, reason: 'symbolic link to a directory, not followed' });
         return;
       }
+      if (!root && top !== null) {
+        const target = await realpath(p).catch(() => null);
+        if (target === null || !isInside(target, top)) {
+          skipped.push({
+            path: p,
+            reason: `symbolic link out of the scanned folder (to ${target ?? '?'}), not followed`,
+          });
+          return;
+        }
+      }
     }
     if (st.isDirectory()) {
       let names: string[];
@@ -91,7 +104,8 @@ async function walk(roots: string[], opts: ScanOptions, skipped: ScanSkip[]): Pr
         return;
       }
       names.sort();
-      for (const n of names) await visit(path.join(p, n), false);
+      const inside = top ?? (await realpath(p).catch(() => p));
+      for (const n of names) await visit(path.join(p, n), false, inside);
       return;
     }
     if (!st.isFile()) {
@@ -113,7 +127,7 @@ async function walk(roots: string[], opts: ScanOptions, skipped: ScanSkip[]): Pr
     }
     out.push({ path: p, size: st.size, mtime: st.mtime });
   };
-  for (const r of roots) await visit(r, true);
+  for (const r of roots) await visit(r, true, null);
   return out;
 }
 
