@@ -127,7 +127,7 @@ describe('a full disk', () => {
         stdio: ['ignore', openSync('/dev/full', 'w'), 'pipe'],
       });
       let stderr = '';
-      child.stderr.on('data', (d) => {
+      child.stderr?.on('data', (d) => {
         stderr += d;
       });
       child.on('exit', (code) => resolve({ code, stderr }));
