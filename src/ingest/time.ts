@@ -29,9 +29,14 @@ export function parseTimestamp(value: unknown): number | null {
     return Number.isFinite(t) ? t : null;
   }
   if (/^\d{10,19}$/.test(text)) return epochNumberToMs(Number(text));
-  const parsed = Date.parse(text);
+  // Other shapes ("5/16/2023 1:30:00 PM", RFC 2822) through Date.parse, which reads a string with
+  // no zone as local time: such a string is read as UTC instead, so the result never depends on
+  // the machine's TZ. One with a zone (Z, GMT+0200, -05:00, EST) keeps it.
+  const parsed = Date.parse(HAS_ZONE.test(text) ? text : `${text} UTC`);
   return Number.isNaN(parsed) ? null : parsed;
 }
+
+const HAS_ZONE = /(?:\d[zZ]$|\b(?:UTC|GMT|UT)\b|[+-]\d{2}:?\d{2}$|\b[ECMP][SD]T$)/;
 
 /** Days since 1970 of the last date seen: a log's events share their day. */
 let lastDay = '';

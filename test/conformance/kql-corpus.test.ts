@@ -46,11 +46,14 @@ describe.skipIf(!HAS_CORPUS)('KQL corpus (corpus-dev)', () => {
   }, 120_000);
   afterAll(() => loaded?.store.close());
 
-  it(`compiles at least ${COMPILE_FLOOR * 100}% of the queries, each failure with a precise reason`, () => {
+  it(`compiles at least ${COMPILE_FLOOR * 100}% of the queries, each failure with a precise reason`, async () => {
     // externaldata reads local copies; here every URL maps to a file that is not there, so
     // those queries compile and then fail to run (they are counted as not running).
     const externalData = (url: string) => path.join('/nonexistent', encodeURIComponent(url));
-    for (const e of entries) {
+    for (const [i, e] of entries.entries()) {
+      // Binding 1,354 queries takes about a minute: give the event loop back now and then, so
+      // the test runner's messages to its worker are answered on a loaded machine.
+      if (i % 10 === 0) await new Promise((resolve) => setImmediate(resolve));
       const bound = bindKql(e.query);
       const error = bound.problems.find((p) => p.severity === 'error');
       if (error) {
@@ -73,7 +76,7 @@ describe.skipIf(!HAS_CORPUS)('KQL corpus (corpus-dev)', () => {
     );
     expect(entries.length).toBeGreaterThan(1000);
     expect(rate).toBeGreaterThanOrEqual(COMPILE_FLOOR);
-  });
+  }, 300_000);
 
   it(`runs at least ${RUN_FLOOR * 100}% of the single-table queries on the shared samples`, async () => {
     const single = entries.filter((e) => e.tables.length === 1);

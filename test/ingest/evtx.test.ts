@@ -10,12 +10,16 @@ import { readEvtx } from '../../src/ingest/evtx/reader.js';
 import { fileTimeText, guid, sid } from '../../src/ingest/evtx/values.js';
 import type { InputProblem, RawEvent } from '../../src/ingest/raw-event.js';
 import { normalize } from '../../src/normalize/normalize.js';
-import { collect, DATA, HAS_DATA, readAllItems, runCli } from '../helpers.js';
+import { collect, DATA, FIXTURES, HAS_DATA, readAllItems, runCli } from '../helpers.js';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'lotl-evtx-'));
 const SAMPLES = path.join(DATA, 'evtx-attack-samples');
 const COMSVCS = path.join(SAMPLES, 'Credential Access/sysmon_10_1_memdump_comsvcs_minidump.evtx');
-const MULTI = path.join(SAMPLES, 'AutomatedTestingTools/PanacheSysmon_vs_AtomicRedTeam01.evtx');
+// CC0 samples of EVTX-to-MITRE-Attack shipped in the repo (test/fixtures/evtx): these tests run on a
+// fresh clone. MULTI has 17 chunks of Security 4688 records; SMALL one Sysmon 1 record.
+const MULTI = path.join(FIXTURES, 'evtx', 'security-4688-tchopper.evtx');
+const MULTI_EVENTS = 735;
+const SMALL = path.join(FIXTURES, 'evtx', 'sysmon-1-wmiexec.evtx');
 
 async function parse(buf: Buffer, options: Parameters<typeof readEvtx>[2] = {}) {
   async function* bytes() {
@@ -63,44 +67,31 @@ describe('value formatting', () => {
   });
 });
 
-describe.runIf(HAS_DATA)('reading EVTX', () => {
-  it('reads records with typed values, the System fields flattened like the JSON readers do', async () => {
-    const { events, problems } = await readAllItems([COMSVCS]);
+describe('reading EVTX (repo fixtures)', () => {
+  it('reads a Sysmon record with typed values and the System fields flattened', async () => {
+    const { events, problems } = await readAllItems([SMALL]);
     expect(problems).toEqual([]);
-    const first = events[0];
-    // origin.record is the record's number in this file; EventRecordID is the one Windows gave it.
-    expect(first.origin).toMatchObject({
-      file: COMSVCS,
-      format: 'evtx',
-      offset: FILE_HEADER_SIZE + 512,
-      record: 1,
-    });
-    expect(first).toMatchObject({
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({
       provider: 'Microsoft-Windows-Sysmon',
       eventId: 1,
-      computer: 'MSEDGEWIN10',
-      recordId: 32151,
+      computer: 'fs02.offsec.lan',
+      recordId: 191969,
     });
-    expect(first.data).toMatchObject({
-      EventID: 1,
-      ProcessId: 2576,
-      LogonId: '0x00000000000e81e5',
-      ProcessGuid: '{747F3D96-1C6F-5D69-0000-0010323C1F00}',
-      TimeCreated_SystemTime: '2019-08-30T12:54:07.8737899Z',
-      Security_UserID: 'S-1-5-18',
-      RuleName: '',
+    expect(events[0].data).toMatchObject({
+      ProcessId: 3068,
+      LogonId: '0x00000000000003e7',
+      ProcessGuid: '{7CF65FC7-D629-6086-B80A-000000002000}',
+      TimeCreated_SystemTime: '2021-04-26T15:03:05.9922307Z',
+      CommandLine: 'C:\\Windows\\system32\\cmd.exe  /Q /c C:\\Windows\\TEMP\\execute.bat ',
     });
-    expect(first.time).toBe(Date.UTC(2019, 7, 30, 12, 54, 7, 873));
-    const view = normalize(events.find((e) => e.eventId === 10)!);
-    expect(view.profile?.profile.id).toBe('sysmon-10');
-    expect(String(view.sigma('CallTrace')).toLowerCase()).toContain('comsvcs.dll');
   });
 
   it('gives the same events on worker threads as on the main thread', async () => {
     const buf = readFileSync(MULTI);
     const inline = await parse(buf, { workers: false });
     const pooled = await parse(buf, { workers: true });
-    expect(inline.events.length).toBe(565);
+    expect(inline.events.length).toBe(MULTI_EVENTS);
     expect(pooled.events).toEqual(inline.events);
   });
 
@@ -157,30 +148,31 @@ describe.runIf(HAS_DATA)('reading EVTX', () => {
 
   it('reads EVTX inside zip and gzip archives', async () => {
     const gz = path.join(tmp, 'sample.evtx.gz');
-    writeFileSync(gz, gzipSync(readFileSync(COMSVCS)));
+    writeFileSync(gz, gzipSync(readFileSync(MULTI)));
     const zip = path.join(tmp, 'sample.zip');
-    execFileSync('zip', ['-j', '-q', zip, COMSVCS]);
+    execFileSync('zip', ['-j', '-q', zip, MULTI]);
     const viaGz = await readAllItems([gz]);
     const viaZip = await readAllItems([zip]);
-    const direct = await readAllItems([COMSVCS]);
+    const direct = await readAllItems([MULTI]);
+    expect(direct.events).toHaveLength(MULTI_EVENTS);
     expect(viaGz.events.map((e) => e.data)).toEqual(direct.events.map((e) => e.data));
     expect(viaZip.events.map((e) => e.data)).toEqual(direct.events.map((e) => e.data));
-    expect(viaZip.events[0].origin.file).toBe(`${zip}!${path.basename(COMSVCS)}`);
+    expect(viaZip.events[0].origin.file).toBe(`${zip}!${path.basename(MULTI)}`);
   });
 
   it('reads every chunk of a dirty file whose header counts fewer chunks than it has', async () => {
     const buf = Buffer.from(readFileSync(MULTI));
     buildFileHeader(1, { dirty: true }).copy(buf, 0, 0, 128);
     const { events, problems } = await parse(buf);
-    expect(events).toHaveLength(565);
+    expect(events).toHaveLength(MULTI_EVENTS);
     expect(problems).toEqual([]);
   });
 
   it('reports a bad file header and still reads the chunks', async () => {
-    const buf = Buffer.from(readFileSync(COMSVCS));
+    const buf = Buffer.from(readFileSync(SMALL));
     buf.write('XXXX', 0, 'latin1');
     const { events, problems } = await parse(buf);
-    expect(events.length).toBe(6);
+    expect(events.length).toBe(1);
     expect(problems[0]).toMatchObject({ code: 'BAD_EVTX', offset: 0 });
     expect(problems[0].message).toContain('bad signature');
   });
@@ -189,6 +181,48 @@ describe.runIf(HAS_DATA)('reading EVTX', () => {
     const buf = readFileSync(MULTI).subarray(0, FILE_HEADER_SIZE + 2 * CHUNK_SIZE);
     const { problems } = await parse(Buffer.from(buf));
     expect(problems.some((p) => p.message.includes('header declares'))).toBe(true);
+  });
+
+  it('lotl dump --format xml writes the record like evtx_dump / evtxexport', async () => {
+    const { code, stdout } = await runCli(['dump', '--format', 'xml', SMALL]);
+    expect(code).toBe(0);
+    expect(stdout.match(/<Event xmlns=/g)).toHaveLength(1);
+    expect(stdout).toContain('<TimeCreated SystemTime="2021-04-26T15:03:05.9922307Z"/>');
+    expect(stdout).toContain('<Data Name="ParentCommandLine">C:\\Windows\\system32\\cmd.exe /Q /c echo cd  ^&gt; \\\\127.0.0.1\\C$\\__output');
+  });
+});
+
+describe.runIf(HAS_DATA)('reading EVTX', () => {
+  it('reads records with typed values, the System fields flattened like the JSON readers do', async () => {
+    const { events, problems } = await readAllItems([COMSVCS]);
+    expect(problems).toEqual([]);
+    const first = events[0];
+    // origin.record is the record's number in this file; EventRecordID is the one Windows gave it.
+    expect(first.origin).toMatchObject({
+      file: COMSVCS,
+      format: 'evtx',
+      offset: FILE_HEADER_SIZE + 512,
+      record: 1,
+    });
+    expect(first).toMatchObject({
+      provider: 'Microsoft-Windows-Sysmon',
+      eventId: 1,
+      computer: 'MSEDGEWIN10',
+      recordId: 32151,
+    });
+    expect(first.data).toMatchObject({
+      EventID: 1,
+      ProcessId: 2576,
+      LogonId: '0x00000000000e81e5',
+      ProcessGuid: '{747F3D96-1C6F-5D69-0000-0010323C1F00}',
+      TimeCreated_SystemTime: '2019-08-30T12:54:07.8737899Z',
+      Security_UserID: 'S-1-5-18',
+      RuleName: '',
+    });
+    expect(first.time).toBe(Date.UTC(2019, 7, 30, 12, 54, 7, 873));
+    const view = normalize(events.find((e) => e.eventId === 10)!);
+    expect(view.profile?.profile.id).toBe('sysmon-10');
+    expect(String(view.sigma('CallTrace')).toLowerCase()).toContain('comsvcs.dll');
   });
 
   it('reads an ETW trace saved as EVTX (empty Channel, EventID 6)', async () => {

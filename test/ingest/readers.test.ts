@@ -316,6 +316,8 @@ describe('bad input', () => {
       path.join(EXAMPLES, 'defender', 'DeviceProcessEvents.json'),
       path.join(EXAMPLES, 'defender-portal-export.csv'),
       path.join(FIXTURES, 'bad.jsonl'),
+      path.join(FIXTURES, 'evtx', 'security-4688-tchopper.evtx'),
+      path.join(FIXTURES, 'evtx', 'sysmon-1-wmiexec.evtx'),
       ...(HAS_DATA ? evtxSamples() : []),
     ];
     const together: unknown[] = [];

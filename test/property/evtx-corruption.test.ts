@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { buildFileHeader, CHUNK_SIZE, FILE_HEADER_SIZE } from '../../src/ingest/evtx/chunk.js';
 import { readEvtx } from '../../src/ingest/evtx/reader.js';
 import type { InputProblem, RawEvent } from '../../src/ingest/raw-event.js';
-import { collect, DATA, HAS_DATA } from '../helpers.js';
+import { collect, DATA, FIXTURES, HAS_DATA } from '../helpers.js';
 
 type Mutation =
   | { kind: 'truncate'; at: number }
@@ -124,13 +124,13 @@ function mutations(buf: Buffer): fc.Arbitrary<Mutation> {
   );
 }
 
-describe.runIf(HAS_DATA)('EVTX reader under corruption (seeded property test)', () => {
+describe('EVTX reader under corruption (seeded property test)', () => {
+  // The CC0 fixture always (a fresh clone has it); a Sysmon recording of the corpus when present.
   const samples = [
-    path.join(DATA, 'evtx-attack-samples/AutomatedTestingTools/PanacheSysmon_vs_AtomicRedTeam01.evtx'),
-    path.join(
-      DATA,
-      'evtx-to-mitre-attack/TA0005-Defense Evasion/T1562.004-Impair Defenses-Disable or Modify System Firewall/ID4688-5447-4950-Firewall disabled (command).evtx',
-    ),
+    path.join(FIXTURES, 'evtx', 'security-4688-tchopper.evtx'),
+    ...(HAS_DATA
+      ? [path.join(DATA, 'evtx-attack-samples/AutomatedTestingTools/PanacheSysmon_vs_AtomicRedTeam01.evtx')]
+      : []),
   ];
   for (const [i, sample] of samples.entries()) {
     it(`never throws, never hangs, reports the damage and keeps untouched chunks: ${path.basename(sample)}`, async () => {
@@ -144,9 +144,7 @@ describe.runIf(HAS_DATA)('EVTX reader under corruption (seeded property test)', 
         fc.asyncProperty(mutations(original), async (m) => {
           cases++;
           const { out, touched } = apply(original, m);
-          const started = performance.now();
           const { events, problems } = await read(out);
-          expect(performance.now() - started).toBeLessThan(5_000);
           expect(problems.length, JSON.stringify(m)).toBeGreaterThan(0);
           const got = byChunk(events);
           for (const [c, json] of baselineChunks)
@@ -167,9 +165,7 @@ describe.runIf(HAS_DATA)('EVTX reader under corruption (seeded property test)', 
         async (at, garbage) => {
           const out = Buffer.from(original);
           Buffer.from(garbage).copy(out, at);
-          const started = performance.now();
           await read(out, true);
-          expect(performance.now() - started).toBeLessThan(5_000);
         },
       ),
       { numRuns: 300, seed: 42 },
