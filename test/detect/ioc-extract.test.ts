@@ -25,20 +25,23 @@ describe('ioc extract', () => {
     expect(stdout).not.toMatch(/url|domain/);
   });
 
-  it.runIf(HAS_SEED)('yields exactly the whole advisory’s 19 SHA-256 hashes, each once, and none of its reference links', async () => {
-    const { code, stdout, stderr } = await runCli(['ioc', 'extract', '--references', SEED]);
-    expect(code).toBe(0);
-    const lines = stdout.trim().split('\n');
-    expect(lines).toHaveLength(19);
-    expect(new Set(lines).size).toBe(19);
-    for (const l of lines) expect(l).toMatch(/^sha256\t[0-9a-f]{64}$/);
-    expect(lines[0]).toBe('sha256\tbaeffeb5fdef2f42a752c65c2d2a52e84fb57efc906d981f89dd518c314e231c');
-    const advisoryLinks = readFileSync(SEED, 'utf8').match(/https?:\/\/[^\s)\]]+/g) ?? [];
-    expect(advisoryLinks.length).toBeGreaterThan(15);
-    // Every link is reported as a reference and none became an indicator.
-    expect(stderr).toContain('19 indicators, 20 references');
-    expect(stdout).not.toMatch(/url|domain/);
-  });
+  it.runIf(HAS_SEED)(
+    'yields exactly the whole advisory’s 19 SHA-256 hashes, each once, and none of its reference links',
+    async () => {
+      const { code, stdout, stderr } = await runCli(['ioc', 'extract', '--references', SEED]);
+      expect(code).toBe(0);
+      const lines = stdout.trim().split('\n');
+      expect(lines).toHaveLength(19);
+      expect(new Set(lines).size).toBe(19);
+      for (const l of lines) expect(l).toMatch(/^sha256\t[0-9a-f]{64}$/);
+      expect(lines[0]).toBe('sha256\tbaeffeb5fdef2f42a752c65c2d2a52e84fb57efc906d981f89dd518c314e231c');
+      const advisoryLinks = readFileSync(SEED, 'utf8').match(/https?:\/\/[^\s)\]]+/g) ?? [];
+      expect(advisoryLinks.length).toBeGreaterThan(15);
+      // Every link is reported as a reference and none became an indicator.
+      expect(stderr).toContain('19 indicators, 20 references');
+      expect(stdout).not.toMatch(/url|domain/);
+    },
+  );
 
   it('refangs defanged indicators, skips image embeds, front matter and file names that look like domains', () => {
     const text = [

@@ -188,7 +188,9 @@ describe('reading EVTX (repo fixtures)', () => {
     expect(code).toBe(0);
     expect(stdout.match(/<Event xmlns=/g)).toHaveLength(1);
     expect(stdout).toContain('<TimeCreated SystemTime="2021-04-26T15:03:05.9922307Z"/>');
-    expect(stdout).toContain('<Data Name="ParentCommandLine">C:\\Windows\\system32\\cmd.exe /Q /c echo cd  ^&gt; \\\\127.0.0.1\\C$\\__output');
+    expect(stdout).toContain(
+      '<Data Name="ParentCommandLine">C:\\Windows\\system32\\cmd.exe /Q /c echo cd  ^&gt; \\\\127.0.0.1\\C$\\__output',
+    );
   });
 });
 

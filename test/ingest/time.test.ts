@@ -58,12 +58,18 @@ describe('parseTimestamp', () => {
   });
 
   it('reads zone-less shapes of the Date.parse fallback as UTC, whatever the machine TZ', () => {
-    const zoneless = ['5/16/2023 1:30:00 PM', 'May 16, 2023 1:30:00 PM', 'Tue, 16 May 2023 13:30:00', '2023/05/16 13:30:00'];
+    const zoneless = [
+      '5/16/2023 1:30:00 PM',
+      'May 16, 2023 1:30:00 PM',
+      'Tue, 16 May 2023 13:30:00',
+      '2023/05/16 13:30:00',
+    ];
     const before = process.env.TZ;
     try {
       for (const tz of ['America/New_York', 'Asia/Tokyo', 'UTC']) {
         process.env.TZ = tz; // Node applies a TZ set at run time
-        for (const t of zoneless) expect(parseTimestamp(t), `${t} in ${tz}`).toBe(Date.UTC(2023, 4, 16, 13, 30));
+        for (const t of zoneless)
+          expect(parseTimestamp(t), `${t} in ${tz}`).toBe(Date.UTC(2023, 4, 16, 13, 30));
         // A zone written in the text is kept.
         expect(parseTimestamp('Tue May 16 2023 13:30:00 GMT+0200')).toBe(Date.UTC(2023, 4, 16, 11, 30));
         expect(parseTimestamp('16 May 2023 13:30:00 EST')).toBe(Date.UTC(2023, 4, 16, 18, 30));

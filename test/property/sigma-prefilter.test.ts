@@ -76,12 +76,18 @@ describe('Sigma prefilter', () => {
     });
   });
 
-  it.runIf(HAS_DATA)('gives exactly the alerts of evaluating every rule: SigmaHQ on corpus events', async () => {
-    const sigma = path.join(DATA, 'sigma');
-    await samePrefilterAnswers(
-      ['rules', 'rules-emerging-threats', 'rules-threat-hunting'].map((d) => path.join(sigma, d)),
-      [path.join(DATA, 'evtx-attack-samples', 'Credential Access'), path.join(DATA, 'evtx-attack-samples', 'Lateral Movement')],
-      { events: 1000, alerts: 100 },
-    );
-  });
+  it.runIf(HAS_DATA)(
+    'gives exactly the alerts of evaluating every rule: SigmaHQ on corpus events',
+    async () => {
+      const sigma = path.join(DATA, 'sigma');
+      await samePrefilterAnswers(
+        ['rules', 'rules-emerging-threats', 'rules-threat-hunting'].map((d) => path.join(sigma, d)),
+        [
+          path.join(DATA, 'evtx-attack-samples', 'Credential Access'),
+          path.join(DATA, 'evtx-attack-samples', 'Lateral Movement'),
+        ],
+        { events: 1000, alerts: 100 },
+      );
+    },
+  );
 });
