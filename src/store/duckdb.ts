@@ -318,17 +318,19 @@ export class EventStore {
   async sql(query: string): Promise<Record<string, unknown>[]> {
     if (!this.loaded) throw new Error('EventStore: finish() loads the staged events before queries');
     const { StatementType } = await import('@duckdb/node-api');
-    // prepare() refuses a text of more than one statement.
-    const statement = await this.connection.prepare(query);
-    if (statement.statementType !== StatementType.SELECT)
-      throw new QueryLimitError('refused: the compiled query is not a single SELECT statement');
     const { maxRows, timeoutMs } = this.limits;
     let timedOut = false;
+    // The clock covers planning too: DuckDB folds constant expressions while preparing.
     const timer = setTimeout(() => {
       timedOut = true;
       this.connection.interrupt();
     }, timeoutMs);
+    let statement: Awaited<ReturnType<DuckDBConnection['prepare']>> | null = null;
     try {
+      // prepare() refuses a text of more than one statement.
+      statement = await this.connection.prepare(query);
+      if (statement.statementType !== StatementType.SELECT)
+        throw new QueryLimitError('refused: the compiled query is not a single SELECT statement');
       const reader = await statement.streamAndReadUntil(maxRows + 1);
       if (reader.currentRowCount > maxRows)
         throw new QueryLimitError(
@@ -343,7 +345,7 @@ export class EventStore {
       throw err;
     } finally {
       clearTimeout(timer);
-      statement.destroySync();
+      statement?.destroySync();
     }
   }
 

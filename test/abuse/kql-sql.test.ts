@@ -157,6 +157,22 @@ describe('queries run within limits (row count, time, memory), with a clear erro
     expect(stderr).toContain('(--max-memory)');
   });
 
+  it('range and make-series past their size are refused at their position, constant or not', async () => {
+    expect(() => compile('range x from 1 to 1e10 step 1 | count')).toThrow(
+      /range would make more than 100,000,000 values/,
+    );
+    expect(() =>
+      compile(
+        'range t from datetime(2000-01-01) to datetime(2000-01-02) step 1h | make-series c=count() on t from datetime(1970-01-01) to datetime(2200-01-01) step 1s',
+      ),
+    ).toThrow(/make-series would make 7,258,118,400 bins/);
+    // Bounds computed from the data are checked when the query runs.
+    const computed = compile('print n=10000000000 | mv-expand r=range(1, n, 1)');
+    await expect(store.kql(computed)).rejects.toThrow(/range\(\) would make more than 1,000,000 values/);
+    const fromData = compile('let big = toscalar(print x=10000000000); range x from 1 to big step 1 | count');
+    await expect(store.kql(fromData)).rejects.toThrow(/range would make more than 100,000,000 values/);
+  });
+
   it('limit options take whole numbers and sizes only', async () => {
     for (const args of [
       ['--max-rows', 'abc'],

@@ -1022,8 +1022,15 @@ const FUNCTIONS: Record<string, Fn> = {
     const y = `list_distinct(${jsonList(D(a[1], ctx))})`;
     return `(len(list_intersect(${x}, ${y})) / nullif(len(list_distinct(list_concat(${x}, ${y}))), 0))`;
   },
-  range: (a, ctx) =>
-    `to_json(generate_series(${X(a[0], ctx)}, ${X(a[1], ctx)}, ${a[2] ? X(a[2], ctx) : '1'}))`,
+  range: (a, ctx) => {
+    const [from, to, step] = [X(a[0], ctx), X(a[1], ctx), a[2] ? X(a[2], ctx) : '1'];
+    // A list of at most a million values, as Kusto's range() caps its array.
+    const span =
+      a[0].typeName === 'datetime'
+        ? `(epoch(${to}) - epoch(${from})) / nullif(epoch(${step}), 0)`
+        : `((${to}) - (${from})) / nullif(${step}, 0)`;
+    return `to_json(generate_series(${from}, (CASE WHEN abs(${span}) >= 1000000 THEN error('range() would make more than 1,000,000 values') ELSE ${to} END), ${step}))`;
+  },
   // Numbers
   abs: (a, ctx) =>
     a[0].typeName === 'timespan' ? `to_microseconds(abs(epoch_us(${X(a[0], ctx)})))` : `abs(${N(a[0], ctx)})`,

@@ -55,6 +55,49 @@ export interface CompiledQuery {
 
 const kind = (n: SyntaxNode) => n.kindName;
 
+/** The most values `range` makes (the series is a list in memory before it becomes rows). */
+export const MAX_RANGE = 100_000_000;
+/** The most bins of one `make-series` series. */
+export const MAX_SERIES_BINS = 1_000_000;
+
+/**
+ * The end of a series from `from` by `step`, or a query error when the series would hold more
+ * than `max` values: a hostile `range` or `make-series` (1 s bins over 2,000 years) otherwise
+ * allocates the whole list before any limit on rows or time can act.
+ */
+/**
+ * How many values a series of SQL constants makes (literals as the compiler writes them: numbers,
+ * `TIMESTAMP_NS '…'`, `to_microseconds(n)`), or null when one is not a constant.
+ */
+export function constantSpan(from: string, to: string, step: string): number | null {
+  const value = (sql: string): number | null => {
+    const t = /^TIMESTAMP_NS '([^']+)'$/.exec(sql);
+    if (t) return Date.parse(`${t[1]}Z`) * 1000;
+    const us = /^to_microseconds\((\d+)\)$/.exec(sql);
+    if (us) return Number(us[1]);
+    const n = /^\(?(-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)\)?$/.exec(sql);
+    return n ? Number(n[1]) : null;
+  };
+  const [a, b, c] = [value(from), value(to), value(step)];
+  if (a === null || b === null || c === null || !Number.isFinite(a) || !Number.isFinite(b) || c === 0)
+    return null;
+  return Math.abs((b - a) / c);
+}
+
+export function boundedEnd(
+  from: string,
+  to: string,
+  step: string,
+  max: number,
+  what: string,
+  time: boolean,
+): string {
+  const span = time
+    ? `(epoch(${to}) - epoch(${from})) / nullif(epoch(${step}), 0)`
+    : `((${to}) - (${from})) / nullif(${step}, 0)`;
+  return `(CASE WHEN abs(${span}) >= ${max} THEN error('${what} would make more than ${max.toLocaleString('en-US')} values') ELSE ${to} END)`;
+}
+
 /** Compiles a bound query; throws KqlUnsupportedError for what is not covered. */
 export function compileKql(bound: BoundQuery, options: CompileOptions = {}): CompiledQuery {
   const ctx: Ctx = {
@@ -163,7 +206,15 @@ function tabular(n: SyntaxNode, ctx: Ctx): string {
     case 'RangeOperator': {
       // range x from a to b step s: a, a+s, … up to b inclusive.
       const [from, to, step] = n.children().filter((c) => !c.isToken && c.kindName !== 'NameDeclaration');
-      return `SELECT unnest(generate_series(${scalar(from, ctx)}, ${scalar(to, ctx)}, ${scalar(step, ctx)})) AS ${q(n.columns()[0].name)}`;
+      const [a, b, c] = [scalar(from, ctx), scalar(to, ctx), scalar(step, ctx)];
+      const count = constantSpan(a, b, c);
+      if (count !== null && count >= MAX_RANGE)
+        throw new KqlUnsupportedError(
+          `range would make more than ${MAX_RANGE.toLocaleString('en-US')} values`,
+          n.start,
+          n.width,
+        );
+      return `SELECT unnest(generate_series(${a}, ${boundedEnd(a, b, c, MAX_RANGE, 'range', n.typeName === 'datetime' || from.typeName === 'datetime')}, ${c})) AS ${q(n.columns()[0].name)}`;
     }
     case 'ExternalDataExpression':
       return externalData(n, ctx);
@@ -878,7 +929,14 @@ function makeSeries(
     by.length > 0
       ? `(SELECT DISTINCT ${by.map((e, i) => `${e.sql} AS ${q(`__b${i}`)}`).join(', ')} FROM ${input} AS g${n})`
       : '(SELECT 1 AS __one)';
-  const grid = `SELECT k.*, unnest(generate_series(${from}, ${to} - ${step}, ${step})) AS __x FROM ${groups} AS k`;
+  const bins = constantSpan(from, to, step);
+  if (bins !== null && bins > MAX_SERIES_BINS)
+    throw new KqlUnsupportedError(
+      `make-series would make ${Math.round(bins).toLocaleString('en-US')} bins (at most ${MAX_SERIES_BINS.toLocaleString('en-US')})`,
+      op.start,
+      op.width,
+    );
+  const grid = `SELECT k.*, unnest(generate_series(${from}, ${boundedEnd(from, `${to} - ${step}`, step, MAX_SERIES_BINS, 'make-series', datetime)}, ${step})) AS __x FROM ${groups} AS k`;
   const on = [...keys.map((k) => `g.${k} IS NOT DISTINCT FROM b.${k}`), 'g.__x = b.__x'].join(' AND ');
   const axisValue = datetime
     ? `regexp_replace(strftime(g.__x, '%Y-%m-%dT%H:%M:%S.%f'), '\\.?0+$', '') || 'Z'`
