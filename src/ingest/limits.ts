@@ -19,24 +19,13 @@ export function cutDeepValues(value: unknown): boolean {
 
 function cut(value: unknown, depth: number): boolean {
   if (value === null || typeof value !== 'object') return false;
+  const container = value as Record<string, unknown>; // an array's indexes are its keys too
   let changed = false;
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const v = value[i];
-      if (v === null || typeof v !== 'object') continue;
-      if (depth >= MAX_NESTING) {
-        value[i] = CUT_MARK;
-        changed = true;
-      } else if (cut(v, depth + 1)) changed = true;
-    }
-    return changed;
-  }
-  const record = value as Record<string, unknown>;
-  for (const key in record) {
-    const v = record[key];
+  for (const key of Array.isArray(value) ? value.keys() : Object.keys(container)) {
+    const v = container[key];
     if (v === null || typeof v !== 'object') continue;
     if (depth >= MAX_NESTING) {
-      record[key] = CUT_MARK;
+      container[key] = CUT_MARK;
       changed = true;
     } else if (cut(v, depth + 1)) changed = true;
   }

@@ -12,34 +12,31 @@ const HAS_SEED = existsSync(SEED);
 const EXCERPT = path.join(FIXTURES, 'advisory', 'volt-typhoon-iocs.md');
 if (!HAS_SEED) console.warn(`\n*** ${SEED} not found: the whole-advisory extraction test DID NOT RUN. ***\n`);
 
+/** `ioc extract` of an advisory text: its 19 FRP hashes, each once, and every link a reference. */
+async function expectTheAdvisoryHashes(file: string, references: number): Promise<void> {
+  const { code, stdout, stderr } = await runCli(['ioc', 'extract', '--references', file]);
+  expect(code).toBe(0);
+  const lines = stdout.trim().split('\n');
+  expect(lines).toHaveLength(19);
+  expect(new Set(lines).size).toBe(19);
+  for (const l of lines) expect(l).toMatch(/^sha256\t[0-9a-f]{64}$/);
+  expect(lines[0]).toBe('sha256\tbaeffeb5fdef2f42a752c65c2d2a52e84fb57efc906d981f89dd518c314e231c');
+  // Every link is reported as a reference and none became an indicator.
+  expect(stderr).toContain(`19 indicators, ${references} references`);
+  expect(stdout).not.toMatch(/url|domain/);
+}
+
 describe('ioc extract', () => {
   it('yields the 19 SHA-256 hashes of the advisory’s IOC section, each once, its links as references', async () => {
-    const { code, stdout, stderr } = await runCli(['ioc', 'extract', '--references', EXCERPT]);
-    expect(code).toBe(0);
-    const lines = stdout.trim().split('\n');
-    expect(lines).toHaveLength(19);
-    expect(new Set(lines).size).toBe(19);
-    for (const l of lines) expect(l).toMatch(/^sha256\t[0-9a-f]{64}$/);
-    expect(lines[0]).toBe('sha256\tbaeffeb5fdef2f42a752c65c2d2a52e84fb57efc906d981f89dd518c314e231c');
-    expect(stderr).toContain('19 indicators, 5 references');
-    expect(stdout).not.toMatch(/url|domain/);
+    await expectTheAdvisoryHashes(EXCERPT, 5);
   });
 
   it.runIf(HAS_SEED)(
     'yields exactly the whole advisory’s 19 SHA-256 hashes, each once, and none of its reference links',
     async () => {
-      const { code, stdout, stderr } = await runCli(['ioc', 'extract', '--references', SEED]);
-      expect(code).toBe(0);
-      const lines = stdout.trim().split('\n');
-      expect(lines).toHaveLength(19);
-      expect(new Set(lines).size).toBe(19);
-      for (const l of lines) expect(l).toMatch(/^sha256\t[0-9a-f]{64}$/);
-      expect(lines[0]).toBe('sha256\tbaeffeb5fdef2f42a752c65c2d2a52e84fb57efc906d981f89dd518c314e231c');
       const advisoryLinks = readFileSync(SEED, 'utf8').match(/https?:\/\/[^\s)\]]+/g) ?? [];
       expect(advisoryLinks.length).toBeGreaterThan(15);
-      // Every link is reported as a reference and none became an indicator.
-      expect(stderr).toContain('19 indicators, 20 references');
-      expect(stdout).not.toMatch(/url|domain/);
+      await expectTheAdvisoryHashes(SEED, 20);
     },
   );
 

@@ -301,18 +301,17 @@ function exactDocuments(text: string, file: string, report: LoadReport): ParsedD
   if (!Array.isArray(docs)) return []; // an empty stream
   const out: ParsedDocument[] = [];
   for (const doc of docs) {
+    const yamlProblem = (p: { line: number; col: number } | undefined, message: string) =>
+      report.problems.push({
+        file,
+        line: p?.line,
+        col: p?.col,
+        code: 'SIGMA_YAML',
+        severity: 'error',
+        message: message.split('\n')[0],
+      });
     if (doc.errors.length > 0) {
-      for (const e of doc.errors) {
-        const p = e.linePos?.[0];
-        report.problems.push({
-          file,
-          line: p?.line,
-          col: p?.col,
-          code: 'SIGMA_YAML',
-          severity: 'error',
-          message: e.message.split('\n')[0],
-        });
-      }
+      for (const e of doc.errors) yamlProblem(e.linePos?.[0], e.message);
       continue;
     }
     let obj: unknown;
@@ -320,15 +319,10 @@ function exactDocuments(text: string, file: string, report: LoadReport): ParsedD
       // An alias bomb (aliases of aliases, each a list of the last) is refused, not expanded.
       obj = doc.toJS({ maxAliasCount: 100 });
     } catch (err) {
-      const p = doc.contents?.range ? lc.linePos(doc.contents.range[0]) : undefined;
-      report.problems.push({
-        file,
-        line: p?.line,
-        col: p?.col,
-        code: 'SIGMA_YAML',
-        severity: 'error',
-        message: (err as Error).message.split('\n')[0],
-      });
+      yamlProblem(
+        doc.contents?.range ? lc.linePos(doc.contents.range[0]) : undefined,
+        (err as Error).message,
+      );
       continue;
     }
     out.push({ obj, at: (keys) => position(doc, lc, keys) });
