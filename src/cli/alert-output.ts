@@ -4,10 +4,10 @@
  */
 import type { AlertHead, Level } from '../detect/alert.js';
 import { LEVELS } from '../detect/alert.js';
+import { HeapGuard } from '../hunt/heap-guard.js';
 import type { AlertSpool } from '../report/alert-spool.js';
 import { ALERT_CSV_HEADER, alertToCsvRow, alertToTableLine } from '../report/alerts.js';
 import { EXIT_ERROR, EXIT_FINDINGS, EXIT_OK } from './exit-codes.js';
-import { HeapGuard } from './memory.js';
 import { warn, write } from './output.js';
 
 export const ALERT_FORMATS = ['table', 'jsonl', 'json', 'csv'];

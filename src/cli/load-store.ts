@@ -3,10 +3,13 @@
  * built-in pack's alerts in AlertInfo/AlertEvidence. Used by `lotl query`, `lotl hunt`'s KQL
  * hunts and the KQL benchmark.
  */
+
+import { builtinDetectors } from '../hunt/builtin.js';
+import { readAll } from '../hunt/read-loop.js';
 import type { InputProblem } from '../ingest/raw-event.js';
 import { EventStore, type QueryLimits } from '../store/duckdb.js';
-import { builtinDetectors } from './builtin.js';
-import { readAll } from './inputs.js';
+import { ruleCache } from './commands/sigma-options.js';
+import { progressBar } from './progress.js';
 
 export interface LoadedStore {
   store: EventStore;
@@ -33,7 +36,7 @@ export async function loadStore(
     allowedFiles: options.allowedFiles,
     limits: options.limits,
   });
-  const detectors = options.alerts ? builtinDetectors() : [];
+  const detectors = options.alerts ? builtinDetectors(ruleCache()) : [];
   let events = 0;
   try {
     await readAll(
@@ -48,7 +51,7 @@ export async function loadStore(
           options.problem?.(p);
         },
       },
-      options.progress ?? false,
+      progressBar(options.progress ?? false),
     );
     return { store, events, tables: await store.finish() };
   } catch (err) {

@@ -3,12 +3,10 @@
  * when stderr is a terminal, so pipes and CI logs stay clean.
  */
 import cliProgress from 'cli-progress';
+import type { Progress, ProgressFactory } from '../hunt/read-loop.js';
+import { printable } from '../report/terminal-text.js';
 
-export interface Progress {
-  add(bytes: number): void;
-  file(name: string): void;
-  stop(): void;
-}
+export type { Progress } from '../hunt/read-loop.js';
 
 const NONE: Progress = { add() {}, file() {}, stop() {} };
 
@@ -34,11 +32,17 @@ export function startProgress(totalBytes: number, enabled: boolean): Progress {
       bar.update(mb(done));
     },
     file(name) {
-      const short = name.length > 50 ? `…${name.slice(-49)}` : name;
+      const shown = printable(name);
+      const short = shown.length > 50 ? `…${shown.slice(-49)}` : shown;
       bar.update(mb(done), { file: short });
     },
     stop() {
       bar.stop();
     },
   };
+}
+
+/** The progress bar as the read loop wants it, or none (`--no-progress`, or stderr not a terminal). */
+export function progressBar(enabled: boolean): ProgressFactory | null {
+  return enabled ? (total) => startProgress(total, true) : null;
 }

@@ -3,7 +3,7 @@
  * its live size (a variant that returned without collecting let the 1 GiB benchmark grow 50 MB).
  */
 import { describe, expect, it } from 'vitest';
-import { collectGarbage } from '../../src/cli/memory.js';
+import { collectGarbage } from '../../src/hunt/heap-guard.js';
 
 describe('collectGarbage', () => {
   it('frees what is no longer reachable, at once', () => {

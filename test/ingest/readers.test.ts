@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { readAll } from '../../src/cli/inputs.js';
+import { readAll } from '../../src/hunt/read-loop.js';
 import { readFile, WholeFileBuffers } from '../../src/ingest/read.js';
 import { collect, DATA, EXAMPLES, FIXTURES, HAS_DATA, readAllItems } from '../helpers.js';
 
@@ -325,7 +325,7 @@ describe('bad input', () => {
     await readAll(
       files,
       { event: (v) => together.push(v.raw), problem: (p) => problemsTogether.push(p) },
-      false,
+      null,
     );
     const alone: unknown[] = [];
     const problemsAlone: unknown[] = [];

@@ -3,7 +3,7 @@
  * source that carries them (the bundled scenario has Sysmon, Security, Defender JSON and a CSV).
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { readAll } from '../../src/cli/inputs.js';
+import { readAll } from '../../src/hunt/read-loop.js';
 import { EventStore } from '../../src/store/duckdb.js';
 
 const store = await EventStore.open();
@@ -21,7 +21,7 @@ describe('EventStore', () => {
         },
         problem() {},
       },
-      false,
+      null,
     );
     expect(events).toBe(50);
     const counts = await store.finish();

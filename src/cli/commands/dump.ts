@@ -1,10 +1,11 @@
 import type { Command } from 'commander';
+import { readAll } from '../../hunt/read-loop.js';
 import type { InputProblem } from '../../ingest/raw-event.js';
 import { dumpRecord, DUMP_PARTS as PARTS } from '../../report/dump-record.js';
 import { location } from '../../report/stats.js';
 import { EXIT_ERROR, EXIT_OK } from '../exit-codes.js';
-import { readAll } from '../inputs.js';
 import { stdoutClosed, warn, write } from '../output.js';
+import { progressBar } from '../progress.js';
 
 export function registerDump(program: Command): void {
   program
@@ -95,7 +96,7 @@ export function registerDump(program: Command): void {
             },
             stop: stdoutClosed,
           },
-          opts.progress,
+          progressBar(opts.progress),
           {
             evtx: {
               recover: opts.recover === true,

@@ -5,15 +5,15 @@ import { iocAlerts } from '../../detect/ioc/match.js';
 import { type KqlHunt, loadKqlHunts } from '../../detect/kql/hunts.js';
 import { SigmaEngine } from '../../detect/sigma/engine.js';
 import { loadRules } from '../../detect/sigma/load.js';
+import { BUILTIN } from '../../hunt/builtin.js';
+import { huntStage, useDetectorsHere } from '../../hunt/stage.js';
 import { chunkPool, releaseChunkPool } from '../../ingest/evtx/pool.js';
 import { evtxUsesPool } from '../../ingest/evtx/reader.js';
 import type { Stage } from '../../ingest/raw-event.js';
 import { listInputs } from '../../ingest/read.js';
 import { alertFilter } from '../alert-output.js';
-import { BUILTIN } from '../builtin.js';
 import { EXIT_ERROR } from '../exit-codes.js';
 import { type Detector, runHunt, runHuntParallel } from '../hunt-run.js';
-import { huntStage, useDetectorsHere } from '../hunt-stage.js';
 import { wholeNumber } from '../option-values.js';
 import { warn } from '../output.js';
 import { loadIocs } from './ioc.js';
@@ -155,8 +155,22 @@ export function registerHunt(program: Command): void {
             }
             iocProblems = loaded.problems;
           }
-          const setup = { sigma: opts.sigma, iocs: opts.iocs, placeholders, recover: opts.recover === true };
-          await runHuntParallel('hunt', paths, setup, iocProblems, huntOpts, threads, sequential, listed);
+          const setup = {
+            sigma: opts.sigma,
+            iocs: opts.iocs,
+            placeholders,
+            recover: opts.recover === true,
+            cache: ruleCache(),
+          };
+          await runHuntParallel(
+            'hunt',
+            paths,
+            setup,
+            iocProblems,
+            { ...huntOpts, listed },
+            threads,
+            sequential,
+          );
           return;
         }
         await sequential();
@@ -196,7 +210,13 @@ async function huntHere(
   // detectors as a stage), unless the detections need every event in one stream: KQL hunts (their
   // store), correlation rules (their windows; known once the rules are loaded). The threads load
   // their rules while this one does.
-  const setup = { sigma: opts.sigma, iocs: opts.iocs, placeholders, recover: opts.recover === true };
+  const setup = {
+    sigma: opts.sigma,
+    iocs: opts.iocs,
+    placeholders,
+    recover: opts.recover === true,
+    cache: ruleCache(),
+  };
   const listed = listedAlready ?? (await listInputs(paths));
   const bigEvtx = listed.files
     .filter((f) => /\.evtx$/i.test(f.path) && evtxUsesPool(f.size))

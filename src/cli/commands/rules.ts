@@ -2,7 +2,10 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { checkKqlFiles } from '../../detect/kql/check-files.js';
 import { SigmaEngine } from '../../detect/sigma/engine.js';
-import { type LoadReport, loadRules, ruleFiles, type SigmaProblem } from '../../detect/sigma/load.js';
+import { loadRules, loadSummary, ruleFiles, type SigmaProblem } from '../../detect/sigma/load.js';
+
+export { loadSummary };
+
 import { readCase } from '../../detect/sigma/regression.js';
 import { readFile } from '../../ingest/read.js';
 import { normalize } from '../../normalize/normalize.js';
@@ -14,13 +17,6 @@ import { loadPlaceholders, ruleCache } from './sigma-options.js';
 export function problemLine(p: SigmaProblem): string {
   const where = `${p.file}${p.line !== undefined ? `:${p.line}` : ''}${p.col !== undefined ? `:${p.col}` : ''}`;
   return printable(`${where} ${p.severity} ${p.code} ${p.message}`);
-}
-
-export function loadSummary(r: LoadReport): string {
-  const failed = new Set(
-    r.problems.filter((p) => p.severity === 'error').map((p) => `${p.file}#${p.ruleId ?? p.line}`),
-  ).size;
-  return `${r.rules.length} rules and ${r.correlations.length} correlations loaded from ${r.files} files, ${failed} failed`;
 }
 
 export function registerRules(program: Command): void {

@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
+import { readAll } from '../../hunt/read-loop.js';
 import { renderStats, StatsCollector } from '../../report/stats.js';
 import { EXIT_ERROR, EXIT_OK } from '../exit-codes.js';
-import { readAll } from '../inputs.js';
 import { wholeNumber } from '../option-values.js';
 import { warn, write } from '../output.js';
+import { progressBar } from '../progress.js';
 
 export function registerStats(program: Command): void {
   program
@@ -35,7 +36,7 @@ export function registerStats(program: Command): void {
         await readAll(
           paths,
           { event: (v) => stats.addEvent(v), problem: (p) => stats.addProblem(p) },
-          opts.progress,
+          progressBar(opts.progress),
         );
         const report = stats.report();
         if (opts.format === 'json') await write(`${JSON.stringify(report, null, 2)}\n`);

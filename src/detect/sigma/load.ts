@@ -825,3 +825,11 @@ function loadCorrelations(report: LoadReport, pending: PendingDoc[]): void {
     });
   }
 }
+
+/** A load in one line: rules and correlations loaded, from how many files, how many failed. */
+export function loadSummary(r: LoadReport): string {
+  const failed = new Set(
+    r.problems.filter((p) => p.severity === 'error').map((p) => `${p.file}#${p.ruleId ?? p.line}`),
+  ).size;
+  return `${r.rules.length} rules and ${r.correlations.length} correlations loaded from ${r.files} files, ${failed} failed`;
+}

@@ -7,9 +7,8 @@
 import { type Alert, alertHead } from '../detect/alert.js';
 import type { RawEvent, Stage } from '../ingest/raw-event.js';
 import { normalize } from '../normalize/normalize.js';
-import { type HuntSetup, loadDetectors } from './hunt-detectors.js';
-import type { Detector } from './hunt-run.js';
-import { HeapGuard } from './memory.js';
+import { type Detector, type HuntSetup, loadDetectors } from './detectors.js';
+import { HeapGuard } from './heap-guard.js';
 
 let loaded: { key: string; detectors: Detector[] } | null = null;
 /** Keeps a parser thread's heap near its live size (rules, scanners), as on the main thread. */
@@ -17,7 +16,7 @@ const heap = new HeapGuard();
 
 /** The stage that runs `setup`'s detectors where chunks are parsed. */
 export function huntStage(setup: HuntSetup): Stage {
-  return { module: new URL('./hunt-stage.js', import.meta.url).href, name: 'huntEvents', options: setup };
+  return { module: new URL('./stage.js', import.meta.url).href, name: 'huntEvents', options: setup };
 }
 
 /** Registers this thread's already loaded detectors for `setup`. */

@@ -8,10 +8,9 @@ import type { Alert } from '../detect/alert.js';
 import type { InputProblem, ReadItem } from '../ingest/raw-event.js';
 import { readFile, readJsonLinesRange } from '../ingest/read.js';
 import { normalize } from '../normalize/normalize.js';
-import { type HuntSetup, loadDetectors } from './hunt-detectors.js';
-import type { Detector } from './hunt-run.js';
+import { type Detector, type HuntSetup, loadDetectors } from './detectors.js';
 
-export type { HuntSetup } from './hunt-detectors.js';
+export type { HuntSetup } from './detectors.js';
 
 export interface HuntUnit {
   id: number;

@@ -1,13 +1,23 @@
 /**
- * The read loop every command shares: list the inputs, show progress, read, normalise, and hand
- * each event or problem to the command. Problems are also printed to stderr as they happen,
- * with their location, unless the command collects them itself.
+ * The read loop every hunt and command shares: list the inputs, report progress, read, normalise,
+ * and hand each event or problem to the caller, as it happens.
  */
 
 import type { InputProblem } from '../ingest/raw-event.js';
 import { listInputs, type ReadOptions, readFile, WholeFileBuffers } from '../ingest/read.js';
 import { type EventView, normalize } from '../normalize/normalize.js';
-import { startProgress } from './progress.js';
+
+/** Where progress goes: bytes read out of the total, and the file being read. */
+export interface Progress {
+  add(bytes: number): void;
+  file(name: string): void;
+  stop(): void;
+}
+
+/** Makes the progress of a read of `totalBytes` (the CLI draws a bar; a server counts). */
+export type ProgressFactory = (totalBytes: number) => Progress;
+
+const NO_PROGRESS: Progress = { add() {}, file() {}, stop() {} };
 
 export interface ReadHandlers {
   event(view: EventView): void;
@@ -23,7 +33,7 @@ export interface ReadHandlers {
 export async function readAll(
   paths: string[],
   handlers: ReadHandlers,
-  showProgress: boolean,
+  progressOf: ProgressFactory | null,
   readOptions: Pick<ReadOptions, 'evtx'> = {},
   /** The inputs as listInputs found them, when the caller has listed them already. */
   listed?: Awaited<ReturnType<typeof listInputs>>,
@@ -31,7 +41,7 @@ export async function readAll(
   const { files, problems } = listed ?? (await listInputs(paths));
   for (const p of problems) handlers.problem(p);
   const total = files.reduce((s, f) => s + f.size, 0);
-  const progress = startProgress(total, showProgress);
+  const progress = progressOf ? progressOf(total) : NO_PROGRESS;
   const options = {
     ...readOptions,
     onBytes: progress.add,

@@ -7,8 +7,7 @@ import { loadIndicatorSet } from '../detect/ioc/loaders.js';
 import { iocAlerts } from '../detect/ioc/match.js';
 import { SigmaEngine } from '../detect/sigma/engine.js';
 import { loadRules } from '../detect/sigma/load.js';
-import { ruleCache } from './commands/sigma-options.js';
-import type { Detector } from './hunt-run.js';
+import type { Detector } from './detectors.js';
 
 export const BUILTIN = {
   sigma: fileURLToPath(new URL('../../rules/sigma', import.meta.url)),
@@ -16,9 +15,9 @@ export const BUILTIN = {
   hunts: fileURLToPath(new URL('../../rules/hunts', import.meta.url)),
 };
 
-/** The pack's Sigma rules and indicators as detectors. */
-export function builtinDetectors(): Detector[] {
-  const rules = loadRules([BUILTIN.sigma], { cache: ruleCache() });
+/** The pack's Sigma rules and indicators as detectors (`cache`: where parsed rules are kept). */
+export function builtinDetectors(cache?: { dir: string; version: string }): Detector[] {
+  const rules = loadRules([BUILTIN.sigma], { cache });
   const { set } = loadIndicatorSet([BUILTIN.iocs]);
   return [new SigmaEngine(rules.rules), { evaluate: (view) => iocAlerts(view, set) }];
 }

@@ -3,19 +3,30 @@
  * files, placeholders): how hunting threads and the parser threads' hunt stage get the same
  * rules as the main thread, each loading its own copy.
  */
+
+import type { Alert } from '../detect/alert.js';
 import { loadIndicatorSet } from '../detect/ioc/loaders.js';
 import { iocAlerts } from '../detect/ioc/match.js';
 import { SigmaEngine } from '../detect/sigma/engine.js';
-import { loadRules, type SigmaProblem } from '../detect/sigma/load.js';
-import { loadSummary } from './commands/rules.js';
-import { ruleCache } from './commands/sigma-options.js';
-import type { Detector } from './hunt-run.js';
+import { loadRules, loadSummary, type SigmaProblem } from '../detect/sigma/load.js';
+import type { EventView } from '../normalize/normalize.js';
+
+/** What a hunt runs on each event: Sigma rules, indicators, the pack. */
+export interface Detector {
+  evaluate(view: EventView): Alert[];
+  /** Alerts that only the end of input completes (correlation windows). */
+  flush?(): Alert[];
+  /** Bounds reached while hunting, as sentences for the user. */
+  limits?(): string[];
+}
 
 export interface HuntSetup {
   sigma: string[];
   iocs: string[];
   placeholders: Record<string, string[]>;
   recover: boolean;
+  /** Where parsed rule files and scanners are cached (none: no cache). */
+  cache?: { dir: string; version: string };
 }
 
 /** What loading the rules reported (shown once, by the main thread). */
@@ -29,8 +40,8 @@ export function loadDetectors(setup: HuntSetup): { detectors: Detector[]; load: 
   const detectors: Detector[] = [];
   let load: DetectorLoad | null = null;
   if (setup.sigma.length > 0) {
-    const report = loadRules(setup.sigma, { placeholders: setup.placeholders, cache: ruleCache() });
-    detectors.push(new SigmaEngine(report.rules, { scannerCache: ruleCache() }));
+    const report = loadRules(setup.sigma, { placeholders: setup.placeholders, cache: setup.cache });
+    detectors.push(new SigmaEngine(report.rules, { scannerCache: setup.cache }));
     load = {
       errors: report.problems.filter((p) => p.severity === 'error'),
       summary: loadSummary(report),

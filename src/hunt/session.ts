@@ -1,0 +1,237 @@
+/**
+ * A hunt, outside any command line: read every input, offer each event to the detectors, run the
+ * KQL hunts over a store of the events, and return the alerts in order (a spool that keeps memory
+ * bounded) with the counts. What happens on the way — input problems, the rules the threads
+ * loaded, notes for the user, progress — goes to the caller's handlers as it happens, so the CLI
+ * prints it, and a report or a server can keep it.
+ */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { AlertHead } from '../detect/alert.js';
+import { huntAlerts, type KqlHunt } from '../detect/kql/hunts.js';
+import { releaseChunkPool } from '../ingest/evtx/pool.js';
+import type { InputProblem, Stage } from '../ingest/raw-event.js';
+import { listInputs, planJsonLinesRanges } from '../ingest/read.js';
+import { AlertSpool } from '../report/alert-spool.js';
+import { EventStore } from '../store/duckdb.js';
+import type { Detector, DetectorLoad, HuntSetup } from './detectors.js';
+import { HeapGuard } from './heap-guard.js';
+import { type ProgressFactory, readAll } from './read-loop.js';
+import type { HuntUnit, UnitResult } from './worker.js';
+
+export interface SessionOptions {
+  recover?: boolean;
+  /** Which alerts to keep (level, time, host, rule filters); all when absent. */
+  filter?: (a: AlertHead) => boolean;
+  /** KQL hunting queries, run over a store of every event (and the alerts) once all are read. */
+  kql?: KqlHunt[];
+  /**
+   * The detectors as a stage the EVTX parser threads can run (see stage.ts): large EVTX files
+   * are then hunted on every core. Only for detections that need no single stream of events
+   * (no correlation rules, no KQL store).
+   */
+  share?: Stage;
+  /** The inputs, when the caller has listed them already. */
+  listed?: Awaited<ReturnType<typeof listInputs>>;
+}
+
+export interface SessionHandlers {
+  /** Every input problem, skipped files included, as it is met. */
+  problem?(p: InputProblem): void;
+  /** A failure that is not an input problem (a KQL hunt that could not run): counted as a problem. */
+  error?(where: string, message: string): void;
+  /** A sentence for the user (a bound reached). */
+  note?(text: string): void;
+  /** What the hunting threads loaded (parallel hunts; once). */
+  loaded?(load: DetectorLoad): void;
+  progress?: ProgressFactory | null;
+}
+
+export interface HuntResult {
+  /** The alerts kept by the filter, in their stable order (read with sorted() or sortedText()). */
+  alerts: AlertSpool;
+  events: number;
+  /** Input problems that are not skips, and errors. */
+  problems: number;
+  seconds: number;
+  threads: number;
+}
+
+const isSkip = (p: InputProblem) => p.code === 'SKIPPED_FILE' || p.code === 'SKIPPED_MEMBER';
+
+/** The hunt on this thread (the other cores parse EVTX chunks, and with `share` hunt them too). */
+export async function huntHere(
+  paths: string[],
+  detectors: Detector[],
+  opts: SessionOptions,
+  on: SessionHandlers = {},
+): Promise<HuntResult> {
+  const alerts = new AlertSpool();
+  const keep = opts.filter;
+  const heap = new HeapGuard();
+  let events = 0;
+  let problems = 0;
+  const started = performance.now();
+  const store =
+    opts.kql && opts.kql.length > 0
+      ? await EventStore.open(undefined, { only: opts.kql.flatMap((h) => h.compiled.tables) })
+      : null;
+  try {
+    await readAll(
+      paths,
+      {
+        event(view) {
+          events++;
+          store?.add(view);
+          for (const d of detectors)
+            for (const a of d.evaluate(view)) {
+              // Hunting queries over AlertEvidence see every alert, whatever the output keeps.
+              store?.addAlert(a, view);
+              if (!keep || keep(a)) alerts.add(a);
+            }
+          heap.tick();
+        },
+        // Alerts a parser thread raised on the chunks it parsed (EVTX with `share`).
+        staged(value, count) {
+          events += count;
+          if (value === '') return;
+          for (const line of value.split('\n')) {
+            const tab = line.indexOf('\t');
+            const head = JSON.parse(line.slice(0, tab)) as AlertHead;
+            if (!keep || keep(head)) alerts.add(head, line.slice(tab + 1));
+          }
+          heap.tick();
+        },
+        problem(p) {
+          if (!isSkip(p)) problems++;
+          on.problem?.(p);
+        },
+      },
+      on.progress ?? null,
+      {
+        evtx: {
+          recover: opts.recover === true,
+          workers: availableParallelism() - 1,
+          share: store ? undefined : opts.share,
+        },
+      },
+      opts.listed,
+    );
+    // The parser threads (and, with `share`, their copies of the rules) are done.
+    if (opts.share) await releaseChunkPool();
+    for (const d of detectors) if (d.flush) for (const a of d.flush()) if (!keep || keep(a)) alerts.add(a);
+    for (const d of detectors) for (const note of d.limits?.() ?? []) on.note?.(note);
+    if (store) {
+      await store.finish();
+      for (const hunt of opts.kql ?? []) {
+        try {
+          for (const a of huntAlerts(hunt, await store.kql(hunt.compiled)))
+            if (!keep || keep(a)) alerts.add(a);
+        } catch (err) {
+          problems++;
+          on.error?.(hunt.file, `KQL_QUERY ${(err as Error).message.split('\n')[0]}`);
+        }
+      }
+    }
+  } catch (err) {
+    alerts.discard();
+    throw err;
+  } finally {
+    store?.close();
+  }
+  return { alerts, events, problems, seconds: (performance.now() - started) / 1000, threads: 1 };
+}
+
+/**
+ * The same hunt on `threads` worker threads. Work units are whole files, and line ranges of large
+ * JSON-lines files; only alerts, problems and counts come back. Returns null, having started
+ * nothing lasting, when the rules hold correlations (they need every event in one stream: hunt
+ * with huntHere instead). The alerts are the same, sorted the same way.
+ */
+export async function huntOnThreads(
+  paths: string[],
+  setup: HuntSetup,
+  opts: SessionOptions,
+  threads: number,
+  on: SessionHandlers = {},
+): Promise<HuntResult | null> {
+  const started = performance.now();
+  // The caller may have listed the inputs already (to size them); walking the tree again is wasted I/O.
+  const { files, problems: listProblems } = opts.listed ?? (await listInputs(paths));
+  const workers = Array.from({ length: threads }, () => new Worker(new URL('./worker.js', import.meta.url)));
+  const ready = Promise.all(
+    workers.map(
+      (w) =>
+        new Promise<DetectorLoad | null>((resolve) =>
+          w.once('message', (m: { load: DetectorLoad | null }) => resolve(m.load)),
+        ),
+    ),
+  );
+  for (const w of workers) w.postMessage({ setup });
+  // Plan while the workers load their rules: large JSON-lines files are cut into line ranges.
+  const units: HuntUnit[] = [];
+  for (const f of files) {
+    const ranges = await planJsonLinesRanges(f.path, threads * 4, 32 * 1024 * 1024);
+    if (ranges)
+      for (const range of ranges) units.push({ id: units.length, file: f.path, explicit: f.explicit, range });
+    else units.push({ id: units.length, file: f.path, explicit: f.explicit });
+  }
+  // Biggest first keeps every thread busy to the end.
+  const sizes = new Map(files.map((f) => [f.path, f.size]));
+  const order = [...units].sort((a, b) => {
+    const sa = a.range ? a.range.end - a.range.start : (sizes.get(a.file) ?? 0);
+    const sb = b.range ? b.range.end - b.range.start : (sizes.get(b.file) ?? 0);
+    return sb - sa;
+  });
+  const [load] = await ready;
+  if (load?.correlations) {
+    await Promise.all(workers.map((w) => w.terminate()));
+    return null;
+  }
+  if (load) on.loaded?.(load);
+  const progress = on.progress ? on.progress(files.reduce((s, f) => s + f.size, 0)) : null;
+  const alerts = new AlertSpool();
+  const problems: InputProblem[] = [...listProblems];
+  let events = 0;
+  let next = 0;
+  try {
+    await Promise.all(
+      workers.map(
+        (w) =>
+          new Promise<void>((resolve, reject) => {
+            const send = () => {
+              if (next >= order.length) {
+                resolve();
+                return;
+              }
+              w.postMessage({ unit: order[next++] });
+            };
+            w.on('message', (msg: { progress?: number; result?: UnitResult }) => {
+              if (msg.progress) progress?.add(msg.progress);
+              if (msg.result) {
+                for (const a of msg.result.alerts) if (!opts.filter || opts.filter(a)) alerts.add(a);
+                for (const p of msg.result.problems) problems.push(p);
+                events += msg.result.events;
+                send();
+              }
+            });
+            w.on('error', reject);
+            send();
+          }),
+      ),
+    );
+  } finally {
+    progress?.stop();
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+  // Problems in input order, whichever thread met them.
+  problems.sort((a, b) =>
+    a.file < b.file ? -1 : a.file > b.file ? 1 : (a.line ?? a.offset ?? 0) - (b.line ?? b.offset ?? 0),
+  );
+  let count = 0;
+  for (const p of problems) {
+    if (!isSkip(p)) count++;
+    on.problem?.(p);
+  }
+  return { alerts, events, problems: count, seconds: (performance.now() - started) / 1000, threads };
+}
