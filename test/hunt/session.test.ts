@@ -19,13 +19,18 @@ describe('hunt session', () => {
     const problems: InputProblem[] = [];
     let bytes = 0;
     let files = 0;
-    const result = await huntHere([EXAMPLES, dir], builtinDetectors(), {}, {
-      problem: (p) => problems.push(p),
-      progress: (total) => {
-        expect(total).toBeGreaterThan(0);
-        return { add: (n) => (bytes += n), file: () => files++, stop() {} };
+    const result = await huntHere(
+      [EXAMPLES, dir],
+      builtinDetectors(),
+      {},
+      {
+        problem: (p) => problems.push(p),
+        progress: (total) => {
+          expect(total).toBeGreaterThan(0);
+          return { add: (n) => (bytes += n), file: () => files++, stop() {} };
+        },
       },
-    });
+    );
     expect(result.events).toBe(50);
     expect(result.problems).toBe(1);
     // Skipped files (the scenario's README) are reported too, and not counted as problems.
@@ -38,8 +43,13 @@ describe('hunt session', () => {
     const alerts: Alert[] = [];
     for await (const a of result.alerts.sorted()) alerts.push(a);
     const cli = await runCli(['hunt', '--no-kql', '--format', 'jsonl', EXAMPLES]);
-    const written = cli.stdout.trim().split('\n').map((l) => JSON.parse(l));
-    expect(alerts.map((a) => [a.time, a.rule.id, a.host])).toEqual(written.map((a) => [a.time, a.rule.id, a.host]));
+    const written = cli.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(alerts.map((a) => [a.time, a.rule.id, a.host])).toEqual(
+      written.map((a) => [a.time, a.rule.id, a.host]),
+    );
   });
 
   it('hunts on worker threads with the same alerts, and declines rules with correlations', async () => {
