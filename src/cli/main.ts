@@ -6,6 +6,7 @@ import { removeTempDirsOnSignals } from '../temp-dirs.js';
 import { registerDump } from './commands/dump.js';
 import { registerHunt } from './commands/hunt.js';
 import { registerIoc } from './commands/ioc.js';
+import { registerLogons } from './commands/logons.js';
 import { registerQuery } from './commands/query.js';
 import { registerRules } from './commands/rules.js';
 import { registerStats } from './commands/stats.js';
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
   registerDump(program);
   registerIoc(program);
   registerQuery(program);
+  registerLogons(program);
   registerRules(program);
   return program;
 }
