@@ -1,0 +1,127 @@
+/**
+ * Logon sessions: opened by 4624, closed by 4634/4647 or a restart (6005/4608), seen through RDP
+ * 4778/4779; process creations linked to the session they ran in; sessions live at a moment.
+ * Small events written here (each field as Windows writes it), and a real RDP hijack recording.
+ */
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { logonIdOf, SessionTable } from '../../src/correlate/sessions.js';
+import type { RawEvent } from '../../src/ingest/raw-event.js';
+import { normalize } from '../../src/normalize/normalize.js';
+import { DATA, HAS_DATA, readAllItems } from '../helpers.js';
+
+const T0 = Date.UTC(2023, 4, 16, 9, 0, 0);
+let record = 0;
+function security(
+  min: number,
+  eventId: number,
+  data: Record<string, unknown>,
+  computer = 'FS02.contoso.local',
+): RawEvent {
+  return {
+    time: T0 + min * 60_000,
+    provider: 'Microsoft-Windows-Security-Auditing',
+    channel: 'Security',
+    eventId,
+    computer,
+    recordId: ++record,
+    origin: { file: 'mem', format: 'json' },
+    data: { EventID: eventId, ...data },
+  };
+}
+const logon = (min: number, user: string, id: string, type: number, ip = '10.0.5.23') =>
+  security(min, 4624, {
+    TargetUserName: user,
+    TargetDomainName: 'CONTOSO',
+    TargetLogonId: id,
+    LogonType: type,
+    IpAddress: ip,
+  });
+
+describe('logon sessions', () => {
+  it('opens, closes and links processes to sessions; a restart ends every session of its host', () => {
+    const table = new SessionTable();
+    const events = [
+      logon(0, 'jdoe', '0x00000000004c7a21', 2, '-'),
+      logon(5, 'svc-fortinet', '0x1b2c3d', 10, '203.0.113.77'),
+      security(6, 4688, {
+        SubjectLogonId: '0x3e7',
+        TargetLogonId: '0x00000000001b2c3d',
+        NewProcessName: 'C:\\Windows\\System32\\ntdsutil.exe',
+      }),
+      security(7, 4688, {
+        SubjectLogonId: '0x4c7a21',
+        TargetLogonId: '0x0',
+        NewProcessName: 'C:\\Windows\\explorer.exe',
+      }),
+      security(10, 4634, { TargetLogonId: '0x4c7a21', TargetUserName: 'jdoe' }),
+      logon(20, 'jdoe', '0x4c7a21', 3), // the id again, a new session
+      { ...security(30, 6005, {}), provider: 'EventLog', channel: 'System' },
+    ];
+    for (const e of events) table.add(normalize(e));
+    const [jdoe, svc, jdoe2] = table.all();
+    expect(jdoe).toMatchObject({
+      logonId: '0x4c7a21',
+      account: 'contoso\\jdoe',
+      logonType: 2,
+      source: null,
+      end: T0 + 10 * 60_000,
+      endedBy: 'logoff',
+    });
+    expect(svc).toMatchObject({
+      account: 'contoso\\svc-fortinet',
+      logonType: 10,
+      source: '203.0.113.77',
+      endedBy: 'restart',
+      end: T0 + 30 * 60_000,
+    });
+    expect(jdoe2).toMatchObject({ logonType: 3, start: T0 + 20 * 60_000, endedBy: 'restart' });
+    // 4688: the target's session when it names one, else the creator's.
+    expect(table.sessionOfProcess(normalize(events[2]))).toBe(svc);
+    expect(table.sessionOfProcess(normalize(events[3]))).toBe(jdoe);
+    // Live at 09:08 on FS02: both; at 09:15: svc only; the host is matched however it is spelt.
+    expect(table.liveAt('fs02', T0 + 8 * 60_000)).toEqual([jdoe, svc]);
+    expect(table.liveAt('fs02', T0 + 15 * 60_000)).toEqual([svc]);
+    expect(table.liveAt('fs02', T0 + 31 * 60_000)).toEqual([]);
+  });
+
+  it('logon ids in every spelling are one id; zero is none', () => {
+    expect(logonIdOf('0x00000000004C7A21')).toBe('0x4c7a21');
+    expect(logonIdOf(5012001)).toBe('0x4c7a21');
+    expect(logonIdOf('0x0')).toBeNull();
+    expect(logonIdOf('-')).toBeNull();
+  });
+
+  it.runIf(HAS_DATA)(
+    'an RDP hijack: sessions known from 4778/4779 only, and the processes run in them',
+    async () => {
+      const file = path.join(
+        DATA,
+        'evtx-to-mitre-attack/TA0008-Lateral Movement/T1021.001-Remote Desktop Protocol/ID4688,4778,4779 RDP hijack direct.evtx',
+      );
+      const { events } = await readAllItems([file]);
+      const table = new SessionTable();
+      const views = events.map((e) => normalize(e));
+      for (const v of views) table.add(v);
+      const sessions = table.all();
+      expect(
+        sessions.map((s) => [
+          table.accounts.display(s.account!),
+          s.logonId,
+          s.source,
+          s.reconnects,
+          s.disconnects,
+        ]),
+      ).toEqual([
+        ['OFFSEC\\admmig', '0x13b5e1e', '10.23.23.9', 0, 1],
+        ['OFFSEC\\admmarsid', '0x6a423', '10.23.23.9', 1, 0],
+      ]);
+      // Processes started as admmarsid (TargetLogonId 0x6a423) belong to the reconnected session.
+      const ran = views
+        .filter((v) => v.raw.eventId === 4688)
+        .map((v) => table.sessionOfProcess(v)?.logonId ?? null);
+      expect(ran.filter((id) => id === '0x6a423').length).toBeGreaterThan(0);
+      expect(ran.filter((id) => id === '0x13b5e1e').length).toBeGreaterThan(0);
+    },
+  );
+});
