@@ -6,6 +6,8 @@
 import type { Command } from 'commander';
 import type { AccountKind } from '../../correlate/entities.js';
 import { type LogonRow, LogonSummary } from '../../correlate/logons.js';
+import { type AlertFacts, escalate, SigninBaseline, type UnusualSignin } from '../../correlate/signins.js';
+import { builtinDetectors } from '../../hunt/builtin.js';
 import { readAll } from '../../hunt/read-loop.js';
 import { csvCell } from '../../report/alerts.js';
 import { location } from '../../report/stats.js';
@@ -13,6 +15,7 @@ import { printable } from '../../report/terminal-text.js';
 import { EXIT_ERROR, EXIT_OK } from '../exit-codes.js';
 import { warn, write } from '../output.js';
 import { progressBar } from '../progress.js';
+import { ruleCache } from './sigma-options.js';
 
 const FORMATS = ['table', 'json', 'jsonl', 'csv'];
 const COLUMNS: (keyof LogonRow)[] = [
@@ -34,15 +37,36 @@ export function registerLogons(program: Command): void {
     .option('--format <format>', 'table, json, jsonl or csv', 'table')
     .option('--all', 'also machine accounts (NAME$) and the system principals (SYSTEM, LOCAL SERVICE, …)')
     .option('--failures', 'only rows with failed sign-ins')
+    .option(
+      '--unusual',
+      'list unusual sign-ins instead: a source new to the account against its baseline, or outside the internal ranges (high when the account then runs credential access, by the built-in pack)',
+    )
+    .option(
+      '--internal <cidr>',
+      'an internal address range (repeatable; default the private, loopback and link-local ranges)',
+      (v: string, prev: string[]) => [...prev, v],
+      [] as string[],
+    )
     .option('--no-progress', 'no progress bar')
     .action(
       async (
         paths: string[],
-        opts: { format: string; all?: boolean; failures?: boolean; progress: boolean },
+        opts: {
+          format: string;
+          all?: boolean;
+          failures?: boolean;
+          unusual?: boolean;
+          internal: string[];
+          progress: boolean;
+        },
       ) => {
         if (!FORMATS.includes(opts.format)) {
           warn(`lotl logons: --format must be one of ${FORMATS.join(', ')}\n`);
           process.exitCode = EXIT_ERROR;
+          return;
+        }
+        if (opts.unusual) {
+          await unusualSignins(paths, opts);
           return;
         }
         const kinds = new Set<AccountKind>(opts.all ? ['user', 'machine', 'system'] : ['user']);
@@ -68,6 +92,58 @@ export function registerLogons(program: Command): void {
         process.exitCode = problems > 0 ? EXIT_ERROR : EXIT_OK;
       },
     );
+}
+
+/** `--unusual`: sign-ins against each account's baseline, escalated by the pack's credential-access alerts. */
+async function unusualSignins(
+  paths: string[],
+  opts: { format: string; internal: string[]; progress: boolean },
+): Promise<void> {
+  let baseline: SigninBaseline;
+  try {
+    baseline = new SigninBaseline(opts.internal.length > 0 ? { internal: opts.internal } : {});
+  } catch (err) {
+    warn(`lotl logons: --internal: ${(err as Error).message}\n`);
+    process.exitCode = EXIT_ERROR;
+    return;
+  }
+  const detectors = builtinDetectors(ruleCache());
+  const credentialAccess: AlertFacts[] = [];
+  let problems = 0;
+  await readAll(
+    paths,
+    {
+      event(v) {
+        baseline.add(v);
+        for (const d of detectors)
+          for (const a of d.evaluate(v))
+            if (a.rule.tactics.includes('credential-access') && credentialAccess.length < 1_000_000)
+              credentialAccess.push({ time: a.time, user: a.user, rule: { tactics: a.rule.tactics } });
+      },
+      problem(p) {
+        if (p.code === 'SKIPPED_FILE' || p.code === 'SKIPPED_MEMBER') return;
+        problems++;
+        warn(`${location(p)}: ${p.code} ${p.message}\n`);
+      },
+    },
+    progressBar(opts.progress),
+  );
+  const rows = escalate(baseline.unusual(), credentialAccess);
+  const cols = ['time', 'severity', 'account', 'host', 'logonType', 'ip', 'why'] as const;
+  const cell = (r: UnusualSignin, c: (typeof cols)[number]) =>
+    c === 'why' ? r.why.join('; ') : String(r[c] ?? '-');
+  let text: string;
+  if (opts.format === 'json') text = `${JSON.stringify(rows, null, 2)}\n`;
+  else if (opts.format === 'jsonl') text = rows.map((r) => `${JSON.stringify(r)}\n`).join('');
+  else if (opts.format === 'csv')
+    text = [cols.join(','), ...rows.map((r) => cols.map((c) => csvCell(cell(r, c))).join(','))]
+      .map((l) => `${l}\n`)
+      .join('');
+  else text = rows.map((r) => `${cols.map((c) => printable(cell(r, c))).join('  ')}\n`).join('');
+  await write(text);
+  const high = rows.filter((r) => r.severity === 'high').length;
+  warn(`lotl logons: ${rows.length} unusual sign-ins (${high} high), ${problems} input problems\n`);
+  process.exitCode = problems > 0 ? EXIT_ERROR : EXIT_OK;
 }
 
 function render(rows: LogonRow[], format: string): string {

@@ -1,0 +1,114 @@
+/**
+ * Unusual sign-ins against each account's baseline, with written 4624 events: a new internal
+ * source is unusual only against a real history; an external one always, saying when the history
+ * is too short; credential access by the account afterwards makes it high. And the scenario.
+ */
+import { describe, expect, it } from 'vitest';
+import { escalate, SigninBaseline } from '../../src/correlate/signins.js';
+import type { RawEvent } from '../../src/ingest/raw-event.js';
+import { normalize } from '../../src/normalize/normalize.js';
+import { runCli } from '../helpers.js';
+
+const DAY = 86_400_000;
+const T0 = Date.UTC(2023, 4, 1, 8, 0, 0);
+let record = 0;
+function signin(at: number, user: string, ip: string, host = 'FS02', type = 3): RawEvent {
+  return {
+    time: at,
+    provider: 'Microsoft-Windows-Security-Auditing',
+    channel: 'Security',
+    eventId: 4624,
+    computer: `${host}.contoso.local`,
+    recordId: ++record,
+    origin: { file: 'mem', format: 'json' },
+    data: {
+      EventID: 4624,
+      TargetUserName: user,
+      TargetDomainName: 'CONTOSO',
+      LogonType: type,
+      IpAddress: ip,
+      TargetLogonId: `0x${record.toString(16)}`,
+    },
+  };
+}
+
+function unusual(events: RawEvent[], internal?: string[]) {
+  const b = new SigninBaseline(internal ? { internal } : {});
+  for (const e of events) b.add(normalize(e));
+  return b.unusual();
+}
+
+describe('unusual sign-ins', () => {
+  const history = Array.from({ length: 6 }, (_, i) => signin(T0 + i * DAY, 'alice', '10.0.5.23'));
+
+  it('a new internal source is unusual against a real baseline, not before', () => {
+    const early = unusual([signin(T0, 'alice', '10.0.5.23'), signin(T0 + 3600_000, 'alice', '10.0.7.7')]);
+    expect(early).toEqual([]);
+    const later = unusual([...history, signin(T0 + 7 * DAY, 'alice', '10.0.7.7', 'DC01', 10)]);
+    expect(later).toEqual([
+      {
+        account: 'CONTOSO\\alice',
+        ip: '10.0.7.7',
+        time: new Date(T0 + 7 * DAY).toISOString(),
+        host: 'DC01.contoso.local',
+        logonType: 'RemoteInteractive',
+        why: [
+          'source first seen for the account',
+          'host first seen for the account',
+          'logon type RemoteInteractive first seen for the account',
+        ],
+        severity: 'low',
+      },
+    ]);
+    // The same source again is no longer new.
+    expect(
+      unusual([
+        ...history,
+        signin(T0 + 7 * DAY, 'alice', '10.0.7.7'),
+        signin(T0 + 8 * DAY, 'alice', '10.0.7.7'),
+      ]),
+    ).toHaveLength(1);
+  });
+
+  it('an external source is reported whatever the history, saying when it is too short; internal ranges are configurable', () => {
+    const r = unusual([signin(T0, 'bob', '198.51.100.9')]);
+    expect(r.map((s) => s.why)).toEqual([
+      ['source outside the internal ranges', 'insufficient history (0 earlier sign-ins of the account)'],
+    ]);
+    expect(unusual([signin(T0, 'bob', '198.51.100.9')], ['198.51.100.0/24'])).toEqual([]);
+    // Machine accounts and the system's own sign-ins have no baseline here.
+    expect(unusual([signin(T0, 'WS07$', '198.51.100.9')])).toEqual([]);
+    expect(() => new SigninBaseline({ internal: ['not-a-range'] })).toThrow(/not an address range/);
+  });
+
+  it('credential access by the same account within a day makes it high', () => {
+    const [s] = unusual([signin(T0, 'bob', '198.51.100.9')]);
+    const alert = (minutes: number, user: string, tactic: string) => ({
+      time: new Date(T0 + minutes * 60_000).toISOString(),
+      user,
+      rule: { tactics: [tactic] },
+    });
+    expect(escalate([s], [alert(30, 'CONTOSO\\bob', 'credential-access')])[0]).toMatchObject({
+      severity: 'high',
+      why: [...s.why, 'the account ran credential access 30 min later'],
+    });
+    for (const other of [
+      alert(30, 'CONTOSO\\carol', 'credential-access'),
+      alert(30, 'bob@contoso.local', 'discovery'),
+      alert(-30, 'CONTOSO\\bob', 'credential-access'),
+      alert(25 * 60, 'CONTOSO\\bob', 'credential-access'),
+    ])
+      expect(escalate([s], [other])[0].severity).toBe('low');
+  });
+
+  it('lotl logons --unusual on the scenario: svc-fortinet from 203.0.113.77, high (it dumps LSASS later); jdoe is not', async () => {
+    const { code, stdout, stderr } = await runCli(['logons', '--unusual', '--format', 'json', 'examples/']);
+    expect(code, stderr).toBe(0);
+    const rows = JSON.parse(stdout);
+    expect(rows.map((r: Record<string, string>) => [r.account, r.host, r.ip, r.severity])).toEqual([
+      ['CONTOSO\\svc-fortinet', 'fs02.contoso.local', '203.0.113.77', 'high'],
+      ['CONTOSO\\svc-fortinet', 'DC01.contoso.local', '203.0.113.77', 'high'],
+    ]);
+    expect(stderr).toContain('2 unusual sign-ins (2 high)');
+  });
+});
