@@ -37,6 +37,7 @@ function once(inputs, extra, cold) {
     cli,
     'hunt',
     '--no-builtin', // SigmaHQ alone, as the issue measures it
+    '--no-correlate', // the hunt alone (the correlate stage has its own rows)
     '--no-progress',
     '--format',
     'jsonl',

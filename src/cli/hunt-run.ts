@@ -3,6 +3,7 @@
  * as they come, the alerts written in the chosen format, then a summary on stderr and the exit
  * status.
  */
+import type { Answers, Correlator } from '../correlate/correlator.js';
 import type { KqlHunt } from '../detect/kql/hunts.js';
 import type { Detector, HuntSetup } from '../hunt/detectors.js';
 import {
@@ -72,6 +73,8 @@ export async function runHunt(
   detectors: Detector[],
   loadProblems: number,
   opts: HuntOptions,
+  /** Fed every event and alert (opts.observe); its answers are printed after the summary. */
+  correlator?: Correlator,
 ): Promise<void> {
   if (!checkAlertFormat(command, opts.format, opts.failOn)) {
     process.exitCode = EXIT_ERROR;
@@ -79,6 +82,22 @@ export async function runHunt(
   }
   const result = await huntHere(paths, detectors, opts, printing(command, opts.progress));
   await finish(command, result, loadProblems, opts);
+  if (correlator) warn(answersText(command, correlator.answers()));
+}
+
+/** The answers after the alerts: unusual sign-ins, then the accounts to reset (docs/correlate.md). */
+export function answersText(command: string, answers: Answers): string {
+  const lines: string[] = [];
+  const high = answers.signins.filter((s) => s.severity === 'high').length;
+  lines.push(`lotl ${command}: ${answers.signins.length} unusual sign-ins (${high} high)`);
+  for (const s of answers.signins)
+    lines.push(
+      `  ${s.severity.padEnd(4)}  ${s.time ?? '-'}  ${s.account}  ${s.host}  ${s.logonType}  ${s.ip}  ${s.why.join('; ')}`,
+    );
+  lines.push(`lotl ${command}: ${answers.accounts.length} accounts to reset`);
+  for (const a of answers.accounts) lines.push(`  ${a.action.padEnd(11)}  ${a.account}  ${a.reason}`);
+  for (const l of answers.limits) lines.push(`lotl ${command}: ${l}`);
+  return `${lines.join('\n')}\n`;
 }
 
 /**

@@ -7,11 +7,12 @@
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { AlertHead } from '../detect/alert.js';
+import type { Alert, AlertHead } from '../detect/alert.js';
 import { huntAlerts, type KqlHunt } from '../detect/kql/hunts.js';
 import { releaseChunkPool } from '../ingest/evtx/pool.js';
 import type { InputProblem, Stage } from '../ingest/raw-event.js';
 import { listInputs, planJsonLinesRanges } from '../ingest/read.js';
+import type { EventView } from '../normalize/normalize.js';
 import { AlertSpool } from '../report/alert-spool.js';
 import { EventStore } from '../store/duckdb.js';
 import type { Detector, DetectorLoad, HuntSetup } from './detectors.js';
@@ -33,6 +34,11 @@ export interface SessionOptions {
   share?: Stage;
   /** The inputs, when the caller has listed them already. */
   listed?: Awaited<ReturnType<typeof listInputs>>;
+  /**
+   * Told of every event and every alert (the correlate stage). It needs every event here, so
+   * EVTX chunks are then not hunted on the parser threads.
+   */
+  observe?: { event(view: EventView): void; alert(a: Alert): void };
 }
 
 export interface SessionHandlers {
@@ -68,6 +74,7 @@ export async function huntHere(
 ): Promise<HuntResult> {
   const alerts = new AlertSpool();
   const keep = opts.filter;
+  const observe = opts.observe;
   const heap = new HeapGuard();
   let events = 0;
   let problems = 0;
@@ -83,10 +90,12 @@ export async function huntHere(
         event(view) {
           events++;
           store?.add(view);
+          observe?.event(view);
           for (const d of detectors)
             for (const a of d.evaluate(view)) {
               // Hunting queries over AlertEvidence see every alert, whatever the output keeps.
               store?.addAlert(a, view);
+              observe?.alert(a);
               if (!keep || keep(a)) alerts.add(a);
             }
           heap.tick();
@@ -112,21 +121,27 @@ export async function huntHere(
         evtx: {
           recover: opts.recover === true,
           workers: availableParallelism() - 1,
-          share: store ? undefined : opts.share,
+          share: store || observe ? undefined : opts.share,
         },
       },
       opts.listed,
     );
     // The parser threads (and, with `share`, their copies of the rules) are done.
     if (opts.share) await releaseChunkPool();
-    for (const d of detectors) if (d.flush) for (const a of d.flush()) if (!keep || keep(a)) alerts.add(a);
+    for (const d of detectors)
+      for (const a of d.flush?.() ?? []) {
+        observe?.alert(a);
+        if (!keep || keep(a)) alerts.add(a);
+      }
     for (const d of detectors) for (const note of d.limits?.() ?? []) on.note?.(note);
     if (store) {
       await store.finish();
       for (const hunt of opts.kql ?? []) {
         try {
-          for (const a of huntAlerts(hunt, await store.kql(hunt.compiled)))
+          for (const a of huntAlerts(hunt, await store.kql(hunt.compiled))) {
+            observe?.alert(a);
             if (!keep || keep(a)) alerts.add(a);
+          }
         } catch (err) {
           problems++;
           on.error?.(hunt.file, `KQL_QUERY ${(err as Error).message.split('\n')[0]}`);

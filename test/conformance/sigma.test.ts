@@ -64,6 +64,7 @@ describe.runIf(HAS_DATA)('the SigmaHQ rule set', () => {
       'hunt',
       '--no-progress',
       '--no-kql', // KQL hunts query one store of every event, so they keep a hunt on one thread
+      '--no-correlate', // and so do the answers after the alerts
       '--format',
       'jsonl',
       '--sigma',

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
+import { Correlator } from '../../correlate/correlator.js';
 import type { AlertHead } from '../../detect/alert.js';
 import { iocAlerts } from '../../detect/ioc/match.js';
 import { type KqlHunt, loadKqlHunts } from '../../detect/kql/hunts.js';
@@ -63,6 +64,16 @@ export function registerHunt(program: Command): void {
     )
     .option('--no-kql', "leave out KQL hunting queries (the pack's rules/hunts)")
     .option(
+      '--no-correlate',
+      'leave out the answers after the alerts (unusual sign-ins, accounts to reset); lets large hunts use threads',
+    )
+    .option(
+      '--internal <cidr>',
+      'an internal address range for the sign-in baselines (repeatable; default the private ranges)',
+      (v: string, prev: string[]) => [...prev, v],
+      [] as string[],
+    )
+    .option(
       '--min-level <level>',
       'only alerts of this level or higher (informational, low, medium, high, critical)',
     )
@@ -107,6 +118,8 @@ export function registerHunt(program: Command): void {
           host: string[];
           rule: string[];
           kql: string[] | false;
+          correlate: boolean;
+          internal: string[];
         },
       ) => {
         // --kql adds hunts, --no-kql leaves them all out (commander folds both into `kql`).
@@ -144,7 +157,11 @@ export function registerHunt(program: Command): void {
         // KQL hunts query a store filled from every event, so they keep the hunt on this thread.
         if (threads > 1 && kql.length > 0 && opts.threads !== undefined)
           warn('lotl hunt: KQL hunting queries keep the hunt on one thread (--no-kql to use threads)\n');
-        if (threads > 1 && opts.sigma.length > 0 && kql.length === 0) {
+        else if (threads > 1 && opts.correlate && opts.threads !== undefined)
+          warn(
+            'lotl hunt: the answers after the alerts need every event in one stream: the hunt stays on one thread (--no-correlate to use threads)\n',
+          );
+        if (threads > 1 && opts.sigma.length > 0 && kql.length === 0 && !opts.correlate) {
           // Worker threads load the rules themselves; a load with correlations falls back to one stream.
           let iocProblems = 0;
           if (opts.iocs.length > 0) {
@@ -190,6 +207,8 @@ async function huntHere(
     recover?: boolean;
     filter?: (a: AlertHead) => boolean;
     kqlPaths: string[];
+    correlate: boolean;
+    internal: string[];
   },
   placeholders: Record<string, string[]>,
   /** The inputs, when the caller has listed them already. */
@@ -221,7 +240,8 @@ async function huntHere(
   const bigEvtx = listed.files
     .filter((f) => /\.evtx$/i.test(f.path) && evtxUsesPool(f.size))
     .reduce((sum, f) => sum + f.size, 0);
-  const sharing = hunts.length === 0 && bigEvtx >= SHARE_MIN_BYTES;
+  // The answers need every event on this thread: no sharing then.
+  const sharing = hunts.length === 0 && !opts.correlate && bigEvtx >= SHARE_MIN_BYTES;
   const stage = huntStage(setup);
   if (sharing) chunkPool(availableParallelism() - 1)?.warm(stage);
   if (opts.sigma.length > 0) {
@@ -251,5 +271,22 @@ async function huntHere(
     useDetectorsHere(setup, detectors);
     share = stage;
   } else if (sharing) await releaseChunkPool(); // the threads' rules would go unused
-  await runHunt('hunt', paths, detectors, problems, { ...opts, kql: hunts, share, listed });
+  let correlator: Correlator | undefined;
+  if (opts.correlate) {
+    try {
+      correlator = new Correlator(opts.internal.length > 0 ? { internal: opts.internal } : {});
+    } catch (err) {
+      warn(`lotl hunt: --internal: ${(err as Error).message}\n`);
+      process.exitCode = EXIT_ERROR;
+      return;
+    }
+  }
+  await runHunt(
+    'hunt',
+    paths,
+    detectors,
+    problems,
+    { ...opts, kql: hunts, share, listed, observe: correlator },
+    correlator,
+  );
 }

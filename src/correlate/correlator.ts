@@ -1,0 +1,64 @@
+/**
+ * The correlate stage fed by a hunt: every event goes to the logon-session table and the sign-in
+ * baselines, every alert's facts are kept (small, bounded); at the end it answers with the unusual
+ * sign-ins and the accounts to reset. It needs every event in one stream (hunts that correlate do
+ * not hand EVTX chunks to the parser threads).
+ */
+import type { Alert } from '../detect/alert.js';
+import type { EventView } from '../normalize/normalize.js';
+import { type AccountToReset, type AlertFacts, accountsToReset, alertFacts } from './accounts.js';
+import { AccountNames, HostNames } from './entities.js';
+import { SessionTable } from './sessions.js';
+import { escalate, SigninBaseline, type SigninOptions, type UnusualSignin } from './signins.js';
+
+/** Alerts whose facts are kept for the answers (credential access only: the rest is not used yet). */
+export const MAX_KEPT_ALERTS = 1_000_000;
+
+export interface Answers {
+  accounts: AccountToReset[];
+  signins: UnusualSignin[];
+  /** Bounds reached, as sentences. */
+  limits: string[];
+}
+
+export class Correlator {
+  private readonly hosts = new HostNames();
+  private readonly accounts = new AccountNames();
+  private readonly sessions = new SessionTable(this.hosts, this.accounts);
+  private readonly signins: SigninBaseline;
+  private readonly alerts: AlertFacts[] = [];
+  private droppedAlerts = 0;
+
+  constructor(options: SigninOptions = {}) {
+    this.signins = new SigninBaseline(options);
+  }
+
+  event(view: EventView): void {
+    this.sessions.add(view);
+    this.signins.add(view);
+  }
+
+  alert(a: Alert): void {
+    if (!a.rule.tactics.includes('credential-access')) return;
+    if (this.alerts.length >= MAX_KEPT_ALERTS) {
+      this.droppedAlerts++;
+      return;
+    }
+    this.alerts.push(alertFacts(a));
+  }
+
+  answers(): Answers {
+    const signins = escalate(
+      this.signins.unusual(),
+      this.alerts.map((a) => ({ time: a.time, user: a.user, rule: { tactics: a.tactics } })),
+    );
+    const limits: string[] = [];
+    if (this.sessions.dropped > 0)
+      limits.push(`${this.sessions.dropped.toLocaleString('en-US')} oldest logon sessions forgotten`);
+    if (this.signins.dropped > 0)
+      limits.push(`${this.signins.dropped.toLocaleString('en-US')} sign-ins past the baseline's bound`);
+    if (this.droppedAlerts > 0)
+      limits.push(`${this.droppedAlerts.toLocaleString('en-US')} credential-access alerts past the bound`);
+    return { accounts: accountsToReset(this.alerts, this.sessions, signins), signins, limits };
+  }
+}
