@@ -7,35 +7,15 @@
 import { describe, expect, it } from 'vitest';
 import { type AlertFacts, accountsToReset } from '../../src/correlate/accounts.js';
 import { SessionTable } from '../../src/correlate/sessions.js';
-import type { RawEvent } from '../../src/ingest/raw-event.js';
 import { normalize } from '../../src/normalize/normalize.js';
 import { runCli } from '../helpers.js';
+import { securityEvent, signin } from './events.js';
 
 const T0 = Date.UTC(2023, 4, 16, 9, 0, 0);
 const at = (min: number) => T0 + min * 60_000;
-let record = 0;
-function logon(min: number, user: string, id: string, type: number, host = 'FS02'): RawEvent {
-  return {
-    time: at(min),
-    provider: 'Microsoft-Windows-Security-Auditing',
-    channel: 'Security',
-    eventId: 4624,
-    computer: `${host}.contoso.local`,
-    recordId: ++record,
-    origin: { file: 'sec.evtx', format: 'evtx', record },
-    data: {
-      EventID: 4624,
-      TargetUserName: user,
-      TargetDomainName: 'CONTOSO',
-      TargetLogonId: id,
-      LogonType: type,
-      IpAddress: '10.0.5.23',
-    },
-  };
-}
-function logoff(min: number, id: string): RawEvent {
-  return { ...logon(min, '-', id, 0), eventId: 4634, data: { EventID: 4634, TargetLogonId: id } };
-}
+const logon = (min: number, user: string, id: string, type: number, host = 'FS02') =>
+  signin(at(min), user, id, type, '10.0.5.23', host);
+const logoff = (min: number, id: string) => securityEvent(at(min), 4634, { TargetLogonId: id });
 const alert = (
   min: number,
   title: string,

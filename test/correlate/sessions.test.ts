@@ -6,37 +6,15 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { logonIdOf, SessionTable } from '../../src/correlate/sessions.js';
-import type { RawEvent } from '../../src/ingest/raw-event.js';
 import { normalize } from '../../src/normalize/normalize.js';
 import { DATA, HAS_DATA, readAllItems } from '../helpers.js';
+import { securityEvent, signin } from './events.js';
 
 const T0 = Date.UTC(2023, 4, 16, 9, 0, 0);
-let record = 0;
-function security(
-  min: number,
-  eventId: number,
-  data: Record<string, unknown>,
-  computer = 'FS02.contoso.local',
-): RawEvent {
-  return {
-    time: T0 + min * 60_000,
-    provider: 'Microsoft-Windows-Security-Auditing',
-    channel: 'Security',
-    eventId,
-    computer,
-    recordId: ++record,
-    origin: { file: 'mem', format: 'json' },
-    data: { EventID: eventId, ...data },
-  };
-}
+const security = (min: number, eventId: number, data: Record<string, unknown>) =>
+  securityEvent(T0 + min * 60_000, eventId, data);
 const logon = (min: number, user: string, id: string, type: number, ip = '10.0.5.23') =>
-  security(min, 4624, {
-    TargetUserName: user,
-    TargetDomainName: 'CONTOSO',
-    TargetLogonId: id,
-    LogonType: type,
-    IpAddress: ip,
-  });
+  signin(T0 + min * 60_000, user, id, type, ip);
 
 describe('logon sessions', () => {
   it('opens, closes and links processes to sessions; a restart ends every session of its host', () => {

@@ -8,29 +8,13 @@ import { escalate, SigninBaseline } from '../../src/correlate/signins.js';
 import type { RawEvent } from '../../src/ingest/raw-event.js';
 import { normalize } from '../../src/normalize/normalize.js';
 import { runCli } from '../helpers.js';
+import { signin as signinEvent } from './events.js';
 
 const DAY = 86_400_000;
 const T0 = Date.UTC(2023, 4, 1, 8, 0, 0);
-let record = 0;
-function signin(at: number, user: string, ip: string, host = 'FS02', type = 3): RawEvent {
-  return {
-    time: at,
-    provider: 'Microsoft-Windows-Security-Auditing',
-    channel: 'Security',
-    eventId: 4624,
-    computer: `${host}.contoso.local`,
-    recordId: ++record,
-    origin: { file: 'mem', format: 'json' },
-    data: {
-      EventID: 4624,
-      TargetUserName: user,
-      TargetDomainName: 'CONTOSO',
-      LogonType: type,
-      IpAddress: ip,
-      TargetLogonId: `0x${record.toString(16)}`,
-    },
-  };
-}
+let logonIds = 0;
+const signin = (at: number, user: string, ip: string, host = 'FS02', type = 3) =>
+  signinEvent(at, user, `0x${(++logonIds).toString(16)}`, type, ip, host);
 
 function unusual(events: RawEvent[], internal?: string[]) {
   const b = new SigninBaseline(internal ? { internal } : {});

@@ -7,6 +7,7 @@ import { type KqlHunt, loadKqlHunts } from '../../detect/kql/hunts.js';
 import { SigmaEngine } from '../../detect/sigma/engine.js';
 import { loadRules } from '../../detect/sigma/load.js';
 import { BUILTIN } from '../../hunt/builtin.js';
+import type { HuntSetup } from '../../hunt/detectors.js';
 import { huntStage, useDetectorsHere } from '../../hunt/stage.js';
 import { chunkPool, releaseChunkPool } from '../../ingest/evtx/pool.js';
 import { evtxUsesPool } from '../../ingest/evtx/reader.js';
@@ -172,13 +173,7 @@ export function registerHunt(program: Command): void {
             }
             iocProblems = loaded.problems;
           }
-          const setup = {
-            sigma: opts.sigma,
-            iocs: opts.iocs,
-            placeholders,
-            recover: opts.recover === true,
-            cache: ruleCache(),
-          };
+          const setup = huntSetup(opts, placeholders);
           await runHuntParallel(
             'hunt',
             paths,
@@ -193,6 +188,20 @@ export function registerHunt(program: Command): void {
         await sequential();
       },
     );
+}
+
+/** What a hunting or parser thread needs to load the same detectors as this one. */
+function huntSetup(
+  opts: { sigma: string[]; iocs: string[]; recover?: boolean },
+  placeholders: Record<string, string[]>,
+): HuntSetup {
+  return {
+    sigma: opts.sigma,
+    iocs: opts.iocs,
+    placeholders,
+    recover: opts.recover === true,
+    cache: ruleCache(),
+  };
 }
 
 /** The hunt on this thread, every event in one stream (needed by correlation rules). */
@@ -229,13 +238,7 @@ async function huntHere(
   // detectors as a stage), unless the detections need every event in one stream: KQL hunts (their
   // store), correlation rules (their windows; known once the rules are loaded). The threads load
   // their rules while this one does.
-  const setup = {
-    sigma: opts.sigma,
-    iocs: opts.iocs,
-    placeholders,
-    recover: opts.recover === true,
-    cache: ruleCache(),
-  };
+  const setup = huntSetup(opts, placeholders);
   const listed = listedAlready ?? (await listInputs(paths));
   const bigEvtx = listed.files
     .filter((f) => /\.evtx$/i.test(f.path) && evtxUsesPool(f.size))
