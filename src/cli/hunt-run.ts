@@ -88,6 +88,23 @@ export async function runHunt(
 /** The answers after the alerts: unusual sign-ins, then the accounts to reset (docs/correlate.md). */
 export function answersText(command: string, answers: Answers): string {
   const lines: string[] = [];
+  const shown = answers.incidents.filter((i) => i.severity !== 'informational');
+  lines.push(
+    `lotl ${command}: ${shown.length} incidents${shown.length < answers.incidents.length ? ` (and ${answers.incidents.length - shown.length} of informational alerts only)` : ''}`,
+  );
+  for (const i of shown.slice(0, 20)) {
+    const edges = Object.entries(i.edges)
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', ');
+    lines.push(
+      `  ${i.id}  ${i.severity.padEnd(8)}  score ${i.score}  ${i.first ?? '-'} .. ${i.last ?? '-'}  hosts ${i.hosts.join(', ') || '-'}  accounts ${i.accounts.join(', ') || '-'}`,
+    );
+    lines.push(
+      `      stages ${i.stages.map((s) => s.tactic).join(' > ') || '-'}; ${i.alertCount} alerts${edges ? `; joined by ${edges}` : ''}`,
+    );
+  }
+  if (shown.length > 20)
+    lines.push(`  … and ${shown.length - 20} more (lotl report --format json lists them all)`);
   const high = answers.signins.filter((s) => s.severity === 'high').length;
   lines.push(`lotl ${command}: ${answers.signins.length} unusual sign-ins (${high} high)`);
   for (const s of answers.signins)

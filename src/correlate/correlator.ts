@@ -8,13 +8,21 @@ import type { Alert } from '../detect/alert.js';
 import type { EventView } from '../normalize/normalize.js';
 import { type AccountToReset, type AlertFacts, accountsToReset, alertFacts } from './accounts.js';
 import { AccountNames, HostNames } from './entities.js';
+import {
+  buildIncidents,
+  type Incident,
+  type IncidentAlert,
+  incidentAlert,
+  MAX_INCIDENT_ALERTS,
+} from './incidents.js';
 import { SessionTable } from './sessions.js';
 import { escalate, SigninBaseline, type SigninOptions, type UnusualSignin } from './signins.js';
 
-/** Alerts whose facts are kept for the answers (credential access only: the rest is not used yet). */
+/** Credential-access alerts whose facts are kept for the reset list. */
 export const MAX_KEPT_ALERTS = 1_000_000;
 
 export interface Answers {
+  incidents: Incident[];
   accounts: AccountToReset[];
   signins: UnusualSignin[];
   /** Bounds reached, as sentences. */
@@ -28,6 +36,8 @@ export class Correlator {
   private readonly signins: SigninBaseline;
   private readonly alerts: AlertFacts[] = [];
   private droppedAlerts = 0;
+  private readonly graph: IncidentAlert[] = [];
+  private droppedGraph = 0;
 
   constructor(options: SigninOptions = {}) {
     this.signins = new SigninBaseline(options);
@@ -38,7 +48,10 @@ export class Correlator {
     this.signins.add(view);
   }
 
-  alert(a: Alert): void {
+  /** An alert, with the event it was raised on when there is one (correlation and KQL alerts have none). */
+  alert(a: Alert, view?: EventView): void {
+    if (this.graph.length < MAX_INCIDENT_ALERTS) this.graph.push(incidentAlert(a, view));
+    else this.droppedGraph++;
     if (!a.rule.tactics.includes('credential-access')) return;
     if (this.alerts.length >= MAX_KEPT_ALERTS) {
       this.droppedAlerts++;
@@ -59,6 +72,13 @@ export class Correlator {
       limits.push(`${this.signins.dropped.toLocaleString('en-US')} sign-ins past the baseline's bound`);
     if (this.droppedAlerts > 0)
       limits.push(`${this.droppedAlerts.toLocaleString('en-US')} credential-access alerts past the bound`);
-    return { accounts: accountsToReset(this.alerts, this.sessions, signins), signins, limits };
+    if (this.droppedGraph > 0)
+      limits.push(
+        `${this.droppedGraph.toLocaleString('en-US')} alerts past the incident graph's bound (${MAX_INCIDENT_ALERTS.toLocaleString('en-US')})`,
+      );
+    const incidents = buildIncidents(this.graph, {
+      unusualSignins: signins.filter((s) => s.severity === 'high').map((s) => s.account),
+    });
+    return { incidents, accounts: accountsToReset(this.alerts, this.sessions, signins), signins, limits };
   }
 }

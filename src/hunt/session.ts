@@ -38,7 +38,7 @@ export interface SessionOptions {
    * Told of every event and every alert (the correlate stage). It needs every event here, so
    * EVTX chunks are then not hunted on the parser threads.
    */
-  observe?: { event(view: EventView): void; alert(a: Alert): void };
+  observe?: { event(view: EventView): void; alert(a: Alert, view?: EventView): void };
 }
 
 export interface SessionHandlers {
@@ -95,7 +95,7 @@ export async function huntHere(
             for (const a of d.evaluate(view)) {
               // Hunting queries over AlertEvidence see every alert, whatever the output keeps.
               store?.addAlert(a, view);
-              observe?.alert(a);
+              observe?.alert(a, view);
               if (!keep || keep(a)) alerts.add(a);
             }
           heap.tick();

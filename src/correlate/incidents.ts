@@ -1,0 +1,293 @@
+/**
+ * Incidents: alerts joined by typed, explained edges into connected groups, each with its hosts,
+ * accounts, time span, stages along the ATT&CK tactics, a score with its reasons and the evidence.
+ *
+ * Edges (each says why two alerts belong together):
+ * - `process`: the same process on a host (Sysmon 1, 4688 and DeviceProcessEvents of one process
+ *   are one activity), or one the parent of the other, within 12 hours (process ids are reused);
+ * - `session`: the same logon session on a host (the process's logon id; not SYSTEM's, LOCAL
+ *   SERVICE's or NETWORK SERVICE's, which every service shares);
+ * - `account`: the same user account, next alerts no more than `accountWindowMs` apart (24 h
+ *   by default) — this is what joins one intruder's steps across hosts;
+ * - `indicator`: indicator alerts on the same indicator value.
+ * Every alert is considered and the result does not depend on input order (alerts are sorted by
+ * their stable key first; edges are symmetric; groups are numbered by their first alert).
+ */
+import type { Alert, Level } from '../detect/alert.js';
+import { LEVELS } from '../detect/alert.js';
+import type { EventView } from '../normalize/normalize.js';
+import { accountName, hostKey } from './entities.js';
+import { logonIdOf } from './sessions.js';
+
+/** The ATT&CK enterprise tactics in kill-chain order: an incident's stages are listed in it. */
+export const TACTIC_ORDER = [
+  'reconnaissance',
+  'resource-development',
+  'initial-access',
+  'execution',
+  'persistence',
+  'privilege-escalation',
+  'defense-evasion',
+  'credential-access',
+  'discovery',
+  'lateral-movement',
+  'collection',
+  'command-and-control',
+  'exfiltration',
+  'impact',
+];
+
+export type EdgeKind = 'process' | 'session' | 'account' | 'indicator';
+
+export interface IncidentAlert {
+  time: number | null;
+  timeText: string | null;
+  host: string | null;
+  hostShown: string | null;
+  account: string | null;
+  accountShown: string | null;
+  level: Level;
+  ruleId: string;
+  title: string;
+  tactics: string[];
+  where: string;
+  process: string | null;
+  parent: string | null;
+  session: string | null;
+  indicator: string | null;
+}
+
+export interface Incident {
+  id: string;
+  hosts: string[];
+  accounts: string[];
+  first: string | null;
+  last: string | null;
+  severity: Level;
+  score: number;
+  stages: { tactic: string; alerts: number }[];
+  reasons: string[];
+  /** Edges by kind, how many joined this incident. */
+  edges: Partial<Record<EdgeKind, number>>;
+  /** Rule id and file#record of every alert (at most 200 listed), in time order. */
+  alerts: string[];
+  alertCount: number;
+}
+
+/** The most alerts the incident graph holds (each a few hundred bytes); more are counted. */
+export const MAX_INCIDENT_ALERTS = 200_000;
+const PROCESS_WINDOW_MS = 12 * 3_600_000;
+const SHARED_LOGON_IDS = new Set(['0x3e7', '0x3e4', '0x3e5']);
+
+/** What an incident needs of an alert and of the event it was raised on. */
+export function incidentAlert(a: Alert, view?: EventView): IncidentAlert {
+  const host = hostKey(a.host);
+  const acc = a.user ? accountName(a.user) : null;
+  // The acting process: a process access event (Sysmon 10) names it SourceProcessId.
+  const pid = view ? numberText(view.sigma('ProcessId') ?? view.sigma('SourceProcessId')) : null;
+  const ppid = view ? numberText(view.sigma('ParentProcessId')) : null;
+  const logonId = view ? logonIdOf(view.sigma('LogonId') ?? view.field('SubjectLogonId')) : null;
+  const s = a.source;
+  const indicator = a.rule.kind === 'ioc' && a.match ? String(a.match.indicator ?? a.match.value ?? '') : '';
+  return {
+    time: a.time ? Date.parse(a.time) : null,
+    timeText: a.time,
+    host,
+    hostShown: a.host,
+    account: acc?.kind === 'user' ? acc.key : null,
+    accountShown: acc?.kind === 'user' ? a.user : null,
+    level: a.rule.level,
+    ruleId: a.rule.id,
+    title: a.rule.title,
+    tactics: a.rule.tactics,
+    where: `${s.file}${s.record !== undefined && s.record !== null ? `#${s.record}` : s.line !== undefined ? `:${s.line}` : ''}`,
+    process: host && pid ? `${host}|${pid}` : null,
+    parent: host && ppid ? `${host}|${ppid}` : null,
+    session: host && logonId && !SHARED_LOGON_IDS.has(logonId) ? `${host}|${logonId}` : null,
+    indicator: indicator !== '' ? indicator.toLowerCase() : null,
+  };
+}
+
+function numberText(v: unknown): string | null {
+  const n = typeof v === 'number' ? v : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : Number.NaN;
+  return Number.isSafeInteger(n) && n > 0 ? String(n) : null;
+}
+
+/** Union–find over alert indexes, counting the edges of each kind that joined. */
+class Groups {
+  private readonly parent: number[];
+  constructor(n: number) {
+    this.parent = Array.from({ length: n }, (_, i) => i);
+  }
+  find(i: number): number {
+    let r = i;
+    while (this.parent[r] !== r) r = this.parent[r];
+    while (this.parent[i] !== r) {
+      const next = this.parent[i];
+      this.parent[i] = r;
+      i = next;
+    }
+    return r;
+  }
+  union(a: number, b: number): void {
+    const ra = this.find(a);
+    const rb = this.find(b);
+    if (ra !== rb) this.parent[Math.max(ra, rb)] = Math.min(ra, rb);
+  }
+}
+
+const LEVEL_POINTS: Record<Level, number> = { informational: 0, low: 2, medium: 8, high: 20, critical: 40 };
+
+export interface IncidentOptions {
+  accountWindowMs?: number;
+  /** Accounts (shown spelling) with a high unusual sign-in: a reason and points. */
+  unusualSignins?: string[];
+}
+
+/** The incidents of a set of alerts, highest score first. */
+export function buildIncidents(input: IncidentAlert[], options: IncidentOptions = {}): Incident[] {
+  const window = options.accountWindowMs ?? 86_400_000;
+  // A stable order, whatever the input order: time, then rule, then where.
+  const alerts = [...input].sort(
+    (a, b) =>
+      (a.time ?? 0) - (b.time ?? 0) ||
+      (a.ruleId < b.ruleId
+        ? -1
+        : a.ruleId > b.ruleId
+          ? 1
+          : a.where < b.where
+            ? -1
+            : a.where > b.where
+              ? 1
+              : 0),
+  );
+  const groups = new Groups(alerts.length);
+  const edges: { a: number; b: number; kind: EdgeKind }[] = [];
+  const link = (a: number, b: number, kind: EdgeKind) => {
+    if (a === b) return;
+    groups.union(a, b);
+    edges.push({ a, b, kind });
+  };
+  // Alerts by key: each alert links to the previous one with the same key (a chain is enough to
+  // connect them all, and keeps the edges linear in the alerts).
+  const chain = (
+    key: (x: IncidentAlert) => string | null,
+    kind: EdgeKind,
+    maxGapMs = Number.POSITIVE_INFINITY,
+  ) => {
+    const last = new Map<string, number>();
+    alerts.forEach((x, i) => {
+      const k = key(x);
+      if (k === null) return;
+      const prev = last.get(k);
+      if (
+        prev !== undefined &&
+        (x.time === null || alerts[prev].time === null || x.time - alerts[prev].time! <= maxGapMs)
+      )
+        link(prev, i, kind);
+      last.set(k, i);
+    });
+  };
+  chain((x) => x.session, 'session');
+  chain((x) => x.account, 'account', window);
+  chain((x) => x.indicator, 'indicator');
+  chain((x) => x.process, 'process', PROCESS_WINDOW_MS);
+  // Parent and child: an alert whose parent process raised an alert before it.
+  const byProcess = new Map<string, number>();
+  alerts.forEach((x, i) => {
+    if (x.parent !== null) {
+      const p = byProcess.get(x.parent);
+      if (
+        p !== undefined &&
+        (x.time === null || alerts[p].time === null || x.time - alerts[p].time! <= PROCESS_WINDOW_MS)
+      )
+        link(p, i, 'process');
+    }
+    if (x.process !== null) byProcess.set(x.process, i);
+  });
+  // Collect the groups.
+  const members = new Map<number, number[]>();
+  alerts.forEach((_, i) => {
+    const r = groups.find(i);
+    const list = members.get(r) ?? [];
+    list.push(i);
+    members.set(r, list);
+  });
+  const edgeCounts = new Map<number, Partial<Record<EdgeKind, number>>>();
+  for (const e of edges) {
+    const r = groups.find(e.a);
+    const c = edgeCounts.get(r) ?? {};
+    c[e.kind] = (c[e.kind] ?? 0) + 1;
+    edgeCounts.set(r, c);
+  }
+  const unusual = new Set((options.unusualSignins ?? []).map((a) => accountName(a)?.key).filter((k) => k));
+  const out: Incident[] = [];
+  let n = 0;
+  for (const [root, list] of [...members].sort((a, b) => a[0] - b[0])) {
+    const xs = list.map((i) => alerts[i]);
+    const hosts = new Map<string, string>();
+    const accounts = new Map<string, string>();
+    const tactics = new Map<string, number>();
+    const rules = new Map<string, Level>();
+    for (const x of xs) {
+      if (x.host && !hosts.has(x.host)) hosts.set(x.host, x.hostShown ?? x.host);
+      if (x.account && !accounts.has(x.account)) accounts.set(x.account, x.accountShown ?? x.account);
+      for (const t of x.tactics) tactics.set(t, (tactics.get(t) ?? 0) + 1);
+      rules.set(x.ruleId, x.level);
+    }
+    const severity = xs.reduce<Level>(
+      (m, x) => (LEVELS.indexOf(x.level) > LEVELS.indexOf(m) ? x.level : m),
+      'informational',
+    );
+    const stages = [...tactics]
+      .sort((a, b) => rank(a[0]) - rank(b[0]) || (a[0] < b[0] ? -1 : 1))
+      .map(([tactic, count]) => ({ tactic, alerts: count }));
+    const reasons: string[] = [];
+    let score = 0;
+    const levelPoints = [...rules.values()].reduce((s, l) => s + LEVEL_POINTS[l], 0);
+    score += Math.min(200, levelPoints);
+    reasons.push(
+      `${rules.size} distinct rule${rules.size === 1 ? '' : 's'} (${levelPoints} points by level)`,
+    );
+    score += 10 * stages.length;
+    reasons.push(`${stages.length} ATT&CK tactic${stages.length === 1 ? '' : 's'}`);
+    if (tactics.has('credential-access')) {
+      score += 30;
+      reasons.push('credential access');
+    }
+    if (hosts.size > 1) {
+      score += 10 * (hosts.size - 1);
+      reasons.push(`${hosts.size} hosts`);
+    }
+    const signedIn = [...accounts.keys()].filter((k) => unusual.has(k));
+    if (signedIn.length > 0) {
+      score += 20;
+      reasons.push(`unusual sign-in of ${signedIn.map((k) => accounts.get(k)).join(', ')}`);
+    }
+    const times = xs.map((x) => x.timeText).filter((t): t is string => t !== null);
+    out.push({
+      id: `INC-${++n}`,
+      hosts: [...hosts.values()],
+      accounts: [...accounts.values()],
+      first: times[0] ?? null,
+      last: times.at(-1) ?? null,
+      severity,
+      score,
+      stages,
+      reasons,
+      edges: edgeCounts.get(root) ?? {},
+      alerts: xs.slice(0, 200).map((x) => `${x.ruleId} ${x.where}`),
+      alertCount: xs.length,
+    });
+  }
+  return out.sort(
+    (a, b) =>
+      b.score - a.score ||
+      (a.id < b.id ? -1 : 1) * (Number(a.id.slice(4)) - Number(b.id.slice(4)) < 0 ? 1 : -1),
+  );
+}
+
+function rank(tactic: string): number {
+  const i = TACTIC_ORDER.indexOf(tactic);
+  return i < 0 ? TACTIC_ORDER.length : i;
+}

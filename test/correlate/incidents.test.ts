@@ -1,0 +1,129 @@
+/**
+ * Incidents: typed edges (process, session, account, indicator) join alerts; the result does not
+ * depend on input order; the scenario's intrusion is one incident over its three hosts and one
+ * account, with no benign account in any incident.
+ */
+import { describe, expect, it } from 'vitest';
+import { buildIncidents, type IncidentAlert } from '../../src/correlate/incidents.js';
+import { runCli } from '../helpers.js';
+
+const T0 = Date.UTC(2023, 4, 16, 13, 0, 0);
+function alert(min: number, over: Partial<IncidentAlert>): IncidentAlert {
+  const time = T0 + min * 60_000;
+  return {
+    time,
+    timeText: new Date(time).toISOString(),
+    host: 'fs02',
+    hostShown: 'FS02.contoso.local',
+    account: null,
+    accountShown: null,
+    level: 'high',
+    ruleId: `rule-${min}`,
+    title: `rule ${min}`,
+    tactics: [],
+    where: `f#${min}`,
+    process: null,
+    parent: null,
+    session: null,
+    indicator: null,
+    ...over,
+  };
+}
+
+describe('incidents', () => {
+  const alerts = [
+    alert(0, { session: 'fs02|0x1b2c3d', tactics: ['discovery'] }),
+    alert(5, { session: 'fs02|0x1b2c3d', process: 'fs02|4308', tactics: ['credential-access'] }),
+    alert(6, { parent: 'fs02|4308', tactics: ['defense-evasion'] }), // child of the dumper
+    alert(30, {
+      host: 'dc01',
+      hostShown: 'DC01.contoso.local',
+      account: 'contoso\\svc',
+      accountShown: 'CONTOSO\\svc',
+      tactics: ['credential-access'],
+    }),
+    alert(31, {
+      account: 'contoso\\svc',
+      accountShown: 'CONTOSO\\svc',
+      session: 'fs02|0x1b2c3d',
+      tactics: ['lateral-movement'],
+    }),
+    alert(40, {
+      host: 'ws07',
+      hostShown: 'WS07.contoso.local',
+      indicator: '203.0.113.77',
+      tactics: ['command-and-control'],
+    }),
+    alert(41, {
+      host: 'dc01',
+      hostShown: 'DC01.contoso.local',
+      indicator: '203.0.113.77',
+      account: 'contoso\\svc',
+      accountShown: 'CONTOSO\\svc',
+    }),
+    alert(50, {
+      host: 'ws09',
+      hostShown: 'WS09.contoso.local',
+      account: 'contoso\\bob',
+      accountShown: 'CONTOSO\\bob',
+      level: 'low',
+      tactics: ['discovery'],
+    }),
+    // The same account three days later: not joined by the account window.
+    alert(3 * 24 * 60, {
+      host: 'ws09',
+      hostShown: 'WS09.contoso.local',
+      account: 'contoso\\svc',
+      accountShown: 'CONTOSO\\svc',
+      level: 'medium',
+    }),
+  ];
+
+  it('joins alerts by session, process tree, account within the window and shared indicator; explains the edges', () => {
+    const incidents = buildIncidents(alerts, { unusualSignins: ['CONTOSO\\svc'] });
+    expect(incidents.map((i) => [i.id, i.hosts, i.accounts, i.alertCount])).toEqual([
+      ['INC-1', ['FS02.contoso.local', 'DC01.contoso.local', 'WS07.contoso.local'], ['CONTOSO\\svc'], 7],
+      ['INC-3', ['WS09.contoso.local'], ['CONTOSO\\svc'], 1],
+      ['INC-2', ['WS09.contoso.local'], ['CONTOSO\\bob'], 1],
+    ]);
+    const [main] = incidents;
+    expect(main.edges).toEqual({ session: 2, account: 2, indicator: 1, process: 1 });
+    expect(main.stages.map((s) => s.tactic)).toEqual([
+      'defense-evasion',
+      'credential-access',
+      'discovery',
+      'lateral-movement',
+      'command-and-control',
+    ]);
+    expect(main.severity).toBe('high');
+    expect(main.reasons).toEqual([
+      '7 distinct rules (140 points by level)',
+      '5 ATT&CK tactics',
+      'credential access',
+      '3 hosts',
+      'unusual sign-in of CONTOSO\\svc',
+    ]);
+    expect(main.score).toBe(140 + 50 + 30 + 20 + 20);
+    expect(main.first).toBe(new Date(T0).toISOString());
+    expect(main.alerts[0]).toBe('rule-0 f#0');
+  });
+
+  it('gives the same incidents whatever the order of the alerts', () => {
+    const once = buildIncidents(alerts);
+    for (let seed = 1; seed <= 5; seed++) {
+      const shuffled = [...alerts].sort((a, b) => ((a.time! * seed) % 7) - ((b.time! * seed) % 7));
+      expect(buildIncidents(shuffled)).toEqual(once);
+    }
+  });
+
+  it('the scenario: one incident over FS02, WS07 and DC01 by CONTOSO\\svc-fortinet; jdoe in none', async () => {
+    const { stderr } = await runCli(['hunt', '--no-progress', '--format', 'jsonl', 'examples/']);
+    const lines = stderr.split('\n');
+    const first = lines.findIndex((l) => l.includes(' INC-'));
+    expect(lines[first]).toMatch(
+      /INC-1 {2}critical {2}score \d+ {2}2023-05-16T13:10:05\.010Z \.\. 2023-05-16T15:10:01\.000Z {2}hosts FS02\.contoso\.local, ws07\.contoso\.local, DC01\.contoso\.local {2}accounts CONTOSO\\svc-fortinet$/,
+    );
+    expect(lines[first + 1]).toContain('credential-access > discovery > lateral-movement');
+    expect(stderr.match(/ INC-\d+ .*/g)?.join('\n')).not.toContain('jdoe');
+  });
+});
