@@ -17,13 +17,15 @@ import { location } from '../report/stats.js';
 import { checkAlertFormat, exitStatus, levelCounts, summaryDetails, writeAlerts } from './alert-output.js';
 import { problemLine } from './commands/rules.js';
 import { EXIT_ERROR } from './exit-codes.js';
-import { warn } from './output.js';
+import { warn, write } from './output.js';
 import { progressBar } from './progress.js';
 
 export type { Detector } from '../hunt/detectors.js';
 
 export interface HuntOptions extends SessionOptions {
   format: string;
+  /** `lotl report`: the answers as JSON on stdout instead of the alerts. */
+  report?: boolean;
   failOn?: string;
   progress: boolean;
   kql?: KqlHunt[];
@@ -57,7 +59,8 @@ async function finish(
   opts: HuntOptions,
 ): Promise<void> {
   const { alerts, events, seconds, threads } = result;
-  await writeAlerts(alerts, opts.format);
+  if (opts.report) alerts.discard();
+  else await writeAlerts(alerts, opts.format);
   const problems = result.problems + loadProblems;
   const rate = seconds > 0 ? Math.round(events / seconds).toLocaleString('en-US') : '-';
   warn(
@@ -82,7 +85,13 @@ export async function runHunt(
   }
   const result = await huntHere(paths, detectors, opts, printing(command, opts.progress));
   await finish(command, result, loadProblems, opts);
-  if (correlator) warn(answersText(command, correlator.answers()));
+  if (!correlator) return;
+  const answers = correlator.answers();
+  if (opts.report) {
+    const { limits, ...document } = answers;
+    await write(`${JSON.stringify(document, null, 2)}\n`);
+    for (const l of limits) warn(`lotl ${command}: ${l}\n`);
+  } else warn(answersText(command, answers));
 }
 
 /** The answers after the alerts: unusual sign-ins, then the accounts to reset (docs/correlate.md). */

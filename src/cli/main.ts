@@ -4,7 +4,7 @@ import { setFlagsFromString } from 'node:v8';
 import { Command, CommanderError } from 'commander';
 import { removeTempDirsOnSignals } from '../temp-dirs.js';
 import { registerDump } from './commands/dump.js';
-import { registerHunt } from './commands/hunt.js';
+import { registerHunt, registerReport } from './commands/hunt.js';
 import { registerIoc } from './commands/ioc.js';
 import { registerLogons } from './commands/logons.js';
 import { registerQuery } from './commands/query.js';
@@ -36,6 +36,7 @@ export function buildProgram(): Command {
   registerIoc(program);
   registerQuery(program);
   registerLogons(program);
+  registerReport(program);
   registerRules(program);
   return program;
 }

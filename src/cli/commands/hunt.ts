@@ -100,94 +100,85 @@ export function registerHunt(program: Command): void {
       wholeNumber(1, 64),
     )
     .option('--no-progress', 'no progress bar')
-    .action(
-      async (
-        paths: string[],
-        opts: {
-          sigma: string[];
-          iocs: string[];
-          placeholders?: string;
-          format: string;
-          failOn?: string;
-          progress: boolean;
-          recover?: boolean;
-          threads?: number;
-          builtin: boolean;
-          minLevel?: string;
-          from?: string;
-          to?: string;
-          host: string[];
-          rule: string[];
-          kql: string[] | false;
-          correlate: boolean;
-          internal: string[];
-        },
-      ) => {
-        // --kql adds hunts, --no-kql leaves them all out (commander folds both into `kql`).
-        let kql = opts.kql === false ? [] : opts.kql;
-        if (opts.builtin) {
-          opts.sigma = [BUILTIN.sigma, ...opts.sigma];
-          opts.iocs = [BUILTIN.iocs, ...opts.iocs];
-          if (opts.kql !== false) kql = [BUILTIN.hunts, ...kql];
-        }
-        if (opts.sigma.length === 0 && opts.iocs.length === 0 && kql.length === 0) {
-          warn('lotl hunt: no detections selected: --no-builtin without --sigma, --iocs or --kql.\n');
-          process.exitCode = EXIT_ERROR;
-          return;
-        }
-        const filter = alertFilter(opts);
-        if (typeof filter === 'string') {
-          warn(`lotl hunt: ${filter}\n`);
-          process.exitCode = EXIT_ERROR;
-          return;
-        }
-        const huntOpts = { ...opts, filter, kql: undefined, kqlPaths: kql };
-        const placeholders = loadPlaceholders(opts.placeholders);
-        if (placeholders === null) {
-          process.exitCode = EXIT_ERROR;
-          return;
-        }
-        // Each thread loads and compiles the rules itself, which only pays off on large inputs.
-        const cores = availableParallelism();
-        const listed =
-          opts.threads === undefined && cores >= PARALLEL_CORES ? await listInputs(paths) : undefined;
-        const sequential = () => huntHere(paths, huntOpts, placeholders, listed);
-        const total = listed ? listed.files.reduce((s, f) => s + f.size, 0) : 0;
-        const threads =
-          opts.threads ?? (total >= PARALLEL_BYTES && cores >= PARALLEL_CORES ? Math.min(cores, 4) : 1);
-        // KQL hunts query a store filled from every event, so they keep the hunt on this thread.
-        if (threads > 1 && kql.length > 0 && opts.threads !== undefined)
-          warn('lotl hunt: KQL hunting queries keep the hunt on one thread (--no-kql to use threads)\n');
-        else if (threads > 1 && opts.correlate && opts.threads !== undefined)
-          warn(
-            'lotl hunt: the answers after the alerts need every event in one stream: the hunt stays on one thread (--no-correlate to use threads)\n',
-          );
-        if (threads > 1 && opts.sigma.length > 0 && kql.length === 0 && !opts.correlate) {
-          // Worker threads load the rules themselves; a load with correlations falls back to one stream.
-          let iocProblems = 0;
-          if (opts.iocs.length > 0) {
-            const loaded = loadIocs('hunt', opts.iocs);
-            if (!loaded) {
-              process.exitCode = EXIT_ERROR;
-              return;
-            }
-            iocProblems = loaded.problems;
-          }
-          const setup = huntSetup(opts, placeholders);
-          await runHuntParallel(
-            'hunt',
-            paths,
-            setup,
-            iocProblems,
-            { ...huntOpts, listed },
-            threads,
-            sequential,
-          );
-          return;
-        }
-        await sequential();
-      },
+    .action((paths: string[], opts: HuntCommandOptions) => huntAction(paths, opts, false));
+}
+
+type HuntCommandOptions = {
+  sigma: string[];
+  iocs: string[];
+  placeholders?: string;
+  format: string;
+  failOn?: string;
+  progress: boolean;
+  recover?: boolean;
+  threads?: number;
+  builtin: boolean;
+  minLevel?: string;
+  from?: string;
+  to?: string;
+  host: string[];
+  rule: string[];
+  kql: string[] | false;
+  correlate: boolean;
+  internal: string[];
+};
+
+/** `lotl hunt` and `lotl report`: the report writes the answers as JSON instead of the alerts. */
+async function huntAction(paths: string[], opts: HuntCommandOptions, report: boolean): Promise<void> {
+  // --kql adds hunts, --no-kql leaves them all out (commander folds both into `kql`).
+  let kql = opts.kql === false ? [] : opts.kql;
+  if (opts.builtin) {
+    opts.sigma = [BUILTIN.sigma, ...opts.sigma];
+    opts.iocs = [BUILTIN.iocs, ...opts.iocs];
+    if (opts.kql !== false) kql = [BUILTIN.hunts, ...kql];
+  }
+  if (opts.sigma.length === 0 && opts.iocs.length === 0 && kql.length === 0) {
+    warn('lotl hunt: no detections selected: --no-builtin without --sigma, --iocs or --kql.\n');
+    process.exitCode = EXIT_ERROR;
+    return;
+  }
+  const filter = alertFilter(opts);
+  if (typeof filter === 'string') {
+    warn(`lotl hunt: ${filter}\n`);
+    process.exitCode = EXIT_ERROR;
+    return;
+  }
+  const huntOpts = { ...opts, filter, kql: undefined, kqlPaths: kql, report };
+  const placeholders = loadPlaceholders(opts.placeholders);
+  if (placeholders === null) {
+    process.exitCode = EXIT_ERROR;
+    return;
+  }
+  // Each thread loads and compiles the rules itself, which only pays off on large inputs.
+  const cores = availableParallelism();
+  const listed = opts.threads === undefined && cores >= PARALLEL_CORES ? await listInputs(paths) : undefined;
+  const sequential = () => huntHere(paths, huntOpts, placeholders, listed);
+  const total = listed ? listed.files.reduce((s, f) => s + f.size, 0) : 0;
+  const threads =
+    opts.threads ?? (total >= PARALLEL_BYTES && cores >= PARALLEL_CORES ? Math.min(cores, 4) : 1);
+  // KQL hunts query a store filled from every event, so they keep the hunt on this thread.
+  if (threads > 1 && kql.length > 0 && opts.threads !== undefined)
+    warn('lotl hunt: KQL hunting queries keep the hunt on one thread (--no-kql to use threads)\n');
+  else if (threads > 1 && opts.correlate && opts.threads !== undefined)
+    warn(
+      'lotl hunt: the answers after the alerts need every event in one stream: the hunt stays on one thread (--no-correlate to use threads)\n',
     );
+  if (threads > 1 && opts.sigma.length > 0 && kql.length === 0 && !opts.correlate) {
+    // Worker threads load the rules themselves; a load with correlations falls back to one stream.
+    let iocProblems = 0;
+    if (opts.iocs.length > 0) {
+      const loaded = loadIocs('hunt', opts.iocs);
+      if (!loaded) {
+        process.exitCode = EXIT_ERROR;
+        return;
+      }
+      iocProblems = loaded.problems;
+    }
+    const setup = huntSetup(opts, placeholders);
+    await runHuntParallel('hunt', paths, setup, iocProblems, { ...huntOpts, listed }, threads, sequential);
+    return;
+  }
+  await sequential();
 }
 
 /** What a hunting or parser thread needs to load the same detectors as this one. */
@@ -218,6 +209,7 @@ async function huntHere(
     kqlPaths: string[];
     correlate: boolean;
     internal: string[];
+    report: boolean;
   },
   placeholders: Record<string, string[]>,
   /** The inputs, when the caller has listed them already. */
@@ -285,11 +277,46 @@ async function huntHere(
     }
   }
   await runHunt(
-    'hunt',
+    opts.report ? 'report' : 'hunt',
     paths,
     detectors,
     problems,
     { ...opts, kql: hunts, share, listed, observe: correlator },
     correlator,
   );
+}
+
+/**
+ * `lotl report PATHS --format json`: the same hunt, and instead of the alerts its answers — the
+ * incidents, the accounts to reset and the unusual sign-ins — as one JSON document
+ * (docs/report.schema.json).
+ */
+export function registerReport(program: Command): void {
+  program
+    .command('report')
+    .description('hunt the inputs and write the answers: incidents, accounts to reset, unusual sign-ins')
+    .argument('<paths...>', 'log files or directories (EVTX, JSON, JSONL, XML, CSV; .zip and .gz are opened)')
+    .option('--format <format>', 'json (the HTML report is to come)', 'json')
+    .option('--sigma <path>', 'Sigma rule file or folder, besides the pack; repeatable', collect, [])
+    .option('--iocs <file>', 'indicator file; repeatable', collect, [])
+    .option('--no-builtin', 'leave out the built-in rule pack')
+    .option('--kql <path>', 'KQL hunting query file or folder; repeatable', collect, [])
+    .option('--no-kql', "leave out KQL hunting queries (the pack's rules/hunts)")
+    .option(
+      '--internal <cidr>',
+      'an internal address range for the sign-in baselines (repeatable; default the private ranges)',
+      (v: string, prev: string[]) => [...prev, v],
+      [] as string[],
+    )
+    .option('--placeholders <file>', 'YAML map of placeholder name → values, for Sigma expand')
+    .option('--recover', 'EVTX: also read records left in chunk slack')
+    .option('--no-progress', 'no progress bar')
+    .action((paths: string[], opts: Omit<HuntCommandOptions, 'host' | 'rule' | 'correlate'>) => {
+      if (opts.format !== 'json') {
+        warn('lotl report: --format json is the one written so far\n');
+        process.exitCode = EXIT_ERROR;
+        return;
+      }
+      return huntAction(paths, { ...opts, host: [], rule: [], correlate: true, threads: 1 }, true);
+    });
 }
