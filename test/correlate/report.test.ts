@@ -1,6 +1,6 @@
 /** `lotl report --format json` on the scenario: a document valid against docs/report.schema.json. */
 import { readFileSync } from 'node:fs';
-import Ajv from 'ajv';
+import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers.js';
 
