@@ -3,6 +3,7 @@ import { readAll } from '../../hunt/read-loop.js';
 import type { InputProblem } from '../../ingest/raw-event.js';
 import { dumpRecord, DUMP_PARTS as PARTS } from '../../report/dump-record.js';
 import { location } from '../../report/stats.js';
+import { printableLines } from '../../report/terminal-text.js';
 import { EXIT_ERROR, EXIT_OK } from '../exit-codes.js';
 import { stdoutClosed, warn, write } from '../output.js';
 import { progressBar } from '../progress.js';
@@ -89,7 +90,9 @@ export function registerDump(program: Command): void {
             },
             async flush() {
               if (pending.length > 0) {
-                const text = pending;
+                // XML keeps a value's control characters as they are (parity with evtxexport in a
+                // file); on a terminal they are shown as escapes. JSON escapes them itself.
+                const text = xml && process.stdout.isTTY ? printableLines(pending) : pending;
                 pending = '';
                 await write(text);
               }
@@ -113,7 +116,9 @@ export function registerDump(program: Command): void {
             },
           },
         );
-        await write(array ? `${pending}\n]\n` : pending);
+        await write(
+          array ? `${pending}\n]\n` : xml && process.stdout.isTTY ? printableLines(pending) : pending,
+        );
         process.exitCode = problems > 0 ? EXIT_ERROR : EXIT_OK;
       },
     );
