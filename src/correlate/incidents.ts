@@ -4,7 +4,8 @@
  *
  * Edges (each says why two alerts belong together):
  * - `process`: the same process on a host (Sysmon 1, 4688 and DeviceProcessEvents of one process
- *   are one activity), or one the parent of the other, within 12 hours (process ids are reused);
+ *   are one activity), or one the parent of the other: by process GUID where the source has one
+ *   (within 12 hours), else by process id within 10 minutes (Windows reuses ids soon);
  * - `session`: the same logon session on a host (the process's logon id; not SYSTEM's, LOCAL
  *   SERVICE's or NETWORK SERVICE's, which every service shares);
  * - `account`: the same user account, next alerts no more than `accountWindowMs` apart (24 h
@@ -76,6 +77,9 @@ export interface Incident {
 
 /** The most alerts the incident graph holds (each a few hundred bytes); more are counted. */
 export const MAX_INCIDENT_ALERTS = 200_000;
+/** How long a GUID-less process id is taken to be the same process (ids are reused soon). */
+const PID_WINDOW_MS = 10 * 60_000;
+/** How long a process is linked to its parent (a GUID is unique; this bounds the id case too). */
 const PROCESS_WINDOW_MS = 12 * 3_600_000;
 const SHARED_LOGON_IDS = new Set(['0x3e7', '0x3e4', '0x3e5']);
 
@@ -84,6 +88,10 @@ export function incidentAlert(a: Alert, view?: EventView): IncidentAlert {
   const host = hostKey(a.host);
   const acc = a.user ? accountName(a.user) : null;
   // The acting process: a process access event (Sysmon 10) names it SourceProcessId.
+  // A process is known by its GUID where the source gives one (Sysmon), else by its id, which
+  // Windows reuses soon: id-only links hold for PID_WINDOW_MS.
+  const guid = view ? guidText(view.sigma('ProcessGuid') ?? view.sigma('SourceProcessGUID')) : null;
+  const parentGuid = view ? guidText(view.sigma('ParentProcessGuid')) : null;
   const pid = view ? numberText(view.sigma('ProcessId') ?? view.sigma('SourceProcessId')) : null;
   const ppid = view ? numberText(view.sigma('ParentProcessId')) : null;
   const logonId = view ? logonIdOf(view.sigma('LogonId') ?? view.field('SubjectLogonId')) : null;
@@ -101,11 +109,17 @@ export function incidentAlert(a: Alert, view?: EventView): IncidentAlert {
     title: a.rule.title,
     tactics: a.rule.tactics,
     where: `${s.file}${s.record !== undefined && s.record !== null ? `#${s.record}` : s.line !== undefined ? `:${s.line}` : ''}`,
-    process: host && pid ? `${host}|${pid}` : null,
-    parent: host && ppid ? `${host}|${ppid}` : null,
+    process: host && guid ? `${host}|${guid}` : host && pid ? `${host}|pid:${pid}` : null,
+    parent: host && parentGuid ? `${host}|${parentGuid}` : host && ppid ? `${host}|pid:${ppid}` : null,
     session: host && logonId && !SHARED_LOGON_IDS.has(logonId) ? `${host}|${logonId}` : null,
     indicator: indicator !== '' ? indicator.toLowerCase() : null,
   };
+}
+
+function guidText(v: unknown): string | null {
+  return typeof v === 'string' && /^\{?[0-9a-f-]{36}\}?$/i.test(v)
+    ? v.replace(/[{}]/g, '').toLowerCase()
+    : null;
 }
 
 function numberText(v: unknown): string | null {
@@ -191,7 +205,8 @@ export function buildIncidents(input: IncidentAlert[], options: IncidentOptions 
   chain((x) => x.session, 'session');
   chain((x) => x.account, 'account', window);
   chain((x) => x.indicator, 'indicator');
-  chain((x) => x.process, 'process', PROCESS_WINDOW_MS);
+  chain((x) => (x.process?.includes('|pid:') ? null : x.process), 'process', PROCESS_WINDOW_MS);
+  chain((x) => (x.process?.includes('|pid:') ? x.process : null), 'process', PID_WINDOW_MS);
   // Parent and child: an alert whose parent process raised an alert before it.
   const byProcess = new Map<string, number>();
   alerts.forEach((x, i) => {
@@ -199,7 +214,9 @@ export function buildIncidents(input: IncidentAlert[], options: IncidentOptions 
       const p = byProcess.get(x.parent);
       if (
         p !== undefined &&
-        (x.time === null || alerts[p].time === null || x.time - alerts[p].time! <= PROCESS_WINDOW_MS)
+        (x.time === null ||
+          alerts[p].time === null ||
+          x.time - alerts[p].time! <= (x.parent.includes('|pid:') ? PID_WINDOW_MS : PROCESS_WINDOW_MS))
       )
         link(p, i, 'process');
     }

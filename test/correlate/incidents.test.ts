@@ -108,6 +108,20 @@ describe('incidents', () => {
     expect(main.alerts[0]).toBe('rule-0 f#0');
   });
 
+  it('a process id without a GUID links for 10 minutes only (ids are reused); a GUID for 12 hours', () => {
+    const pid = [
+      alert(0, { process: 'ws07|pid:4116', account: 'contoso\\jdoe', accountShown: 'CONTOSO\\jdoe' }),
+      alert(300, { process: 'ws07|pid:4116', account: 'contoso\\svc', accountShown: 'CONTOSO\\svc' }),
+      alert(301, { parent: 'ws07|pid:4116' }),
+    ];
+    expect(buildIncidents(pid).map((i) => i.alertCount)).toEqual([2, 1]);
+    const guid = [
+      alert(0, { process: 'ws07|8a1f2c3d-1e2f-6464-4308-000000000d00' }),
+      alert(300, { parent: 'ws07|8a1f2c3d-1e2f-6464-4308-000000000d00' }),
+    ];
+    expect(buildIncidents(guid).map((i) => i.alertCount)).toEqual([2]);
+  });
+
   it('gives the same incidents whatever the order of the alerts', () => {
     const once = buildIncidents(alerts);
     for (let seed = 1; seed <= 5; seed++) {
