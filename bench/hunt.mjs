@@ -31,13 +31,14 @@ const cli = path.join(root, 'dist', 'cli', 'main.js');
 const cacheDir = mkdtempSync(path.join(tmpdir(), 'lotl-bench-cache-'));
 
 /** One timed run of `lotl hunt` under GNU time; `cold` empties the parsed-rule cache first. */
-function once(inputs, extra, cold) {
+function once(inputs, extra, cold, correlate = false) {
   if (cold) rmSync(cacheDir, { recursive: true, force: true });
   const args = [
     cli,
     'hunt',
     '--no-builtin', // SigmaHQ alone, as the issue measures it
-    '--no-correlate', // the hunt alone (the correlate stage has its own rows)
+    // The hunt alone, but in the rows that measure the correlate stage too.
+    ...(correlate ? [] : ['--no-correlate']),
     '--no-progress',
     '--format',
     'jsonl',
@@ -63,9 +64,11 @@ function once(inputs, extra, cold) {
 
 /** The median of `REPEAT` runs by wall time (this VM is noisy); peak RSS is the largest seen. */
 const REPEAT = Number(process.env.REPEAT ?? 3);
-function run(label, inputs, { extra = [], cold = false } = {}) {
-  if (!cold) once(inputs, extra, false); // fill the cache
-  const runs = Array.from({ length: REPEAT }, () => once(inputs, extra, cold)).sort((a, b) => a.sec - b.sec);
+function run(label, inputs, { extra = [], cold = false, correlate = false } = {}) {
+  if (!cold) once(inputs, extra, false, correlate); // fill the cache
+  const runs = Array.from({ length: REPEAT }, () => once(inputs, extra, cold, correlate)).sort(
+    (a, b) => a.sec - b.sec,
+  );
   const mid = runs[Math.floor(runs.length / 2)];
   return { label, ...mid, rssMb: Math.max(...runs.map((r) => r.rssMb)) };
 }
@@ -87,13 +90,18 @@ const rows = [
   run('250,000-event JSONL, rule cache cold', [jsonl], { cold: true }),
   run('250,000-event JSONL (default: one thread on 2 cores)', [jsonl]),
   run('250,000-event JSONL, --threads 2', [jsonl], { extra: ['--threads', '2'] }),
+  // The correlate stage (incidents, sign-ins, the reset list) on the same hunt (issue 15: within 1.15x).
+  run('250,000-event JSONL, hunt + correlate', [jsonl], { correlate: true }),
   // The issue's workload in one hunt: every EVTX of the shared data and the JSONL together.
   run(`every EVTX (${evtx.length} files) and the 250,000-event JSONL, one hunt`, [...evtx, jsonl]),
 ];
 // The 1 GiB EVTX of repeated corpus chunks that bench/evtx.mjs makes: one run (it takes a while).
 const bigEvtx = path.join(root, 'bench', 'out', 'repeated-1024mb.evtx');
 if (existsSync(bigEvtx))
-  rows.push({ label: '1 GiB EVTX of repeated corpus chunks (one run)', ...once([bigEvtx], [], false) });
+  rows.push(
+    { label: '1 GiB EVTX of repeated corpus chunks (one run)', ...once([bigEvtx], [], false) },
+    { label: '1 GiB EVTX, hunt + correlate (one run)', ...once([bigEvtx], [], false, true) },
+  );
 else console.log('(no bench/out/repeated-1024mb.evtx: run node bench/evtx.mjs to add the 1 GiB EVTX row)');
 rmSync(cacheDir, { recursive: true, force: true });
 console.log(
@@ -109,6 +117,12 @@ for (const r of rows) {
     `| ${r.label} | ${r.events.toLocaleString('en-US')} | ${r.alerts} | ${r.loadSec.toFixed(1)} | ${r.loopSec.toFixed(1)} | ${Math.round(r.events / r.loopSec).toLocaleString('en-US')} | ${r.sec.toFixed(1)} | ${Math.round(r.events / r.sec).toLocaleString('en-US')} | ${r.cpu.toFixed(1)} | ${r.rssMb.toFixed(0)} |`,
   );
 }
+const alone = rows.find((r) => r.label.startsWith('250,000-event JSONL (default'));
+const together = rows.find((r) => r.label === '250,000-event JSONL, hunt + correlate');
+if (alone && together)
+  console.log(
+    `\nhunt + correlate / hunt alone on the JSONL: ${(together.sec / alone.sec).toFixed(2)}x total time, ${together.rssMb.toFixed(0)} vs ${alone.rssMb.toFixed(0)} MB peak`,
+  );
 
 // The slowest rules, measured in-process.
 const { loadRules } = await import('../dist/detect/sigma/load.js');
