@@ -100,6 +100,8 @@ export class SessionTable {
       });
       return;
     }
+    // Most events say nothing of sessions: the event id decides before anything is looked up.
+    if (id !== 4634 && id !== 4647 && id !== 4778 && id !== 4779 && id !== 6005 && id !== 4608) return;
     const host = this.hosts.see(view.raw.computer);
     if (host === null) return;
     if ((id === 4634 || id === 4647) && isSecurity(view)) {
