@@ -34,10 +34,6 @@ export function removeAllTempDirs(): void {
   live.clear();
 }
 
-export function tempDirsInUse(): number {
-  return live.size;
-}
-
 let installed = false;
 
 /**

@@ -13,11 +13,10 @@ import {
   type SessionHandlers,
   type SessionOptions,
 } from '../hunt/session.js';
-import { location } from '../report/stats.js';
 import { checkAlertFormat, exitStatus, levelCounts, summaryDetails, writeAlerts } from './alert-output.js';
 import { problemLine } from './commands/rules.js';
 import { EXIT_ERROR } from './exit-codes.js';
-import { warn, write } from './output.js';
+import { reportProblem, warn, write } from './output.js';
 import { progressBar } from './progress.js';
 
 export type { Detector } from '../hunt/detectors.js';
@@ -34,10 +33,7 @@ export interface HuntOptions extends SessionOptions {
 /** The handlers that print what a session meets, as `lotl COMMAND` does. */
 function printing(command: string, progress: boolean): SessionHandlers {
   return {
-    problem(p) {
-      if (p.code === 'SKIPPED_FILE' || p.code === 'SKIPPED_MEMBER') return;
-      warn(`${location(p)}: ${p.code} ${p.message}\n`);
-    },
+    problem: reportProblem,
     error(where, message) {
       warn(`${where}: error ${message}\n`);
     },

@@ -1,4 +1,6 @@
 /** Writing to stdout with back-pressure, and stopping quietly when the reader goes away (`| head`). */
+import { type InputProblem, isSkipped } from '../ingest/raw-event.js';
+import { location } from '../report/stats.js';
 import { printableLines } from '../report/terminal-text.js';
 import { failureText } from './failure.js';
 
@@ -39,4 +41,14 @@ export async function write(text: string): Promise<void> {
  */
 export function warn(text: string): void {
   process.stderr.write(printableLines(text));
+}
+
+/**
+ * Prints an input problem with its location, as every command does; returns whether it counts as
+ * one (files that are not log data are skipped silently, and do not count).
+ */
+export function reportProblem(p: InputProblem): boolean {
+  if (isSkipped(p)) return false;
+  warn(`${location(p)}: ${p.code} ${p.message}\n`);
+  return true;
 }

@@ -11,7 +11,7 @@
  * - A copy of the AD database (T1003.003: NTDS.dit, install media, a shadow copy of it) exposes the
  *   whole domain: every domain account, and krbtgt, to be reset twice.
  */
-import type { Alert } from '../detect/alert.js';
+import { type Alert, sourceRef } from '../detect/alert.js';
 import { accountName, hostKey } from './entities.js';
 import type { SessionTable } from './sessions.js';
 import type { UnusualSignin } from './signins.js';
@@ -40,7 +40,6 @@ export interface AlertFacts {
 }
 
 export function alertFacts(a: Alert): AlertFacts {
-  const s = a.source;
   return {
     time: a.time,
     host: a.host,
@@ -49,7 +48,7 @@ export function alertFacts(a: Alert): AlertFacts {
     title: a.rule.title,
     techniques: a.rule.techniques,
     tactics: a.rule.tactics,
-    where: `${s.file}${s.record !== undefined && s.record !== null ? `#${s.record}` : s.line !== undefined ? `:${s.line}` : ''}`,
+    where: sourceRef(a.source),
   };
 }
 
@@ -107,10 +106,9 @@ export function accountsToReset(
     const titles = [...r.titles];
     const listed =
       titles.slice(0, 3).join(', ') + (titles.length > 3 ? ` and ${titles.length - 3} more` : '');
-    const shown = sessions.accounts.display(key) === key ? r.shown : sessions.accounts.display(key);
     add(
       key,
-      shown,
+      sessions.accounts.display(key, r.shown),
       `ran credential access on ${[...r.hosts.values()].join(', ') || '?'}: ${listed}`,
       r.evidence,
       0,

@@ -15,6 +15,7 @@ import {
   incidentAlert,
   MAX_INCIDENT_ALERTS,
 } from './incidents.js';
+import { logonOf } from './logons.js';
 import { SessionTable } from './sessions.js';
 import { escalate, SigninBaseline, type SigninOptions, type UnusualSignin } from './signins.js';
 
@@ -40,12 +41,17 @@ export class Correlator {
   private droppedGraph = 0;
 
   constructor(options: SigninOptions = {}) {
-    this.signins = new SigninBaseline(options);
+    this.signins = new SigninBaseline(options, this.hosts, this.accounts);
   }
 
   event(view: EventView): void {
-    this.sessions.add(view);
-    this.signins.add(view);
+    // A sign-in is read once, for both the sessions and the baselines.
+    const logon = logonOf(view, this.hosts, this.accounts);
+    if (logon === null) this.sessions.add(view);
+    else {
+      this.sessions.opened(logon);
+      this.signins.addLogon(logon);
+    }
   }
 
   /** An alert, with the event it was raised on when there is one (correlation and KQL alerts have none). */
@@ -61,10 +67,7 @@ export class Correlator {
   }
 
   answers(): Answers {
-    const signins = escalate(
-      this.signins.unusual(),
-      this.alerts.map((a) => ({ time: a.time, user: a.user, rule: { tactics: a.tactics } })),
-    );
+    const signins = escalate(this.signins.unusual(), this.alerts);
     const limits: string[] = [];
     if (this.sessions.dropped > 0)
       limits.push(`${this.sessions.dropped.toLocaleString('en-US')} oldest logon sessions forgotten`);

@@ -110,8 +110,9 @@ export class AccountNames {
     return account.key;
   }
 
-  display(key: string): string {
-    return this.shown.get(key) ?? key;
+  /** The spelling to show for a key (`fallback`, else the key, when it was never seen). */
+  display(key: string, fallback = key): string {
+    return this.shown.get(key) ?? fallback;
   }
 
   sidsOf(key: string): string[] {

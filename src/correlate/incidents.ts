@@ -15,28 +15,10 @@
  * their stable key first; edges are symmetric; groups are numbered by their first alert).
  */
 import type { Alert, Level } from '../detect/alert.js';
-import { LEVELS } from '../detect/alert.js';
+import { LEVELS, sourceRef, TACTICS } from '../detect/alert.js';
 import type { EventView } from '../normalize/normalize.js';
 import { accountName, hostKey } from './entities.js';
 import { logonIdOf } from './sessions.js';
-
-/** The ATT&CK enterprise tactics in kill-chain order: an incident's stages are listed in it. */
-export const TACTIC_ORDER = [
-  'reconnaissance',
-  'resource-development',
-  'initial-access',
-  'execution',
-  'persistence',
-  'privilege-escalation',
-  'defense-evasion',
-  'credential-access',
-  'discovery',
-  'lateral-movement',
-  'collection',
-  'command-and-control',
-  'exfiltration',
-  'impact',
-];
 
 export type EdgeKind = 'process' | 'session' | 'account' | 'indicator';
 
@@ -95,7 +77,6 @@ export function incidentAlert(a: Alert, view?: EventView): IncidentAlert {
   const pid = view ? numberText(view.sigma('ProcessId') ?? view.sigma('SourceProcessId')) : null;
   const ppid = view ? numberText(view.sigma('ParentProcessId')) : null;
   const logonId = view ? logonIdOf(view.sigma('LogonId') ?? view.field('SubjectLogonId')) : null;
-  const s = a.source;
   const indicator = a.rule.kind === 'ioc' && a.match ? String(a.match.indicator ?? a.match.value ?? '') : '';
   return {
     time: a.time ? Date.parse(a.time) : null,
@@ -108,7 +89,7 @@ export function incidentAlert(a: Alert, view?: EventView): IncidentAlert {
     ruleId: a.rule.id,
     title: a.rule.title,
     tactics: a.rule.tactics,
-    where: `${s.file}${s.record !== undefined && s.record !== null ? `#${s.record}` : s.line !== undefined ? `:${s.line}` : ''}`,
+    where: sourceRef(a.source),
     process: host && guid ? `${host}|${guid}` : host && pid ? `${host}|pid:${pid}` : null,
     parent: host && parentGuid ? `${host}|${parentGuid}` : host && ppid ? `${host}|pid:${ppid}` : null,
     session: host && logonId && !SHARED_LOGON_IDS.has(logonId) ? `${host}|${logonId}` : null,
@@ -305,6 +286,6 @@ export function buildIncidents(input: IncidentAlert[], options: IncidentOptions 
 }
 
 function rank(tactic: string): number {
-  const i = TACTIC_ORDER.indexOf(tactic);
-  return i < 0 ? TACTIC_ORDER.length : i;
+  const i = TACTICS.indexOf(tactic);
+  return i < 0 ? TACTICS.length : i;
 }

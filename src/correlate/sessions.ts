@@ -7,6 +7,7 @@
  */
 import type { EventView } from '../normalize/normalize.js';
 import { type AccountKind, AccountNames, accountName, HostNames } from './entities.js';
+import { type Logon, logonOf } from './logons.js';
 
 export interface LogonSession {
   host: string;
@@ -86,18 +87,9 @@ export class SessionTable {
   add(view: EventView): void {
     const id = view.raw.eventId;
     const time = view.raw.time;
-    if (view.profile?.defenderTable === 'DeviceLogonEvents' && view.column('ActionType') === 'LogonSuccess') {
-      const host = this.hosts.see(String(view.column('DeviceName') ?? view.raw.computer ?? ''));
-      const logonId = logonIdOf(view.column('LogonId'));
-      if (host === null || logonId === null) return;
-      const account = accountName(view.column('AccountName'), view.column('AccountDomain'));
-      const ip = String(view.column('RemoteIP') ?? '').trim();
-      this.open(host, logonId, time, {
-        account: account ? this.accounts.see(account, view.column('AccountSid')) : null,
-        kind: account?.kind ?? null,
-        logonType: typeNumber(view.field('LogonType') ?? view.column('LogonType')),
-        source: ip !== '' && ip !== '-' ? ip : null,
-      });
+    if (view.profile?.defenderTable === 'DeviceLogonEvents') {
+      const logon = logonOf(view, this.hosts, this.accounts);
+      if (logon) this.opened(logon);
       return;
     }
     // Most events say nothing of sessions: the event id decides before anything is looked up.
@@ -134,6 +126,18 @@ export class SessionTable {
             s.endedBy = 'restart';
           }
     }
+  }
+
+  /** A sign-in (logons.ts reads it from the event): a success opens its session. */
+  opened(logon: Logon): void {
+    const logonId = logonIdOf(logon.logonId);
+    if (!logon.success || logonId === null) return;
+    this.open(logon.host, logonId, logon.time, {
+      account: logon.account,
+      kind: logon.kind,
+      logonType: typeNumber(logon.logonType),
+      source: logon.source === 'local' ? null : logon.source,
+    });
   }
 
   private open(

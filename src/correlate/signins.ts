@@ -8,11 +8,10 @@
  * little to compare. New hosts and logon types for the account are reasons too. Alone it is low;
  * high when the same account runs credential access afterwards (escalate()).
  */
-import type { Alert } from '../detect/alert.js';
 import { type Cidr, cidrContains, parseCidr, parseIp } from '../detect/ir/ip.js';
 import type { EventView } from '../normalize/normalize.js';
 import { type AccountKind, AccountNames, accountName, HostNames } from './entities.js';
-import { logonOf } from './logons.js';
+import { type Logon, logonOf } from './logons.js';
 
 /** Address ranges treated as internal unless configured otherwise. */
 export const DEFAULT_INTERNAL = [
@@ -33,8 +32,6 @@ export interface SigninOptions {
   minHistory?: number;
   /** How long those must span, in ms (default one day). */
   minSpanMs?: number;
-  /** How long after an unusual sign-in credential access by the account escalates it (default 24 h). */
-  escalateWithinMs?: number;
 }
 
 export interface UnusualSignin {
@@ -60,13 +57,15 @@ interface Seen {
 export const MAX_SIGNINS = 2_000_000;
 
 export class SigninBaseline {
-  readonly hosts = new HostNames();
-  readonly accounts = new AccountNames();
   private readonly seen: Seen[] = [];
   private readonly internal: Cidr[];
   dropped = 0;
 
-  constructor(private readonly options: SigninOptions = {}) {
+  constructor(
+    private readonly options: SigninOptions = {},
+    readonly hosts = new HostNames(),
+    readonly accounts = new AccountNames(),
+  ) {
     this.internal = (options.internal ?? DEFAULT_INTERNAL).map((c) => {
       const cidr = parseCidr(c.includes('/') ? c : `${c}/${c.includes(':') ? 128 : 32}`);
       if (!cidr) throw new Error(`not an address range: ${JSON.stringify(c)}`);
@@ -75,7 +74,11 @@ export class SigninBaseline {
   }
 
   add(view: EventView): void {
-    const logon = logonOf(view, this.hosts, this.accounts);
+    this.addLogon(logonOf(view, this.hosts, this.accounts));
+  }
+
+  /** A sign-in read already (the correlator reads each once for the sessions and the baselines). */
+  addLogon(logon: Logon | null): void {
     if (!logon?.success || logon.kind !== 'user' || logon.time === null) return;
     if (this.seen.length >= MAX_SIGNINS) {
       this.dropped++;
@@ -148,20 +151,25 @@ export class SigninBaseline {
   }
 }
 
+/** What escalate() needs of an alert (accounts.ts's AlertFacts has it). */
+export interface CredentialUse {
+  time: string | null;
+  user: string | null;
+  tactics: string[];
+}
+
 /**
  * High when the same account is named by a credential-access alert within the window after the
  * sign-in (the advisory's "linked to command-line activity conducting further credential access").
  */
-export type AlertFacts = Pick<Alert, 'time' | 'user'> & { rule: Pick<Alert['rule'], 'tactics'> };
-
 export function escalate(
   signins: UnusualSignin[],
-  alerts: Iterable<AlertFacts>,
+  alerts: Iterable<CredentialUse>,
   withinMs = 86_400_000,
 ): UnusualSignin[] {
   const byAccount = new Map<string, number[]>();
   for (const a of alerts) {
-    if (!a.rule.tactics.includes('credential-access') || !a.user || !a.time) continue;
+    if (!a.tactics.includes('credential-access') || !a.user || !a.time) continue;
     const acc = accountName(a.user);
     if (!acc) continue;
     const list = byAccount.get(acc.key) ?? [];

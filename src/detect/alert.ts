@@ -8,6 +8,30 @@ export type AlertKind = 'sigma' | 'correlation' | 'kql' | 'ioc' | 'anomaly';
 export type Level = 'informational' | 'low' | 'medium' | 'high' | 'critical';
 export const LEVELS: Level[] = ['informational', 'low', 'medium', 'high', 'critical'];
 
+/** The ATT&CK enterprise tactics, in kill-chain order (an incident's stages are listed in it). */
+export const TACTICS = [
+  'reconnaissance',
+  'resource-development',
+  'initial-access',
+  'execution',
+  'persistence',
+  'privilege-escalation',
+  'defense-evasion',
+  'credential-access',
+  'discovery',
+  'lateral-movement',
+  'collection',
+  'command-and-control',
+  'exfiltration',
+  'impact',
+];
+
+/** Where an alert's event is: `file#record`, `file:line`, or the file. */
+export function sourceRef(s: Alert['source']): string {
+  if (s.record !== undefined && s.record !== null) return `${s.file}#${s.record}`;
+  return s.line !== undefined ? `${s.file}:${s.line}` : s.file;
+}
+
 export interface Alert {
   time: string | null;
   rule: {

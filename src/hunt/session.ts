@@ -10,7 +10,7 @@ import { Worker } from 'node:worker_threads';
 import type { Alert, AlertHead } from '../detect/alert.js';
 import { huntAlerts, type KqlHunt } from '../detect/kql/hunts.js';
 import { releaseChunkPool } from '../ingest/evtx/pool.js';
-import type { InputProblem, Stage } from '../ingest/raw-event.js';
+import { type InputProblem, isSkipped, type Stage } from '../ingest/raw-event.js';
 import { listInputs, planJsonLinesRanges } from '../ingest/read.js';
 import type { EventView } from '../normalize/normalize.js';
 import { AlertSpool } from '../report/alert-spool.js';
@@ -63,8 +63,6 @@ export interface HuntResult {
   threads: number;
 }
 
-const isSkip = (p: InputProblem) => p.code === 'SKIPPED_FILE' || p.code === 'SKIPPED_MEMBER';
-
 /** The hunt on this thread (the other cores parse EVTX chunks, and with `share` hunt them too). */
 export async function huntHere(
   paths: string[],
@@ -112,7 +110,7 @@ export async function huntHere(
           heap.tick();
         },
         problem(p) {
-          if (!isSkip(p)) problems++;
+          if (!isSkipped(p)) problems++;
           on.problem?.(p);
         },
       },
@@ -245,7 +243,7 @@ export async function huntOnThreads(
   );
   let count = 0;
   for (const p of problems) {
-    if (!isSkip(p)) count++;
+    if (!isSkipped(p)) count++;
     on.problem?.(p);
   }
   return { alerts, events, problems: count, seconds: (performance.now() - started) / 1000, threads };

@@ -63,6 +63,11 @@ export type ProblemCode =
   | 'SKIPPED_MEMBER' // an archive member that is not log data (e.g. macOS __MACOSX resource forks)
   | 'SKIPPED_FILE'; // a file found while walking a directory that is not log data (README, YAML, ...)
 
+/** A file or archive member that is not log data: listed, and not an error. */
+export function isSkipped(p: InputProblem): boolean {
+  return p.code === 'SKIPPED_FILE' || p.code === 'SKIPPED_MEMBER';
+}
+
 /**
  * Readers yield events and problems interleaved, in input order. A reader asked to run a stage
  * on its worker threads (see EvtxReadOptions.stage) yields that stage's output for a batch of

@@ -70,7 +70,7 @@ describe('unusual sign-ins', () => {
     const alert = (minutes: number, user: string, tactic: string) => ({
       time: new Date(T0 + minutes * 60_000).toISOString(),
       user,
-      rule: { tactics: [tactic] },
+      tactics: [tactic],
     });
     expect(escalate([s], [alert(30, 'CONTOSO\\bob', 'credential-access')])[0]).toMatchObject({
       severity: 'high',

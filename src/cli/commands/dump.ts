@@ -2,10 +2,9 @@ import type { Command } from 'commander';
 import { readAll } from '../../hunt/read-loop.js';
 import type { InputProblem } from '../../ingest/raw-event.js';
 import { dumpRecord, DUMP_PARTS as PARTS } from '../../report/dump-record.js';
-import { location } from '../../report/stats.js';
 import { printableLines } from '../../report/terminal-text.js';
 import { EXIT_ERROR, EXIT_OK } from '../exit-codes.js';
-import { stdoutClosed, warn, write } from '../output.js';
+import { reportProblem, stdoutClosed, warn, write } from '../output.js';
 import { progressBar } from '../progress.js';
 
 export function registerDump(program: Command): void {
@@ -76,9 +75,7 @@ export function registerDump(program: Command): void {
               } else pending += `${line}\n`;
             },
             problem(p: InputProblem) {
-              if (p.code === 'SKIPPED_FILE' || p.code === 'SKIPPED_MEMBER') return;
-              problems++;
-              warn(`${location(p)}: ${p.code} ${p.message}\n`);
+              if (reportProblem(p)) problems++;
             },
             staged(text) {
               // Lines the EVTX worker threads already normalised and serialised.

@@ -4,16 +4,16 @@
  * DeviceLogonEvents. User accounts by default; `--all` adds machine accounts and the system's own.
  */
 import type { Command } from 'commander';
+import { type AlertFacts, alertFacts } from '../../correlate/accounts.js';
 import type { AccountKind } from '../../correlate/entities.js';
 import { type LogonRow, LogonSummary } from '../../correlate/logons.js';
-import { type AlertFacts, escalate, SigninBaseline, type UnusualSignin } from '../../correlate/signins.js';
+import { escalate, SigninBaseline, type UnusualSignin } from '../../correlate/signins.js';
 import { builtinDetectors } from '../../hunt/builtin.js';
 import { readAll } from '../../hunt/read-loop.js';
 import { csvCell } from '../../report/alerts.js';
-import { location } from '../../report/stats.js';
-import { printable } from '../../report/terminal-text.js';
+import { textTable } from '../../report/text-table.js';
 import { EXIT_ERROR, EXIT_OK } from '../exit-codes.js';
-import { warn, write } from '../output.js';
+import { reportProblem, warn, write } from '../output.js';
 import { progressBar } from '../progress.js';
 import { ruleCache } from './sigma-options.js';
 
@@ -77,9 +77,7 @@ export function registerLogons(program: Command): void {
           {
             event: (v) => summary.add(v),
             problem(p) {
-              if (p.code === 'SKIPPED_FILE' || p.code === 'SKIPPED_MEMBER') return;
-              problems++;
-              warn(`${location(p)}: ${p.code} ${p.message}\n`);
+              if (reportProblem(p)) problems++;
             },
           },
           progressBar(opts.progress),
@@ -118,12 +116,10 @@ async function unusualSignins(
         for (const d of detectors)
           for (const a of d.evaluate(v))
             if (a.rule.tactics.includes('credential-access') && credentialAccess.length < 1_000_000)
-              credentialAccess.push({ time: a.time, user: a.user, rule: { tactics: a.rule.tactics } });
+              credentialAccess.push(alertFacts(a));
       },
       problem(p) {
-        if (p.code === 'SKIPPED_FILE' || p.code === 'SKIPPED_MEMBER') return;
-        problems++;
-        warn(`${location(p)}: ${p.code} ${p.message}\n`);
+        if (reportProblem(p)) problems++;
       },
     },
     progressBar(opts.progress),
@@ -139,7 +135,12 @@ async function unusualSignins(
     text = [cols.join(','), ...rows.map((r) => cols.map((c) => csvCell(cell(r, c))).join(','))]
       .map((l) => `${l}\n`)
       .join('');
-  else text = rows.map((r) => `${cols.map((c) => printable(cell(r, c))).join('  ')}\n`).join('');
+  else
+    text = textTable(
+      [...cols],
+      rows.map((r) => cols.map((c) => cell(r, c))),
+      200,
+    );
   await write(text);
   const high = rows.filter((r) => r.severity === 'high').length;
   warn(`lotl logons: ${rows.length} unusual sign-ins (${high} high), ${problems} input problems\n`);
@@ -155,18 +156,9 @@ function render(rows: LogonRow[], format: string): string {
       .join('; ');
   if (format === 'csv')
     return `${[...COLUMNS, 'reasons'].join(',')}\n${rows.map((r) => [...COLUMNS.map((c) => csvCell(r[c])), csvCell(reasons(r))].join(',')).join('\n')}${rows.length > 0 ? '\n' : ''}`;
-  const cells = rows.map((r) => [
-    ...COLUMNS.map((c) => printable(String(r[c] ?? '-'))),
-    printable(reasons(r)),
-  ]);
-  const header = [...COLUMNS.map(String), 'reasons'];
-  const widths = header.map((h, i) =>
-    cells.reduce((w, row) => Math.min(40, Math.max(w, row[i].length)), h.length),
+  return textTable(
+    [...COLUMNS.map(String), 'reasons'],
+    rows.map((r) => [...COLUMNS.map((c) => String(r[c] ?? '-')), reasons(r)]),
+    40,
   );
-  const line = (row: string[]) =>
-    row
-      .map((c, i) => (c.length > widths[i] ? `${c.slice(0, widths[i] - 1)}…` : c.padEnd(widths[i])))
-      .join('  ')
-      .trimEnd();
-  return `${[line(header), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n')}\n`;
 }

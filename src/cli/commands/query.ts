@@ -15,13 +15,12 @@ import {
   KqlUnsupportedError,
 } from '../../detect/kql/to-sql.js';
 import { csvCell } from '../../report/alerts.js';
-import { location } from '../../report/stats.js';
-import { printable } from '../../report/terminal-text.js';
+import { textTable } from '../../report/text-table.js';
 import { DEFAULT_QUERY_LIMITS } from '../../store/duckdb.js';
 import { EXIT_ERROR, EXIT_OK } from '../exit-codes.js';
 import { loadStore } from '../load-store.js';
 import { memorySize, wholeNumber } from '../option-values.js';
-import { warn, write } from '../output.js';
+import { reportProblem, warn, write } from '../output.js';
 
 const FORMATS = ['table', 'jsonl', 'json', 'csv'];
 
@@ -140,9 +139,7 @@ export function registerQuery(program: Command): void {
           limits: { maxRows: opts.maxRows, timeoutMs: opts.timeout * 1000, memory: opts.maxMemory },
           progress: opts.progress,
           problem(p) {
-            if (p.code === 'SKIPPED_FILE' || p.code === 'SKIPPED_MEMBER') return;
-            problems++;
-            warn(`${location(p)}: ${p.code} ${p.message}\n`);
+            if (reportProblem(p)) problems++;
           },
         });
         try {
@@ -254,20 +251,9 @@ function render(rows: Record<string, unknown>[], names: string[], format: string
   if (format === 'csv') {
     return `${[names.join(','), ...rows.map((r) => names.map((n) => csvCell(text(r[n]))).join(','))].join('\n')}\n`;
   }
-  // Widths by a loop, not Math.max(...rows): spreading 130,000 values overflows the call stack.
-  const widths = names.map((n) => {
-    let w = printable(n).length;
-    for (const r of rows) if (w < 60) w = Math.max(w, printable(text(r[n])).length);
-    return Math.min(60, w);
-  });
-  const cut = (raw: string, w: number) => {
-    const s = printable(raw);
-    return s.length > w ? `${s.slice(0, w - 1)}…` : s.padEnd(w);
-  };
-  const lines = [
-    names.map((n, i) => cut(n, widths[i])).join('  '),
-    widths.map((w) => '-'.repeat(w)).join('  '),
-  ];
-  for (const r of rows) lines.push(names.map((n, i) => cut(text(r[n]), widths[i])).join('  '));
-  return `${lines.join('\n')}\n`;
+  return textTable(
+    names,
+    rows.map((r) => names.map((n) => text(r[n]))),
+    60,
+  );
 }

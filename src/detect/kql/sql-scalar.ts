@@ -71,6 +71,44 @@ export interface Prepare {
   columns: (values: string[]) => string;
 }
 
+/**
+ * How many values a series of SQL constants makes (literals as the compiler writes them: numbers,
+ * `TIMESTAMP_NS '…'`, `to_microseconds(n)`), or null when one is not a constant.
+ */
+export function constantSpan(from: string, to: string, step: string): number | null {
+  const value = (sql: string): number | null => {
+    const t = /^TIMESTAMP_NS '([^']+)'$/.exec(sql);
+    if (t) return Date.parse(`${t[1]}Z`) * 1000;
+    const us = /^to_microseconds\((\d+)\)$/.exec(sql);
+    if (us) return Number(us[1]);
+    const n = /^\(?(-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)\)?$/.exec(sql);
+    return n ? Number(n[1]) : null;
+  };
+  const [a, b, c] = [value(from), value(to), value(step)];
+  if (a === null || b === null || c === null || !Number.isFinite(a) || !Number.isFinite(b) || c === 0)
+    return null;
+  return Math.abs((b - a) / c);
+}
+
+/**
+ * The end of a series from `from` by `step`, or a query error when the series would hold more
+ * than `max` values: a hostile `range` or `make-series` (1 s bins over 2,000 years) otherwise
+ * allocates the whole list before any limit on rows or time can act.
+ */
+export function boundedEnd(
+  from: string,
+  to: string,
+  step: string,
+  max: number,
+  what: string,
+  time: boolean,
+): string {
+  const span = time
+    ? `(epoch(${to}) - epoch(${from})) / nullif(epoch(${step}), 0)`
+    : `((${to}) - (${from})) / nullif(${step}, 0)`;
+  return `(CASE WHEN abs(${span}) >= ${max} THEN error('${what} would make more than ${max.toLocaleString('en-US')} values') ELSE ${to} END)`;
+}
+
 export const unsupported = (n: SyntaxNode, what: string): never => {
   throw new KqlUnsupportedError(`${what} is not supported yet`, n.start, n.width);
 };
@@ -1025,11 +1063,8 @@ const FUNCTIONS: Record<string, Fn> = {
   range: (a, ctx) => {
     const [from, to, step] = [X(a[0], ctx), X(a[1], ctx), a[2] ? X(a[2], ctx) : '1'];
     // A list of at most a million values, as Kusto's range() caps its array.
-    const span =
-      a[0].typeName === 'datetime'
-        ? `(epoch(${to}) - epoch(${from})) / nullif(epoch(${step}), 0)`
-        : `((${to}) - (${from})) / nullif(${step}, 0)`;
-    return `to_json(generate_series(${from}, (CASE WHEN abs(${span}) >= 1000000 THEN error('range() would make more than 1,000,000 values') ELSE ${to} END), ${step}))`;
+    const end = boundedEnd(from, to, step, 1_000_000, 'range()', a[0].typeName === 'datetime');
+    return `to_json(generate_series(${from}, ${end}, ${step}))`;
   },
   // Numbers
   abs: (a, ctx) =>

@@ -13,7 +13,9 @@ import type { BoundQuery, SyntaxNode } from './frontend.js';
 import {
   argsOf,
   bindParameters,
+  boundedEnd,
   type Ctx,
+  constantSpan,
   defineLet,
   isAggregate,
   KqlOfflineError,
@@ -59,44 +61,6 @@ const kind = (n: SyntaxNode) => n.kindName;
 export const MAX_RANGE = 100_000_000;
 /** The most bins of one `make-series` series. */
 export const MAX_SERIES_BINS = 1_000_000;
-
-/**
- * The end of a series from `from` by `step`, or a query error when the series would hold more
- * than `max` values: a hostile `range` or `make-series` (1 s bins over 2,000 years) otherwise
- * allocates the whole list before any limit on rows or time can act.
- */
-/**
- * How many values a series of SQL constants makes (literals as the compiler writes them: numbers,
- * `TIMESTAMP_NS '…'`, `to_microseconds(n)`), or null when one is not a constant.
- */
-export function constantSpan(from: string, to: string, step: string): number | null {
-  const value = (sql: string): number | null => {
-    const t = /^TIMESTAMP_NS '([^']+)'$/.exec(sql);
-    if (t) return Date.parse(`${t[1]}Z`) * 1000;
-    const us = /^to_microseconds\((\d+)\)$/.exec(sql);
-    if (us) return Number(us[1]);
-    const n = /^\(?(-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)\)?$/.exec(sql);
-    return n ? Number(n[1]) : null;
-  };
-  const [a, b, c] = [value(from), value(to), value(step)];
-  if (a === null || b === null || c === null || !Number.isFinite(a) || !Number.isFinite(b) || c === 0)
-    return null;
-  return Math.abs((b - a) / c);
-}
-
-export function boundedEnd(
-  from: string,
-  to: string,
-  step: string,
-  max: number,
-  what: string,
-  time: boolean,
-): string {
-  const span = time
-    ? `(epoch(${to}) - epoch(${from})) / nullif(epoch(${step}), 0)`
-    : `((${to}) - (${from})) / nullif(${step}, 0)`;
-  return `(CASE WHEN abs(${span}) >= ${max} THEN error('${what} would make more than ${max.toLocaleString('en-US')} values') ELSE ${to} END)`;
-}
 
 /** Compiles a bound query; throws KqlUnsupportedError for what is not covered. */
 export function compileKql(bound: BoundQuery, options: CompileOptions = {}): CompiledQuery {

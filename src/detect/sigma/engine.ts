@@ -6,29 +6,14 @@
 
 import type { CompiledProfile, EventView } from '../../normalize/normalize.js';
 import type { LogSource } from '../../normalize/profile.js';
-import { type Alert, alertFor, type Level } from '../alert.js';
+import { type Alert, alertFor, type Level, TACTICS } from '../alert.js';
 import type { LiteralScanner } from './aho-corasick.js';
 import { CorrelationEngine, type CorrelationRule } from './correlation.js';
 import type { SigmaRule } from './load.js';
 import { MemoBudget, ScanMemo } from './scan-memo.js';
 import { cachedScanner, type ScannerCacheOptions } from './scanner-cache.js';
 
-const TACTICS = new Set([
-  'reconnaissance',
-  'resource-development',
-  'initial-access',
-  'execution',
-  'persistence',
-  'privilege-escalation',
-  'defense-evasion',
-  'credential-access',
-  'discovery',
-  'lateral-movement',
-  'collection',
-  'command-and-control',
-  'exfiltration',
-  'impact',
-]);
+const TACTIC_NAMES = new Set(TACTICS);
 
 export function ruleMeta(rule: SigmaRule): Alert['rule'] {
   const techniques: string[] = [];
@@ -38,7 +23,7 @@ export function ruleMeta(rule: SigmaRule): Alert['rule'] {
     if (m) techniques.push(m[1].toUpperCase());
     else if (t.startsWith('attack.')) {
       const name = t.slice(7).replace(/_/g, '-').toLowerCase();
-      if (TACTICS.has(name)) tactics.push(name);
+      if (TACTIC_NAMES.has(name)) tactics.push(name);
     }
   }
   return {
