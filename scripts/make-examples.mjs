@@ -81,7 +81,7 @@ function sysmon1(computer, time, user, image, commandLine, parent, parentCmd, ex
       CurrentDirectory: 'C:\\Windows\\system32\\',
       User: user,
       LogonGuid: '{8A1F2C3D-1E2F-6464-0000-0020E7A10500}',
-      LogonId: '0x5A1E7',
+      LogonId: SYSMON_LOGON_IDS[`${computer}|${user}`] ?? '0x3E7',
       TerminalSessionId: 0,
       IntegrityLevel: 'High',
       Hashes:
@@ -105,6 +105,14 @@ const CMD = 'C:\\Windows\\System32\\cmd.exe';
 const PS = 'C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe';
 const WMIC = 'C:\\Windows\\System32\\wbem\\WMIC.exe';
 const EXPLORER = 'C:\\Windows\\explorer.exe';
+
+// Each account's logon session on each host (the sign-ins that open them are in
+// security-signins-week.jsonl and the Defender logon table).
+const SYSMON_LOGON_IDS = {
+  [`${WS}|${ADMIN}`]: '0x3E1F0A',
+  [`${FS}|${THIEF}`]: '0x5A1E7',
+  [`${WS}|${THIEF}`]: '0x7B2C1',
+};
 
 const sysmon = [
   // 09:0x benign admin work on the workstation
@@ -412,16 +420,26 @@ const SEC = {
 };
 const hex = (n) => `0x${n.toString(16)}`;
 let dcPid = 0x1a00;
-function sec4688(time, user, image, commandLine, parent) {
+/** Domain SIDs: each account its own. */
+const SIDS = {
+  [ADMIN]: 'S-1-5-21-1004336348-1177238915-682003330-1104',
+  [THIEF]: 'S-1-5-21-1004336348-1177238915-682003330-1108',
+};
+// svc-fortinet's sessions on the DC: the sign-in from the SOHO router's address, then the
+// network logon from FS02 that winrs opens.
+const DC_SOHO_SESSION = '0x61f3b2';
+const DC_WINRS_SESSION = '0x62a0c4';
+const DC_ADMIN_SESSION = '0x4c7a21';
+function sec4688(time, user, image, commandLine, parent, logonId, newPid) {
   dcPid += 0x24;
   return evtx(
     { ...SEC, eventId: 4688, version: 2, task: 13312, time, computer: DC, keywords: '0x8020000000000000' },
     {
-      SubjectUserSid: 'S-1-5-21-1004336348-1177238915-682003330-1108',
+      SubjectUserSid: SIDS[user],
       SubjectUserName: user.split('\\')[1],
       SubjectDomainName: user.split('\\')[0],
-      SubjectLogonId: '0x4c7a21',
-      NewProcessId: hex(dcPid),
+      SubjectLogonId: logonId,
+      NewProcessId: hex(newPid ?? dcPid),
       NewProcessName: image,
       TokenElevationType: '%%1936',
       ProcessId: hex(dcPid - 0x24),
@@ -435,7 +453,7 @@ function sec4688(time, user, image, commandLine, parent) {
     },
   );
 }
-function sec4624(time, computer, user, logonType, ip, workstation) {
+function sec4624(time, computer, user, logonType, ip, workstation, logonId) {
   return evtx(
     { ...SEC, eventId: 4624, version: 2, task: 12544, time, computer, keywords: '0x8020000000000000' },
     {
@@ -443,10 +461,10 @@ function sec4624(time, computer, user, logonType, ip, workstation) {
       SubjectUserName: '-',
       SubjectDomainName: '-',
       SubjectLogonId: '0x0',
-      TargetUserSid: 'S-1-5-21-1004336348-1177238915-682003330-1108',
+      TargetUserSid: SIDS[user] ?? 'S-1-0-0',
       TargetUserName: user.split('\\')[1],
       TargetDomainName: user.split('\\')[0],
-      TargetLogonId: '0x4c7a21',
+      TargetLogonId: logonId,
       LogonType: logonType,
       LogonProcessName: 'NtLmSsp ',
       AuthenticationPackageName: 'NTLM',
@@ -495,35 +513,37 @@ function logCleared(time) {
   e.Event.UserData = {
     LogFileCleared: {
       '#attributes': { xmlns: 'http://manifests.microsoft.com/win/2004/08/windows/eventlog' },
-      SubjectUserSid: 'S-1-5-21-1004336348-1177238915-682003330-1108',
+      SubjectUserSid: SIDS[THIEF],
       SubjectUserName: 'svc-fortinet',
       SubjectDomainName: 'CONTOSO',
-      SubjectLogonId: '0x4c7a21',
+      SubjectLogonId: DC_WINRS_SESSION,
     },
   };
   return e;
 }
 
 const security = [
-  sec4624(at('08:58:30', 0), DC, ADMIN, 3, '10.0.5.23', 'WS07'),
-  sec4624(at('13:05:12', 0), DC, THIEF, 3, SOHO_IP, '-'),
-  sec4688(at('09:15:00', 0), ADMIN, NTDS, 'ntdsutil "ac i ntds" "files" "info" q q', CMD),
+  sec4624(at('08:58:30', 0), DC, ADMIN, 3, '10.0.5.23', 'WS07', DC_ADMIN_SESSION),
+  sec4624(at('13:05:12', 0), DC, THIEF, 3, SOHO_IP, '-', DC_SOHO_SESSION),
+  sec4688(at('09:15:00', 0), ADMIN, NTDS, 'ntdsutil "ac i ntds" "files" "info" q q', CMD, DC_ADMIN_SESSION),
   sec4688(
     at('13:30:00', 0),
     THIEF,
     NTDS,
     'ntdsutil "ac i ntds" "ifm" "create full C:\\Windows\\Temp\\Pro" q q',
     CMD,
+    DC_SOHO_SESSION,
+    1352, // the process id the ESENT events below name
   ),
   esent(325, at('13:30:05', 0), [
-    'NTDS',
+    'NTDSUTIL',
     '1352',
     'NTDSA',
     'C:\\Windows\\Temp\\Pro\\Active Directory\\ntds.dit',
     '0',
   ]),
   esent(327, at('13:30:41', 0), [
-    'NTDS',
+    'NTDSUTIL',
     '1352',
     'NTDSA',
     'C:\\Windows\\Temp\\Pro\\Active Directory\\ntds.dit',
@@ -535,7 +555,10 @@ const security = [
     WMIC,
     'wmic /node:DC01 process call create "ntdsutil \\"ac i ntds\\" ifm \\"create full C:\\Windows\\Temp\\Pro\\" q q"',
     CMD,
+    DC_SOHO_SESSION,
   ),
+  // 14:45 winrs from the file server opens a network session on the DC (lateral movement)
+  sec4624(at('14:45:01', 0), DC, THIEF, 3, '10.0.5.21', 'FS02', DC_WINRS_SESSION),
   // 14:55 a shadow copy on the DC; 15:10 the Security log cleared (wevtutil, then its 1102 record)
   sec4688(
     at('14:55:00', 0),
@@ -543,14 +566,189 @@ const security = [
     'C:\\Windows\\System32\\vssadmin.exe',
     'vssadmin create shadow /for=C:',
     CMD,
+    DC_WINRS_SESSION,
   ),
-  sec4688(at('15:10:00', 0), THIEF, 'C:\\Windows\\System32\\wevtutil.exe', 'wevtutil cl Security', CMD),
+  sec4688(
+    at('15:10:00', 0),
+    THIEF,
+    'C:\\Windows\\System32\\wevtutil.exe',
+    'wevtutil cl Security',
+    CMD,
+    DC_WINRS_SESSION,
+  ),
   logCleared(at('15:10:01', 0)),
 ];
+
+// ---- a week of ordinary work: the baseline the intrusion stands out against --------------------
+// Security sign-ins (4624), logoffs (4634) and process starts (4688) of every host from
+// 2023-05-09 to the day of the intrusion: three users at their workstations who also reach the DC
+// and the file server, one who works on the file server over RDP every day, and svc-fortinet's
+// own routine (the Fortinet appliance at 10.0.1.5 binding to the DC four times a day). The
+// intrusion's lateral network logon on WS07 (wmiexec from FS02) is here too, in WS07's log.
+const HOSTS = {
+  WS03: { fqdn: 'WS03.contoso.local', ip: '10.0.5.31' },
+  WS07: { fqdn: WS, ip: '10.0.5.23' },
+  WS11: { fqdn: 'WS11.contoso.local', ip: '10.0.5.42' },
+  WS15: { fqdn: 'WS15.contoso.local', ip: '10.0.5.55' },
+  FS02: { fqdn: FS, ip: '10.0.5.21' },
+  DC01: { fqdn: DC, ip: '10.0.5.10' },
+};
+const USERS = [
+  { account: ADMIN, desk: 'WS07', sid: SIDS[ADMIN] },
+  { account: 'CONTOSO\\asmith', desk: 'WS03', sid: 'S-1-5-21-1004336348-1177238915-682003330-1112' },
+  { account: 'CONTOSO\\bkumar', desk: 'WS11', sid: 'S-1-5-21-1004336348-1177238915-682003330-1117' },
+];
+const RDP_USER = {
+  account: 'CONTOSO\\mlopez',
+  desk: 'WS15',
+  sid: 'S-1-5-21-1004336348-1177238915-682003330-1121',
+};
+SIDS[RDP_USER.account] = RDP_USER.sid;
+for (const u of USERS) SIDS[u.account] = u.sid;
+const FORTIGATE_IP = '10.0.1.5';
+const WORK = {
+  [ADMIN]: [
+    ['C:\\Windows\\System32\\mmc.exe', '"C:\\Windows\\system32\\mmc.exe" "C:\\Windows\\system32\\dsa.msc"'],
+    [
+      'C:\\Program Files\\Microsoft Office\\root\\Office16\\OUTLOOK.EXE',
+      '"C:\\Program Files\\Microsoft Office\\root\\Office16\\OUTLOOK.EXE"',
+    ],
+  ],
+  'CONTOSO\\asmith': [
+    [
+      'C:\\Program Files\\Microsoft Office\\root\\Office16\\EXCEL.EXE',
+      '"C:\\Program Files\\Microsoft Office\\root\\Office16\\EXCEL.EXE" "\\\\FS02\\finance\\budget-q2.xlsx"',
+    ],
+  ],
+  'CONTOSO\\bkumar': [
+    [
+      'C:\\Program Files\\Google\\Chrome\\Application\\chrome.exe',
+      '"C:\\Program Files\\Google\\Chrome\\Application\\chrome.exe" --profile-directory=Default',
+    ],
+  ],
+};
+/** The logon ids the scenario's own events name; others are numbered per host. */
+const FIXED_SESSIONS = {
+  [`WS07|${ADMIN}|2023-05-16`]: '0x3e1f0a',
+};
+const nextLogonId = {
+  WS03: 0x2a000,
+  WS07: 0x2b000,
+  WS11: 0x2c000,
+  WS15: 0x2d000,
+  FS02: 0x2e000,
+  DC01: 0x2f000,
+};
+function logonIdOn(host, key) {
+  if (FIXED_SESSIONS[key]) return FIXED_SESSIONS[key];
+  nextLogonId[host] += 0x1a3;
+  return hex(nextLogonId[host]);
+}
+function sec4634(time, computer, user, logonType, logonId) {
+  return evtx(
+    { ...SEC, eventId: 4634, task: 12545, time, computer, keywords: '0x8020000000000000' },
+    {
+      TargetUserSid: SIDS[user],
+      TargetUserName: user.split('\\')[1],
+      TargetDomainName: user.split('\\')[0],
+      TargetLogonId: logonId,
+      LogonType: logonType,
+    },
+  );
+}
+let hostPid = 0x2000;
+function secProcess(time, computer, user, logonId, image, commandLine) {
+  hostPid += 0x1c;
+  return evtx(
+    { ...SEC, eventId: 4688, version: 2, task: 13312, time, computer, keywords: '0x8020000000000000' },
+    {
+      SubjectUserSid: SIDS[user],
+      SubjectUserName: user.split('\\')[1],
+      SubjectDomainName: user.split('\\')[0],
+      SubjectLogonId: logonId,
+      NewProcessId: hex(hostPid),
+      NewProcessName: image,
+      TokenElevationType: '%%1938',
+      ProcessId: hex(0x1d0c),
+      CommandLine: commandLine,
+      TargetUserSid: 'S-1-0-0',
+      TargetUserName: '-',
+      TargetDomainName: '-',
+      TargetLogonId: '0x0',
+      ParentProcessName: EXPLORER,
+      MandatoryLabel: 'S-1-16-8192',
+    },
+  );
+}
+const when = (day, hms) => `2023-05-${String(day).padStart(2, '0')}T${hms}.0000000Z`;
+const week = [];
+/** A network logon and its logoff a few seconds later (file shares, LDAP, Group Policy). */
+function networkVisit(day, hms, host, user, from) {
+  const id = logonIdOn(host, '');
+  const [h, m, sec] = hms.split(':').map(Number);
+  const end = `${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}:${String(Math.min(59, sec + 4)).padStart(2, '0')}`;
+  week.push(sec4624(when(day, hms), HOSTS[host].fqdn, user, 3, HOSTS[from]?.ip ?? from, from, id));
+  week.push(sec4634(when(day, end), HOSTS[host].fqdn, user, 3, id));
+}
+for (let day = 9; day <= 16; day++) {
+  const weekend = day === 13 || day === 14;
+  const date = `2023-05-${day}`;
+  for (const [hour, min] of [
+    [2, 0],
+    [8, 0],
+    [14, 0],
+    [20, 0],
+  ])
+    networkVisit(
+      day,
+      `${String(hour).padStart(2, '0')}:${String(min).padStart(2, '0')}:07`,
+      'DC01',
+      THIEF,
+      FORTIGATE_IP,
+    );
+  if (weekend) continue;
+  USERS.forEach((u, i) => {
+    const host = u.desk;
+    const id = logonIdOn(host, `${host}|${u.account}|${date}`);
+    const start = `08:${String(21 + 4 * i).padStart(2, '0')}:1${i}`;
+    week.push(sec4624(when(day, start), HOSTS[host].fqdn, u.account, 2, '127.0.0.1', host, id));
+    networkVisit(day, `08:${String(22 + 4 * i).padStart(2, '0')}:3${i}`, 'DC01', u.account, host);
+    networkVisit(day, `09:${String(10 + 7 * i).padStart(2, '0')}:0${i}`, 'FS02', u.account, host);
+    WORK[u.account].forEach(([image, cmd], k) => {
+      week.push(
+        secProcess(
+          when(day, `09:${String(30 + 5 * k + i).padStart(2, '0')}:00`),
+          HOSTS[host].fqdn,
+          u.account,
+          id,
+          image,
+          cmd,
+        ),
+      );
+    });
+    networkVisit(day, `15:${String(5 + 6 * i).padStart(2, '0')}:4${i}`, 'FS02', u.account, host);
+    week.push(
+      sec4634(when(day, `17:${String(32 + 3 * i).padStart(2, '0')}:00`), HOSTS[host].fqdn, u.account, 2, id),
+    );
+  });
+  // mlopez works on the file server over RDP; on the 16th the session is still open at the dump.
+  const rdp = logonIdOn('FS02', '');
+  week.push(sec4624(when(day, '11:02:15'), FS, RDP_USER.account, 10, HOSTS.WS15.ip, 'WS15', rdp));
+  week.push(sec4634(when(day, day === 16 ? '16:31:00' : '11:47:30'), FS, RDP_USER.account, 10, rdp));
+}
+// 14:49:58 on the 16th: wmiexec from FS02 signs in to WS07 over the network as svc-fortinet.
+week.push(sec4624(at('14:49:58', 0), WS, THIEF, 3, HOSTS.FS02.ip, 'FS02', '0x7b2c1'));
+week.push(sec4634(at('14:50:31', 0), WS, THIEF, 3, '0x7b2c1'));
+week.sort((a, b) =>
+  a.Event.System.TimeCreated['#attributes'].SystemTime < b.Event.System.TimeCreated['#attributes'].SystemTime
+    ? -1
+    : 1,
+);
 
 const jsonl = (rows) => `${rows.map((r) => JSON.stringify(r)).join('\n')}\n`;
 writeFileSync(path.join(out, 'sysmon-fs02-ws07.jsonl'), jsonl(sysmon));
 writeFileSync(path.join(out, 'security-application-dc01.jsonl'), jsonl(security));
+writeFileSync(path.join(out, 'security-week.jsonl'), jsonl(week));
 
 // ---- Defender Advanced Hunting export (JSON arrays, one file per table) ------------------------
 const dev = { DeviceId: 'b1e3f0c29a7d4e26a1c5f3d8e0b2a4c6', DeviceName: 'fs02.contoso.local' };
@@ -644,6 +842,7 @@ const logonRows = [
     RemoteIPType: 'Public',
     RemotePort: 51234,
     Protocol: 'NTLM',
+    LogonId: 0x5a1e7, // the session the Sysmon events on FS02 name
     ReportId: 602,
   },
   {

@@ -77,7 +77,7 @@ export function incidentAlert(a: Alert, view?: EventView): IncidentAlert {
   const pid = view ? numberText(view.sigma('ProcessId') ?? view.sigma('SourceProcessId')) : null;
   const ppid = view ? numberText(view.sigma('ParentProcessId')) : null;
   const logonId = view ? logonIdOf(view.sigma('LogonId') ?? view.field('SubjectLogonId')) : null;
-  const indicator = a.rule.kind === 'ioc' && a.match ? String(a.match.indicator ?? a.match.value ?? '') : '';
+  const indicator = indicatorOf(a);
   return {
     time: a.time ? Date.parse(a.time) : null,
     timeText: a.time,
@@ -95,6 +95,24 @@ export function incidentAlert(a: Alert, view?: EventView): IncidentAlert {
     session: host && logonId && !SHARED_LOGON_IDS.has(logonId) ? `${host}|${logonId}` : null,
     indicator: indicator !== '' ? indicator.toLowerCase() : null,
   };
+}
+
+/**
+ * The indicator an alert is about: an IOC alert's matched value; a KQL result row's file hash
+ * (the advisory's hash hunts return rows of AlertEvidence and the Device tables).
+ */
+function indicatorOf(a: Alert): string {
+  if (a.rule.kind === 'ioc' && a.match) {
+    const ind = a.match.indicator as { value?: unknown } | undefined;
+    return String(ind?.value ?? a.match.value ?? '');
+  }
+  if (a.rule.kind === 'kql' && a.event) {
+    for (const column of ['SHA256', 'SHA1', 'MD5']) {
+      const v = a.event[column];
+      if (typeof v === 'string' && /^[0-9a-f]{32,64}$/i.test(v)) return v;
+    }
+  }
+  return '';
 }
 
 function guidText(v: unknown): string | null {

@@ -130,6 +130,11 @@ export const TRANSFORMS = {
         : Number.NaN;
     return Number.isFinite(n) ? n : undefined;
   },
+  /** ESENT's messages start "%1 (%2) …": the process name, then its id, the second data item. */
+  esentProcessId: ([v]: Values) => {
+    const id = Array.isArray(v) ? v[1] : undefined;
+    return typeof id === 'string' && /^\d{1,10}$/.test(id) ? Number(id) : undefined;
+  },
   integrityLevel: ([v]: Values) => {
     const s = text(v);
     if (s === undefined) return undefined;

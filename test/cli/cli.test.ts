@@ -9,8 +9,8 @@ describe('lotl stats', () => {
     const { code, stdout, stderr } = await runCli(['stats', 'examples/']);
     expect(code).toBe(0);
     expect(stderr).toBe('');
-    expect(stdout).toMatch(/events read\s+50\b/);
-    expect(stdout).toMatch(/time range\s+2023-05-16T08:58:30.000Z \.\. 2023-05-16T16:01:00.000Z/);
+    expect(stdout).toMatch(/events read\s+297\b/);
+    expect(stdout).toMatch(/time range\s+2023-05-09T02:00:07.000Z \.\. 2023-05-16T20:00:11.000Z/);
     expect(stdout).toContain('sysmon-1');
     expect(stdout).toContain('defender-DeviceProcessEvents');
     expect(stdout).toContain('FS02.contoso.local');
@@ -46,8 +46,8 @@ describe('lotl dump', () => {
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l));
-    expect(events).toHaveLength(10);
-    expect(events.map((e) => e.origin.line)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(events).toHaveLength(11);
+    expect(events.map((e) => e.origin.line)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
     const ifm = events[3];
     expect(ifm).toMatchObject({
       eventId: 4688,

@@ -27,7 +27,7 @@ describe('lotl hunt', () => {
     expect(all.stderr).toMatch(/top hosts: fs02\.contoso\.local \d+/);
     expect(all.stderr).toMatch(/top rules: /);
     expect(all.stderr).toMatch(
-      /\d+ of 50 events raised alerts \(data reduction [\d.]+%\); peak memory \d+ MB/,
+      /\d+ of 297 events raised alerts \(data reduction [\d.]+%\); peak memory \d+ MB/,
     );
 
     const critical = alertsOf(

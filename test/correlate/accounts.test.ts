@@ -86,15 +86,20 @@ describe('accounts to reset', () => {
 
   it('lotl hunt ends with the unusual sign-ins and the accounts to reset of the scenario; --no-correlate leaves them out', async () => {
     const { stderr } = await runCli(['hunt', '--no-progress', '--format', 'jsonl', 'examples/']);
-    const tail = stderr.slice(stderr.indexOf('lotl hunt: 2 unusual sign-ins'));
-    expect(tail).toContain('2 unusual sign-ins (2 high)');
+    const tail = stderr.slice(stderr.indexOf('lotl hunt: 3 unusual sign-ins'));
+    expect(tail).toContain('3 unusual sign-ins (3 high)');
     expect(tail).toMatch(
-      /3 accounts to reset\n {2}reset {8}CONTOSO\\svc-fortinet {2}ran credential access on /,
+      /4 accounts to reset\n {2}reset {8}CONTOSO\\svc-fortinet {2}ran credential access on /,
+    );
+    // mlopez's RDP session on FS02 was open at the 13:20 dump (opened 11:02, closed 16:31);
+    // asmith and bkumar only reached FS02 over the network, which leaves no credentials there.
+    expect(tail).toMatch(
+      /reset {8}CONTOSO\\mlopez {2}credentials exposed by the LSASS dump on fs02\.contoso\.local \(session of logon type 10 from 10\.0\.5\.55\)/,
     );
     expect(tail).toContain('reset twice  CONTOSO\\krbtgt');
     expect(tail).toContain('CONTOSO\\* (every domain account)');
-    // No benign account: jdoe signed in only over the network from inside.
-    expect(tail).not.toContain('jdoe');
+    // No benign account: jdoe, asmith and bkumar worked as every day.
+    for (const name of ['jdoe', 'asmith', 'bkumar']) expect(tail).not.toContain(name);
     const without = await runCli([
       'hunt',
       '--no-progress',

@@ -61,17 +61,30 @@ describe('lotl logons', () => {
         r.failures,
       ]),
     ).toEqual([
-      ['CONTOSO\\jdoe', 'DC01.contoso.local', 'Network', '10.0.5.23', 1, 0],
-      ['CONTOSO\\jdoe', 'fs02.contoso.local', 'Network', '10.0.5.23', 1, 0],
+      // The week's ordinary work (examples/security-week.jsonl) ...
+      ['CONTOSO\\asmith', 'DC01.contoso.local', 'Network', '10.0.5.31', 6, 0],
+      ['CONTOSO\\asmith', 'fs02.contoso.local', 'Network', '10.0.5.31', 12, 0],
+      ['CONTOSO\\asmith', 'WS03.contoso.local', 'Interactive', 'ws03', 6, 0],
+      ['CONTOSO\\bkumar', 'DC01.contoso.local', 'Network', '10.0.5.42', 6, 0],
+      ['CONTOSO\\bkumar', 'fs02.contoso.local', 'Network', '10.0.5.42', 12, 0],
+      ['CONTOSO\\bkumar', 'WS11.contoso.local', 'Interactive', 'ws11', 6, 0],
+      ['CONTOSO\\jdoe', 'DC01.contoso.local', 'Network', '10.0.5.23', 7, 0],
+      ['CONTOSO\\jdoe', 'fs02.contoso.local', 'Network', '10.0.5.23', 13, 0],
+      ['CONTOSO\\jdoe', 'WS07.contoso.local', 'Interactive', 'ws07', 6, 0],
+      ['CONTOSO\\mlopez', 'fs02.contoso.local', 'RemoteInteractive', '10.0.5.55', 6, 0],
+      ['CONTOSO\\svc-fortinet', 'DC01.contoso.local', 'Network', '10.0.1.5', 32, 0],
+      // ... and the intruder's: from the SOHO router, then from FS02 to the DC and WS07.
+      ['CONTOSO\\svc-fortinet', 'DC01.contoso.local', 'Network', '10.0.5.21', 1, 0],
       ['CONTOSO\\svc-fortinet', 'DC01.contoso.local', 'Network', '203.0.113.77', 1, 0],
       ['CONTOSO\\svc-fortinet', 'fs02.contoso.local', 'RemoteInteractive', '203.0.113.77', 1, 1],
+      ['CONTOSO\\svc-fortinet', 'WS07.contoso.local', 'Network', '10.0.5.21', 1, 0],
     ]);
-    expect(rows[3]).toMatchObject({
+    expect(rows[13]).toMatchObject({
       first: '2023-05-16T13:04:58.000Z',
       last: '2023-05-16T13:05:12.000Z',
       reasons: { InvalidUserNameOrPassword: 1 },
     });
-    expect(stderr).toContain('5 sign-ins, 4 rows');
+    expect(stderr).toContain('117 sign-ins, 15 rows');
     const failures = await runCli(['logons', '--failures', '--format', 'csv', 'examples/']);
     expect(failures.stdout.trim().split('\n')).toEqual([
       'account,host,logonType,source,successes,failures,first,last,reasons',

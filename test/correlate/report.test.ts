@@ -21,13 +21,18 @@ describe('lotl report --format json', () => {
     });
     expect(report.accounts.map((a: { account: string; action: string }) => [a.account, a.action])).toEqual([
       ['CONTOSO\\svc-fortinet', 'reset'],
+      ['CONTOSO\\mlopez', 'reset'],
       ['CONTOSO\\krbtgt', 'reset twice'],
       ['CONTOSO\\* (every domain account)', 'reset'],
     ]);
     expect(report.signins.map((s: { account: string; ip: string }) => [s.account, s.ip])).toEqual([
       ['CONTOSO\\svc-fortinet', '203.0.113.77'],
       ['CONTOSO\\svc-fortinet', '203.0.113.77'],
+      ['CONTOSO\\svc-fortinet', '10.0.5.21'],
     ]);
+    // One incident: every alert of the intrusion (the ESENT events join through ntdsutil's
+    // process id, the FRP hash hunt's row through the hash), and no other.
+    expect(report.incidents).toHaveLength(1);
     // The alerts are not written: stdout is the one document.
     expect(stdout.trim().startsWith('{')).toBe(true);
     const other = await runCli(['report', '--format', 'html', 'examples/']);

@@ -85,14 +85,24 @@ describe('unusual sign-ins', () => {
       expect(escalate([s], [other])[0].severity).toBe('low');
   });
 
-  it('lotl logons --unusual on the scenario: svc-fortinet from 203.0.113.77, high (it dumps LSASS later); jdoe is not', async () => {
+  it('lotl logons --unusual on the scenario: svc-fortinet from 203.0.113.77 and then from FS02, high (it dumps LSASS later); nobody else', async () => {
     const { code, stdout, stderr } = await runCli(['logons', '--unusual', '--format', 'json', 'examples/']);
     expect(code, stderr).toBe(0);
     const rows = JSON.parse(stdout);
     expect(rows.map((r: Record<string, string>) => [r.account, r.host, r.ip, r.severity])).toEqual([
       ['CONTOSO\\svc-fortinet', 'fs02.contoso.local', '203.0.113.77', 'high'],
       ['CONTOSO\\svc-fortinet', 'DC01.contoso.local', '203.0.113.77', 'high'],
+      ['CONTOSO\\svc-fortinet', 'DC01.contoso.local', '10.0.5.21', 'high'],
     ]);
-    expect(stderr).toContain('2 unusual sign-ins (2 high)');
+    // Against a real baseline: a week of the appliance's binds from 10.0.1.5 to the DC.
+    expect(rows[0].why).toEqual([
+      'source outside the internal ranges',
+      'source first seen for the account',
+      'host first seen for the account',
+      'logon type RemoteInteractive first seen for the account',
+      'the account ran credential access 15 min later',
+    ]);
+    expect(rows[2].why[0]).toBe('source first seen for the account');
+    expect(stderr).toContain('3 unusual sign-ins (3 high)');
   });
 });

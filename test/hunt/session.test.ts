@@ -31,7 +31,7 @@ describe('hunt session', () => {
         },
       },
     );
-    expect(result.events).toBe(50);
+    expect(result.events).toBe(297);
     expect(result.problems).toBe(1);
     // Skipped files (the scenario's README) are reported too, and not counted as problems.
     expect(problems.map((p) => [path.basename(p.file), p.line, p.code])).toEqual([

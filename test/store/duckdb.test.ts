@@ -23,15 +23,15 @@ describe('EventStore', () => {
       },
       null,
     );
-    expect(events).toBe(50);
+    expect(events).toBe(297);
     const counts = await store.finish();
     // Sysmon 1, Security 4688, Defender's DeviceProcessEvents rows and the portal CSV.
     expect(counts.DeviceProcessEvents).toBeGreaterThan(25);
     expect(counts.DeviceLogonEvents).toBeGreaterThan(0);
     expect(counts.DeviceFileEvents).toBeGreaterThan(0);
     expect(counts.DeviceNetworkEvents).toBeGreaterThan(0);
-    // The domain controller's Security log: 4624, 4688 and 1102 events.
-    expect(counts.SecurityEvent).toBe(8);
+    // The Security logs: 4624, 4634, 4688 and 1102 events (the DC and the week of sign-ins).
+    expect(counts.SecurityEvent).toBe(255);
     expect(counts.AlertEvidence).toBe(0);
 
     // A Security 4688 is in both DeviceProcessEvents and SecurityEvent.

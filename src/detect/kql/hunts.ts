@@ -1,13 +1,13 @@
 /**
  * KQL hunting queries as detections (the pack's rules/hunts/*.kql): each file is a query with a
- * header of `// key: value` comments (title, source, techniques, level). `lotl hunt` runs them over
+ * header of `// key: value` comments (title, source, techniques, tactics, level). `lotl hunt` runs them over
  * the store it fills while hunting; every result row becomes an alert of kind "kql" whose event
  * is the row, as Defender's hunting page shows it.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Alert, Level } from '../alert.js';
-import { LEVELS } from '../alert.js';
+import { LEVELS, TACTICS } from '../alert.js';
 import { filesUnder } from '../rule-files.js';
 import { bindKql } from './frontend.js';
 import { presentRow } from './rows.js';
@@ -18,6 +18,8 @@ export interface KqlHunt {
   title: string;
   level: Level;
   techniques: string[];
+  /** ATT&CK tactics (`// tactics:`), for the incident stages and the reset list. */
+  tactics: string[];
   author: string;
   compiled: CompiledQuery;
 }
@@ -54,6 +56,10 @@ export function loadKqlHunts(paths: string[]): { hunts: KqlHunt[]; problems: Kql
         title: meta.get('title') ?? path.basename(file, '.kql'),
         level: LEVELS.includes(level) ? level : 'medium',
         techniques: (meta.get('techniques') ?? '').split(/[,\s]+/).filter(Boolean),
+        tactics: (meta.get('tactics') ?? '')
+          .split(/[,\s]+/)
+          .map((t) => t.toLowerCase())
+          .filter((t) => TACTICS.includes(t)),
         author: meta.get('source') ? `verbatim from ${meta.get('source')!.split(' ')[0]}` : 'lotl',
         compiled: compileKql(bound),
       });
@@ -86,7 +92,7 @@ export function huntAlerts(hunt: KqlHunt, rows: Record<string, unknown>[]): Aler
         kind: 'kql',
         author: hunt.author,
         techniques: hunt.techniques,
-        tactics: [],
+        tactics: hunt.tactics,
       },
       host: text(row.DeviceName) ?? text(row.Computer),
       user:

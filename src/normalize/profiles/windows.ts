@@ -406,6 +406,7 @@ export const APPLICATION_PROFILES: SourceProfile[] = [216, 325, 326, 327].map(
     title: `ESENT ${id}: ${id === 216 ? 'database location changed' : id === 325 ? 'database created' : id === 326 ? 'database attached' : 'database detached'}`,
     match: { providers: ['ESENT'], channels: ['Application'], eventIds: [id] },
     logsources: [{ product: 'windows', service: 'application' }],
-    sigma: same('Data'),
+    // The process id links the database copy to the ntdsutil or esentutl that made it.
+    sigma: { ...same('Data'), ProcessId: { fields: ['Data'], via: 'esentProcessId' } },
   }),
 );
