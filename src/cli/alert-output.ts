@@ -27,7 +27,12 @@ export function checkAlertFormat(command: string, format: string, failOn: string
 }
 
 /** The alerts in their stable order, in the chosen format, written in pieces. */
-export async function writeAlerts(spool: AlertSpool, format: string): Promise<void> {
+/**
+ * Writes the spool's alerts in a format. The table leaves informational alerts (building-block
+ * signals) out unless `signals` is set; returns how many it left out.
+ */
+export async function writeAlerts(spool: AlertSpool, format: string, signals = true): Promise<number> {
+  let hidden = 0;
   const color = process.stdout.isTTY === true && !process.env.NO_COLOR;
   let first = true;
   let buffer = format === 'csv' ? `${ALERT_CSV_HEADER}\n` : format === 'json' ? '[' : '';
@@ -51,7 +56,10 @@ export async function writeAlerts(spool: AlertSpool, format: string): Promise<vo
         if (format === 'json')
           await add(`${first ? '\n' : ',\n'}  ${JSON.stringify(a, null, 2).replace(/\n/g, '\n  ')}`);
         else if (format === 'csv') await add(`${alertToCsvRow(a)}\n`);
-        else await add(`${alertToTableLine(a, color)}\n`);
+        else if (!signals && a.rule.level === 'informational') {
+          hidden++;
+          continue;
+        } else await add(`${alertToTableLine(a, color)}\n`);
         first = false;
       }
   } finally {
@@ -59,6 +67,7 @@ export async function writeAlerts(spool: AlertSpool, format: string): Promise<vo
   }
   if (format === 'json') buffer += first ? ']\n' : '\n]\n';
   if (buffer !== '') await write(buffer);
+  return hidden;
 }
 
 /**

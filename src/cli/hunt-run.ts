@@ -4,6 +4,7 @@
  * status.
  */
 import type { Answers, Correlator } from '../correlate/correlator.js';
+import { alertHead } from '../detect/alert.js';
 import type { KqlHunt } from '../detect/kql/hunts.js';
 import type { Detector, HuntSetup } from '../hunt/detectors.js';
 import {
@@ -25,6 +26,8 @@ export interface HuntOptions extends SessionOptions {
   format: string;
   /** `lotl report`: the answers as JSON on stdout instead of the alerts. */
   report?: boolean;
+  /** The table shows informational alerts (building-block signals) too (`--min-level` given). */
+  signals?: boolean;
   failOn?: string;
   progress: boolean;
   kql?: KqlHunt[];
@@ -55,13 +58,18 @@ async function finish(
   opts: HuntOptions,
 ): Promise<void> {
   const { alerts, events, seconds, threads } = result;
+  let hidden = 0;
   if (opts.report) alerts.discard();
-  else await writeAlerts(alerts, opts.format);
+  else hidden = await writeAlerts(alerts, opts.format, opts.signals ?? true);
   const problems = result.problems + loadProblems;
   const rate = seconds > 0 ? Math.round(events / seconds).toLocaleString('en-US') : '-';
   warn(
     `lotl ${command}: ${events.toLocaleString('en-US')} events read in ${seconds.toFixed(1)} s (${rate} events/s${threads > 1 ? `, ${threads} threads` : ''}), ${alerts.count} alerts (${levelCounts(alerts)}), ${problems} input problems\n`,
   );
+  if (hidden > 0)
+    warn(
+      `lotl ${command}: ${hidden.toLocaleString('en-US')} informational signals not in the table (--min-level informational shows them; JSON lines and CSV keep them)\n`,
+    );
   warn(summaryDetails(command, alerts, events));
   process.exitCode = exitStatus(alerts, problems, opts.failOn);
 }
@@ -80,6 +88,9 @@ export async function runHunt(
     return;
   }
   const result = await huntHere(paths, detectors, opts, printing(command, opts.progress));
+  // The correlate stage's own alerts (bursts of discovery) are written with the others.
+  for (const a of correlator?.correlationAlerts() ?? [])
+    if (!opts.filter || opts.filter(alertHead(a))) result.alerts.add(a);
   await finish(command, result, loadProblems, opts);
   if (!correlator) return;
   const answers = correlator.answers();

@@ -7,6 +7,7 @@
 import type { Alert } from '../detect/alert.js';
 import type { EventView } from '../normalize/normalize.js';
 import { type AccountToReset, type AlertFacts, accountsToReset, alertFacts } from './accounts.js';
+import { BurstFinder } from './bursts.js';
 import { AccountNames, HostNames } from './entities.js';
 import {
   buildIncidents,
@@ -39,6 +40,8 @@ export class Correlator {
   private droppedAlerts = 0;
   private readonly graph: IncidentAlert[] = [];
   private droppedGraph = 0;
+  private readonly signals = new BurstFinder();
+  private found: Alert[] | null = null;
 
   constructor(options: SigninOptions = {}) {
     this.signins = new SigninBaseline(options, this.hosts, this.accounts);
@@ -56,6 +59,7 @@ export class Correlator {
 
   /** An alert, with the event it was raised on when there is one (correlation and KQL alerts have none). */
   alert(a: Alert, view?: EventView): void {
+    this.signals.add(a, view);
     if (this.graph.length < MAX_INCIDENT_ALERTS) this.graph.push(incidentAlert(a, view));
     else this.droppedGraph++;
     if (!a.rule.tactics.includes('credential-access')) return;
@@ -66,7 +70,26 @@ export class Correlator {
     this.alerts.push(alertFacts(a));
   }
 
+  /**
+   * The alerts the correlate stage raises itself (bursts of discovery), once every alert is in:
+   * the hunt writes them with the others, and they join the incidents.
+   */
+  correlationAlerts(): Alert[] {
+    if (this.found === null) {
+      this.found = this.signals.bursts();
+      for (const b of this.found) {
+        const x = incidentAlert(b);
+        const session = typeof b.event.session === 'string' ? b.event.session : null;
+        if (x.host !== null && session !== null) x.session = `${x.host}|${session}`;
+        if (this.graph.length < MAX_INCIDENT_ALERTS) this.graph.push(x);
+        else this.droppedGraph++;
+      }
+    }
+    return this.found;
+  }
+
   answers(): Answers {
+    this.correlationAlerts();
     const signins = escalate(this.signins.unusual(), this.alerts);
     const limits: string[] = [];
     if (this.sessions.dropped > 0)
@@ -75,6 +98,10 @@ export class Correlator {
       limits.push(`${this.signins.dropped.toLocaleString('en-US')} sign-ins past the baseline's bound`);
     if (this.droppedAlerts > 0)
       limits.push(`${this.droppedAlerts.toLocaleString('en-US')} credential-access alerts past the bound`);
+    if (this.signals.dropped > 0)
+      limits.push(
+        `${this.signals.dropped.toLocaleString('en-US')} discovery signals past the burst finder's bound`,
+      );
     if (this.droppedGraph > 0)
       limits.push(
         `${this.droppedGraph.toLocaleString('en-US')} alerts past the incident graph's bound (${MAX_INCIDENT_ALERTS.toLocaleString('en-US')})`,

@@ -18,7 +18,7 @@ import type { Alert, Level } from '../detect/alert.js';
 import { LEVELS, sourceRef, TACTICS } from '../detect/alert.js';
 import type { EventView } from '../normalize/normalize.js';
 import { accountName, hostKey } from './entities.js';
-import { logonIdOf } from './sessions.js';
+import { logonIdOf, SHARED_LOGON_IDS } from './sessions.js';
 
 export type EdgeKind = 'process' | 'session' | 'account' | 'indicator';
 
@@ -63,7 +63,6 @@ export const MAX_INCIDENT_ALERTS = 200_000;
 const PID_WINDOW_MS = 10 * 60_000;
 /** How long a process is linked to its parent (a GUID is unique; this bounds the id case too). */
 const PROCESS_WINDOW_MS = 12 * 3_600_000;
-const SHARED_LOGON_IDS = new Set(['0x3e7', '0x3e4', '0x3e5']);
 
 /** What an incident needs of an alert and of the event it was raised on. */
 export function incidentAlert(a: Alert, view?: EventView): IncidentAlert {
@@ -241,6 +240,9 @@ export function buildIncidents(input: IncidentAlert[], options: IncidentOptions 
   let n = 0;
   for (const [root, list] of [...members].sort((a, b) => a[0] - b[0])) {
     const xs = list.map((i) => alerts[i]);
+    // Building-block signals alone are no incident (an administrator's whoami); they count once
+    // joined to something more.
+    if (xs.every((x) => x.level === 'informational')) continue;
     const hosts = new Map<string, string>();
     const accounts = new Map<string, string>();
     const tactics = new Map<string, number>();

@@ -26,6 +26,9 @@ export interface LogonSession {
   disconnects: number;
 }
 
+/** SYSTEM's, LOCAL SERVICE's and NETWORK SERVICE's logon ids: every service shares them. */
+export const SHARED_LOGON_IDS = new Set(['0x3e7', '0x3e4', '0x3e5']);
+
 /** The most sessions kept (a hostile or huge log could open millions); the oldest go first. */
 export const MAX_SESSIONS = 500_000;
 

@@ -143,7 +143,14 @@ async function huntAction(paths: string[], opts: HuntCommandOptions, report: boo
     process.exitCode = EXIT_ERROR;
     return;
   }
-  const huntOpts = { ...opts, filter, kql: undefined, kqlPaths: kql, report };
+  const huntOpts = {
+    ...opts,
+    filter,
+    kql: undefined,
+    kqlPaths: kql,
+    report,
+    signals: opts.minLevel !== undefined,
+  };
   const placeholders = loadPlaceholders(opts.placeholders);
   if (placeholders === null) {
     process.exitCode = EXIT_ERROR;
