@@ -118,6 +118,10 @@ export function answersText(command: string, answers: Answers): string {
     lines.push(
       `      stages ${i.stages.map((s) => s.tactic).join(' > ') || '-'}; ${i.alertCount} alerts${edges ? `; joined by ${edges}` : ''}`,
     );
+    for (const m of i.movements.slice(0, 5))
+      lines.push(
+        `      moved ${m.from} → ${m.to} as ${m.account} (${m.logonType} sign-in from ${m.source} at ${m.time})`,
+      );
   }
   if (shown.length > 20)
     lines.push(`  … and ${shown.length - 20} more (lotl report --format json lists them all)`);

@@ -17,6 +17,7 @@ import {
   MAX_INCIDENT_ALERTS,
 } from './incidents.js';
 import { logonOf } from './logons.js';
+import { MovementFinder } from './movement.js';
 import { SessionTable } from './sessions.js';
 import { escalate, SigninBaseline, type SigninOptions, type UnusualSignin } from './signins.js';
 
@@ -41,6 +42,7 @@ export class Correlator {
   private readonly graph: IncidentAlert[] = [];
   private droppedGraph = 0;
   private readonly signals = new BurstFinder();
+  private readonly movement = new MovementFinder(this.hosts);
   private found: Alert[] | null = null;
 
   constructor(options: SigninOptions = {}) {
@@ -50,10 +52,13 @@ export class Correlator {
   event(view: EventView): void {
     // A sign-in is read once, for both the sessions and the baselines.
     const logon = logonOf(view, this.hosts, this.accounts);
-    if (logon === null) this.sessions.add(view);
-    else {
+    if (logon === null) {
+      this.sessions.add(view);
+      this.movement.learn(view);
+    } else {
       this.sessions.opened(logon);
       this.signins.addLogon(logon);
+      this.movement.signin(logon);
     }
   }
 
@@ -98,6 +103,10 @@ export class Correlator {
       limits.push(`${this.signins.dropped.toLocaleString('en-US')} sign-ins past the baseline's bound`);
     if (this.droppedAlerts > 0)
       limits.push(`${this.droppedAlerts.toLocaleString('en-US')} credential-access alerts past the bound`);
+    if (this.movement.dropped > 0)
+      limits.push(
+        `${this.movement.dropped.toLocaleString('en-US')} remote sign-ins past the lateral-movement bound`,
+      );
     if (this.signals.dropped > 0)
       limits.push(
         `${this.signals.dropped.toLocaleString('en-US')} discovery signals past the burst finder's bound`,
@@ -108,6 +117,7 @@ export class Correlator {
       );
     const incidents = buildIncidents(this.graph, {
       unusualSignins: signins.filter((s) => s.severity === 'high').map((s) => s.account),
+      hops: this.movement.hops(),
     });
     return { incidents, accounts: accountsToReset(this.alerts, this.sessions, signins), signins, limits };
   }

@@ -36,6 +36,12 @@ export class HostNames {
   display(key: string): string {
     return this.names.get(key) ?? key;
   }
+
+  /** The key of a host already seen under this name (a sign-in's source workstation), else null. */
+  known(name: string): string | null {
+    const key = hostKey(name);
+    return key !== null && this.names.has(key) ? key : null;
+  }
 }
 
 export type AccountKind = 'user' | 'machine' | 'system';

@@ -18,9 +18,20 @@ import type { Alert, Level } from '../detect/alert.js';
 import { LEVELS, sourceRef, TACTICS } from '../detect/alert.js';
 import type { EventView } from '../normalize/normalize.js';
 import { accountName, hostKey } from './entities.js';
+import type { Hop } from './movement.js';
 import { logonIdOf, SHARED_LOGON_IDS } from './sessions.js';
 
-export type EdgeKind = 'process' | 'session' | 'account' | 'indicator';
+export type EdgeKind = 'process' | 'session' | 'account' | 'indicator' | 'lateral';
+
+/** A move between hosts an incident went through (movement.ts finds the sign-ins). */
+export interface Movement {
+  time: string;
+  from: string;
+  to: string;
+  account: string;
+  logonType: string;
+  source: string;
+}
 
 export interface IncidentAlert {
   time: number | null;
@@ -52,6 +63,8 @@ export interface Incident {
   reasons: string[];
   /** Edges by kind, how many joined this incident. */
   edges: Partial<Record<EdgeKind, number>>;
+  /** Sign-ins from one of its hosts to another that joined it (at most 50, in time order). */
+  movements: Movement[];
   /** Rule id and file#record of every alert (at most 200 listed), in time order. */
   alerts: string[];
   alertCount: number;
@@ -154,6 +167,8 @@ export interface IncidentOptions {
   accountWindowMs?: number;
   /** Accounts (shown spelling) with a high unusual sign-in: a reason and points. */
   unusualSignins?: string[];
+  /** Sign-ins from one host to another (movement.ts), for the lateral edges. */
+  hops?: Hop[];
 }
 
 /** The incidents of a set of alerts, highest score first. */
@@ -220,6 +235,7 @@ export function buildIncidents(input: IncidentAlert[], options: IncidentOptions 
     }
     if (x.process !== null) byProcess.set(x.process, i);
   });
+  const moves = lateralEdges(alerts, options.hops ?? [], window, link);
   // Collect the groups.
   const members = new Map<number, number[]>();
   alerts.forEach((_, i) => {
@@ -282,6 +298,12 @@ export function buildIncidents(input: IncidentAlert[], options: IncidentOptions 
       score += 20;
       reasons.push(`unusual sign-in of ${signedIn.map((k) => accounts.get(k)).join(', ')}`);
     }
+    const movements = moves.filter((m) => groups.find(m.index) === root).map((m) => m.movement);
+    if (movements.length > 0) {
+      score += 10;
+      const hops = [...new Set(movements.map((m) => `${m.from} → ${m.to}`))];
+      reasons.push(`lateral movement ${hops.slice(0, 5).join(', ')}${hops.length > 5 ? ' …' : ''}`);
+    }
     const times = xs.map((x) => x.timeText).filter((t): t is string => t !== null);
     out.push({
       id: `INC-${++n}`,
@@ -294,6 +316,7 @@ export function buildIncidents(input: IncidentAlert[], options: IncidentOptions 
       stages,
       reasons,
       edges: edgeCounts.get(root) ?? {},
+      movements: movements.slice(0, 50),
       alerts: xs.slice(0, 200).map((x) => `${x.ruleId} ${x.where}`),
       alertCount: xs.length,
     });
@@ -303,6 +326,77 @@ export function buildIncidents(input: IncidentAlert[], options: IncidentOptions 
       b.score - a.score ||
       (a.id < b.id ? -1 : 1) * (Number(a.id.slice(4)) - Number(b.id.slice(4)) < 0 ? 1 : -1),
   );
+}
+
+/**
+ * The lateral edges: for each sign-in from host A to host B, the account's last alert on A at or
+ * before it joins the first alert on B at or after it, by the account or in the session the
+ * sign-in opened (each within `window`). Alerts are in time order, so index order is time order.
+ */
+function lateralEdges(
+  alerts: IncidentAlert[],
+  hops: Hop[],
+  window: number,
+  link: (a: number, b: number, kind: EdgeKind) => void,
+): { index: number; movement: Movement }[] {
+  if (hops.length === 0) return [];
+  const byActor = new Map<string, number[]>();
+  const push = (key: string, i: number) => {
+    const list = byActor.get(key);
+    if (list) list.push(i);
+    else byActor.set(key, [i]);
+  };
+  alerts.forEach((x, i) => {
+    if (x.time === null || x.host === null) return;
+    if (x.account !== null) push(`${x.host}\u0000${x.account}`, i);
+    if (x.session !== null) push(`session\u0000${x.session}`, i);
+  });
+  // The first position in `list` whose alert is at or after `time`.
+  const firstAtOrAfter = (list: number[], time: number) => {
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (alerts[list[mid]].time! < time) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  const out: { index: number; movement: Movement }[] = [];
+  for (const hop of hops) {
+    const onSource = byActor.get(`${hop.from}\u0000${hop.account}`) ?? [];
+    const b = firstAtOrAfter(onSource, hop.time + 1) - 1;
+    if (b < 0 || hop.time - alerts[onSource[b]].time! > window) continue;
+    const before = onSource[b];
+    let after: number | undefined;
+    for (const list of [
+      byActor.get(`${hop.to}\u0000${hop.account}`),
+      hop.session ? byActor.get(`session\u0000${hop.session}`) : undefined,
+    ]) {
+      if (!list) continue;
+      const a = firstAtOrAfter(list, hop.time);
+      if (
+        a < list.length &&
+        alerts[list[a]].time! - hop.time <= window &&
+        (after === undefined || list[a] < after)
+      )
+        after = list[a];
+    }
+    if (after === undefined) continue;
+    link(before, after, 'lateral');
+    out.push({
+      index: before,
+      movement: {
+        time: new Date(hop.time).toISOString(),
+        from: alerts[before].hostShown ?? hop.from,
+        to: alerts[after].hostShown ?? hop.to,
+        account: alerts[before].accountShown ?? hop.account,
+        logonType: hop.logonType,
+        source: hop.source,
+      },
+    });
+  }
+  return out;
 }
 
 function rank(tactic: string): number {

@@ -122,6 +122,44 @@ describe('incidents', () => {
     expect(buildIncidents(guid).map((i) => i.alertCount)).toEqual([2]);
   });
 
+  it('a sign-in from one host to another joins the account's alert before it to the first alert after it there (lateral)', () => {
+    const svc = { account: 'contoso\\svc', accountShown: 'CONTOSO\\svc' };
+    const moved = [
+      alert(0, { host: 'ws07', hostShown: 'WS07.contoso.local', ...svc }),
+      // On the DC, in the session the sign-in opened: no account named, so only the hop joins it.
+      alert(12, { host: 'dc01', hostShown: 'DC01.contoso.local', session: 'dc01|0x99' }),
+      // Another session on the DC: not joined.
+      alert(13, { host: 'dc01', hostShown: 'DC01.contoso.local', session: 'dc01|0x42' }),
+    ];
+    const hop = {
+      time: T0 + 10 * 60_000,
+      from: 'ws07',
+      to: 'dc01',
+      account: 'contoso\\svc',
+      session: 'dc01|0x99',
+      logonType: 'Network',
+      source: '10.0.5.23',
+    };
+    const [joined, other] = buildIncidents(moved, { hops: [hop] });
+    expect(joined.alertCount).toBe(2);
+    expect(joined.edges).toEqual({ lateral: 1 });
+    expect(joined.movements).toEqual([
+      {
+        time: new Date(hop.time).toISOString(),
+        from: 'WS07.contoso.local',
+        to: 'DC01.contoso.local',
+        account: 'CONTOSO\\svc',
+        logonType: 'Network',
+        source: '10.0.5.23',
+      },
+    ]);
+    expect(joined.reasons).toContain('lateral movement WS07.contoso.local → DC01.contoso.local');
+    expect(other.alertCount).toBe(1);
+    // The account's alert on the source host more than a day before: no hop.
+    const stale = buildIncidents(moved, { hops: [{ ...hop, time: T0 + 25 * 3_600_000 }] });
+    expect(stale.map((i) => i.alertCount)).toEqual([1, 1, 1]);
+  });
+
   it('gives the same incidents whatever the order of the alerts', () => {
     const once = buildIncidents(alerts);
     for (let seed = 1; seed <= 5; seed++) {
@@ -138,6 +176,11 @@ describe('incidents', () => {
       /INC-1 {2}critical {2}score \d+ {2}2023-05-16T13:10:05\.010Z \.\. 2023-05-16T15:10:01\.000Z {2}hosts FS02\.contoso\.local, ws07\.contoso\.local, DC01\.contoso\.local {2}accounts CONTOSO\\svc-fortinet$/,
     );
     expect(lines[first + 1]).toContain('credential-access > discovery > lateral-movement');
+    // winrs to the DC and wmiexec to WS07, both from FS02 (its address from its own Sysmon 3).
+    expect(lines[first + 2]).toBe(
+      '      moved FS02.contoso.local → DC01.contoso.local as CONTOSO\\svc-fortinet (Network sign-in from 10.0.5.21 at 2023-05-16T14:45:01.000Z)',
+    );
+    expect(lines[first + 3]).toContain('moved FS02.contoso.local → WS07.contoso.local');
     expect(stderr.match(/ INC-\d+ .*/g)?.join('\n')).not.toContain('jdoe');
   });
 });
