@@ -18,6 +18,7 @@ import {
 } from './incidents.js';
 import { logonOf } from './logons.js';
 import { MovementFinder } from './movement.js';
+import { ProcessTree } from './process-tree.js';
 import { SessionTable } from './sessions.js';
 import { escalate, SigninBaseline, type SigninOptions, type UnusualSignin } from './signins.js';
 
@@ -43,6 +44,7 @@ export class Correlator {
   private droppedGraph = 0;
   private readonly signals = new BurstFinder();
   private readonly movement = new MovementFinder(this.hosts);
+  private readonly tree = new ProcessTree();
   private found: Alert[] | null = null;
 
   constructor(options: SigninOptions = {}) {
@@ -55,6 +57,7 @@ export class Correlator {
     if (logon === null) {
       this.sessions.add(view);
       this.movement.learn(view);
+      this.tree.add(view);
     } else {
       this.sessions.opened(logon);
       this.signins.addLogon(logon);
@@ -115,6 +118,8 @@ export class Correlator {
       limits.push(
         `${this.droppedGraph.toLocaleString('en-US')} alerts past the incident graph's bound (${MAX_INCIDENT_ALERTS.toLocaleString('en-US')})`,
       );
+    for (const x of this.graph)
+      if (x.ancestors.length === 0) x.ancestors = this.tree.ancestors(x.parent ?? x.parentPid, x.time);
     const incidents = buildIncidents(this.graph, {
       unusualSignins: signins.filter((s) => s.severity === 'high').map((s) => s.account),
       hops: this.movement.hops(),

@@ -19,6 +19,7 @@ import { LEVELS, sourceRef, TACTICS } from '../detect/alert.js';
 import type { EventView } from '../normalize/normalize.js';
 import { accountName, hostKey } from './entities.js';
 import type { Hop } from './movement.js';
+import { numberText, processKeys } from './process-tree.js';
 import { logonIdOf, SHARED_LOGON_IDS } from './sessions.js';
 
 export type EdgeKind = 'process' | 'session' | 'account' | 'indicator' | 'lateral';
@@ -45,8 +46,13 @@ export interface IncidentAlert {
   title: string;
   tactics: string[];
   where: string;
+  /** The acting process by GUID (`host|guid`) and by id (`host|pid:N`), and its parent's. */
   process: string | null;
+  pid: string | null;
   parent: string | null;
+  parentPid: string | null;
+  /** Processes further up (the parent's parent …), from the correlator's process tree. */
+  ancestors: string[];
   session: string | null;
   indicator: string | null;
 }
@@ -81,13 +87,11 @@ const PROCESS_WINDOW_MS = 12 * 3_600_000;
 export function incidentAlert(a: Alert, view?: EventView): IncidentAlert {
   const host = hostKey(a.host);
   const acc = a.user ? accountName(a.user) : null;
-  // The acting process: a process access event (Sysmon 10) names it SourceProcessId.
-  // A process is known by its GUID where the source gives one (Sysmon), else by its id, which
-  // Windows reuses soon: id-only links hold for PID_WINDOW_MS.
-  const guid = view ? guidText(view.sigma('ProcessGuid') ?? view.sigma('SourceProcessGUID')) : null;
-  const parentGuid = view ? guidText(view.sigma('ParentProcessGuid')) : null;
-  const pid = view ? numberText(view.sigma('ProcessId') ?? view.sigma('SourceProcessId')) : null;
-  const ppid = view ? numberText(view.sigma('ParentProcessId')) : null;
+  const proc = view
+    ? processKeys(view)
+    : host !== null && a.rule.kind === 'kql'
+      ? rowProcess(host, a.event)
+      : null;
   const logonId = view ? logonIdOf(view.sigma('LogonId') ?? view.field('SubjectLogonId')) : null;
   const indicator = indicatorOf(a);
   return {
@@ -102,8 +106,11 @@ export function incidentAlert(a: Alert, view?: EventView): IncidentAlert {
     title: a.rule.title,
     tactics: a.rule.tactics,
     where: sourceRef(a.source),
-    process: host && guid ? `${host}|${guid}` : host && pid ? `${host}|pid:${pid}` : null,
-    parent: host && parentGuid ? `${host}|${parentGuid}` : host && ppid ? `${host}|pid:${ppid}` : null,
+    process: proc?.guid ?? null,
+    pid: proc?.pid ?? null,
+    parent: proc?.parentGuid ?? null,
+    parentPid: proc?.parentPid ?? null,
+    ancestors: [],
     session: host && logonId && !SHARED_LOGON_IDS.has(logonId) ? `${host}|${logonId}` : null,
     indicator: indicator !== '' ? indicator.toLowerCase() : null,
   };
@@ -127,15 +134,24 @@ function indicatorOf(a: Alert): string {
   return '';
 }
 
-function guidText(v: unknown): string | null {
-  return typeof v === 'string' && /^\{?[0-9a-f-]{36}\}?$/i.test(v)
-    ? v.replace(/[{}]/g, '').toLowerCase()
-    : null;
-}
-
-function numberText(v: unknown): string | null {
-  const n = typeof v === 'number' ? v : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : Number.NaN;
-  return Number.isSafeInteger(n) && n > 0 ? String(n) : null;
+/**
+ * A KQL result row's process and its parent, by id: Device tables name them ProcessId and
+ * InitiatingProcessId; SecurityEvent rows NewProcessId and ProcessId, in hex.
+ */
+function rowProcess(host: string, row: Record<string, unknown>): ReturnType<typeof processKeys> {
+  const id = (v: unknown) =>
+    typeof v === 'string' && /^0x[0-9a-f]{1,8}$/i.test(v)
+      ? numberText(String(Number.parseInt(v, 16)))
+      : numberText(v);
+  const security = row.NewProcessId !== undefined && row.NewProcessId !== '';
+  const pid = security ? id(row.NewProcessId) : id(row.ProcessId);
+  const ppid = security ? id(row.ProcessId) : id(row.InitiatingProcessId);
+  return {
+    guid: null,
+    pid: pid ? `${host}|pid:${pid}` : null,
+    parentGuid: null,
+    parentPid: ppid ? `${host}|pid:${ppid}` : null,
+  };
 }
 
 /** Union–find over alert indexes, counting the edges of each kind that joined. */
@@ -218,22 +234,53 @@ export function buildIncidents(input: IncidentAlert[], options: IncidentOptions 
   chain((x) => x.session, 'session');
   chain((x) => x.account, 'account', window);
   chain((x) => x.indicator, 'indicator');
-  chain((x) => (x.process?.includes('|pid:') ? null : x.process), 'process', PROCESS_WINDOW_MS);
-  chain((x) => (x.process?.includes('|pid:') ? x.process : null), 'process', PID_WINDOW_MS);
-  // Parent and child: an alert whose parent process raised an alert before it.
-  const byProcess = new Map<string, number>();
+  // The same process: by GUID, and by id for a short while — which joins one process's Sysmon 1
+  // (GUID and id), Security 4688 and DeviceProcessEvents (id only) alerts.
+  chain((x) => x.process, 'process', PROCESS_WINDOW_MS);
+  chain((x) => x.pid, 'process', PID_WINDOW_MS);
+  // Parent, child and further ancestors: an alert joins the first alert of a process it descends
+  // from (before or after it: a payload may raise its alert after its children's).
+  const byProcess = new Map<string, number[]>();
   alerts.forEach((x, i) => {
-    if (x.parent !== null) {
-      const p = byProcess.get(x.parent);
-      if (
-        p !== undefined &&
-        (x.time === null ||
-          alerts[p].time === null ||
-          x.time - alerts[p].time! <= (x.parent.includes('|pid:') ? PID_WINDOW_MS : PROCESS_WINDOW_MS))
-      )
-        link(p, i, 'process');
+    for (const k of [x.process, x.pid]) {
+      if (k === null) continue;
+      const list = byProcess.get(k);
+      if (list) list.push(i);
+      else byProcess.set(k, [i]);
     }
-    if (x.process !== null) byProcess.set(x.process, i);
+  });
+  // The alert of a process nearest in time to `time` (lists are in time order).
+  const nearest = (list: number[], time: number | null): number => {
+    if (time === null) return list[0];
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((alerts[list[mid]].time ?? 0) < time) lo = mid + 1;
+      else hi = mid;
+    }
+    const after = list[Math.min(lo, list.length - 1)];
+    const before = list[Math.max(lo - 1, 0)];
+    const gap = (j: number) => Math.abs((alerts[j].time ?? time) - time);
+    return gap(before) <= gap(after) ? before : after;
+  };
+  alerts.forEach((x, i) => {
+    const up: [string | null, number][] = [
+      [x.parent, PROCESS_WINDOW_MS],
+      [x.parentPid, PID_WINDOW_MS],
+      ...x.ancestors.map((k): [string, number] => [
+        k,
+        k.includes('|pid:') ? PID_WINDOW_MS : PROCESS_WINDOW_MS,
+      ]),
+    ];
+    for (const [k, within] of up) {
+      const list = k === null ? undefined : byProcess.get(k);
+      if (list === undefined) continue;
+      const p = nearest(list, x.time);
+      if (p === i) continue;
+      const a = alerts[p].time;
+      if (x.time === null || a === null || Math.abs(x.time - a) <= within) link(p, i, 'process');
+    }
   });
   const moves = lateralEdges(alerts, options.hops ?? [], window, link);
   // Collect the groups.

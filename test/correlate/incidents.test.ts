@@ -23,7 +23,10 @@ function alert(min: number, over: Partial<IncidentAlert>): IncidentAlert {
     tactics: [],
     where: `f#${min}`,
     process: null,
+    pid: null,
     parent: null,
+    parentPid: null,
+    ancestors: [],
     session: null,
     indicator: null,
     ...over,
@@ -110,9 +113,9 @@ describe('incidents', () => {
 
   it('a process id without a GUID links for 10 minutes only (ids are reused); a GUID for 12 hours', () => {
     const pid = [
-      alert(0, { process: 'ws07|pid:4116', account: 'contoso\\jdoe', accountShown: 'CONTOSO\\jdoe' }),
-      alert(300, { process: 'ws07|pid:4116', account: 'contoso\\svc', accountShown: 'CONTOSO\\svc' }),
-      alert(301, { parent: 'ws07|pid:4116' }),
+      alert(0, { pid: 'ws07|pid:4116', account: 'contoso\\jdoe', accountShown: 'CONTOSO\\jdoe' }),
+      alert(300, { pid: 'ws07|pid:4116', account: 'contoso\\svc', accountShown: 'CONTOSO\\svc' }),
+      alert(301, { parentPid: 'ws07|pid:4116' }),
     ];
     expect(buildIncidents(pid).map((i) => i.alertCount)).toEqual([2, 1]);
     const guid = [
@@ -120,9 +123,23 @@ describe('incidents', () => {
       alert(300, { parent: 'ws07|8a1f2c3d-1e2f-6464-4308-000000000d00' }),
     ];
     expect(buildIncidents(guid).map((i) => i.alertCount)).toEqual([2]);
+    // One process seen by Sysmon 1 (GUID and id) and by 4688 (id only): one activity.
+    const sources = [
+      alert(0, { process: 'ws07|8a1f2c3d-1e2f-6464-4309-000000000d00', pid: 'ws07|pid:7580' }),
+      alert(0, { pid: 'ws07|pid:7580' }),
+    ];
+    expect(buildIncidents(sources).map((i) => [i.alertCount, i.edges])).toEqual([[2, { process: 1 }]]);
+    // A grandchild joins the alert of the process it descends from, even one raised after it
+    // (the payload's own alert comes after its children's discovery).
+    const family = [
+      alert(0, { parent: 'ws07|cmd-guid', ancestors: ['ws07|payload-guid', 'ws07|explorer-guid'] }),
+      alert(2, { process: 'ws07|payload-guid' }),
+      alert(3, { process: 'ws07|other-guid' }),
+    ];
+    expect(buildIncidents(family).map((i) => i.alertCount)).toEqual([2, 1]);
   });
 
-  it('a sign-in from one host to another joins the account's alert before it to the first alert after it there (lateral)', () => {
+  it('a sign-in from one host to another joins the account alert before it to the first alert after it there (lateral)', () => {
     const svc = { account: 'contoso\\svc', accountShown: 'CONTOSO\\svc' };
     const moved = [
       alert(0, { host: 'ws07', hostShown: 'WS07.contoso.local', ...svc }),
