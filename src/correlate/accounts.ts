@@ -37,6 +37,8 @@ export interface AlertFacts {
   techniques: string[];
   tactics: string[];
   where: string;
+  /** Whether the event names the AD database (ntds.dit, ntdsutil, NTDS): tells an NTDS copy from a SAM one. */
+  namesNtds: boolean;
 }
 
 export function alertFacts(a: Alert): AlertFacts {
@@ -49,11 +51,20 @@ export function alertFacts(a: Alert): AlertFacts {
     techniques: a.rule.techniques,
     tactics: a.rule.tactics,
     where: sourceRef(a.source),
+    namesNtds: /ntds/i.test(JSON.stringify(a.event).slice(0, 100_000)),
   };
 }
 
 const isLsassDump = (a: AlertFacts) => a.techniques.some((t) => t.toUpperCase() === 'T1003.001');
-const isAdCopy = (a: AlertFacts) => a.techniques.some((t) => t.toUpperCase() === 'T1003.003');
+const hasTechnique = (a: AlertFacts, id: string) => a.techniques.some((t) => t.toUpperCase() === id);
+/**
+ * A copy of the AD database. Rules about credential files in general (SigmaHQ's "Copying
+ * Sensitive Files with Credential Data" tags both T1003.002, SAM, and T1003.003, NTDS) count only
+ * when the event names the AD database: a copied SAM hive exposes one host's local accounts, not
+ * the domain.
+ */
+const isAdCopy = (a: AlertFacts) =>
+  hasTechnique(a, 'T1003.003') && (!hasTechnique(a, 'T1003.002') || a.namesNtds);
 
 /** The reset list, one entry per account (reasons merged), intruders first, then by account. */
 export function accountsToReset(

@@ -31,6 +31,7 @@ const alert = (
   techniques: [technique],
   tactics: ['credential-access'],
   where: `sysmon.evtx#${min}`,
+  namesNtds: false,
 });
 
 describe('accounts to reset', () => {
@@ -77,6 +78,25 @@ describe('accounts to reset', () => {
       ['CONTOSO\\krbtgt', 'reset twice'],
       ['CONTOSO\\* (every domain account)', 'reset'],
     ]);
+  });
+
+  it('a rule about credential files in general means the domain only when its event names the AD database', () => {
+    // SigmaHQ's "Copying Sensitive Files with Credential Data" tags both SAM and NTDS.
+    const both = (namesNtds: boolean) => ({
+      ...alert(
+        0,
+        'Copying Sensitive Files with Credential Data',
+        'T1003.002',
+        'WORKSTATION5\\wardog',
+        'WORKSTATION5',
+      ),
+      techniques: ['T1003.002', 'T1003.003'],
+      namesNtds,
+    });
+    const sam = accountsToReset([both(false)], new SessionTable(), []);
+    expect(sam.map((r) => r.account)).toEqual(['WORKSTATION5\\wardog']);
+    const ntds = accountsToReset([both(true)], new SessionTable(), []);
+    expect(ntds.map((r) => r.account)).toContain('every account of the domain of WORKSTATION5');
   });
 
   it('no credential access, no accounts', () => {
