@@ -4,14 +4,15 @@
  * … close or change credentials for all compromised accounts".
  *
  * - Intruder accounts: the account that ran credential access (an alert of tactic
- *   credential-access naming it), and the account of an unusual sign-in escalated to high.
+ *   credential-access naming it) or lateral movement (medium or above), and the account of an
+ *   unusual sign-in escalated to high.
  * - Exposed by an LSASS dump (T1003.001) on a host: every user account with a session live there
  *   at the dump of a logon type that leaves credentials in LSASS (2, 4, 5, 7, 8, 9, 10, 11; not 3,
  *   network, which sends none), not sessions ended before.
  * - A copy of the AD database (T1003.003: NTDS.dit, install media, a shadow copy of it) exposes the
  *   whole domain: every domain account, and krbtgt, to be reset twice.
  */
-import { type Alert, sourceRef } from '../detect/alert.js';
+import { type Alert, LEVELS, type Level, sourceRef } from '../detect/alert.js';
 import { accountName, hostKey } from './entities.js';
 import type { SessionTable } from './sessions.js';
 import type { UnusualSignin } from './signins.js';
@@ -34,6 +35,7 @@ export interface AlertFacts {
   user: string | null;
   ruleId: string;
   title: string;
+  level: Level;
   techniques: string[];
   tactics: string[];
   where: string;
@@ -48,6 +50,7 @@ export function alertFacts(a: Alert): AlertFacts {
     user: a.user,
     ruleId: a.rule.id,
     title: a.rule.title,
+    level: a.rule.level,
     techniques: a.rule.techniques,
     tactics: a.rule.tactics,
     where: sourceRef(a.source),
@@ -92,38 +95,45 @@ export function accountsToReset(
     if (action === 'reset twice') e.action = action;
   };
   const evidenceOf = (a: AlertFacts) => `${a.ruleId} ${a.where}`;
-  // Intruders: who ran credential access (one reason per account: the rules and the hosts).
-  const ran = new Map<
-    string,
-    { shown: string; titles: Set<string>; hosts: Map<string, string>; evidence: string[] }
-  >();
-  for (const a of alerts) {
-    if (!a.tactics.includes('credential-access') || !a.user) continue;
-    const acc = accountName(a.user);
-    if (acc?.kind !== 'user') continue;
-    const r = ran.get(acc.key) ?? {
-      shown: a.user,
-      titles: new Set<string>(),
-      hosts: new Map<string, string>(),
-      evidence: [] as string[],
-    };
-    ran.set(acc.key, r);
-    r.titles.add(a.title);
-    const h = hostKey(a.host);
-    if (h !== null && !r.hosts.has(h)) r.hosts.set(h, a.host!);
-    if (r.evidence.length < 20) r.evidence.push(evidenceOf(a));
-  }
-  for (const [key, r] of ran) {
-    const titles = [...r.titles];
-    const listed =
-      titles.slice(0, 3).join(', ') + (titles.length > 3 ? ` and ${titles.length - 3} more` : '');
-    add(
-      key,
-      sessions.accounts.display(key, r.shown),
-      `ran credential access on ${[...r.hosts.values()].join(', ') || '?'}: ${listed}`,
-      r.evidence,
-      0,
-    );
+  // Intruders: who ran credential access, or lateral movement at medium or above (one reason per
+  // account and tactic: the rules and the hosts).
+  for (const [tactic, what, minLevel] of [
+    ['credential-access', 'credential access', 'informational'],
+    ['lateral-movement', 'lateral movement', 'medium'],
+  ] as const) {
+    const ran = new Map<
+      string,
+      { shown: string; titles: Set<string>; hosts: Map<string, string>; evidence: string[] }
+    >();
+    for (const a of alerts) {
+      if (!a.tactics.includes(tactic) || !a.user) continue;
+      if (LEVELS.indexOf(a.level) < LEVELS.indexOf(minLevel)) continue;
+      const acc = accountName(a.user);
+      if (acc?.kind !== 'user') continue;
+      const r = ran.get(acc.key) ?? {
+        shown: a.user,
+        titles: new Set<string>(),
+        hosts: new Map<string, string>(),
+        evidence: [] as string[],
+      };
+      ran.set(acc.key, r);
+      r.titles.add(a.title);
+      const h = hostKey(a.host);
+      if (h !== null && !r.hosts.has(h)) r.hosts.set(h, a.host!);
+      if (r.evidence.length < 20) r.evidence.push(evidenceOf(a));
+    }
+    for (const [key, r] of ran) {
+      const titles = [...r.titles];
+      const listed =
+        titles.slice(0, 3).join(', ') + (titles.length > 3 ? ` and ${titles.length - 3} more` : '');
+      add(
+        key,
+        sessions.accounts.display(key, r.shown),
+        `ran ${what} on ${[...r.hosts.values()].join(', ') || '?'}: ${listed}`,
+        r.evidence,
+        0,
+      );
+    }
   }
   for (const s of signins) {
     if (s.severity !== 'high') continue;

@@ -22,7 +22,7 @@ import { ProcessTree } from './process-tree.js';
 import { SessionTable } from './sessions.js';
 import { escalate, SigninBaseline, type SigninOptions, type UnusualSignin } from './signins.js';
 
-/** Credential-access alerts whose facts are kept for the reset list. */
+/** Credential-access and lateral-movement alerts whose facts are kept for the reset list. */
 export const MAX_KEPT_ALERTS = 1_000_000;
 
 export interface Answers {
@@ -70,7 +70,7 @@ export class Correlator {
     this.signals.add(a, view);
     if (this.graph.length < MAX_INCIDENT_ALERTS) this.graph.push(incidentAlert(a, view));
     else this.droppedGraph++;
-    if (!a.rule.tactics.includes('credential-access')) return;
+    if (!a.rule.tactics.includes('credential-access') && !a.rule.tactics.includes('lateral-movement')) return;
     if (this.alerts.length >= MAX_KEPT_ALERTS) {
       this.droppedAlerts++;
       return;
@@ -105,7 +105,9 @@ export class Correlator {
     if (this.signins.dropped > 0)
       limits.push(`${this.signins.dropped.toLocaleString('en-US')} sign-ins past the baseline's bound`);
     if (this.droppedAlerts > 0)
-      limits.push(`${this.droppedAlerts.toLocaleString('en-US')} credential-access alerts past the bound`);
+      limits.push(
+        `${this.droppedAlerts.toLocaleString('en-US')} credential-access and lateral-movement alerts past the bound`,
+      );
     if (this.movement.dropped > 0)
       limits.push(
         `${this.movement.dropped.toLocaleString('en-US')} remote sign-ins past the lateral-movement bound`,

@@ -28,6 +28,7 @@ const alert = (
   user,
   ruleId: title.toLowerCase().replace(/\W+/g, '-'),
   title,
+  level: 'high',
   techniques: [technique],
   tactics: ['credential-access'],
   where: `sysmon.evtx#${min}`,
@@ -97,6 +98,18 @@ describe('accounts to reset', () => {
     expect(sam.map((r) => r.account)).toEqual(['WORKSTATION5\\wardog']);
     const ntds = accountsToReset([both(true)], new SessionTable(), []);
     expect(ntds.map((r) => r.account)).toContain('every account of the domain of WORKSTATION5');
+  });
+
+  it('lateral movement at medium or above names its account too', () => {
+    const moved = (level: 'low' | 'medium') => ({
+      ...alert(0, 'Impacket Execution', 'T1021.002', 'OFFSEC\\admmig'),
+      tactics: ['lateral-movement'],
+      level,
+    });
+    expect(accountsToReset([moved('medium')], new SessionTable(), [])).toMatchObject([
+      { account: 'OFFSEC\\admmig', reason: 'ran lateral movement on FS02.contoso.local: Impacket Execution' },
+    ]);
+    expect(accountsToReset([moved('low')], new SessionTable(), [])).toEqual([]);
   });
 
   it('no credential access, no accounts', () => {
