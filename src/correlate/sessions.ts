@@ -1,6 +1,7 @@
 /**
  * Logon sessions per host: opened by a sign-in (Security 4624, Defender LogonSuccess), seen again
- * through RDP reconnects and disconnects (4778, 4779), closed by a logoff (4634, 4647) or by the
+ * through RDP reconnects and disconnects (4778, 4779), Remote Desktop's own session events
+ * (21/23/24/25, kept by desktop session number), closed by a logoff (4634, 4647) or by the
  * host starting again (System 6005, Security 4608: every session of the host ends). A process
  * creation (Security 4688, Sysmon 1) names its session's logon id, which links what an account
  * ran to how and from where it signed in; an LSASS dump on a host exposes the sessions live there.
@@ -96,6 +97,10 @@ export class SessionTable {
       return;
     }
     // Most events say nothing of sessions: the event id decides before anything is looked up.
+    if (id === 21 || id === 23 || id === 24 || id === 25) {
+      if (view.raw.provider === 'Microsoft-Windows-TerminalServices-LocalSessionManager') this.desktop(view);
+      return;
+    }
     if (id !== 4634 && id !== 4647 && id !== 4778 && id !== 4779 && id !== 6005 && id !== 4608) return;
     const host = this.hosts.see(view.raw.computer);
     if (host === null) return;
@@ -128,6 +133,43 @@ export class SessionTable {
             s.end = time;
             s.endedBy = 'restart';
           }
+    }
+  }
+
+  /**
+   * Remote Desktop's session events (LocalSessionManager 21 logon, 23 logoff, 24 disconnect, 25
+   * reconnect). They name the desktop session number, not the logon id: such sessions are kept
+   * as `ts:N` beside the logon ids, typed 10 (remote interactive), or 2 when the address is
+   * LOCAL (the console). Credentials stay in LSASS across a disconnect, until the logoff.
+   */
+  private desktop(view: EventView): void {
+    const host = this.hosts.see(view.raw.computer);
+    const number = String(view.field('SessionID') ?? '').trim();
+    if (host === null || !/^\d{1,10}$/.test(number)) return;
+    const logonId = `ts:${number}`;
+    const time = view.raw.time;
+    const id = view.raw.eventId;
+    let s = this.find(host, logonId, time);
+    if (id === 21 || (s === null && id === 25)) {
+      const who = String(view.field('User') ?? '');
+      const [domain, name] = who.includes('\\') ? who.split('\\', 2) : [null, who];
+      const account = accountName(name, domain);
+      const address = String(view.field('Address') ?? '').trim();
+      const local = address === '' || address.toUpperCase() === 'LOCAL';
+      if (s && s.end === null && id === 21) return; // the same logon seen twice
+      s = this.open(host, logonId, id === 21 ? time : null, {
+        account: account ? this.accounts.see(account) : null,
+        kind: account?.kind ?? null,
+        logonType: local ? 2 : 10,
+        source: local ? null : address,
+      });
+    }
+    if (s === null) return;
+    if (id === 25) s.reconnects++;
+    else if (id === 24) s.disconnects++;
+    else if (id === 23 && s.end === null) {
+      s.end = time;
+      s.endedBy = 'logoff';
     }
   }
 

@@ -108,6 +108,25 @@ describe('lotl logons', () => {
     expect(sum(u) + leftOut).toBe(seen);
   });
 
+  it.runIf(HAS_DATA)('reads Remote Desktop 1149 authentications as remote-interactive sign-ins', async () => {
+    const file = path.join(
+      DATA,
+      'evtx-attack-samples/Command and Control/DE_RDP_Tunneling_TerminalServices-RemoteConnectionManagerOperational_1149.evtx',
+    );
+    const { code, stdout, stderr } = await runCli(['logons', '--format', 'json', file]);
+    expect(code, stderr).toBe(0);
+    const rows = JSON.parse(stdout);
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows.every((r: { logonType: string }) => r.logonType === 'RemoteInteractive')).toBe(true);
+    expect(rows.reduce((n: number, r: { successes: number }) => n + r.successes, 0)).toBe(11);
+    expect(
+      rows.some(
+        (r: { account: string; source: string }) =>
+          r.account.toLowerCase() === 'ie11win7\\administrator' && r.source === '10.0.2.16',
+      ),
+    ).toBe(true);
+  });
+
   it.runIf(HAS_DATA)('names the reason of a failed 4625 from its NTSTATUS code', async () => {
     const file = path.join(
       DATA,

@@ -63,6 +63,47 @@ describe('logon sessions', () => {
     expect(table.liveAt('fs02', T0 + 31 * 60_000)).toEqual([]);
   });
 
+  it('Remote Desktop session events: 21 opens (type 10, or 2 at the console), 24/25 keep it, 23 closes it', () => {
+    let record = 0;
+    const desktop = (min: number, eventId: number, sessionId: number, user: string, address: string) => {
+      record++;
+      return normalize({
+        time: T0 + min * 60_000,
+        provider: 'Microsoft-Windows-TerminalServices-LocalSessionManager',
+        channel: 'Microsoft-Windows-TerminalServices-LocalSessionManager/Operational',
+        eventId,
+        computer: 'FS02.contoso.local',
+        recordId: record,
+        origin: { file: 'lsm.evtx', format: 'evtx', record },
+        data: { EventID: eventId, User: user, SessionID: sessionId, Address: address },
+      });
+    };
+    const table = new SessionTable();
+    for (const e of [
+      desktop(0, 21, 2, 'CONTOSO\\mlopez', '10.0.5.55'),
+      desktop(1, 21, 2, 'CONTOSO\\mlopez', '10.0.5.55'), // the same logon twice: one session
+      desktop(30, 24, 2, 'CONTOSO\\mlopez', '10.0.5.55'),
+      desktop(40, 25, 2, 'CONTOSO\\mlopez', '10.0.5.55'),
+      desktop(90, 23, 2, 'CONTOSO\\mlopez', '10.0.5.55'),
+      desktop(5, 21, 1, 'CONTOSO\\jdoe', 'LOCAL'),
+      desktop(100, 21, 2, 'CONTOSO\\bkumar', '10.0.5.42'), // the number reused after the logoff
+    ])
+      table.add(e);
+    const rows = table
+      .all()
+      .map((x) => [x.logonId, x.account, x.logonType, x.source, x.start, x.end, x.reconnects, x.disconnects]);
+    expect(rows).toEqual([
+      ['ts:2', 'contoso\\mlopez', 10, '10.0.5.55', T0, T0 + 90 * 60_000, 1, 1],
+      ['ts:1', 'contoso\\jdoe', 2, null, T0 + 5 * 60_000, null, 0, 0],
+      ['ts:2', 'contoso\\bkumar', 10, '10.0.5.42', T0 + 100 * 60_000, null, 0, 0],
+    ]);
+    // Live at minute 60: mlopez (disconnected, credentials still in LSASS) and jdoe.
+    expect(table.liveAt('fs02', T0 + 60 * 60_000).map((x) => x.account)).toEqual([
+      'contoso\\mlopez',
+      'contoso\\jdoe',
+    ]);
+  });
+
   it('logon ids in every spelling are one id; zero is none', () => {
     expect(logonIdOf('0x00000000004C7A21')).toBe('0x4c7a21');
     expect(logonIdOf(5012001)).toBe('0x4c7a21');

@@ -25,6 +25,9 @@ function raw(partial: Partial<RawEvent> & { data: Record<string, unknown> }): Ra
 
 /** Profiles no file of the shared corpus holds an event of; they are proven on our own fixtures. */
 const FIXTURE_ONLY = new Set([
+  'rdp-session-21',
+  'rdp-session-23',
+  'rdp-session-24',
   'sysmon-14',
   'sysmon-25',
   'security-4657',

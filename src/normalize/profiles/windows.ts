@@ -312,6 +312,44 @@ export const SECURITY_PROFILES: SourceProfile[] = [
 const SYSTEM_CHANNEL = ['System'];
 const SCM = ['Service Control Manager'];
 
+/**
+ * Remote Desktop's own logs. 1149 (RemoteConnectionManager): a user authenticated from an address,
+ * read as a remote-interactive sign-in where no Security log says so; 21/23/24/25
+ * (LocalSessionManager): a desktop session began, ended, was disconnected, reconnected.
+ */
+const RDP_AUTH = 'Microsoft-Windows-TerminalServices-RemoteConnectionManager';
+const RDP_SESSIONS = 'Microsoft-Windows-TerminalServices-LocalSessionManager';
+export const TERMINAL_SERVICES_PROFILES: SourceProfile[] = [
+  {
+    id: 'rdp-1149',
+    title: 'Remote Desktop 1149: user authentication succeeded',
+    match: { providers: [RDP_AUTH], eventIds: [1149] },
+    logsources: [{ product: 'windows', service: 'terminalservices-remoteconnectionmanager' }],
+    sigma: same('Param1', 'Param2', 'Param3'),
+    defender: {
+      table: 'DeviceLogonEvents',
+      columns: {
+        ...DEVICE,
+        ActionType: { const: 'LogonSuccess' },
+        AccountName: 'Param1',
+        AccountDomain: 'Param2',
+        LogonType: { const: 'RemoteInteractive' },
+        RemoteIP: 'Param3',
+        Protocol: { const: 'RDP' },
+      },
+    },
+  },
+  ...[21, 23, 24, 25].map(
+    (id): SourceProfile => ({
+      id: `rdp-session-${id}`,
+      title: `Remote Desktop ${id}: session ${id === 21 ? 'logon' : id === 23 ? 'logoff' : id === 24 ? 'disconnected' : 'reconnected'}`,
+      match: { providers: [RDP_SESSIONS], eventIds: [id] },
+      logsources: [{ product: 'windows', service: 'terminalservices-localsessionmanager' }],
+      sigma: same('User', 'SessionID', 'Address'),
+    }),
+  ),
+];
+
 export const SYSTEM_PROFILES: SourceProfile[] = [
   {
     id: 'system-104',
