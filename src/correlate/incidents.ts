@@ -3,6 +3,7 @@
  * accounts, time span, stages along the ATT&CK tactics, a score with its reasons and the evidence.
  *
  * Edges (each says why two alerts belong together):
+ * - `event`: alerts raised on the same event (several rules, one activity);
  * - `process`: the same process on a host (Sysmon 1, 4688 and DeviceProcessEvents of one process
  *   are one activity), or one the parent of the other: by process GUID where the source has one
  *   (within 12 hours), else by process id within 10 minutes (Windows reuses ids soon);
@@ -22,7 +23,7 @@ import type { Hop } from './movement.js';
 import { numberText, processKeys } from './process-tree.js';
 import { logonIdOf, SHARED_LOGON_IDS } from './sessions.js';
 
-export type EdgeKind = 'process' | 'session' | 'account' | 'indicator' | 'lateral';
+export type EdgeKind = 'event' | 'process' | 'session' | 'account' | 'indicator' | 'lateral';
 
 /** A move between hosts an incident went through (movement.ts finds the sign-ins). */
 export interface Movement {
@@ -231,6 +232,8 @@ export function buildIncidents(input: IncidentAlert[], options: IncidentOptions 
       last.set(k, i);
     });
   };
+  // Several rules on one event: one activity.
+  chain((x) => x.where, 'event');
   chain((x) => x.session, 'session');
   chain((x) => x.account, 'account', window);
   chain((x) => x.indicator, 'indicator');

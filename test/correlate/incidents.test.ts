@@ -126,7 +126,7 @@ describe('incidents', () => {
     // One process seen by Sysmon 1 (GUID and id) and by 4688 (id only): one activity.
     const sources = [
       alert(0, { process: 'ws07|8a1f2c3d-1e2f-6464-4309-000000000d00', pid: 'ws07|pid:7580' }),
-      alert(0, { pid: 'ws07|pid:7580' }),
+      alert(0, { pid: 'ws07|pid:7580', where: 'security.evtx#1' }),
     ];
     expect(buildIncidents(sources).map((i) => [i.alertCount, i.edges])).toEqual([[2, { process: 1 }]]);
     // A grandchild joins the alert of the process it descends from, even one raised after it
@@ -175,6 +175,11 @@ describe('incidents', () => {
     // The account's alert on the source host more than a day before: no hop.
     const stale = buildIncidents(moved, { hops: [{ ...hop, time: T0 + 25 * 3_600_000 }] });
     expect(stale.map((i) => i.alertCount)).toEqual([1, 1, 1]);
+  });
+
+  it('rules raised on one event are one activity', () => {
+    const both = [alert(0, { ruleId: 'a' }), alert(0, { ruleId: 'b' })];
+    expect(buildIncidents(both).map((i) => [i.alertCount, i.edges])).toEqual([[2, { event: 1 }]]);
   });
 
   it('gives the same incidents whatever the order of the alerts', () => {
