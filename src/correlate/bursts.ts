@@ -25,14 +25,18 @@ export interface BurstOptions {
   minCommands?: number;
 }
 
+/** What a burst needs of a signal (not its event: a hunt may raise many signals). */
 interface Signal {
   time: number;
+  timeText: string;
   group: string;
   host: string | null;
   user: string | null;
   session: string | null;
   command: string;
-  alert: Alert;
+  ruleId: string;
+  techniques: string[];
+  source: Alert['source'];
 }
 
 const LOW = LEVELS.indexOf('low');
@@ -74,7 +78,10 @@ export class BurstFinder {
       user: a.user,
       session: logonId,
       command: commandOf(a, view),
-      alert: a,
+      ruleId: a.rule.id,
+      techniques: a.rule.techniques,
+      source: a.source,
+      timeText: a.time,
     });
   }
 
@@ -121,10 +128,10 @@ function commandOf(a: Alert, view?: EventView): string {
 function burstAlert(run: Signal[], commands: string[]): Alert {
   const first = run[0];
   const last = run[run.length - 1];
-  const techniques = [...new Set(run.flatMap((s) => s.alert.rule.techniques))].sort();
+  const techniques = [...new Set(run.flatMap((s) => s.techniques))].sort();
   const minutes = Math.max(1, Math.round((last.time - first.time) / 60_000));
   return {
-    time: first.alert.time,
+    time: first.timeText,
     rule: {
       id: BURST_RULE_ID,
       title: 'Burst Of Discovery Commands',
@@ -136,15 +143,15 @@ function burstAlert(run: Signal[], commands: string[]): Alert {
     },
     host: first.host,
     user: run.find((s) => s.user !== null)?.user ?? null,
-    source: { ...first.alert.source },
+    source: { ...first.source },
     event: {
       summary: `${commands.length} distinct discovery commands in ${minutes} min`,
-      first: first.alert.time,
-      last: last.alert.time,
+      first: first.timeText,
+      last: last.timeText,
       session: first.session,
       signals: run.length,
       commands: commands.slice(0, MAX_LISTED),
-      evidence: run.slice(0, MAX_LISTED).map((s) => `${s.alert.rule.id} ${sourceRef(s.alert.source)}`),
+      evidence: run.slice(0, MAX_LISTED).map((s) => `${s.ruleId} ${sourceRef(s.source)}`),
     },
   };
 }

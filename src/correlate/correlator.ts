@@ -18,7 +18,7 @@ import {
 } from './incidents.js';
 import { logonOf } from './logons.js';
 import { MovementFinder } from './movement.js';
-import { ProcessTree } from './process-tree.js';
+import { MAX_PROCESSES, ProcessTree } from './process-tree.js';
 import { SessionTable } from './sessions.js';
 import { escalate, SigninBaseline, type SigninOptions, type UnusualSignin } from './signins.js';
 
@@ -115,6 +115,10 @@ export class Correlator {
     if (this.signals.dropped > 0)
       limits.push(
         `${this.signals.dropped.toLocaleString('en-US')} discovery signals past the burst finder's bound`,
+      );
+    if (this.tree.forgotten > 0)
+      limits.push(
+        `${this.tree.forgotten.toLocaleString('en-US')} oldest processes forgotten by the process tree (${MAX_PROCESSES.toLocaleString('en-US')} kept)`,
       );
     if (this.droppedGraph > 0)
       limits.push(

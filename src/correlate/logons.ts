@@ -1,6 +1,7 @@
 /**
- * Sign-ins as the sources record them (Security 4624 and 4625, Defender's DeviceLogonEvents, all
- * read through the DeviceLogonEvents view of their profile), and their summary per account, host,
+ * Sign-ins as the sources record them (Security 4624 and 4625, Remote Desktop 1149, Defender's
+ * DeviceLogonEvents, all read through the DeviceLogonEvents view of their profile; Defender for
+ * Identity's IdentityLogonEvents and Entra ID's SigninLogs), and their summary per account, host,
  * logon type and source: how many succeeded and failed, first and last time. The first half of
  * the sign-in analysis; baselines and unusual sign-ins build on it.
  */
@@ -27,7 +28,10 @@ const NO_SOURCE = new Set(['', '-', '::1', '127.0.0.1', '0.0.0.0']);
 
 /** The sign-in an event records, or null when it records none. */
 export function logonOf(view: EventView, hosts: HostNames, accounts: AccountNames): Logon | null {
-  if (view.profile?.defenderTable !== 'DeviceLogonEvents') return null;
+  const table = view.profile?.defenderTable;
+  if (table === 'SigninLogs') return entraSignin(view, hosts, accounts);
+  if (table === 'IdentityLogonEvents') return identitySignin(view, hosts, accounts);
+  if (table !== 'DeviceLogonEvents') return null;
   const action = String(view.column('ActionType') ?? '');
   if (action !== 'LogonSuccess' && action !== 'LogonFailed') return null;
   const account = accountName(view.column('AccountName'), view.column('AccountDomain'));
@@ -47,6 +51,65 @@ export function logonOf(view: EventView, hosts: HostNames, accounts: AccountName
     source,
     success: action === 'LogonSuccess',
     logonId: (view.column('LogonId') as string | undefined) ?? null,
+    failure: typeof failure === 'string' && failure !== '' ? failure : null,
+  };
+}
+
+/** The host Entra ID sign-ins are counted on: the cloud directory, one "host" per tenant. */
+export const ENTRA_HOST = 'Entra ID';
+
+/**
+ * An Entra ID sign-in (Sentinel's SigninLogs): the account by its UPN, the source its IPAddress,
+ * success when ResultType is 0; interactive and non-interactive sign-ins are two logon types.
+ */
+function entraSignin(view: EventView, hosts: HostNames, accounts: AccountNames): Logon | null {
+  const account = accountName(view.column('UserPrincipalName'));
+  const host = hosts.see(ENTRA_HOST);
+  if (account === null || host === null) return null;
+  const result = String(view.column('ResultType') ?? '').trim();
+  const success = result === '0';
+  const ip = String(view.column('IPAddress') ?? '').trim();
+  const interactive = view.column('IsInteractive');
+  const description = String(view.column('ResultDescription') ?? '').trim();
+  return {
+    time: view.raw.time,
+    host,
+    account: accounts.see(account),
+    kind: account.kind,
+    logonType: interactive === false || interactive === 'false' ? 'CloudNonInteractive' : 'CloudInteractive',
+    source: ip !== '' ? ip : 'unknown',
+    success,
+    logonId: null,
+    failure: success ? null : description !== '' ? description : `error ${result || '?'}`,
+  };
+}
+
+/**
+ * A sign-in a domain controller saw (Defender for Identity's IdentityLogonEvents): on the device
+ * signed in to (DestinationDeviceName, else TargetDeviceName, else the domain's controllers), from
+ * the client's address or name.
+ */
+function identitySignin(view: EventView, hosts: HostNames, accounts: AccountNames): Logon | null {
+  const action = String(view.column('ActionType') ?? '');
+  if (action !== 'LogonSuccess' && action !== 'LogonFailed') return null;
+  const account =
+    accountName(view.column('AccountName'), view.column('AccountDomain')) ??
+    accountName(view.column('AccountUpn'));
+  const target = String(view.column('DestinationDeviceName') ?? view.column('TargetDeviceName') ?? '').trim();
+  const host = hosts.see(target !== '' ? target : 'domain controllers');
+  if (account === null || host === null) return null;
+  const ip = String(view.column('IPAddress') ?? '').trim();
+  const device = String(view.column('DeviceName') ?? '').trim();
+  const failure = view.column('FailureReason');
+  return {
+    time: view.raw.time,
+    host,
+    account: accounts.see(account, view.column('AccountSid')),
+    kind: account.kind,
+    logonType: String(view.column('LogonType') ?? 'Unknown'),
+    source: !NO_SOURCE.has(ip) ? ip : device !== '' ? device.toLowerCase() : 'local',
+    success: action === 'LogonSuccess',
+    logonId: null,
     failure: typeof failure === 'string' && failure !== '' ? failure : null,
   };
 }

@@ -10,8 +10,8 @@
  */
 import { type Cidr, cidrContains, parseCidr, parseIp } from '../detect/ir/ip.js';
 import type { EventView } from '../normalize/normalize.js';
-import { type AccountKind, AccountNames, accountName, HostNames } from './entities.js';
-import { type Logon, logonOf } from './logons.js';
+import { type AccountKind, AccountNames, accountName, HostNames, hostKey } from './entities.js';
+import { ENTRA_HOST, type Logon, logonOf } from './logons.js';
 
 /** Address ranges treated as internal unless configured otherwise. */
 export const DEFAULT_INTERNAL = [
@@ -59,6 +59,7 @@ export const MAX_SIGNINS = 2_000_000;
 export class SigninBaseline {
   private readonly seen: Seen[] = [];
   private readonly internal: Cidr[];
+  private readonly cloud: string | null;
   dropped = 0;
 
   constructor(
@@ -66,6 +67,7 @@ export class SigninBaseline {
     readonly hosts = new HostNames(),
     readonly accounts = new AccountNames(),
   ) {
+    this.cloud = hostKey(ENTRA_HOST);
     this.internal = (options.internal ?? DEFAULT_INTERNAL).map((c) => {
       const cidr = parseCidr(c.includes('/') ? c : `${c}/${c.includes(':') ? 128 : 32}`);
       if (!cidr) throw new Error(`not an address range: ${JSON.stringify(c)}`);
@@ -117,7 +119,8 @@ export class SigninBaseline {
         history.set(s.account, h);
       }
       const enough = h.count >= minHistory && s.time - h.first >= minSpan;
-      const external = this.isExternal(s.source);
+      // Entra ID is reached from the internet: only a source new against a real baseline counts.
+      const external = s.host !== this.cloud && this.isExternal(s.source);
       const why: string[] = [];
       if (external) why.push('source outside the internal ranges');
       if (enough) {

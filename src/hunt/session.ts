@@ -20,6 +20,9 @@ import { HeapGuard } from './heap-guard.js';
 import { type ProgressFactory, readAll } from './read-loop.js';
 import type { HuntUnit, UnitResult } from './worker.js';
 
+/** DuckDB's memory for a hunt's KQL hunts (the tables live in a file; it pages the rest). */
+export const HUNT_STORE_MEMORY = '128MB';
+
 export interface SessionOptions {
   recover?: boolean;
   /** Which alerts to keep (level, time, host, rule filters); all when absent. */
@@ -79,7 +82,12 @@ export async function huntHere(
   const started = performance.now();
   const store =
     opts.kql && opts.kql.length > 0
-      ? await EventStore.open(undefined, { only: opts.kql.flatMap((h) => h.compiled.tables) })
+      ? await EventStore.open(undefined, {
+          only: opts.kql.flatMap((h) => h.compiled.tables),
+          // A hunt may stage gigabytes of events: on disk, DuckDB holds its memory limit at most.
+          onDisk: true,
+          limits: { memory: HUNT_STORE_MEMORY },
+        })
       : null;
   try {
     await readAll(

@@ -52,6 +52,8 @@ const TABLE_RULES: TableRule[] = [
   { table: 'AlertInfo', has: ['AlertId', 'Title', 'Severity'] },
   { table: 'DeviceProcessEvents', actionTypes: ['ProcessCreated'] },
   { table: 'DeviceImageLoadEvents', actionTypes: ['ImageLoaded'] },
+  // Defender for Identity's sign-ins name the account by UPN, which DeviceLogonEvents never has.
+  { table: 'IdentityLogonEvents', has: ['Protocol', 'LogonType', 'AccountUpn'] },
   { table: 'DeviceLogonEvents', has: ['LogonType'], actionPrefixes: ['Logon'] },
   {
     table: 'DeviceNetworkEvents',
@@ -60,7 +62,6 @@ const TABLE_RULES: TableRule[] = [
   },
   { table: 'DeviceRegistryEvents', actionPrefixes: ['Registry'] },
   { table: 'DeviceFileEvents', actionTypes: ['FileCreated', 'FileModified', 'FileRenamed', 'FileDeleted'] },
-  { table: 'IdentityLogonEvents', has: ['Protocol', 'LogonType', 'AccountUpn'] },
   { table: 'DeviceInfo', has: ['OSPlatform', 'DeviceId'] },
   { table: 'DeviceEvents', has: ['DeviceName', 'ActionType'] },
 ];

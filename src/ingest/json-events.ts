@@ -40,7 +40,10 @@ export function jsonToRawEvent(value: unknown, ctx: JsonContext): RawEvent | nul
   if (wrapped) return fromDefender(wrapped.row, wrapped.table, ctx);
   if (hasAny(value, EVENT_ID_KEYS)) return fromFlat(value, ctx);
   const typed = knownTable(value.Type) ?? knownTable(value.$table);
-  if (typed || looksLikeDefenderRow(value)) return fromDefender(value, typed ?? ctx.tableHint ?? null, ctx);
+  // A row of a file named after its table (SigninLogs.json) is that table's even when it names
+  // no device (Entra ID sign-ins do not).
+  if (typed || looksLikeDefenderRow(value) || (ctx.tableHint && 'TimeGenerated' in value))
+    return fromDefender(value, typed ?? ctx.tableHint ?? null, ctx);
   if (
     '@timestamp' in value &&
     (isObj(value.event) || isObj(value.process) || isObj(value.host) || 'event.category' in value)

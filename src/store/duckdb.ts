@@ -5,7 +5,7 @@
  * of the Security log also become SecurityEvent rows. Rows are staged as JSON lines in a temporary
  * folder and bulk-loaded, so loading never holds the events in memory.
  */
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
 // Types only: the engine itself (about 90 ms to load) is imported when a store is opened, so that
 // commands and hunts that never query pay nothing for it.
@@ -121,16 +121,23 @@ export interface StoreOptions {
   /** Files queries may read (externaldata's local copies the user named); nothing else. */
   allowedFiles?: Iterable<string>;
   limits?: Partial<QueryLimits>;
+  /**
+   * Keep the tables in a database file in the store's temporary folder rather than in memory:
+   * DuckDB then holds no more than its memory limit and pages the rest (a hunt's store over
+   * gigabytes of logs; removed at close).
+   */
+  onDisk?: boolean;
 }
 
 export class EventStore {
   private readonly staged = new Map<string, Staged>();
-  private readonly dir = makeTempDir('lotl-store-');
   private loaded = false;
   private readonly only: ReadonlySet<string> | null;
   private readonly limits: QueryLimits;
 
   private constructor(
+    /** Staged rows, and with `onDisk` the database and its spill files. */
+    private readonly dir: string,
     private readonly instance: DuckDBInstance,
     private readonly connection: DuckDBConnection,
     private readonly tables: readonly TableSchema[],
@@ -151,14 +158,22 @@ export class EventStore {
     const { DuckDBInstance } = await import('@duckdb/node-api');
     const { registerKqlFunctions } = await import('./udfs.js');
     const limits = { ...DEFAULT_QUERY_LIMITS, ...options.limits };
-    const instance = await DuckDBInstance.create(':memory:', {
-      autoinstall_known_extensions: 'false',
-      autoload_known_extensions: 'false',
-      memory_limit: limits.memory,
-    });
+    const dir = makeTempDir('lotl-store-');
+    const instance = await DuckDBInstance.create(
+      options.onDisk ? path.join(dir, 'events.duckdb') : ':memory:',
+      {
+        autoinstall_known_extensions: 'false',
+        autoload_known_extensions: 'false',
+        memory_limit: limits.memory,
+        // On disk, loading in insertion order with every core buffers far past the memory limit.
+        ...(options.onDisk
+          ? { temp_directory: path.join(dir, 'spill'), preserve_insertion_order: 'false', threads: '1' }
+          : {}),
+      },
+    );
     const connection = await instance.connect();
     registerKqlFunctions(connection);
-    return new EventStore(instance, connection, tables, options);
+    return new EventStore(dir, instance, connection, tables, options);
   }
 
   /** Stages one event in every table that carries it. */
@@ -286,10 +301,10 @@ export class EventStore {
         await this.connection.run(
           `CREATE TABLE "${schema.name}" AS SELECT * FROM read_json('${s.file.replace(/'/g, "''")}', format = 'newline_delimited', columns = {${types}})`,
         );
+        unlinkSync(s.file);
       } else await this.connection.run(`CREATE TABLE "${schema.name}" (${columns})`);
       counts[schema.name] = s?.rows ?? 0;
     }
-    removeTempDir(this.dir);
     await this.lockDown();
     this.loaded = true;
     return counts;

@@ -70,6 +70,15 @@ describe('lotl hunt', () => {
     );
   });
 
+  it('--no-kql --kql FILE runs that hunt only; --kql FILE adds it to the pack', async () => {
+    const file = 'rules/hunts/suspected-lsass-dump.kql';
+    const only = await runCli(['hunt', '--no-progress', '--no-kql', '--kql', file, 'examples/']);
+    expect(only.code, only.stderr).toBe(0);
+    expect(only.stderr).toContain('lotl hunt: 1 KQL hunting queries');
+    const added = await runCli(['hunt', '--no-progress', '--kql', file, 'examples/']);
+    expect(added.stderr).toContain('lotl hunt: 8 KQL hunting queries');
+  });
+
   it('rejects a bad filter value as a usage error', async () => {
     const level = await runCli(['hunt', '--min-level', 'severe', 'examples/']);
     expect(level.code).toBe(2);

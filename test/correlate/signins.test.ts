@@ -3,11 +3,12 @@
  * source is unusual only against a real history; an external one always, saying when the history
  * is too short; credential access by the account afterwards makes it high. And the scenario.
  */
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { escalate, SigninBaseline } from '../../src/correlate/signins.js';
 import type { RawEvent } from '../../src/ingest/raw-event.js';
 import { normalize } from '../../src/normalize/normalize.js';
-import { runCli } from '../helpers.js';
+import { FIXTURES, runCli } from '../helpers.js';
 import { signin as signinEvent } from './events.js';
 
 const DAY = 86_400_000;
@@ -83,6 +84,51 @@ describe('unusual sign-ins', () => {
       alert(25 * 60, 'CONTOSO\\bob', 'credential-access'),
     ])
       expect(escalate([s], [other])[0].severity).toBe('low');
+  });
+
+  it('Entra ID (SigninLogs) and Defender for Identity (IdentityLogonEvents) sign-ins have baselines too; Entra is reached from the internet, so only a new source counts there', async () => {
+    const { code, stdout, stderr } = await runCli([
+      'logons',
+      '--unusual',
+      '--format',
+      'json',
+      path.join(FIXTURES, 'signins'),
+    ]);
+    expect(code, stderr).toBe(0);
+    const rows = JSON.parse(stdout);
+    // alice: six sign-ins over three days from her home address (external, never listed), then
+    // one from the SOHO router's; bob: a week of Kerberos from WS03, then NTLM from 10.0.9.99.
+    expect(rows.map((r: Record<string, unknown>) => [r.account, r.host, r.logonType, r.ip, r.why])).toEqual([
+      [
+        'CONTOSO\\alice',
+        'Entra ID',
+        'CloudInteractive',
+        '203.0.113.77',
+        ['source first seen for the account'],
+      ],
+      [
+        'CONTOSO\\bob',
+        'DC01.contoso.local',
+        'Resource access',
+        '10.0.9.99',
+        ['source first seen for the account'],
+      ],
+    ]);
+    const summary = await runCli([
+      'logons',
+      '--failures',
+      '--format',
+      'json',
+      path.join(FIXTURES, 'signins'),
+    ]);
+    expect(JSON.parse(summary.stdout)).toMatchObject([
+      {
+        account: 'CONTOSO\\alice',
+        source: '203.0.113.77',
+        failures: 1,
+        reasons: { 'Invalid username or password or Invalid on-premise username or password.': 1 },
+      },
+    ]);
   });
 
   it('lotl logons --unusual on the scenario: svc-fortinet from 203.0.113.77 and then from FS02, high (it dumps LSASS later); nobody else', async () => {

@@ -51,7 +51,7 @@ describe('KQL front end', () => {
     const report = JSON.parse(stdout);
     expect(report.failures).toEqual([]);
     expect(report.queries).toBe(7);
-    expect(report.loaded).toBe(24);
+    expect(report.loaded).toBe(25);
     expect(code).toBe(0);
   });
 });

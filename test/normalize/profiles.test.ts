@@ -25,6 +25,8 @@ function raw(partial: Partial<RawEvent> & { data: Record<string, unknown> }): Ra
 
 /** Profiles no file of the shared corpus holds an event of; they are proven on our own fixtures. */
 const FIXTURE_ONLY = new Set([
+  'defender-IdentityLogonEvents',
+  'defender-SigninLogs',
   'rdp-session-21',
   'rdp-session-23',
   'rdp-session-24',

@@ -23,6 +23,13 @@ import { loadSummary, problemLine } from './rules.js';
 import { loadPlaceholders, ruleCache } from './sigma-options.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
+/**
+ * `--kql` values. Commander folds `--no-kql` into the same option (false): a `--kql` after it
+ * starts a list that leaves the pack's hunts out (`--no-kql --kql mine.kql` runs mine only).
+ */
+const collectKql = (v: string, prev: string[] | false = []): string[] =>
+  prev === false ? Object.assign([v], { withoutPack: true }) : [...prev, v];
+const withoutPack = (kql: string[]) => (kql as string[] & { withoutPack?: boolean }).withoutPack === true;
 
 /** Input size from which `hunt` uses worker threads by default (on machines with enough cores). */
 const PARALLEL_BYTES = 100 * 1024 * 1024;
@@ -60,7 +67,7 @@ export function registerHunt(program: Command): void {
     .option(
       '--kql <path>',
       'KQL hunting query file (.kql) or folder, run over the inputs; repeatable',
-      collect,
+      collectKql,
       [],
     )
     .option('--no-kql', "leave out KQL hunting queries (the pack's rules/hunts)")
@@ -130,7 +137,7 @@ async function huntAction(paths: string[], opts: HuntCommandOptions, report: boo
   if (opts.builtin) {
     opts.sigma = [BUILTIN.sigma, ...opts.sigma];
     opts.iocs = [BUILTIN.iocs, ...opts.iocs];
-    if (opts.kql !== false) kql = [BUILTIN.hunts, ...kql];
+    if (opts.kql !== false && !withoutPack(opts.kql)) kql = [BUILTIN.hunts, ...kql];
   }
   if (opts.sigma.length === 0 && opts.iocs.length === 0 && kql.length === 0) {
     warn('lotl hunt: no detections selected: --no-builtin without --sigma, --iocs or --kql.\n');
@@ -307,7 +314,7 @@ export function registerReport(program: Command): void {
     .option('--sigma <path>', 'Sigma rule file or folder, besides the pack; repeatable', collect, [])
     .option('--iocs <file>', 'indicator file; repeatable', collect, [])
     .option('--no-builtin', 'leave out the built-in rule pack')
-    .option('--kql <path>', 'KQL hunting query file or folder; repeatable', collect, [])
+    .option('--kql <path>', 'KQL hunting query file or folder; repeatable', collectKql, [])
     .option('--no-kql', "leave out KQL hunting queries (the pack's rules/hunts)")
     .option(
       '--internal <cidr>',
