@@ -31,19 +31,20 @@ const cli = path.join(root, 'dist', 'cli', 'main.js');
 const cacheDir = mkdtempSync(path.join(tmpdir(), 'lotl-bench-cache-'));
 
 /** One timed run of `lotl hunt` under GNU time; `cold` empties the parsed-rule cache first. */
-function once(inputs, extra, cold, correlate = false) {
+function once(inputs, extra, cold, correlate = false, pack = false) {
   if (cold) rmSync(cacheDir, { recursive: true, force: true });
   const args = [
     cli,
     'hunt',
-    '--no-builtin', // SigmaHQ alone, as the issue measures it
+    // SigmaHQ alone, as the issue measures it; or `lotl hunt` as it comes (the pack and its hunts).
+    ...(pack ? [] : ['--no-builtin']),
     // The hunt alone, but in the rows that measure the correlate stage too.
     ...(correlate ? [] : ['--no-correlate']),
     '--no-progress',
     '--format',
     'jsonl',
     ...extra,
-    ...sigma.flatMap((s) => ['--sigma', s]),
+    ...(pack ? [] : sigma.flatMap((s) => ['--sigma', s])),
     ...inputs,
   ];
   const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', process.execPath, ...args], {
@@ -101,6 +102,20 @@ if (existsSync(bigEvtx))
   rows.push(
     { label: '1 GiB EVTX of repeated corpus chunks (one run)', ...once([bigEvtx], [], false) },
     { label: '1 GiB EVTX, hunt + correlate (one run)', ...once([bigEvtx], [], false, true) },
+    // `lotl hunt` as it comes: the built-in pack, its KQL hunts (a DuckDB store) and the
+    // correlate stage; then without the store, then without either (issue 15: memory by entities).
+    {
+      label: '1 GiB EVTX, built-in pack + KQL hunts + correlate (one run)',
+      ...once([bigEvtx], [], false, true, true),
+    },
+    {
+      label: '1 GiB EVTX, built-in pack + correlate, --no-kql (one run)',
+      ...once([bigEvtx], ['--no-kql'], false, true, true),
+    },
+    {
+      label: '1 GiB EVTX, built-in pack alone, --no-kql --no-correlate (one run)',
+      ...once([bigEvtx], ['--no-kql'], false, false, true),
+    },
   );
 else console.log('(no bench/out/repeated-1024mb.evtx: run node bench/evtx.mjs to add the 1 GiB EVTX row)');
 rmSync(cacheDir, { recursive: true, force: true });
@@ -117,12 +132,18 @@ for (const r of rows) {
     `| ${r.label} | ${r.events.toLocaleString('en-US')} | ${r.alerts} | ${r.loadSec.toFixed(1)} | ${r.loopSec.toFixed(1)} | ${Math.round(r.events / r.loopSec).toLocaleString('en-US')} | ${r.sec.toFixed(1)} | ${Math.round(r.events / r.sec).toLocaleString('en-US')} | ${r.cpu.toFixed(1)} | ${r.rssMb.toFixed(0)} |`,
   );
 }
-const alone = rows.find((r) => r.label.startsWith('250,000-event JSONL (default'));
-const together = rows.find((r) => r.label === '250,000-event JSONL, hunt + correlate');
-if (alone && together)
-  console.log(
-    `\nhunt + correlate / hunt alone on the JSONL: ${(together.sec / alone.sec).toFixed(2)}x total time, ${together.rssMb.toFixed(0)} vs ${alone.rssMb.toFixed(0)} MB peak`,
-  );
+// The correlate stage's cost, hunt alone and hunt + correlate run in turns (this VM drifts over
+// minutes; pairs taken together compare like with like): medians of PAIRS runs each.
+const PAIRS = Number(process.env.PAIRS ?? 5);
+const pairs = Array.from({ length: PAIRS }, () => [once([jsonl], [], false), once([jsonl], [], false, true)]);
+const median = (xs) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const aloneSec = median(pairs.map((p) => p[0].sec));
+const togetherSec = median(pairs.map((p) => p[1].sec));
+const aloneCpu = median(pairs.map((p) => p[0].cpu));
+const togetherCpu = median(pairs.map((p) => p[1].cpu));
+console.log(
+  `\nhunt + correlate / hunt alone on the JSONL, ${PAIRS} runs each in turns: ${(togetherSec / aloneSec).toFixed(2)}x wall (${togetherSec.toFixed(2)} vs ${aloneSec.toFixed(2)} s), ${(togetherCpu / aloneCpu).toFixed(2)}x CPU, ${Math.max(...pairs.map((p) => p[1].rssMb)).toFixed(0)} vs ${Math.max(...pairs.map((p) => p[0].rssMb)).toFixed(0)} MB peak`,
+);
 
 // The slowest rules, measured in-process.
 const { loadRules } = await import('../dist/detect/sigma/load.js');

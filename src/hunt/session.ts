@@ -21,7 +21,7 @@ import { type ProgressFactory, readAll } from './read-loop.js';
 import type { HuntUnit, UnitResult } from './worker.js';
 
 /** DuckDB's memory for a hunt's KQL hunts (the tables live in a file; it pages the rest). */
-export const HUNT_STORE_MEMORY = '128MB';
+export const HUNT_STORE_MEMORY = '256MB';
 
 export interface SessionOptions {
   recover?: boolean;
@@ -140,8 +140,19 @@ export async function huntHere(
         if (!keep || keep(a)) alerts.add(a);
       }
     for (const d of detectors) for (const note of d.limits?.() ?? []) on.note?.(note);
+    let loaded = false;
     if (store) {
-      await store.finish();
+      try {
+        await store.finish();
+        loaded = true;
+      } catch (err) {
+        // The hunting queries cannot run (DuckDB out of memory, a full disk): said, and the
+        // other detections' alerts are still written.
+        problems++;
+        on.error?.('KQL hunts', `KQL_STORE ${(err as Error).message.split('\n')[0]}`);
+      }
+    }
+    if (store && loaded) {
       for (const hunt of opts.kql ?? []) {
         try {
           for (const a of huntAlerts(hunt, await store.kql(hunt.compiled))) {
