@@ -2,15 +2,16 @@
  * How hunting commands finish: alerts in the chosen format on stdout (sorted, deterministic), a
  * summary on stderr, and the exit status (2 input problems, 1 findings at --fail-on, else 0).
  */
-import type { AlertHead, Level } from '../detect/alert.js';
+import type { Alert, AlertHead, Level } from '../detect/alert.js';
 import { LEVELS } from '../detect/alert.js';
 import { HeapGuard } from '../hunt/heap-guard.js';
 import type { AlertSpool } from '../report/alert-spool.js';
 import { ALERT_CSV_HEADER, alertToCsvRow, alertToTableLine } from '../report/alerts.js';
+import { alertToTimesketch } from '../report/timesketch.js';
 import { EXIT_ERROR, EXIT_FINDINGS, EXIT_OK } from './exit-codes.js';
 import { warn, write } from './output.js';
 
-export const ALERT_FORMATS = ['table', 'jsonl', 'json', 'csv'];
+export const ALERT_FORMATS = ['table', 'jsonl', 'json', 'csv', 'timesketch'];
 
 export function checkAlertFormat(command: string, format: string, failOn: string | undefined): boolean {
   if (!ALERT_FORMATS.includes(format)) {
@@ -26,13 +27,29 @@ export function checkAlertFormat(command: string, format: string, failOn: string
   return true;
 }
 
-/** The alerts in their stable order, in the chosen format, written in pieces. */
-/**
- * Writes the spool's alerts in a format. The table leaves informational alerts (building-block
- * signals) out unless `signals` is set; returns how many it left out.
- */
-export async function writeAlerts(spool: AlertSpool, format: string, signals = true): Promise<number> {
+export interface WriteOptions {
+  /** The table shows informational alerts (building-block signals) too (default true). */
+  signals?: boolean;
+  /** Sees every alert written (the Navigator layer counts them); JSON lines are parsed for it. */
+  onAlert?: (a: Alert) => void;
+}
+
+/** What writeAlerts left out: informational alerts of the table, timeless alerts of Timesketch. */
+export interface WriteResult {
+  hidden: number;
+  untimed: number;
+}
+
+/** The spool's alerts in their stable order, in the chosen format, written in pieces. */
+export async function writeAlerts(
+  spool: AlertSpool,
+  format: string,
+  options: WriteOptions = {},
+): Promise<WriteResult> {
+  const signals = options.signals ?? true;
+  const onAlert = options.onAlert;
   let hidden = 0;
+  let untimed = 0;
   const color = process.stdout.isTTY === true && !process.env.NO_COLOR;
   let first = true;
   let buffer = format === 'csv' ? `${ALERT_CSV_HEADER}\n` : format === 'json' ? '[' : '';
@@ -49,14 +66,23 @@ export async function writeAlerts(spool: AlertSpool, format: string, signals = t
   };
   try {
     // JSON lines are the alerts' texts as the spool holds them.
-    if (format === 'jsonl') for await (const text of spool.sortedText()) await add(`${text}\n`);
+    if (format === 'jsonl')
+      for await (const text of spool.sortedText()) {
+        onAlert?.(JSON.parse(text) as Alert);
+        await add(`${text}\n`);
+      }
     else
       for await (const a of spool.sorted()) {
+        onAlert?.(a);
         // The layout of JSON.stringify(alerts, null, 2), alert by alert.
         if (format === 'json')
           await add(`${first ? '\n' : ',\n'}  ${JSON.stringify(a, null, 2).replace(/\n/g, '\n  ')}`);
         else if (format === 'csv') await add(`${alertToCsvRow(a)}\n`);
-        else if (!signals && a.rule.level === 'informational') {
+        else if (format === 'timesketch') {
+          const event = alertToTimesketch(a);
+          if (event === null) untimed++;
+          else await add(`${JSON.stringify(event)}\n`);
+        } else if (!signals && a.rule.level === 'informational') {
           hidden++;
           continue;
         } else await add(`${alertToTableLine(a, color)}\n`);
@@ -67,7 +93,7 @@ export async function writeAlerts(spool: AlertSpool, format: string, signals = t
   }
   if (format === 'json') buffer += first ? ']\n' : '\n]\n';
   if (buffer !== '') await write(buffer);
-  return hidden;
+  return { hidden, untimed };
 }
 
 /**

@@ -3,6 +3,8 @@
  * as they come, the alerts written in the chosen format, then a summary on stderr and the exit
  * status.
  */
+
+import { writeFileSync } from 'node:fs';
 import type { Answers, Correlator } from '../correlate/correlator.js';
 import { alertHead } from '../detect/alert.js';
 import type { KqlHunt } from '../detect/kql/hunts.js';
@@ -14,6 +16,8 @@ import {
   type SessionHandlers,
   type SessionOptions,
 } from '../hunt/session.js';
+import { NavigatorLayer } from '../report/navigator.js';
+import { printable } from '../report/terminal-text.js';
 import { checkAlertFormat, exitStatus, levelCounts, summaryDetails, writeAlerts } from './alert-output.js';
 import { problemLine } from './commands/rules.js';
 import { EXIT_ERROR } from './exit-codes.js';
@@ -28,6 +32,8 @@ export interface HuntOptions extends SessionOptions {
   report?: boolean;
   /** The table shows informational alerts (building-block signals) too (`--min-level` given). */
   signals?: boolean;
+  /** Write an ATT&CK Navigator layer of the alerts to this file. */
+  navigator?: string;
   failOn?: string;
   progress: boolean;
   kql?: KqlHunt[];
@@ -58,17 +64,44 @@ async function finish(
   opts: HuntOptions,
 ): Promise<void> {
   const { alerts, events, seconds, threads } = result;
-  let hidden = 0;
-  if (opts.report) alerts.discard();
-  else hidden = await writeAlerts(alerts, opts.format, opts.signals ?? true);
-  const problems = result.problems + loadProblems;
+  const layer = opts.navigator ? new NavigatorLayer() : null;
+  let left = { hidden: 0, untimed: 0 };
+  if (opts.report) {
+    if (layer) for await (const a of alerts.sorted()) layer.add(a);
+    alerts.discard();
+  } else
+    left = await writeAlerts(alerts, opts.format, {
+      signals: opts.signals ?? true,
+      onAlert: layer ? (a) => layer.add(a) : undefined,
+    });
+  let problems = result.problems + loadProblems;
+  if (layer && opts.navigator) {
+    try {
+      writeFileSync(
+        opts.navigator,
+        `${JSON.stringify(layer.layer(`lotl ${command}`, `${alerts.count} alerts of lotl ${command}, scored by alerts per technique`), null, 2)}\n`,
+      );
+      warn(
+        `lotl ${command}: ATT&CK Navigator layer of ${layer.size} techniques written to ${printable(opts.navigator)}\n`,
+      );
+    } catch (err) {
+      problems++;
+      warn(
+        `lotl ${command}: cannot write the Navigator layer ${printable(opts.navigator)}: ${(err as Error).message}\n`,
+      );
+    }
+  }
   const rate = seconds > 0 ? Math.round(events / seconds).toLocaleString('en-US') : '-';
   warn(
     `lotl ${command}: ${events.toLocaleString('en-US')} events read in ${seconds.toFixed(1)} s (${rate} events/s${threads > 1 ? `, ${threads} threads` : ''}), ${alerts.count} alerts (${levelCounts(alerts)}), ${problems} input problems\n`,
   );
-  if (hidden > 0)
+  if (left.hidden > 0)
     warn(
-      `lotl ${command}: ${hidden.toLocaleString('en-US')} informational signals not in the table (--min-level informational shows them; JSON lines and CSV keep them)\n`,
+      `lotl ${command}: ${left.hidden.toLocaleString('en-US')} informational signals not in the table (--min-level informational shows them; JSON lines and CSV keep them)\n`,
+    );
+  if (left.untimed > 0)
+    warn(
+      `lotl ${command}: ${left.untimed.toLocaleString('en-US')} alerts without a time left out of the Timesketch output (it needs one)\n`,
     );
   warn(summaryDetails(command, alerts, events));
   process.exitCode = exitStatus(alerts, problems, opts.failOn);

@@ -98,7 +98,15 @@ export function registerHunt(program: Command): void {
       [],
     )
     .option('--placeholders <file>', 'YAML map of placeholder name → values, for Sigma expand')
-    .option('--format <format>', 'table, jsonl, json or csv', 'table')
+    .option(
+      '--format <format>',
+      'table, jsonl, json, csv or timesketch (JSON lines Timesketch imports)',
+      'table',
+    )
+    .option(
+      '--navigator <file>',
+      'also write an ATT&CK Navigator layer of the alerts (techniques scored by alerts) to this file',
+    )
     .option('--fail-on <level>', 'exit 1 when an alert of this level or higher is found')
     .option('--recover', 'EVTX: also read records left in chunk slack')
     .option(
@@ -128,6 +136,7 @@ type HuntCommandOptions = {
   kql: string[] | false;
   correlate: boolean;
   internal: string[];
+  navigator?: string;
 };
 
 /** `lotl hunt` and `lotl report`: the report writes the answers as JSON instead of the alerts. */
@@ -311,6 +320,7 @@ export function registerReport(program: Command): void {
     .description('hunt the inputs and write the answers: incidents, accounts to reset, unusual sign-ins')
     .argument('<paths...>', 'log files or directories (EVTX, JSON, JSONL, XML, CSV; .zip and .gz are opened)')
     .option('--format <format>', 'json (the HTML report is to come)', 'json')
+    .option('--navigator <file>', 'also write an ATT&CK Navigator layer of the alerts to this file')
     .option('--sigma <path>', 'Sigma rule file or folder, besides the pack; repeatable', collect, [])
     .option('--iocs <file>', 'indicator file; repeatable', collect, [])
     .option('--no-builtin', 'leave out the built-in rule pack')
