@@ -27,6 +27,12 @@ const ENCODED =
   /(?:^| )-(?:ec|e(?:n(?:c(?:o(?:d(?:e(?:d(?:c(?:o(?:m(?:m(?:a(?:n(?:d)?)?)?)?)?)?)?)?)?)?)?)?)?)[ :]+'?([A-Za-z0-9+/]{8,}={0,2})/i;
 
 export function decodeEncodedCommand(cmd: string): string | undefined {
+  const script = encodedScript(cmd);
+  return script === undefined ? undefined : normalizeCommandLine(script);
+}
+
+/** The script behind `-EncodedCommand` as it was written (for display); undefined when none. */
+export function encodedScript(cmd: string): string | undefined {
   const m = ENCODED.exec(normalizeCommandLine(cmd));
   if (!m) return undefined;
   const bytes = Buffer.from(m[1], 'base64');
@@ -39,5 +45,5 @@ export function decodeEncodedCommand(cmd: string): string | undefined {
     if ((c >= 0x20 && c < 0x7f) || c === 9 || c === 10 || c === 13 || c >= 0xa0) printable++;
   }
   if (printable < script.length * 0.9) return undefined;
-  return normalizeCommandLine(script);
+  return script;
 }

@@ -1,6 +1,7 @@
 /** Writers for alerts: JSON lines, JSON, CSV and the terminal timeline. */
 import pc from 'picocolors';
 import type { Alert, Level } from '../detect/alert.js';
+import { alertDetails } from './details.js';
 import { printable } from './terminal-text.js';
 
 const CSV_COLUMNS = [
@@ -63,12 +64,15 @@ const LEVEL_COLOUR: Record<Level, (s: string) => string> = {
   critical: (s) => pc.bold(pc.red(s)),
 };
 
-/** One timeline line (no newline): time, level, host, user, rule title, and what matched. */
+/**
+ * One timeline line (no newline): time, level, host, user, rule title, and the event's details
+ * (details.ts: the command line, the target, what matched …), dimmed.
+ */
 export function alertToTableLine(a: Alert, color: boolean): string {
   const c = color ? pc : pc.createColors(false);
   const level = color ? LEVEL_COLOUR[a.rule.level](a.rule.level.padEnd(8)) : a.rule.level.padEnd(8);
-  const what = a.match ? printable(`${String(a.match.field)}=${String(a.match.value)}`) : '';
+  const details = printable(alertDetails(a));
   const host = printable(a.host ?? '-');
   const user = printable(a.user ?? '-');
-  return `${printable(a.time ?? '-')}  ${level}  ${host.padEnd(20)}  ${user.padEnd(22)}  ${printable(a.rule.title)}${what ? c.dim(`  ${what}`) : ''}`;
+  return `${printable(a.time ?? '-')}  ${level}  ${host.padEnd(20)}  ${user.padEnd(22)}  ${printable(a.rule.title)}${details ? c.dim(`  ${details}`) : ''}`;
 }

@@ -20,6 +20,15 @@ function golden(name: string, actual: string): void {
 }
 
 describe('alert outputs', () => {
+  it('the table: one line per alert with its details, informational signals left out (golden)', async () => {
+    const table = await runCli(['hunt', '--no-progress', 'examples/']);
+    expect(table.code, table.stderr).toBe(0);
+    expect(table.stdout).toContain(
+      'LSASS Memory Dump Via Comsvcs.dll MiniDump  decoded: cmd.exe /c rundll32.exe C:\\Windows\\System32\\comsvcs.dll, MiniDump 652',
+    );
+    golden('examples.table.txt', portable(table.stdout));
+  });
+
   it('--format timesketch: one event per timed alert with message, datetime and timestamp_desc (golden)', async () => {
     const ts = await runCli(['hunt', '--no-progress', '--format', 'timesketch', 'examples/']);
     expect(ts.code, ts.stderr).toBe(0);
