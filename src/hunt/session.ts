@@ -132,8 +132,9 @@ export async function huntHere(
       },
       opts.listed,
     );
-    // The parser threads (and, with `share`, their copies of the rules) are done.
-    if (opts.share) await releaseChunkPool();
+    // The parser threads (and, with `share`, their copies of the rules) are done: their memory
+    // goes back before the KQL store loads and the alerts are merged.
+    await releaseChunkPool();
     for (const d of detectors)
       for (const a of d.flush?.() ?? []) {
         observe?.alert(a);
