@@ -7,6 +7,7 @@ import { LEVELS } from '../detect/alert.js';
 import { HeapGuard } from '../hunt/heap-guard.js';
 import type { AlertSpool } from '../report/alert-spool.js';
 import { ALERT_CSV_HEADER, alertToCsvRow, alertToTableLine } from '../report/alerts.js';
+import { alertDetails } from '../report/details.js';
 import { alertToTimesketch } from '../report/timesketch.js';
 import { EXIT_ERROR, EXIT_FINDINGS, EXIT_OK } from './exit-codes.js';
 import { warn, write } from './output.js';
@@ -34,10 +35,14 @@ export interface WriteOptions {
   onAlert?: (a: Alert) => void;
 }
 
-/** What writeAlerts left out: informational alerts of the table, timeless alerts of Timesketch. */
+/**
+ * What writeAlerts left out: informational alerts of the table, repeats the table folded into one
+ * line, timeless alerts of Timesketch.
+ */
 export interface WriteResult {
   hidden: number;
   untimed: number;
+  folded: number;
 }
 
 /** The spool's alerts in their stable order, in the chosen format, written in pieces. */
@@ -50,6 +55,8 @@ export async function writeAlerts(
   const onAlert = options.onAlert;
   let hidden = 0;
   let untimed = 0;
+  let folded = 0;
+  let pending: { key: string; alert: Alert; count: number } | null = null;
   const color = process.stdout.isTTY === true && !process.env.NO_COLOR;
   let first = true;
   let buffer = format === 'csv' ? `${ALERT_CSV_HEADER}\n` : format === 'json' ? '[' : '';
@@ -85,15 +92,29 @@ export async function writeAlerts(
         } else if (!signals && a.rule.level === 'informational') {
           hidden++;
           continue;
-        } else await add(`${alertToTableLine(a, color)}\n`);
+        } else {
+          // One line for repeats: the same rule, time, host, account and details (one process
+          // seen by Sysmon and by Defender, one event in two exports).
+          const key = [a.time, a.rule.id, a.host?.toLowerCase(), a.user?.toLowerCase(), alertDetails(a)].join(
+            '\u0000',
+          );
+          if (pending && pending.key === key) {
+            pending.count++;
+            folded++;
+          } else {
+            if (pending) await add(`${alertToTableLine(pending.alert, color, pending.count)}\n`);
+            pending = { key, alert: a, count: 1 };
+          }
+        }
         first = false;
       }
+    if (pending) await add(`${alertToTableLine(pending.alert, color, pending.count)}\n`);
   } finally {
     spool.discard();
   }
   if (format === 'json') buffer += first ? ']\n' : '\n]\n';
   if (buffer !== '') await write(buffer);
-  return { hidden, untimed };
+  return { hidden, untimed, folded };
 }
 
 /**

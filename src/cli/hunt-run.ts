@@ -65,7 +65,7 @@ async function finish(
 ): Promise<void> {
   const { alerts, events, seconds, threads } = result;
   const layer = opts.navigator ? new NavigatorLayer() : null;
-  let left = { hidden: 0, untimed: 0 };
+  let left = { hidden: 0, untimed: 0, folded: 0 };
   if (opts.report) {
     if (layer) for await (const a of alerts.sorted()) layer.add(a);
     alerts.discard();
@@ -98,6 +98,10 @@ async function finish(
   if (left.hidden > 0)
     warn(
       `lotl ${command}: ${left.hidden.toLocaleString('en-US')} informational signals not in the table (--min-level informational shows them; JSON lines and CSV keep them)\n`,
+    );
+  if (left.folded > 0)
+    warn(
+      `lotl ${command}: ${left.folded.toLocaleString('en-US')} repeated alerts folded into the table's lines (×N; JSON lines and CSV keep each)\n`,
     );
   if (left.untimed > 0)
     warn(

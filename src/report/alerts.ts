@@ -66,13 +66,15 @@ const LEVEL_COLOUR: Record<Level, (s: string) => string> = {
 
 /**
  * One timeline line (no newline): time, level, host, user, rule title, and the event's details
- * (details.ts: the command line, the target, what matched …), dimmed.
+ * (details.ts: the command line, the target, what matched …), dimmed; `repeats` alerts the line
+ * stands for, when more than one.
  */
-export function alertToTableLine(a: Alert, color: boolean): string {
+export function alertToTableLine(a: Alert, color: boolean, repeats = 1): string {
   const c = color ? pc : pc.createColors(false);
   const level = color ? LEVEL_COLOUR[a.rule.level](a.rule.level.padEnd(8)) : a.rule.level.padEnd(8);
   const details = printable(alertDetails(a));
   const host = printable(a.host ?? '-');
   const user = printable(a.user ?? '-');
-  return `${printable(a.time ?? '-')}  ${level}  ${host.padEnd(20)}  ${user.padEnd(22)}  ${printable(a.rule.title)}${details ? c.dim(`  ${details}`) : ''}`;
+  const times = repeats > 1 ? c.dim(`  (×${repeats})`) : '';
+  return `${printable(a.time ?? '-')}  ${level}  ${host.padEnd(20)}  ${user.padEnd(22)}  ${printable(a.rule.title)}${times}${details ? c.dim(`  ${details}`) : ''}`;
 }

@@ -20,12 +20,15 @@ function golden(name: string, actual: string): void {
 }
 
 describe('alert outputs', () => {
-  it('the table: one line per alert with its details, informational signals left out (golden)', async () => {
+  it('the table: one line per alert with its details, repeats folded, informational signals left out (golden)', async () => {
     const table = await runCli(['hunt', '--no-progress', 'examples/']);
     expect(table.code, table.stderr).toBe(0);
     expect(table.stdout).toContain(
       'LSASS Memory Dump Via Comsvcs.dll MiniDump  decoded: cmd.exe /c rundll32.exe C:\\Windows\\System32\\comsvcs.dll, MiniDump 652',
     );
+    // One process seen by Sysmon and by Defender: one line, its count shown.
+    expect(table.stdout).toMatch(/Archive Created With A Password {2}\(×2\) {2}cmd: /);
+    expect(table.stderr).toContain('4 repeated alerts folded into the table');
     golden('examples.table.txt', portable(table.stdout));
   });
 
