@@ -117,6 +117,13 @@ export async function writeAlerts(
   return { hidden, untimed, folded };
 }
 
+/** Whether an alert's rule id or title contains one of the texts (case-insensitive). */
+export function ruleMatcher(texts: string[]): (a: AlertHead) => boolean {
+  const lower = texts.map((r) => r.toLowerCase());
+  return (a) =>
+    lower.some((t) => a.rule.id.toLowerCase().includes(t) || a.rule.title.toLowerCase().includes(t));
+}
+
 /**
  * The alert filter of `lotl hunt` (--min-level, --from, --to, --host, --rule), or an error
  * message for a bad value.
@@ -156,12 +163,7 @@ export function alertFilter(opts: {
       return h !== undefined && hosts.some((x) => h === x || h.startsWith(`${x}.`));
     });
   }
-  if (opts.rule && opts.rule.length > 0) {
-    const texts = opts.rule.map((r) => r.toLowerCase());
-    tests.push((a) =>
-      texts.some((t) => a.rule.id.toLowerCase().includes(t) || a.rule.title.toLowerCase().includes(t)),
-    );
-  }
+  if (opts.rule && opts.rule.length > 0) tests.push(ruleMatcher(opts.rule));
   if (tests.length === 0) return undefined;
   return (a) => tests.every((t) => t(a));
 }

@@ -6,7 +6,7 @@
 
 import { writeFileSync } from 'node:fs';
 import type { Answers, Correlator } from '../correlate/correlator.js';
-import { alertHead } from '../detect/alert.js';
+import { type Alert, alertHead } from '../detect/alert.js';
 import type { KqlHunt } from '../detect/kql/hunts.js';
 import type { Detector, HuntSetup } from '../hunt/detectors.js';
 import {
@@ -99,6 +99,10 @@ async function finish(
     warn(
       `lotl ${command}: ${left.hidden.toLocaleString('en-US')} informational signals not in the table (--min-level informational shows them; JSON lines and CSV keep them)\n`,
     );
+  if (result.excluded > 0)
+    warn(
+      `lotl ${command}: ${result.excluded.toLocaleString('en-US')} alerts of excluded rules left out (--exclude-rule)\n`,
+    );
   if (left.folded > 0)
     warn(
       `lotl ${command}: ${left.folded.toLocaleString('en-US')} repeated alerts folded into the table's lines (×N; JSON lines and CSV keep each)\n`,
@@ -126,7 +130,13 @@ export async function runHunt(
   }
   const result = await huntHere(paths, detectors, opts, printing(command, opts.progress));
   // The correlate stage's own alerts (bursts of discovery) are written with the others.
-  for (const a of correlator?.correlationAlerts() ?? [])
+  const exclude = opts.exclude;
+  const excluded = (a: Alert) => {
+    const out = exclude?.(alertHead(a)) === true;
+    if (out) result.excluded++;
+    return out;
+  };
+  for (const a of correlator?.correlationAlerts(excluded) ?? [])
     if (!opts.filter || opts.filter(alertHead(a))) result.alerts.add(a);
   await finish(command, result, loadProblems, opts);
   if (!correlator) return;

@@ -80,11 +80,12 @@ export class Correlator {
 
   /**
    * The alerts the correlate stage raises itself (bursts of discovery), once every alert is in:
-   * the hunt writes them with the others, and they join the incidents.
+   * the hunt writes them with the others, and they join the incidents. `exclude`: rules the user
+   * left out (`--exclude-rule`), given the first time.
    */
-  correlationAlerts(): Alert[] {
+  correlationAlerts(exclude?: (a: Alert) => boolean): Alert[] {
     if (this.found === null) {
-      this.found = this.signals.bursts();
+      this.found = this.signals.bursts().filter((b) => !exclude?.(b));
       for (const b of this.found) {
         const x = incidentAlert(b);
         const session = typeof b.event.session === 'string' ? b.event.session : null;

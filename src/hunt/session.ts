@@ -27,6 +27,11 @@ export interface SessionOptions {
   recover?: boolean;
   /** Which alerts to keep (level, time, host, rule filters); all when absent. */
   filter?: (a: AlertHead) => boolean;
+  /**
+   * Alerts of rules the user left out (`--exclude-rule`): dropped before anything sees them — the
+   * KQL store's alert tables, the correlate stage, the output — and counted.
+   */
+  exclude?: (a: AlertHead) => boolean;
   /** KQL hunting queries, run over a store of every event (and the alerts) once all are read. */
   kql?: KqlHunt[];
   /**
@@ -64,6 +69,8 @@ export interface HuntResult {
   problems: number;
   seconds: number;
   threads: number;
+  /** Alerts dropped by `exclude`. */
+  excluded: number;
 }
 
 /** The hunt on this thread (the other cores parse EVTX chunks, and with `share` hunt them too). */
@@ -75,6 +82,16 @@ export async function huntHere(
 ): Promise<HuntResult> {
   const alerts = new AlertSpool();
   const keep = opts.filter;
+  const exclude = opts.exclude;
+  let excluded = 0;
+  /** Whether an alert goes on (and counts the ones that do not). */
+  const wanted = (a: AlertHead) => {
+    if (exclude?.(a)) {
+      excluded++;
+      return false;
+    }
+    return true;
+  };
   const observe = opts.observe;
   const heap = new HeapGuard();
   let events = 0;
@@ -99,6 +116,7 @@ export async function huntHere(
           observe?.event(view);
           for (const d of detectors)
             for (const a of d.evaluate(view)) {
+              if (!wanted(a)) continue;
               // Hunting queries over AlertEvidence see every alert, whatever the output keeps.
               store?.addAlert(a, view);
               observe?.alert(a, view);
@@ -113,7 +131,7 @@ export async function huntHere(
           for (const line of value.split('\n')) {
             const tab = line.indexOf('\t');
             const head = JSON.parse(line.slice(0, tab)) as AlertHead;
-            if (!keep || keep(head)) alerts.add(head, line.slice(tab + 1));
+            if (wanted(head) && (!keep || keep(head))) alerts.add(head, line.slice(tab + 1));
           }
           heap.tick();
         },
@@ -137,6 +155,7 @@ export async function huntHere(
     await releaseChunkPool();
     for (const d of detectors)
       for (const a of d.flush?.() ?? []) {
+        if (!wanted(a)) continue;
         observe?.alert(a);
         if (!keep || keep(a)) alerts.add(a);
       }
@@ -157,6 +176,7 @@ export async function huntHere(
       for (const hunt of opts.kql ?? []) {
         try {
           for (const a of huntAlerts(hunt, await store.kql(hunt.compiled))) {
+            if (!wanted(a)) continue;
             observe?.alert(a);
             if (!keep || keep(a)) alerts.add(a);
           }
@@ -172,7 +192,14 @@ export async function huntHere(
   } finally {
     store?.close();
   }
-  return { alerts, events, problems, seconds: (performance.now() - started) / 1000, threads: 1 };
+  return {
+    alerts,
+    events,
+    problems,
+    seconds: (performance.now() - started) / 1000,
+    threads: 1,
+    excluded,
+  };
 }
 
 /**
@@ -226,6 +253,7 @@ export async function huntOnThreads(
   const alerts = new AlertSpool();
   const problems: InputProblem[] = [...listProblems];
   let events = 0;
+  let excluded = 0;
   let next = 0;
   try {
     await Promise.all(
@@ -242,7 +270,13 @@ export async function huntOnThreads(
             w.on('message', (msg: { progress?: number; result?: UnitResult }) => {
               if (msg.progress) progress?.add(msg.progress);
               if (msg.result) {
-                for (const a of msg.result.alerts) if (!opts.filter || opts.filter(a)) alerts.add(a);
+                for (const a of msg.result.alerts) {
+                  if (opts.exclude?.(a)) {
+                    excluded++;
+                    continue;
+                  }
+                  if (!opts.filter || opts.filter(a)) alerts.add(a);
+                }
                 for (const p of msg.result.problems) problems.push(p);
                 events += msg.result.events;
                 send();
@@ -266,5 +300,12 @@ export async function huntOnThreads(
     if (!isSkipped(p)) count++;
     on.problem?.(p);
   }
-  return { alerts, events, problems: count, seconds: (performance.now() - started) / 1000, threads };
+  return {
+    alerts,
+    events,
+    problems: count,
+    seconds: (performance.now() - started) / 1000,
+    threads,
+    excluded,
+  };
 }

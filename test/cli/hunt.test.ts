@@ -79,6 +79,35 @@ describe('lotl hunt', () => {
     expect(added.stderr).toContain('lotl hunt: 8 KQL hunting queries');
   });
 
+  it('--exclude-rule leaves rules out of the output and of the incidents, and says how many alerts', async () => {
+    const all = await runCli(['hunt', '--no-progress', '--format', 'jsonl', 'examples/']);
+    const without = await runCli([
+      'hunt',
+      '--no-progress',
+      '--format',
+      'jsonl',
+      '--exclude-rule',
+      'PORT PROXY',
+      '--exclude-rule',
+      'lotl:discovery-burst',
+      'examples/',
+    ]);
+    expect(without.code, without.stderr).toBe(0);
+    const titles = (out: string) =>
+      out
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).rule.title as string);
+    const gone = titles(all.stdout).filter((t) => /port proxy|burst of discovery/i.test(t));
+    expect(gone).toHaveLength(5);
+    expect(titles(without.stdout).some((t) => /port proxy|burst of discovery/i.test(t))).toBe(false);
+    expect(titles(without.stdout)).toHaveLength(titles(all.stdout).length - 5);
+    expect(without.stderr).toContain('5 alerts of excluded rules left out (--exclude-rule)');
+    // The incident no longer counts them.
+    const count = (err: string) => Number(/INC-1 .*\n.*; (\d+) alerts/.exec(err)?.[1]);
+    expect(count(without.stderr)).toBe(count(all.stderr) - 5);
+  });
+
   it('rejects a bad filter value as a usage error', async () => {
     const level = await runCli(['hunt', '--min-level', 'severe', 'examples/']);
     expect(level.code).toBe(2);

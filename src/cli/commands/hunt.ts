@@ -13,7 +13,7 @@ import { chunkPool, releaseChunkPool } from '../../ingest/evtx/pool.js';
 import { evtxUsesPool } from '../../ingest/evtx/reader.js';
 import type { Stage } from '../../ingest/raw-event.js';
 import { listInputs } from '../../ingest/read.js';
-import { alertFilter } from '../alert-output.js';
+import { alertFilter, ruleMatcher } from '../alert-output.js';
 import { EXIT_ERROR } from '../exit-codes.js';
 import { type Detector, runHunt, runHuntParallel } from '../hunt-run.js';
 import { wholeNumber } from '../option-values.js';
@@ -97,6 +97,12 @@ export function registerHunt(program: Command): void {
       collect,
       [],
     )
+    .option(
+      '--exclude-rule <text>',
+      'leave out rules whose id or title contains this text, everywhere: output, incidents, KQL alert tables (repeatable)',
+      collect,
+      [],
+    )
     .option('--placeholders <file>', 'YAML map of placeholder name → values, for Sigma expand')
     .option(
       '--format <format>',
@@ -137,6 +143,7 @@ type HuntCommandOptions = {
   correlate: boolean;
   internal: string[];
   navigator?: string;
+  excludeRule: string[];
 };
 
 /** `lotl hunt` and `lotl report`: the report writes the answers as JSON instead of the alerts. */
@@ -166,6 +173,7 @@ async function huntAction(paths: string[], opts: HuntCommandOptions, report: boo
     kqlPaths: kql,
     report,
     signals: opts.minLevel !== undefined,
+    exclude: opts.excludeRule.length > 0 ? ruleMatcher(opts.excludeRule) : undefined,
   };
   const placeholders = loadPlaceholders(opts.placeholders);
   if (placeholders === null) {
@@ -321,6 +329,12 @@ export function registerReport(program: Command): void {
     .argument('<paths...>', 'log files or directories (EVTX, JSON, JSONL, XML, CSV; .zip and .gz are opened)')
     .option('--format <format>', 'json (the HTML report is to come)', 'json')
     .option('--navigator <file>', 'also write an ATT&CK Navigator layer of the alerts to this file')
+    .option(
+      '--exclude-rule <text>',
+      'leave out rules whose id or title contains this text (repeatable)',
+      collect,
+      [],
+    )
     .option('--sigma <path>', 'Sigma rule file or folder, besides the pack; repeatable', collect, [])
     .option('--iocs <file>', 'indicator file; repeatable', collect, [])
     .option('--no-builtin', 'leave out the built-in rule pack')
