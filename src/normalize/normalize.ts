@@ -19,6 +19,11 @@ export interface CompiledProfile {
   readonly sigmaNames: readonly string[];
   /** The Sigma names whose values are computed (transforms, system fields, constants), not a source field's. */
   readonly derivedSigmaNames: readonly string[];
+  /**
+   * Lower-case names of taxonomy fields computed from the source field of the same name (an access
+   * list given its message texts): rules read these, not the source's value.
+   */
+  readonly overrides: ReadonlySet<string>;
   readonly defenderTable: string | null;
   readonly columns: ReadonlyMap<string, Resolver>;
   readonly columnNames: readonly string[];
@@ -86,6 +91,14 @@ export function compileProfile(profile: SourceProfile): CompiledProfile {
     profile,
     sigma,
     sigmaNames: Object.keys(profile.sigma),
+    overrides: new Set(
+      Object.entries(profile.sigma)
+        .filter(
+          ([name, source]) =>
+            typeof source !== 'string' && 'fields' in source && source.fields.includes(name),
+        )
+        .map(([name]) => name.toLowerCase()),
+    ),
     derivedSigmaNames: Object.entries(profile.sigma)
       .filter(([, source]) => typeof source !== 'string' && !('first' in source))
       .map(([name]) => name),
@@ -258,6 +271,11 @@ export class EventView {
       if (v !== undefined) return v;
     }
     return this.field(name);
+  }
+
+  /** Whether the taxonomy's `lowerName` replaces the source field of the same name. */
+  overrides(lowerName: string): boolean {
+    return this.profile?.overrides.has(lowerName) === true;
   }
 
   /** Whether the taxonomy gives `lowerName` a value of its own (an alias, not the source field). */

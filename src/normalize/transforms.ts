@@ -4,6 +4,7 @@
  * nothing to derive. They never throw: logs are full of '-', empty strings and odd formats.
  */
 import { decodeEncodedCommand, normalizeCommandLine } from './command-line.js';
+import { withMessageText } from './message-codes.js';
 
 type Values = readonly unknown[];
 
@@ -129,6 +130,11 @@ export const TRANSFORMS = {
         ? Number(s)
         : Number.NaN;
     return Number.isFinite(n) ? n : undefined;
+  },
+  /** An access list with both its message codes and their text (message-codes.ts). */
+  accessList: ([v]: Values) => {
+    const s = text(v);
+    return s === undefined ? undefined : withMessageText(s);
   },
   /** ESENT's messages start "%1 (%2) …": the process name, then its id, the second data item. */
   esentProcessId: ([v]: Values) => {

@@ -255,7 +255,7 @@ function getter(field: string, ctx: CompileContext): Getter {
   if (ctx.scope === 'category') return (v) => v.sigmaLower(field, lower);
   return (v) => {
     const own = v.field(field);
-    return own !== undefined ? own : v.sigmaLower(field, lower);
+    return own !== undefined && !v.overrides(lower) ? own : v.sigmaLower(field, lower);
   };
 }
 

@@ -32,6 +32,9 @@ function security(
 const SUBJECT = same('SubjectUserSid', 'SubjectUserName', 'SubjectDomainName', 'SubjectLogonId');
 const TARGET = same('TargetUserSid', 'TargetUserName', 'TargetDomainName');
 
+/** Access lists with both their `%%NNNN` codes and Windows' text for them (message-codes.ts). */
+const ACCESS_LIST: FieldSource = { fields: ['AccessList'], via: 'accessList' };
+
 const LOGON_COLUMNS: Record<string, FieldSource> = {
   ...DEVICE,
   ActionType: { fields: ['EventID'], via: 'logonAction' },
@@ -124,13 +127,13 @@ export const SECURITY_PROFILES: SourceProfile[] = [
           'ObjectType',
           'ObjectName',
           'HandleId',
-          'AccessList',
           'AccessMask',
           'ProcessId',
           'ProcessName',
           'Properties',
           'ResourceAttributes',
         ),
+        AccessList: ACCESS_LIST,
       },
     ),
   ),
@@ -248,7 +251,8 @@ export const SECURITY_PROFILES: SourceProfile[] = [
   ),
   security(5140, 'network share accessed', {
     ...SUBJECT,
-    ...same('ObjectType', 'IpAddress', 'IpPort', 'ShareName', 'ShareLocalPath', 'AccessMask', 'AccessList'),
+    ...same('ObjectType', 'IpAddress', 'IpPort', 'ShareName', 'ShareLocalPath', 'AccessMask'),
+    AccessList: ACCESS_LIST,
   }),
   security(5145, 'network share object checked', {
     ...SUBJECT,
@@ -260,9 +264,9 @@ export const SECURITY_PROFILES: SourceProfile[] = [
       'ShareLocalPath',
       'RelativeTargetName',
       'AccessMask',
-      'AccessList',
       'AccessReason',
     ),
+    AccessList: ACCESS_LIST,
   }),
   security(
     5156,
