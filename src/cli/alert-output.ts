@@ -33,6 +33,8 @@ export interface WriteOptions {
   signals?: boolean;
   /** Sees every alert written (the Navigator layer counts them); JSON lines are parsed for it. */
   onAlert?: (a: Alert) => void;
+  /** How the table shows a time (`--timezone`); UTC ISO 8601 by default, and always in JSON and CSV. */
+  showTime?: (iso: string) => string;
 }
 
 /**
@@ -102,13 +104,14 @@ export async function writeAlerts(
             pending.count++;
             folded++;
           } else {
-            if (pending) await add(`${alertToTableLine(pending.alert, color, pending.count)}\n`);
+            if (pending)
+              await add(`${alertToTableLine(pending.alert, color, pending.count, options.showTime)}\n`);
             pending = { key, alert: a, count: 1 };
           }
         }
         first = false;
       }
-    if (pending) await add(`${alertToTableLine(pending.alert, color, pending.count)}\n`);
+    if (pending) await add(`${alertToTableLine(pending.alert, color, pending.count, options.showTime)}\n`);
   } finally {
     spool.discard();
   }

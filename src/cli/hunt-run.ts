@@ -34,6 +34,8 @@ export interface HuntOptions extends SessionOptions {
   signals?: boolean;
   /** Write an ATT&CK Navigator layer of the alerts to this file. */
   navigator?: string;
+  /** How the table shows times (`--timezone`). */
+  showTime?: (iso: string) => string;
   failOn?: string;
   progress: boolean;
   kql?: KqlHunt[];
@@ -73,6 +75,7 @@ async function finish(
     left = await writeAlerts(alerts, opts.format, {
       signals: opts.signals ?? true,
       onAlert: layer ? (a) => layer.add(a) : undefined,
+      showTime: opts.showTime,
     });
   let problems = result.problems + loadProblems;
   if (layer && opts.navigator) {

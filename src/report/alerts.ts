@@ -69,12 +69,17 @@ const LEVEL_COLOUR: Record<Level, (s: string) => string> = {
  * (details.ts: the command line, the target, what matched …), dimmed; `repeats` alerts the line
  * stands for, when more than one.
  */
-export function alertToTableLine(a: Alert, color: boolean, repeats = 1): string {
+export function alertToTableLine(
+  a: Alert,
+  color: boolean,
+  repeats = 1,
+  showTime: (iso: string) => string = (iso) => iso,
+): string {
   const c = color ? pc : pc.createColors(false);
   const level = color ? LEVEL_COLOUR[a.rule.level](a.rule.level.padEnd(8)) : a.rule.level.padEnd(8);
   const details = printable(alertDetails(a));
   const host = printable(a.host ?? '-');
   const user = printable(a.user ?? '-');
   const times = repeats > 1 ? c.dim(`  (×${repeats})`) : '';
-  return `${printable(a.time ?? '-')}  ${level}  ${host.padEnd(20)}  ${user.padEnd(22)}  ${printable(a.rule.title)}${times}${details ? c.dim(`  ${details}`) : ''}`;
+  return `${printable(a.time ? showTime(a.time) : '-')}  ${level}  ${host.padEnd(20)}  ${user.padEnd(22)}  ${printable(a.rule.title)}${times}${details ? c.dim(`  ${details}`) : ''}`;
 }

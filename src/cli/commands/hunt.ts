@@ -13,6 +13,7 @@ import { chunkPool, releaseChunkPool } from '../../ingest/evtx/pool.js';
 import { evtxUsesPool } from '../../ingest/evtx/reader.js';
 import type { Stage } from '../../ingest/raw-event.js';
 import { listInputs } from '../../ingest/read.js';
+import { timeFormatter } from '../../report/time-zone.js';
 import { alertFilter, ruleMatcher } from '../alert-output.js';
 import { EXIT_ERROR } from '../exit-codes.js';
 import { type Detector, runHunt, runHuntParallel } from '../hunt-run.js';
@@ -113,6 +114,11 @@ export function registerHunt(program: Command): void {
       '--navigator <file>',
       'also write an ATT&CK Navigator layer of the alerts (techniques scored by alerts) to this file',
     )
+    .option(
+      '--timezone <zone>',
+      'show the table\'s times in this IANA time zone (e.g. America/New_York) or "local", with the offset; JSON and CSV keep UTC',
+    )
+    .option('--local', 'the same as --timezone local')
     .option('--fail-on <level>', 'exit 1 when an alert of this level or higher is found')
     .option('--recover', 'EVTX: also read records left in chunk slack')
     .option(
@@ -144,6 +150,8 @@ type HuntCommandOptions = {
   internal: string[];
   navigator?: string;
   excludeRule: string[];
+  timezone?: string;
+  local?: boolean;
 };
 
 /** `lotl hunt` and `lotl report`: the report writes the answers as JSON instead of the alerts. */
@@ -157,6 +165,13 @@ async function huntAction(paths: string[], opts: HuntCommandOptions, report: boo
   }
   if (opts.sigma.length === 0 && opts.iocs.length === 0 && kql.length === 0) {
     warn('lotl hunt: no detections selected: --no-builtin without --sigma, --iocs or --kql.\n');
+    process.exitCode = EXIT_ERROR;
+    return;
+  }
+  const zone = opts.local ? 'local' : opts.timezone;
+  const showTime = zone === undefined ? undefined : timeFormatter(zone);
+  if (showTime === null) {
+    warn(`lotl hunt: --timezone: not a time zone this system knows: ${JSON.stringify(zone)}\n`);
     process.exitCode = EXIT_ERROR;
     return;
   }
@@ -174,6 +189,7 @@ async function huntAction(paths: string[], opts: HuntCommandOptions, report: boo
     report,
     signals: opts.minLevel !== undefined,
     exclude: opts.excludeRule.length > 0 ? ruleMatcher(opts.excludeRule) : undefined,
+    showTime,
   };
   const placeholders = loadPlaceholders(opts.placeholders);
   if (placeholders === null) {
