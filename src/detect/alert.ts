@@ -90,6 +90,12 @@ function userOf(view: EventView): string | null {
     const d = named(domain);
     return d ? `${d}\\${u}` : u;
   };
+  // A 4688 that names a target account ran the process as that account (runas, a service's
+  // token): the acting account is the target, not the creator.
+  if (view.raw.eventId === 4688 && view.raw.channel === 'Security') {
+    const target = qualified(view.field('TargetDomainName'), view.field('TargetUserName'));
+    if (target) return target;
+  }
   return (
     named(view.sigma('User')) ??
     // Logon events are about the account that logged on (Target), others about the actor (Subject).
