@@ -8,6 +8,7 @@ import { HeapGuard } from '../hunt/heap-guard.js';
 import type { AlertSpool } from '../report/alert-spool.js';
 import { ALERT_CSV_HEADER, alertToCsvRow, alertToTableLine } from '../report/alerts.js';
 import { alertDetails } from '../report/details.js';
+import { RuleSummary } from '../report/rule-summary.js';
 import { alertToTimesketch } from '../report/timesketch.js';
 import { EXIT_ERROR, EXIT_FINDINGS, EXIT_OK } from './exit-codes.js';
 import { warn, write } from './output.js';
@@ -35,6 +36,8 @@ export interface WriteOptions {
   onAlert?: (a: Alert) => void;
   /** How the table shows a time (`--timezone`); UTC ISO 8601 by default, and always in JSON and CSV. */
   showTime?: (iso: string) => string;
+  /** The table as one row per rule instead of one per alert (`--group-by rule`). */
+  byRule?: boolean;
 }
 
 /**
@@ -59,6 +62,7 @@ export async function writeAlerts(
   let untimed = 0;
   let folded = 0;
   let pending: { key: string; alert: Alert; count: number } | null = null;
+  const summary = format === 'table' && options.byRule ? new RuleSummary() : null;
   const color = process.stdout.isTTY === true && !process.env.NO_COLOR;
   let first = true;
   let buffer = format === 'csv' ? `${ALERT_CSV_HEADER}\n` : format === 'json' ? '[' : '';
@@ -94,7 +98,8 @@ export async function writeAlerts(
         } else if (!signals && a.rule.level === 'informational') {
           hidden++;
           continue;
-        } else {
+        } else if (summary) summary.add(a);
+        else {
           // One line for repeats: the same rule, time, host, account and details (one process
           // seen by Sysmon and by Defender, one event in two exports).
           const key = [a.time, a.rule.id, a.host?.toLowerCase(), a.user?.toLowerCase(), alertDetails(a)].join(
@@ -112,6 +117,7 @@ export async function writeAlerts(
         first = false;
       }
     if (pending) await add(`${alertToTableLine(pending.alert, color, pending.count, options.showTime)}\n`);
+    if (summary) await add(summary.table(options.showTime));
   } finally {
     spool.discard();
   }

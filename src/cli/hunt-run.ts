@@ -36,6 +36,8 @@ export interface HuntOptions extends SessionOptions {
   navigator?: string;
   /** How the table shows times (`--timezone`). */
   showTime?: (iso: string) => string;
+  /** `rule`: the table as one row per rule. */
+  groupBy?: string;
   failOn?: string;
   progress: boolean;
   kql?: KqlHunt[];
@@ -76,6 +78,7 @@ async function finish(
       signals: opts.signals ?? true,
       onAlert: layer ? (a) => layer.add(a) : undefined,
       showTime: opts.showTime,
+      byRule: opts.groupBy === 'rule',
     });
   let problems = result.problems + loadProblems;
   if (layer && opts.navigator) {

@@ -32,6 +32,20 @@ describe('alert outputs', () => {
     golden('examples.table.txt', portable(table.stdout));
   });
 
+  it('--group-by rule: one row per rule, most severe and most frequent first (golden); other values refused', async () => {
+    const grouped = await runCli(['hunt', '--no-progress', '--group-by', 'rule', 'examples/']);
+    expect(grouped.code, grouped.stderr).toBe(0);
+    const rows = grouped.stdout.trim().split('\n').slice(2);
+    expect(rows[0]).toMatch(
+      /^critical +2 +1 +2023-05-16T13:30:00\.000Z +2023-05-16T13:35:00\.000Z +Domain Controller Installation Media Created With Ntdsutil/,
+    );
+    expect(rows.some((r) => r.includes('(Signal)'))).toBe(false);
+    golden('examples.by-rule.txt', portable(grouped.stdout));
+    const bad = await runCli(['hunt', '--no-progress', '--group-by', 'host', 'examples/']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--group-by must be rule');
+  });
+
   it('--format timesketch: one event per timed alert with message, datetime and timestamp_desc (golden)', async () => {
     const ts = await runCli(['hunt', '--no-progress', '--format', 'timesketch', 'examples/']);
     expect(ts.code, ts.stderr).toBe(0);

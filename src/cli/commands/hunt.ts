@@ -119,6 +119,7 @@ export function registerHunt(program: Command): void {
       'show the table\'s times in this IANA time zone (e.g. America/New_York) or "local", with the offset; JSON and CSV keep UTC',
     )
     .option('--local', 'the same as --timezone local')
+    .option('--group-by <what>', 'rule: the table as one row per rule (level, alerts, hosts, first, last)')
     .option('--fail-on <level>', 'exit 1 when an alert of this level or higher is found')
     .option('--recover', 'EVTX: also read records left in chunk slack')
     .option(
@@ -152,6 +153,7 @@ type HuntCommandOptions = {
   excludeRule: string[];
   timezone?: string;
   local?: boolean;
+  groupBy?: string;
 };
 
 /** `lotl hunt` and `lotl report`: the report writes the answers as JSON instead of the alerts. */
@@ -172,6 +174,11 @@ async function huntAction(paths: string[], opts: HuntCommandOptions, report: boo
   const showTime = zone === undefined ? undefined : timeFormatter(zone);
   if (showTime === null) {
     warn(`lotl hunt: --timezone: not a time zone this system knows: ${JSON.stringify(zone)}\n`);
+    process.exitCode = EXIT_ERROR;
+    return;
+  }
+  if (opts.groupBy !== undefined && opts.groupBy !== 'rule') {
+    warn(`lotl hunt: --group-by must be rule, not ${JSON.stringify(opts.groupBy)}\n`);
     process.exitCode = EXIT_ERROR;
     return;
   }
