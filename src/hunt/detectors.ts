@@ -27,7 +27,12 @@ export interface HuntSetup {
   recover: boolean;
   /** Where parsed rule files and scanners are cached (none: no cache). */
   cache?: { dir: string; version: string };
+  /** Only Sigma rules of these statuses (`--status`); all when absent. */
+  statuses?: string[];
 }
+
+/** The statuses the Sigma specification names. */
+export const SIGMA_STATUSES = ['stable', 'test', 'experimental', 'deprecated', 'unsupported'];
 
 /** What loading the rules reported (shown once, by the main thread). */
 export interface DetectorLoad {
@@ -36,15 +41,34 @@ export interface DetectorLoad {
   correlations: number;
 }
 
+/**
+ * The rules of the statuses asked for (`--status`; all when none), and a note for the load
+ * summary saying how many were left out. A rule without a status counts as experimental.
+ */
+export function withStatus<R extends { status: string }>(
+  rules: R[],
+  statuses: string[] | undefined,
+): { rules: R[]; note: string } {
+  if (!statuses) return { rules, note: '' };
+  const wanted = new Set(statuses);
+  const kept = rules.filter((r) => wanted.has(r.status || 'experimental'));
+  const left = rules.length - kept.length;
+  return {
+    rules: kept,
+    note: left > 0 ? ` (${left} of other statuses left out: --status ${statuses.join(',')})` : '',
+  };
+}
+
 export function loadDetectors(setup: HuntSetup): { detectors: Detector[]; load: DetectorLoad | null } {
   const detectors: Detector[] = [];
   let load: DetectorLoad | null = null;
   if (setup.sigma.length > 0) {
     const report = loadRules(setup.sigma, { placeholders: setup.placeholders, cache: setup.cache });
-    detectors.push(new SigmaEngine(report.rules, { scannerCache: setup.cache }));
+    const { rules, note } = withStatus(report.rules, setup.statuses);
+    detectors.push(new SigmaEngine(rules, { scannerCache: setup.cache }));
     load = {
       errors: report.problems.filter((p) => p.severity === 'error'),
-      summary: loadSummary(report),
+      summary: `${loadSummary(report)}${note}`,
       correlations: report.correlations.length,
     };
   }

@@ -108,6 +108,30 @@ describe('lotl hunt', () => {
     expect(count(without.stderr)).toBe(count(all.stderr) - 5);
   });
 
+  it('--status keeps only Sigma rules of those statuses (the pack is experimental); a bad status is a usage error', async () => {
+    const run = await runCli([
+      'hunt',
+      '--no-progress',
+      '--format',
+      'jsonl',
+      '--status',
+      'stable,test',
+      'examples/',
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toContain('(25 of other statuses left out: --status stable,test)');
+    const kinds = new Set(
+      run.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).rule.kind),
+    );
+    expect([...kinds].sort()).toEqual(['ioc', 'kql']);
+    const bad = await runCli(['hunt', '--no-progress', '--status', 'stable,gold', 'examples/']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--status takes stable, test, experimental, deprecated, unsupported');
+  });
+
   it('rejects a bad filter value as a usage error', async () => {
     const level = await runCli(['hunt', '--min-level', 'severe', 'examples/']);
     expect(level.code).toBe(2);

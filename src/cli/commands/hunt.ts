@@ -7,7 +7,7 @@ import { type KqlHunt, loadKqlHunts } from '../../detect/kql/hunts.js';
 import { SigmaEngine } from '../../detect/sigma/engine.js';
 import { loadRules } from '../../detect/sigma/load.js';
 import { BUILTIN } from '../../hunt/builtin.js';
-import type { HuntSetup } from '../../hunt/detectors.js';
+import { type HuntSetup, SIGMA_STATUSES, withStatus } from '../../hunt/detectors.js';
 import { huntStage, useDetectorsHere } from '../../hunt/stage.js';
 import { chunkPool, releaseChunkPool } from '../../ingest/evtx/pool.js';
 import { evtxUsesPool } from '../../ingest/evtx/reader.js';
@@ -120,6 +120,10 @@ export function registerHunt(program: Command): void {
     )
     .option('--local', 'the same as --timezone local')
     .option('--group-by <what>', 'rule: the table as one row per rule (level, alerts, hosts, first, last)')
+    .option(
+      '--status <list>',
+      'only Sigma rules of these statuses, comma-separated (stable, test, experimental, deprecated, unsupported)',
+    )
     .option('--fail-on <level>', 'exit 1 when an alert of this level or higher is found')
     .option('--recover', 'EVTX: also read records left in chunk slack')
     .option(
@@ -154,6 +158,7 @@ type HuntCommandOptions = {
   timezone?: string;
   local?: boolean;
   groupBy?: string;
+  status?: string;
 };
 
 /** `lotl hunt` and `lotl report`: the report writes the answers as JSON instead of the alerts. */
@@ -176,6 +181,16 @@ async function huntAction(paths: string[], opts: HuntCommandOptions, report: boo
     warn(`lotl hunt: --timezone: not a time zone this system knows: ${JSON.stringify(zone)}\n`);
     process.exitCode = EXIT_ERROR;
     return;
+  }
+  if (opts.status !== undefined) {
+    const bad = statusList(opts.status).filter((s) => !SIGMA_STATUSES.includes(s));
+    if (bad.length > 0 || statusList(opts.status).length === 0) {
+      warn(
+        `lotl hunt: --status takes ${SIGMA_STATUSES.join(', ')} (comma-separated), not ${JSON.stringify(opts.status)}\n`,
+      );
+      process.exitCode = EXIT_ERROR;
+      return;
+    }
   }
   if (opts.groupBy !== undefined && opts.groupBy !== 'rule') {
     warn(`lotl hunt: --group-by must be rule, not ${JSON.stringify(opts.groupBy)}\n`);
@@ -237,7 +252,7 @@ async function huntAction(paths: string[], opts: HuntCommandOptions, report: boo
 
 /** What a hunting or parser thread needs to load the same detectors as this one. */
 function huntSetup(
-  opts: { sigma: string[]; iocs: string[]; recover?: boolean },
+  opts: { sigma: string[]; iocs: string[]; recover?: boolean; status?: string },
   placeholders: Record<string, string[]>,
 ): HuntSetup {
   return {
@@ -246,7 +261,16 @@ function huntSetup(
     placeholders,
     recover: opts.recover === true,
     cache: ruleCache(),
+    ...(opts.status ? { statuses: statusList(opts.status) } : {}),
   };
+}
+
+/** `--status stable,test` as a list (checked by huntAction first). */
+function statusList(text: string): string[] {
+  return text
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter((s) => s !== '');
 }
 
 /** The hunt on this thread, every event in one stream (needed by correlation rules). */
@@ -298,8 +322,11 @@ async function huntHere(
     const report = loadRules(opts.sigma, { placeholders, cache: ruleCache() });
     const errors = report.problems.filter((p) => p.severity === 'error');
     for (const p of errors) warn(`${problemLine(p)}\n`);
-    warn(`lotl hunt: ${loadSummary(report)} in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
-    const engine = new SigmaEngine(report.rules, {
+    const { rules, note } = withStatus(report.rules, setup.statuses);
+    warn(
+      `lotl hunt: ${loadSummary(report)} in ${((performance.now() - started) / 1000).toFixed(1)} s${note}\n`,
+    );
+    const engine = new SigmaEngine(rules, {
       correlations: report.correlations,
       scannerCache: ruleCache(),
     });
