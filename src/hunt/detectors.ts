@@ -29,6 +29,8 @@ export interface HuntSetup {
   cache?: { dir: string; version: string };
   /** Only Sigma rules of these statuses (`--status`); all when absent. */
   statuses?: string[];
+  /** Only Sigma rules with one of these tags or tag prefixes (`--tag attack.t1003`); all when absent. */
+  tags?: string[];
 }
 
 /** The statuses the Sigma specification names. */
@@ -42,21 +44,33 @@ export interface DetectorLoad {
 }
 
 /**
- * The rules of the statuses asked for (`--status`; all when none), and a note for the load
- * summary saying how many were left out. A rule without a status counts as experimental.
+ * The rules asked for: of these statuses (`--status`; a rule without one counts as experimental)
+ * and with one of these tags (`--tag`: a tag, or a prefix ending a dot-separated part —
+ * `attack.t1003` takes `attack.t1003.001`); all when neither is given. Also a note for the load
+ * summary saying how many were left out.
  */
-export function withStatus<R extends { status: string }>(
+export function selectRules<R extends { status: string; tags: string[] }>(
   rules: R[],
-  statuses: string[] | undefined,
+  setup: Pick<HuntSetup, 'statuses' | 'tags'>,
 ): { rules: R[]; note: string } {
-  if (!statuses) return { rules, note: '' };
-  const wanted = new Set(statuses);
-  const kept = rules.filter((r) => wanted.has(r.status || 'experimental'));
+  const statuses = setup.statuses ? new Set(setup.statuses) : null;
+  const tags = setup.tags?.map((t) => t.toLowerCase());
+  const tagged = (r: R) =>
+    r.tags.some((t) => {
+      const tag = t.toLowerCase();
+      return tags!.some((x) => tag === x || tag.startsWith(`${x}.`));
+    });
+  const kept = rules.filter(
+    (r) => (!statuses || statuses.has(r.status || 'experimental')) && (!tags || tagged(r)),
+  );
   const left = rules.length - kept.length;
-  return {
-    rules: kept,
-    note: left > 0 ? ` (${left} of other statuses left out: --status ${statuses.join(',')})` : '',
-  };
+  const asked = [
+    setup.statuses ? `--status ${setup.statuses.join(',')}` : '',
+    setup.tags ? `--tag ${setup.tags.join(',')}` : '',
+  ]
+    .filter(Boolean)
+    .join(' ');
+  return { rules: kept, note: left > 0 ? ` (${left} left out by ${asked})` : '' };
 }
 
 export function loadDetectors(setup: HuntSetup): { detectors: Detector[]; load: DetectorLoad | null } {
@@ -64,7 +78,7 @@ export function loadDetectors(setup: HuntSetup): { detectors: Detector[]; load: 
   let load: DetectorLoad | null = null;
   if (setup.sigma.length > 0) {
     const report = loadRules(setup.sigma, { placeholders: setup.placeholders, cache: setup.cache });
-    const { rules, note } = withStatus(report.rules, setup.statuses);
+    const { rules, note } = selectRules(report.rules, setup);
     detectors.push(new SigmaEngine(rules, { scannerCache: setup.cache }));
     load = {
       errors: report.problems.filter((p) => p.severity === 'error'),

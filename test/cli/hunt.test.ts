@@ -119,7 +119,7 @@ describe('lotl hunt', () => {
       'examples/',
     ]);
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stderr).toContain('(25 of other statuses left out: --status stable,test)');
+    expect(run.stderr).toContain('(25 left out by --status stable,test)');
     const kinds = new Set(
       run.stdout
         .trim()
@@ -130,6 +130,33 @@ describe('lotl hunt', () => {
     const bad = await runCli(['hunt', '--no-progress', '--status', 'stable,gold', 'examples/']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--status takes stable, test, experimental, deprecated, unsupported');
+  });
+
+  it('--tag keeps only Sigma rules with that tag or tag prefix', async () => {
+    const run = await runCli([
+      'hunt',
+      '--no-progress',
+      '--no-kql',
+      '--format',
+      'jsonl',
+      '--tag',
+      'attack.t1003',
+      'examples/',
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    const sigma = run.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .filter((a) => a.rule.kind === 'sigma');
+    expect(sigma.length).toBeGreaterThan(5);
+    // Every Sigma alert left is of a T1003 (OS credential dumping) rule.
+    for (const a of sigma)
+      expect(
+        a.rule.techniques.some((t: string) => t.startsWith('T1003')),
+        a.rule.title,
+      ).toBe(true);
+    expect(run.stderr).toMatch(/\(\d+ left out by --tag attack\.t1003\)/);
   });
 
   it('rejects a bad filter value as a usage error', async () => {

@@ -7,7 +7,7 @@ import { type KqlHunt, loadKqlHunts } from '../../detect/kql/hunts.js';
 import { SigmaEngine } from '../../detect/sigma/engine.js';
 import { loadRules } from '../../detect/sigma/load.js';
 import { BUILTIN } from '../../hunt/builtin.js';
-import { type HuntSetup, SIGMA_STATUSES, withStatus } from '../../hunt/detectors.js';
+import { type HuntSetup, SIGMA_STATUSES, selectRules } from '../../hunt/detectors.js';
 import { huntStage, useDetectorsHere } from '../../hunt/stage.js';
 import { chunkPool, releaseChunkPool } from '../../ingest/evtx/pool.js';
 import { evtxUsesPool } from '../../ingest/evtx/reader.js';
@@ -124,6 +124,12 @@ export function registerHunt(program: Command): void {
       '--status <list>',
       'only Sigma rules of these statuses, comma-separated (stable, test, experimental, deprecated, unsupported)',
     )
+    .option(
+      '--tag <tag>',
+      'only Sigma rules with this tag or tag prefix (attack.t1003, attack.credential-access; repeatable)',
+      collect,
+      [],
+    )
     .option('--fail-on <level>', 'exit 1 when an alert of this level or higher is found')
     .option('--recover', 'EVTX: also read records left in chunk slack')
     .option(
@@ -159,6 +165,7 @@ type HuntCommandOptions = {
   local?: boolean;
   groupBy?: string;
   status?: string;
+  tag: string[];
 };
 
 /** `lotl hunt` and `lotl report`: the report writes the answers as JSON instead of the alerts. */
@@ -252,7 +259,7 @@ async function huntAction(paths: string[], opts: HuntCommandOptions, report: boo
 
 /** What a hunting or parser thread needs to load the same detectors as this one. */
 function huntSetup(
-  opts: { sigma: string[]; iocs: string[]; recover?: boolean; status?: string },
+  opts: { sigma: string[]; iocs: string[]; recover?: boolean; status?: string; tag?: string[] },
   placeholders: Record<string, string[]>,
 ): HuntSetup {
   return {
@@ -262,6 +269,7 @@ function huntSetup(
     recover: opts.recover === true,
     cache: ruleCache(),
     ...(opts.status ? { statuses: statusList(opts.status) } : {}),
+    ...(opts.tag && opts.tag.length > 0 ? { tags: opts.tag } : {}),
   };
 }
 
@@ -322,7 +330,7 @@ async function huntHere(
     const report = loadRules(opts.sigma, { placeholders, cache: ruleCache() });
     const errors = report.problems.filter((p) => p.severity === 'error');
     for (const p of errors) warn(`${problemLine(p)}\n`);
-    const { rules, note } = withStatus(report.rules, setup.statuses);
+    const { rules, note } = selectRules(report.rules, setup);
     warn(
       `lotl hunt: ${loadSummary(report)} in ${((performance.now() - started) / 1000).toFixed(1)} s${note}\n`,
     );
