@@ -745,6 +745,21 @@ week.sort((a, b) =>
     : 1,
 );
 
+// Each host's logs number their records one by one in the order they were written: every file in
+// time order, and numbers per host and channel across the files (lotl reports gaps in them).
+const timeOf = (e) => e.Event.System.TimeCreated['#attributes'].SystemTime;
+for (const rows of [sysmon, security, week])
+  rows.sort((a, b) => (timeOf(a) < timeOf(b) ? -1 : timeOf(a) > timeOf(b) ? 1 : 0));
+const nextRecord = new Map();
+for (const e of [...sysmon, ...security, ...week].sort((a, b) =>
+  timeOf(a) < timeOf(b) ? -1 : timeOf(a) > timeOf(b) ? 1 : 0,
+)) {
+  const stream = `${e.Event.System.Computer}|${e.Event.System.Channel}`;
+  const n = nextRecord.get(stream) ?? 20_001; // the logs were there before the week began
+  e.Event.System.EventRecordID = n;
+  nextRecord.set(stream, n + 1);
+}
+
 const jsonl = (rows) => `${rows.map((r) => JSON.stringify(r)).join('\n')}\n`;
 writeFileSync(path.join(out, 'sysmon-fs02-ws07.jsonl'), jsonl(sysmon));
 writeFileSync(path.join(out, 'security-application-dc01.jsonl'), jsonl(security));

@@ -186,6 +186,17 @@ export function answersText(command: string, answers: Answers): string {
     );
   lines.push(`lotl ${command}: ${answers.accounts.length} accounts to reset`);
   for (const a of answers.accounts) lines.push(`  ${a.action.padEnd(11)}  ${a.account}  ${a.reason}`);
+  // Missing record numbers: rolled over, filtered, or removed (cleared logs).
+  const gapped = answers.coverage.filter((c) => c.missing > 0 || c.outOfOrder > 0);
+  if (gapped.length > 0) {
+    lines.push(
+      `lotl ${command}: record numbers skip or go back in ${gapped.length} of ${answers.coverage.length} logs (lotl report --format json lists every gap)`,
+    );
+    for (const c of gapped.slice(0, 10))
+      lines.push(
+        `  ${c.host ?? '-'}  ${c.channel ?? '-'}  records ${c.firstRecord}..${c.lastRecord}: ${c.missing} missing${c.gaps[0] ? ` (first after ${c.gaps[0][0]}, before ${c.gaps[0][1]})` : ''}${c.outOfOrder > 0 ? `, ${c.outOfOrder} out of order` : ''}  (${c.files.join(', ')})`,
+      );
+  }
   for (const l of answers.limits) lines.push(`lotl ${command}: ${l}`);
   return `${lines.join('\n')}\n`;
 }

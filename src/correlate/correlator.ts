@@ -8,6 +8,7 @@ import type { Alert } from '../detect/alert.js';
 import type { EventView } from '../normalize/normalize.js';
 import { type AccountToReset, type AlertFacts, accountsToReset, alertFacts } from './accounts.js';
 import { BurstFinder } from './bursts.js';
+import { Coverage, type LogStream } from './coverage.js';
 import { AccountNames, HostNames } from './entities.js';
 import {
   buildIncidents,
@@ -29,6 +30,8 @@ export interface Answers {
   incidents: Incident[];
   accounts: AccountToReset[];
   signins: UnusualSignin[];
+  /** The log streams read: hosts, channels, time spans, record numbers and their gaps. */
+  coverage: LogStream[];
   /** Bounds reached, as sentences. */
   limits: string[];
 }
@@ -45,6 +48,7 @@ export class Correlator {
   private readonly signals = new BurstFinder();
   private readonly movement = new MovementFinder(this.hosts);
   private readonly tree = new ProcessTree();
+  private readonly coverage = new Coverage();
   private found: Alert[] | null = null;
 
   constructor(options: SigninOptions = {}) {
@@ -52,6 +56,7 @@ export class Correlator {
   }
 
   event(view: EventView): void {
+    this.coverage.event(view);
     // A sign-in is read once, for both the sessions and the baselines.
     const logon = logonOf(view, this.hosts, this.accounts);
     if (logon === null) {
@@ -117,6 +122,10 @@ export class Correlator {
       limits.push(
         `${this.signals.dropped.toLocaleString('en-US')} discovery signals past the burst finder's bound`,
       );
+    if (this.coverage.dropped > 0)
+      limits.push(
+        `${this.coverage.dropped.toLocaleString('en-US')} events of log streams past the coverage bound`,
+      );
     if (this.tree.forgotten > 0)
       limits.push(
         `${this.tree.forgotten.toLocaleString('en-US')} oldest processes forgotten by the process tree (${MAX_PROCESSES.toLocaleString('en-US')} kept)`,
@@ -131,6 +140,12 @@ export class Correlator {
       unusualSignins: signins.filter((s) => s.severity === 'high').map((s) => s.account),
       hops: this.movement.hops(),
     });
-    return { incidents, accounts: accountsToReset(this.alerts, this.sessions, signins), signins, limits };
+    return {
+      incidents,
+      accounts: accountsToReset(this.alerts, this.sessions, signins),
+      signins,
+      coverage: this.coverage.streamsSeen(),
+      limits,
+    };
   }
 }
