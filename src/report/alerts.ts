@@ -76,7 +76,9 @@ export function alertToTableLine(
   showTime: (iso: string) => string = (iso) => iso,
 ): string {
   const c = color ? pc : pc.createColors(false);
-  const level = color ? LEVEL_COLOUR[a.rule.level](a.rule.level.padEnd(8)) : a.rule.level.padEnd(8);
+  // "informational" is shown "info" so that every level fits the column.
+  const name = (a.rule.level === 'informational' ? 'info' : a.rule.level).padEnd(8);
+  const level = color ? LEVEL_COLOUR[a.rule.level](name) : name;
   const details = printable(alertDetails(a));
   const host = printable(a.host ?? '-');
   const user = printable(a.user ?? '-');
