@@ -3,9 +3,9 @@
  * the same user account … linked to command-line activity conducting further credential access".
  * Each account's successful sign-ins, in time order, build its baseline (sources, hosts and logon
  * types seen). A sign-in is unusual when its source was never seen for the account before and the
- * baseline is real (enough earlier sign-ins over enough time), or when it comes from outside the
- * internal ranges whatever the history — then "insufficient history" is said when there is too
- * little to compare. New hosts and logon types for the account are reasons too. Alone it is low;
+ * baseline is real (enough earlier sign-ins over enough time) — or its host or logon type is — or
+ * when it comes from outside the internal ranges whatever the history — then "insufficient
+ * history" is said when there is too little to compare. Alone it is low;
  * high when the same account runs credential access afterwards (escalate()).
  */
 import { type Cidr, cidrContains, parseCidr, parseIp } from '../detect/ir/ip.js';
@@ -129,8 +129,10 @@ export class SigninBaseline {
         if (!h.types.has(s.logonType)) why.push(`logon type ${s.logonType} first seen for the account`);
       }
       // Reported when the source is new against a real baseline, or external in any case.
-      const newSource = enough && !h.sources.has(s.source);
-      if (external || newSource) {
+      // Against a real baseline, a new source, host or logon type is unusual (low alone).
+      const novel =
+        enough && (!h.sources.has(s.source) || !h.hosts.has(s.host) || !h.types.has(s.logonType));
+      if (external || novel) {
         if (!enough)
           why.push(
             `insufficient history (${h.count} earlier sign-in${h.count === 1 ? '' : 's'} of the account)`,

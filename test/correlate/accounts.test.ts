@@ -119,8 +119,8 @@ describe('accounts to reset', () => {
 
   it('lotl hunt ends with the unusual sign-ins and the accounts to reset of the scenario; --no-correlate leaves them out', async () => {
     const { stderr } = await runCli(['hunt', '--no-progress', '--format', 'jsonl', 'examples/']);
-    const tail = stderr.slice(stderr.indexOf('lotl hunt: 3 unusual sign-ins'));
-    expect(tail).toContain('3 unusual sign-ins (3 high)');
+    const tail = stderr.slice(stderr.indexOf('lotl hunt: 4 unusual sign-ins'));
+    expect(tail).toContain('4 unusual sign-ins (4 high)');
     expect(tail).toMatch(
       /4 accounts to reset\n {2}reset {8}CONTOSO\\svc-fortinet {2}ran credential access on /,
     );

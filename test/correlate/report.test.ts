@@ -29,6 +29,7 @@ describe('lotl report --format json', () => {
       ['CONTOSO\\svc-fortinet', '203.0.113.77'],
       ['CONTOSO\\svc-fortinet', '203.0.113.77'],
       ['CONTOSO\\svc-fortinet', '10.0.5.21'],
+      ['CONTOSO\\svc-fortinet', '10.0.5.21'],
     ]);
     // One incident: every alert of the intrusion (the ESENT events join through ntdsutil's
     // process id, the FRP hash hunt's row through the hash), and no other.

@@ -55,6 +55,15 @@ describe('unusual sign-ins', () => {
     ).toHaveLength(1);
   });
 
+  it('a known source on a new host or with a new logon type is unusual too (lateral movement)', () => {
+    const r = unusual([...history, signin(T0 + 7 * DAY, 'alice', '10.0.5.23', 'DC01')]);
+    expect(r.map((s) => [s.host, s.why])).toEqual([
+      ['DC01.contoso.local', ['host first seen for the account']],
+    ]);
+    const t = unusual([...history, signin(T0 + 7 * DAY, 'alice', '10.0.5.23', 'FS02', 10)]);
+    expect(t.map((s) => s.why)).toEqual([['logon type RemoteInteractive first seen for the account']]);
+  });
+
   it('an external source is reported whatever the history, saying when it is too short; internal ranges are configurable', () => {
     const r = unusual([signin(T0, 'bob', '198.51.100.9')]);
     expect(r.map((s) => s.why)).toEqual([
@@ -131,7 +140,7 @@ describe('unusual sign-ins', () => {
     ]);
   });
 
-  it('lotl logons --unusual on the scenario: svc-fortinet from 203.0.113.77 and then from FS02, high (it dumps LSASS later); nobody else', async () => {
+  it('lotl logons --unusual on the scenario: svc-fortinet from 203.0.113.77, then from FS02 to the DC and WS07, high (it dumps LSASS later); nobody else', async () => {
     const { code, stdout, stderr } = await runCli(['logons', '--unusual', '--format', 'json', 'examples/']);
     expect(code, stderr).toBe(0);
     const rows = JSON.parse(stdout);
@@ -139,6 +148,8 @@ describe('unusual sign-ins', () => {
       ['CONTOSO\\svc-fortinet', 'fs02.contoso.local', '203.0.113.77', 'high'],
       ['CONTOSO\\svc-fortinet', 'DC01.contoso.local', '203.0.113.77', 'high'],
       ['CONTOSO\\svc-fortinet', 'DC01.contoso.local', '10.0.5.21', 'high'],
+      // wmiexec's sign-in on WS07 from FS02: a source it used before, on a host it never signed in to.
+      ['CONTOSO\\svc-fortinet', 'WS07.contoso.local', '10.0.5.21', 'high'],
     ]);
     // Against a real baseline: a week of the appliance's binds from 10.0.1.5 to the DC.
     expect(rows[0].why).toEqual([
@@ -149,6 +160,7 @@ describe('unusual sign-ins', () => {
       'the account ran credential access 15 min later',
     ]);
     expect(rows[2].why[0]).toBe('source first seen for the account');
-    expect(stderr).toContain('3 unusual sign-ins (3 high)');
+    expect(rows[3].why[0]).toBe('host first seen for the account');
+    expect(stderr).toContain('4 unusual sign-ins (4 high)');
   });
 });
