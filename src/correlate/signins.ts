@@ -128,10 +128,8 @@ export class SigninBaseline {
         if (!h.hosts.has(s.host)) why.push('host first seen for the account');
         if (!h.types.has(s.logonType)) why.push(`logon type ${s.logonType} first seen for the account`);
       }
-      // Reported when the source is new against a real baseline, or external in any case.
       // Against a real baseline, a new source, host or logon type is unusual (low alone).
-      const novel =
-        enough && (!h.sources.has(s.source) || !h.hosts.has(s.host) || !h.types.has(s.logonType));
+      const novel = enough && (!h.sources.has(s.source) || !h.hosts.has(s.host) || !h.types.has(s.logonType));
       if (external || novel) {
         if (!enough)
           why.push(
