@@ -61,7 +61,9 @@ export async function writeAlerts(
   let hidden = 0;
   let untimed = 0;
   let folded = 0;
-  let pending: { key: string; alert: Alert; count: number } | null = null;
+  let pending: { key: string; alert: Alert; count: number; details: string } | null = null;
+  const pendingLine = (p: NonNullable<typeof pending>) =>
+    alertToTableLine(p.alert, color, { repeats: p.count, showTime: options.showTime, details: p.details });
   const summary = format === 'table' && options.byRule ? new RuleSummary() : null;
   const color = process.stdout.isTTY === true && !process.env.NO_COLOR;
   let first = true;
@@ -102,21 +104,21 @@ export async function writeAlerts(
         else {
           // One line for repeats: the same rule, time, host, account and details (one process
           // seen by Sysmon and by Defender, one event in two exports).
-          const key = [a.time, a.rule.id, a.host?.toLowerCase(), a.user?.toLowerCase(), alertDetails(a)].join(
+          const details = alertDetails(a);
+          const key = [a.time, a.rule.id, a.host?.toLowerCase(), a.user?.toLowerCase(), details].join(
             '\u0000',
           );
           if (pending && pending.key === key) {
             pending.count++;
             folded++;
           } else {
-            if (pending)
-              await add(`${alertToTableLine(pending.alert, color, pending.count, options.showTime)}\n`);
-            pending = { key, alert: a, count: 1 };
+            if (pending) await add(`${pendingLine(pending)}\n`);
+            pending = { key, alert: a, count: 1, details };
           }
         }
         first = false;
       }
-    if (pending) await add(`${alertToTableLine(pending.alert, color, pending.count, options.showTime)}\n`);
+    if (pending) await add(`${pendingLine(pending)}\n`);
     if (summary) await add(summary.table(options.showTime));
   } finally {
     spool.discard();

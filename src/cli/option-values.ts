@@ -20,3 +20,6 @@ export function memorySize(value: string): string {
     throw new InvalidArgumentError(`expected a size such as 512MB or 4GB, not ${JSON.stringify(value)}`);
   return `${m[1]}${m[2]}`;
 }
+
+/** A repeatable option's values, in order (`--sigma a --sigma b`). */
+export const collect = (value: string, previous: string[] = []): string[] => [...previous, value];

@@ -54,7 +54,10 @@ export function alertFacts(a: Alert): AlertFacts {
     techniques: a.rule.techniques,
     tactics: a.rule.tactics,
     where: sourceRef(a.source),
-    namesNtds: /ntds/i.test(JSON.stringify(a.event).slice(0, 100_000)),
+    // Read only where it decides something: a rule tagged NTDS (isAdCopy).
+    namesNtds:
+      a.rule.techniques.some((t) => t.toUpperCase() === 'T1003.003') &&
+      /ntds/i.test(JSON.stringify(a.event).slice(0, 100_000)),
   };
 }
 

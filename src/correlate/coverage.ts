@@ -53,12 +53,18 @@ interface Stream {
 
 export class Coverage {
   private readonly streams = new Map<string, Stream>();
+  private last: { computer: string | null; channel: string | null; stream: Stream } | null = null;
   dropped = 0;
 
   event(view: EventView): void {
     const raw = view.raw;
-    const key = `${(raw.computer ?? '').toLowerCase()}\u0000${raw.channel ?? ''}`;
-    let s = this.streams.get(key);
+    // Events come in runs of one log: the key is built only when the log changes.
+    let s =
+      this.last && this.last.computer === raw.computer && this.last.channel === raw.channel
+        ? this.last.stream
+        : undefined;
+    const key = s ? '' : `${(raw.computer ?? '').toLowerCase()}\u0000${raw.channel ?? ''}`;
+    if (!s) s = this.streams.get(key);
     if (!s) {
       if (this.streams.size >= MAX_STREAMS) {
         this.dropped++;
@@ -79,6 +85,7 @@ export class Coverage {
       };
       this.streams.set(key, s);
     }
+    if (this.last?.stream !== s) this.last = { computer: raw.computer, channel: raw.channel, stream: s };
     s.events++;
     const file = raw.origin.file;
     if (s.files.length < MAX_FILES_LISTED && !s.files.includes(file)) s.files.push(file);

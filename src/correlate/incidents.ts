@@ -18,6 +18,7 @@
 import type { Alert, Level } from '../detect/alert.js';
 import { LEVELS, sourceRef, TACTICS } from '../detect/alert.js';
 import type { EventView } from '../normalize/normalize.js';
+import { TRANSFORMS } from '../normalize/transforms.js';
 import { accountName, hostKey } from './entities.js';
 import type { Hop } from './movement.js';
 import { numberText, processKeys } from './process-tree.js';
@@ -140,10 +141,8 @@ function indicatorOf(a: Alert): string {
  * InitiatingProcessId; SecurityEvent rows NewProcessId and ProcessId, in hex.
  */
 function rowProcess(host: string, row: Record<string, unknown>): ReturnType<typeof processKeys> {
-  const id = (v: unknown) =>
-    typeof v === 'string' && /^0x[0-9a-f]{1,8}$/i.test(v)
-      ? numberText(String(Number.parseInt(v, 16)))
-      : numberText(v);
+  // Hex (Security) or decimal, as the Security log's own profile reads them.
+  const id = (v: unknown) => numberText(TRANSFORMS.hexToInt([v]));
   const security = row.NewProcessId !== undefined && row.NewProcessId !== '';
   const pid = security ? id(row.NewProcessId) : id(row.ProcessId);
   const ppid = security ? id(row.ProcessId) : id(row.InitiatingProcessId);

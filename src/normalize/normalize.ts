@@ -366,6 +366,14 @@ function stripWhen(ls: ProfileLogSource): LogSource {
 
 const DEFAULT_INDEX = new ProfileIndex();
 
+/**
+ * Every taxonomy field name (lower-case) some built-in profile computes from the source field of
+ * the same name: rule getters check `overrides` only for these, and read other fields directly.
+ */
+export const OVERRIDDEN_FIELDS: ReadonlySet<string> = new Set(
+  DEFAULT_INDEX.profiles.flatMap((p) => [...p.overrides]),
+);
+
 /** Wraps a RawEvent in a view with its profile recognised. */
 export function normalize(raw: RawEvent, index: ProfileIndex = DEFAULT_INDEX): EventView {
   const view = new EventView(raw);

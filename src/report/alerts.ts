@@ -72,16 +72,21 @@ const LEVEL_COLOUR: Record<Level, (s: string) => string> = {
 export function alertToTableLine(
   a: Alert,
   color: boolean,
-  repeats = 1,
-  showTime: (iso: string) => string = (iso) => iso,
+  line: {
+    repeats?: number;
+    showTime?: (iso: string) => string;
+    /** alertDetails(a), when the caller has it already. */
+    details?: string;
+  } = {},
 ): string {
+  const repeats = line.repeats ?? 1;
   const c = color ? pc : pc.createColors(false);
   // "informational" is shown "info" so that every level fits the column.
   const name = (a.rule.level === 'informational' ? 'info' : a.rule.level).padEnd(8);
   const level = color ? LEVEL_COLOUR[a.rule.level](name) : name;
-  const details = printable(alertDetails(a));
+  const details = printable(line.details ?? alertDetails(a));
   const host = printable(a.host ?? '-');
   const user = printable(a.user ?? '-');
   const times = repeats > 1 ? c.dim(`  (×${repeats})`) : '';
-  return `${printable(a.time ? showTime(a.time) : '-')}  ${level}  ${host.padEnd(20)}  ${user.padEnd(22)}  ${printable(a.rule.title)}${times}${details ? c.dim(`  ${details}`) : ''}`;
+  return `${printable(a.time ? (line.showTime?.(a.time) ?? a.time) : '-')}  ${level}  ${host.padEnd(20)}  ${user.padEnd(22)}  ${printable(a.rule.title)}${times}${details ? c.dim(`  ${details}`) : ''}`;
 }

@@ -33,35 +33,30 @@ export function alertDetails(a: Alert): string {
     if (Array.isArray(e.commands)) parts.push(e.commands.slice(0, 5).join(' | '));
   } else {
     const cmd = pick('CommandLine', 'ProcessCommandLine');
+    const script = pick('ScriptBlockText');
     const target = pick('TargetImage');
+    const access = pick('GrantedAccess');
     const file = pick('TargetFilename', 'FolderPath', 'FilePath', 'ServiceFileName', 'ImagePath');
     const key = pick('TargetObject', 'RegistryKey', 'ObjectName');
+    const data = pick('Details', 'RegistryValueData');
     const query = pick('QueryName');
     const dst = pick('DestinationIp', 'RemoteIP', 'DestAddress');
-    const script = pick('ScriptBlockText');
+    const port = pick('DestinationPort', 'RemotePort', 'DestPort');
+    const dstName = pick('DestinationHostname', 'RemoteUrl');
     const logonType = pick('LogonType');
+    const from = pick('IpAddress', 'RemoteIP');
+    const service = pick('ServiceName');
     // PowerShell's -EncodedCommand shown decoded: what ran, not its Base64.
     const decoded = cmd ? encodedScript(cmd) : undefined;
     if (decoded) parts.push(`decoded: ${decoded}`);
     else if (cmd) parts.push(`cmd: ${cmd}`);
     else if (script) parts.push(`script: ${script}`);
-    if (target)
-      parts.push(`target: ${target}${pick('GrantedAccess') ? ` access ${pick('GrantedAccess')}` : ''}`);
+    if (target) parts.push(`target: ${target}${access ? ` access ${access}` : ''}`);
     if (!cmd && file) parts.push(`file: ${file}`);
-    if (key)
-      parts.push(
-        `${pick('Details', 'RegistryValueData') ? 'value' : 'object'}: ${key}${pick('Details', 'RegistryValueData') ? ` = ${pick('Details', 'RegistryValueData')}` : ''}`,
-      );
+    if (key) parts.push(data ? `value: ${key} = ${data}` : `object: ${key}`);
     if (query) parts.push(`query: ${query}`);
-    if (dst)
-      parts.push(
-        `dst: ${dst}${pick('DestinationPort', 'RemotePort', 'DestPort') ? `:${pick('DestinationPort', 'RemotePort', 'DestPort')}` : ''}${pick('DestinationHostname', 'RemoteUrl') ? ` (${pick('DestinationHostname', 'RemoteUrl')})` : ''}`,
-      );
-    if (logonType && !cmd)
-      parts.push(
-        `logon type ${logonType}${pick('IpAddress', 'RemoteIP') ? ` from ${pick('IpAddress', 'RemoteIP')}` : ''}`,
-      );
-    const service = pick('ServiceName');
+    if (dst) parts.push(`dst: ${dst}${port ? `:${port}` : ''}${dstName ? ` (${dstName})` : ''}`);
+    if (logonType && !cmd) parts.push(`logon type ${logonType}${from ? ` from ${from}` : ''}`);
     if (service && !cmd) parts.push(`service: ${service}`);
     // Events with unnamed data (ESENT, many Application logs): the data items.
     if (parts.length === 0 && Array.isArray(e.Data)) parts.push(`data: ${e.Data.map(String).join(' ')}`);

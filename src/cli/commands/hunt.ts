@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { Correlator } from '../../correlate/correlator.js';
 import type { AlertHead } from '../../detect/alert.js';
 import { iocAlerts } from '../../detect/ioc/match.js';
@@ -17,13 +17,12 @@ import { timeFormatter } from '../../report/time-zone.js';
 import { alertFilter, ruleMatcher } from '../alert-output.js';
 import { EXIT_ERROR } from '../exit-codes.js';
 import { type Detector, runHunt, runHuntParallel } from '../hunt-run.js';
-import { wholeNumber } from '../option-values.js';
+import { collect, wholeNumber } from '../option-values.js';
 import { warn } from '../output.js';
 import { loadIocs } from './ioc.js';
 import { loadSummary, problemLine } from './rules.js';
 import { loadPlaceholders, ruleCache } from './sigma-options.js';
 
-const collect = (v: string, prev: string[] = []) => [...prev, v];
 /**
  * `--kql` values. Commander folds `--no-kql` into the same option (false): a `--kql` after it
  * starts a list that leaves the pack's hunts out (`--no-kql --kql mine.kql` runs mine only).
@@ -79,7 +78,7 @@ export function registerHunt(program: Command): void {
     .option(
       '--internal <cidr>',
       'an internal address range for the sign-in baselines (repeatable; default the private ranges)',
-      (v: string, prev: string[]) => [...prev, v],
+      collect,
       [] as string[],
     )
     .option(
@@ -123,6 +122,7 @@ export function registerHunt(program: Command): void {
     .option(
       '--status <list>',
       'only Sigma rules of these statuses, comma-separated (stable, test, experimental, deprecated, unsupported)',
+      statusList,
     )
     .option(
       '--tag <tag>',
@@ -164,7 +164,7 @@ type HuntCommandOptions = {
   timezone?: string;
   local?: boolean;
   groupBy?: string;
-  status?: string;
+  status?: string[];
   tag: string[];
 };
 
@@ -188,16 +188,6 @@ async function huntAction(paths: string[], opts: HuntCommandOptions, report: boo
     warn(`lotl hunt: --timezone: not a time zone this system knows: ${JSON.stringify(zone)}\n`);
     process.exitCode = EXIT_ERROR;
     return;
-  }
-  if (opts.status !== undefined) {
-    const bad = statusList(opts.status).filter((s) => !SIGMA_STATUSES.includes(s));
-    if (bad.length > 0 || statusList(opts.status).length === 0) {
-      warn(
-        `lotl hunt: --status takes ${SIGMA_STATUSES.join(', ')} (comma-separated), not ${JSON.stringify(opts.status)}\n`,
-      );
-      process.exitCode = EXIT_ERROR;
-      return;
-    }
   }
   if (opts.groupBy !== undefined && opts.groupBy !== 'rule') {
     warn(`lotl hunt: --group-by must be rule, not ${JSON.stringify(opts.groupBy)}\n`);
@@ -259,7 +249,7 @@ async function huntAction(paths: string[], opts: HuntCommandOptions, report: boo
 
 /** What a hunting or parser thread needs to load the same detectors as this one. */
 function huntSetup(
-  opts: { sigma: string[]; iocs: string[]; recover?: boolean; status?: string; tag?: string[] },
+  opts: { sigma: string[]; iocs: string[]; recover?: boolean; status?: string[]; tag?: string[] },
   placeholders: Record<string, string[]>,
 ): HuntSetup {
   return {
@@ -268,17 +258,20 @@ function huntSetup(
     placeholders,
     recover: opts.recover === true,
     cache: ruleCache(),
-    ...(opts.status ? { statuses: statusList(opts.status) } : {}),
+    ...(opts.status ? { statuses: opts.status } : {}),
     ...(opts.tag && opts.tag.length > 0 ? { tags: opts.tag } : {}),
   };
 }
 
-/** `--status stable,test` as a list (checked by huntAction first). */
+/** `--status stable,test` as a list; anything but the specification's statuses is a usage error. */
 function statusList(text: string): string[] {
-  return text
+  const list = text
     .split(',')
     .map((s) => s.trim().toLowerCase())
     .filter((s) => s !== '');
+  if (list.length === 0 || list.some((s) => !SIGMA_STATUSES.includes(s)))
+    throw new InvalidArgumentError(`--status takes ${SIGMA_STATUSES.join(', ')} (comma-separated)`);
+  return list;
 }
 
 /** The hunt on this thread, every event in one stream (needed by correlation rules). */
@@ -401,7 +394,7 @@ export function registerReport(program: Command): void {
     .option(
       '--internal <cidr>',
       'an internal address range for the sign-in baselines (repeatable; default the private ranges)',
-      (v: string, prev: string[]) => [...prev, v],
+      collect,
       [] as string[],
     )
     .option('--placeholders <file>', 'YAML map of placeholder name → values, for Sigma expand')

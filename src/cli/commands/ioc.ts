@@ -13,10 +13,9 @@ import { printableLines } from '../../report/terminal-text.js';
 import { checkAlertFormat, exitStatus, writeAlerts } from '../alert-output.js';
 import { EXIT_ERROR, EXIT_OK } from '../exit-codes.js';
 import { runHunt } from '../hunt-run.js';
+import { collect } from '../option-values.js';
 import { warn } from '../output.js';
 import { startProgress } from '../progress.js';
-
-const collect = (v: string, prev: string[] = []) => [...prev, v];
 
 /** Loads --iocs files; prints each problem with its location. Returns null when nothing loaded. */
 export function loadIocs(command: string, files: string[]): { set: IndicatorSet; problems: number } | null {

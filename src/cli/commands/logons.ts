@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 import { type AlertFacts, alertFacts } from '../../correlate/accounts.js';
+import { MAX_KEPT_ALERTS } from '../../correlate/correlator.js';
 import type { AccountKind } from '../../correlate/entities.js';
 import { type LogonRow, LogonSummary } from '../../correlate/logons.js';
 import { escalate, SigninBaseline, type UnusualSignin } from '../../correlate/signins.js';
@@ -13,6 +14,7 @@ import { readAll } from '../../hunt/read-loop.js';
 import { csvCell } from '../../report/alerts.js';
 import { textTable } from '../../report/text-table.js';
 import { EXIT_ERROR, EXIT_OK } from '../exit-codes.js';
+import { collect } from '../option-values.js';
 import { reportProblem, warn, write } from '../output.js';
 import { progressBar } from '../progress.js';
 import { ruleCache } from './sigma-options.js';
@@ -44,7 +46,7 @@ export function registerLogons(program: Command): void {
     .option(
       '--internal <cidr>',
       'an internal address range (repeatable; default the private, loopback and link-local ranges)',
-      (v: string, prev: string[]) => [...prev, v],
+      collect,
       [] as string[],
     )
     .option('--no-progress', 'no progress bar')
@@ -115,7 +117,7 @@ async function unusualSignins(
         baseline.add(v);
         for (const d of detectors)
           for (const a of d.evaluate(v))
-            if (a.rule.tactics.includes('credential-access') && credentialAccess.length < 1_000_000)
+            if (a.rule.tactics.includes('credential-access') && credentialAccess.length < MAX_KEPT_ALERTS)
               credentialAccess.push(alertFacts(a));
       },
       problem(p) {

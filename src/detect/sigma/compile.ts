@@ -5,7 +5,7 @@
  * the rule is never dropped for it.
  */
 
-import type { EventView } from '../../normalize/normalize.js';
+import { type EventView, OVERRIDDEN_FIELDS } from '../../normalize/normalize.js';
 import { cidrContains, parseCidr, parseIp } from '../ir/ip.js';
 import { LiteralScanner } from './aho-corasick.js';
 import { type Cond, expandPattern } from './condition.js';
@@ -253,6 +253,13 @@ type Getter = (view: EventView) => unknown;
 function getter(field: string, ctx: CompileContext): Getter {
   const lower = field.toLowerCase();
   if (ctx.scope === 'category') return (v) => v.sigmaLower(field, lower);
+  // Most fields: the source's own value first. The few a profile recomputes under the same name
+  // (an access list given its message texts) take the taxonomy's value where it does so.
+  if (!OVERRIDDEN_FIELDS.has(lower))
+    return (v) => {
+      const own = v.field(field);
+      return own !== undefined ? own : v.sigmaLower(field, lower);
+    };
   return (v) => {
     const own = v.field(field);
     return own !== undefined && !v.overrides(lower) ? own : v.sigmaLower(field, lower);
