@@ -29,7 +29,7 @@ export class HeapGuard {
   private threshold: number;
   private calls = 0;
 
-  constructor(private readonly softLimitMb = 120) {
+  constructor(private readonly softLimitMb = 64) {
     this.threshold = softLimitMb * 1024 * 1024;
   }
 

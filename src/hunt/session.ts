@@ -9,6 +9,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Alert, AlertHead } from '../detect/alert.js';
 import { huntAlerts, type KqlHunt } from '../detect/kql/hunts.js';
+import { mergeRowNeeds, rowTest } from '../detect/kql/row-needs.js';
 import { releaseChunkPool } from '../ingest/evtx/pool.js';
 import { type InputProblem, isSkipped, type Stage } from '../ingest/raw-event.js';
 import { listInputs, planJsonLinesRanges } from '../ingest/read.js';
@@ -22,6 +23,8 @@ import type { HuntUnit, UnitResult } from './worker.js';
 
 /** DuckDB's memory for a hunt's KQL hunts (the tables live in a file; it pages the rest). */
 export const HUNT_STORE_MEMORY = '256MB';
+/** Staged rows up to this size are loaded in memory; more go to a database file. */
+export const HUNT_STORE_IN_MEMORY_BYTES = 64 * 1024 * 1024;
 
 export interface SessionOptions {
   recover?: boolean;
@@ -97,12 +100,15 @@ export async function huntHere(
   let events = 0;
   let problems = 0;
   const started = performance.now();
+  const needs = mergeRowNeeds((opts.kql ?? []).map((h) => h.compiled.rowNeeds));
   const store =
     opts.kql && opts.kql.length > 0
       ? await EventStore.open(undefined, {
           only: opts.kql.flatMap((h) => h.compiled.tables),
+          // Only rows some hunt may read: its leading filters, reduced to terms and values.
+          rows: (table) => rowTest(needs, table),
           // A hunt may stage gigabytes of events: on disk, DuckDB holds its memory limit at most.
-          onDisk: true,
+          onDiskAbove: HUNT_STORE_IN_MEMORY_BYTES,
           limits: { memory: HUNT_STORE_MEMORY },
         })
       : null;

@@ -89,6 +89,14 @@ export function wellFormedJson(json: string): string {
 
 interface Staged {
   schema: TableSchema;
+  /** Column types by name (the row test reads single columns). */
+  types: Map<string, KqlType>;
+  /** Which rows to stage; undefined: all. */
+  test: ((get: (column: string) => unknown) => boolean) | undefined;
+  /** Rows the test left out. */
+  skipped: number;
+  /** Characters staged (about the bytes). */
+  bytes: number;
   file: string;
   fd: number;
   rows: number;
@@ -118,15 +126,21 @@ export class QueryLimitError extends Error {}
 export interface StoreOptions {
   /** The tables worth filling (those the queries name); events of others are not staged. */
   only?: Iterable<string>;
+  /**
+   * Per table, which rows are worth staging (see kql/row-needs.ts: the rows some query may read);
+   * a table without a test stages every row. The test reads the row's values as stored.
+   */
+  rows?: (table: string) => ((get: (column: string) => unknown) => boolean) | undefined;
   /** Files queries may read (externaldata's local copies the user named); nothing else. */
   allowedFiles?: Iterable<string>;
   limits?: Partial<QueryLimits>;
   /**
-   * Keep the tables in a database file in the store's temporary folder rather than in memory:
-   * DuckDB then holds no more than its memory limit and pages the rest (a hunt's store over
-   * gigabytes of logs; removed at close).
+   * Keep the tables in a database file in the store's temporary folder rather than in memory once
+   * the staged rows pass this many bytes: DuckDB then holds no more than its memory limit and pages
+   * the rest (a hunt's store over gigabytes of logs; removed at close). Smaller stores stay in
+   * memory (a file database costs a checkpoint, tens of megabytes, when it closes).
    */
-  onDisk?: boolean;
+  onDiskAbove?: number;
 }
 
 export class EventStore {
@@ -135,11 +149,13 @@ export class EventStore {
   private readonly only: ReadonlySet<string> | null;
   private readonly limits: QueryLimits;
 
+  /** The engine, started by finish(): while events are staged it takes no memory. */
+  private instance: DuckDBInstance | null = null;
+  private connection!: DuckDBConnection;
+
   private constructor(
-    /** Staged rows, and with `onDisk` the database and its spill files. */
+    /** Staged rows, and with `onDiskAbove` the database and its spill files. */
     private readonly dir: string,
-    private readonly instance: DuckDBInstance,
-    private readonly connection: DuckDBConnection,
     private readonly tables: readonly TableSchema[],
     private readonly options: StoreOptions,
   ) {
@@ -155,25 +171,33 @@ export class EventStore {
     tables: readonly TableSchema[] = TABLES,
     options: StoreOptions = {},
   ): Promise<EventStore> {
+    return new EventStore(makeTempDir('lotl-store-'), tables, options);
+  }
+
+  /**
+   * Starts DuckDB (about 45 MB once loaded): when the staged rows are loaded, so a hunt's reading
+   * phase, with its parser threads, never holds it too.
+   */
+  private async start(): Promise<DuckDBConnection> {
+    if (this.instance) return this.connection;
     const { DuckDBInstance } = await import('@duckdb/node-api');
     const { registerKqlFunctions } = await import('./udfs.js');
-    const limits = { ...DEFAULT_QUERY_LIMITS, ...options.limits };
-    const dir = makeTempDir('lotl-store-');
-    const instance = await DuckDBInstance.create(
-      options.onDisk ? path.join(dir, 'events.duckdb') : ':memory:',
-      {
-        autoinstall_known_extensions: 'false',
-        autoload_known_extensions: 'false',
-        memory_limit: limits.memory,
-        // On disk, loading in insertion order with every core buffers far past the memory limit.
-        ...(options.onDisk
-          ? { temp_directory: path.join(dir, 'spill'), preserve_insertion_order: 'false', threads: '1' }
-          : {}),
-      },
-    );
-    const connection = await instance.connect();
-    registerKqlFunctions(connection);
-    return new EventStore(dir, instance, connection, tables, options);
+    const options = this.options;
+    const dir = this.dir;
+    const staged = [...this.staged.values()].reduce((sum, s) => sum + s.bytes + s.buffer.length, 0);
+    const onDisk = options.onDiskAbove !== undefined && staged > options.onDiskAbove;
+    this.instance = await DuckDBInstance.create(onDisk ? path.join(dir, 'events.duckdb') : ':memory:', {
+      autoinstall_known_extensions: 'false',
+      autoload_known_extensions: 'false',
+      memory_limit: this.limits.memory,
+      // On disk, loading in insertion order with every core buffers far past the memory limit.
+      ...(onDisk
+        ? { temp_directory: path.join(dir, 'spill'), preserve_insertion_order: 'false', threads: '1' }
+        : {}),
+    });
+    this.connection = await this.instance.connect();
+    registerKqlFunctions(this.connection);
+    return this.connection;
   }
 
   /** Stages one event in every table that carries it. */
@@ -270,8 +294,23 @@ export class EventStore {
       const schema = this.tables.find((t) => t.name === table);
       if (!schema) return;
       const file = path.join(this.dir, `${table}.jsonl`);
-      s = { schema, file, fd: openSync(file, 'w'), rows: 0, buffer: '' };
+      s = {
+        schema,
+        types: new Map(schema.columns),
+        test: this.options.rows?.(table),
+        skipped: 0,
+        bytes: 0,
+        file,
+        fd: openSync(file, 'w'),
+        rows: 0,
+        buffer: '',
+      };
       this.staged.set(table, s);
+    }
+    const types = s.types;
+    if (s.test && !s.test((c) => cell(value(c), types.get(c) ?? 'string'))) {
+      s.skipped++;
+      return;
     }
     const row: Record<string, unknown> = {};
     // Absent values are left out: read_json fills them with null (wide tables like SecurityEvent
@@ -283,6 +322,7 @@ export class EventStore {
     s.buffer += `${wellFormedJson(JSON.stringify(row))}\n`;
     s.rows++;
     if (s.buffer.length >= 64 * 1024) {
+      s.bytes += s.buffer.length;
       writeSync(s.fd, s.buffer);
       s.buffer = '';
     }
@@ -291,11 +331,14 @@ export class EventStore {
   /** Loads what was staged; every table of the schema exists afterwards (empty when no event fed it). */
   async finish(): Promise<Record<string, number>> {
     const counts: Record<string, number> = {};
+    await this.start();
     for (const schema of this.tables) {
       const columns = schema.columns.map(([n, t]) => `"${n}" ${SQL_TYPE[t]}`).join(', ');
       const s = this.staged.get(schema.name);
       if (s) {
         if (s.buffer !== '') writeSync(s.fd, s.buffer);
+        s.bytes += s.buffer.length;
+        s.buffer = '';
         closeSync(s.fd);
         const types = schema.columns.map(([n, t]) => `'${n}': '${SQL_TYPE[t]}'`).join(', ');
         await this.connection.run(
@@ -369,12 +412,15 @@ export class EventStore {
    * still under the locked configuration.
    */
   async runOwnSql(sql: string): Promise<void> {
-    await this.connection.run(sql);
+    await (await this.start()).run(sql);
   }
 
   close(): void {
-    this.connection.closeSync();
-    this.instance.closeSync();
+    if (this.instance) {
+      this.connection.closeSync();
+      this.instance.closeSync();
+      this.instance = null;
+    }
     removeTempDir(this.dir);
   }
 }

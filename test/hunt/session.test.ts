@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Alert } from '../../src/detect/alert.js';
+import { loadKqlHunts, loadKqlHuntsApart } from '../../src/detect/kql/hunts.js';
 import { BUILTIN, builtinDetectors } from '../../src/hunt/builtin.js';
 import { huntHere } from '../../src/hunt/session.js';
 import type { InputProblem } from '../../src/ingest/raw-event.js';
@@ -75,5 +76,18 @@ describe('hunt session', () => {
       `title: base\nid: base-1\nname: base\nlogsource:\n  product: windows\ndetection:\n  s:\n    EventID: 1\n  condition: s\n---\ntitle: many\nid: corr-1\ncorrelation:\n  type: event_count\n  rules: [base]\n  group-by: [Computer]\n  timespan: 1h\n  condition:\n    gte: 2\n`,
     );
     expect(await huntOnThreads([EXAMPLES], { ...setup, sigma: [rules] }, {}, 2)).toBeNull();
+  });
+
+  it('compiles the KQL hunts on a thread of its own, to the same hunts', async () => {
+    const here = loadKqlHunts([BUILTIN.hunts]);
+    const apart = await loadKqlHuntsApart([BUILTIN.hunts]);
+    expect(apart.hunts.length).toBe(7);
+    expect(
+      apart.hunts.map((h) => [h.file, h.title, h.compiled.sql, [...h.compiled.rowNeeds.keys()]]),
+    ).toEqual(here.hunts.map((h) => [h.file, h.title, h.compiled.sql, [...h.compiled.rowNeeds.keys()]]));
+    // A query that does not compile is the same problem either way.
+    const dir = mkdtempSync(path.join(tmpdir(), 'lotl-kql-'));
+    writeFileSync(path.join(dir, 'bad.kql'), 'SecurityEvent | where NoSuchColumn == 1');
+    expect((await loadKqlHuntsApart([dir])).problems).toEqual(loadKqlHunts([dir]).problems);
   });
 });

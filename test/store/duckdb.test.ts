@@ -67,4 +67,20 @@ describe('EventStore', () => {
     );
     expect(Number(lsass[0].n)).toBeGreaterThan(0);
   });
+
+  it('past onDiskAbove, the tables live in a database file and answer the same', async () => {
+    const onDisk = await EventStore.open(undefined, { onDiskAbove: 0, limits: { memory: '64MB' } });
+    try {
+      await readAll(['examples/'], { event: (view) => onDisk.add(view), problem() {} }, null);
+      const counts = await onDisk.finish();
+      expect(counts.SecurityEvent).toBe(255);
+      const query =
+        'SELECT Computer, Account, CommandLine FROM SecurityEvent WHERE EventID = 4688 ORDER BY ALL';
+      const rows = await onDisk.sql(query);
+      expect(rows.length).toBeGreaterThan(20);
+      expect(rows).toEqual(await store.sql(query));
+    } finally {
+      onDisk.close();
+    }
+  });
 });

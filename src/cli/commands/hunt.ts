@@ -3,7 +3,7 @@ import { type Command, InvalidArgumentError } from 'commander';
 import { Correlator } from '../../correlate/correlator.js';
 import type { AlertHead } from '../../detect/alert.js';
 import { iocAlerts } from '../../detect/ioc/match.js';
-import { type KqlHunt, loadKqlHunts } from '../../detect/kql/hunts.js';
+import { type KqlHunt, loadKqlHuntsApart } from '../../detect/kql/hunts.js';
 import { SigmaEngine } from '../../detect/sigma/engine.js';
 import { loadRules } from '../../detect/sigma/load.js';
 import { BUILTIN } from '../../hunt/builtin.js';
@@ -299,7 +299,7 @@ async function huntHere(
   let hunts: KqlHunt[] = [];
   let correlations = 0;
   if (opts.kqlPaths.length > 0) {
-    const loaded = loadKqlHunts(opts.kqlPaths);
+    const loaded = await loadKqlHuntsApart(opts.kqlPaths);
     for (const p of loaded.problems) warn(`${p.file}: error KQL_QUERY ${p.message}\n`);
     problems += loaded.problems.length;
     hunts = loaded.hunts;

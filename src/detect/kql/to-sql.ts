@@ -10,6 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { BoundQuery, SyntaxNode } from './frontend.js';
+import { rowNeeds, type TableNeeds } from './row-needs.js';
 import {
   argsOf,
   bindParameters,
@@ -49,6 +50,8 @@ export interface CompiledQuery {
   openColumns: boolean;
   /** The tables the query reads (the store needs to fill only these). */
   tables: string[];
+  /** What a row of each table must hold for the query to read it (see row-needs.ts). */
+  rowNeeds: TableNeeds;
   /** The result's columns, named and typed as Kusto would. */
   columns: { name: string; type: string }[];
   /** What runs differently offline (FileProfile without Microsoft's file reputation, …). */
@@ -98,6 +101,7 @@ export function compileKql(bound: BoundQuery, options: CompileOptions = {}): Com
           .map((n) => nameOf(n)),
       ),
     ],
+    rowNeeds: rowNeeds(bound.root),
     columns: query.columns(),
     warnings: ctx.warnings,
   };
