@@ -16,6 +16,7 @@ import {
   type SessionHandlers,
   type SessionOptions,
 } from '../hunt/session.js';
+import type { HtmlReportFile } from '../report/html/report-file.js';
 import { NavigatorLayer } from '../report/navigator.js';
 import { printable } from '../report/terminal-text.js';
 import { checkAlertFormat, exitStatus, levelCounts, summaryDetails, writeAlerts } from './alert-output.js';
@@ -28,8 +29,12 @@ export type { Detector } from '../hunt/detectors.js';
 
 export interface HuntOptions extends SessionOptions {
   format: string;
-  /** `lotl report`: the answers as JSON on stdout instead of the alerts. */
+  /** `lotl report`: the answers instead of the alerts, as JSON on stdout (`format` json) and as `html`. */
   report?: boolean;
+  /** `lotl report`: false leaves the JSON out (`--html` without `--format json`). */
+  reportJson?: boolean;
+  /** `lotl report --html FILE`: gathers what the page shows, and writes it. */
+  html?: HtmlReportFile;
   /** The table shows informational alerts (building-block signals) too (`--min-level` given). */
   signals?: boolean;
   /** Write an ATT&CK Navigator layer of the alerts to this file. */
@@ -71,7 +76,12 @@ async function finish(
   const layer = opts.navigator ? new NavigatorLayer() : null;
   let left = { hidden: 0, untimed: 0, folded: 0 };
   if (opts.report) {
-    if (layer) for await (const a of alerts.sorted()) layer.add(a);
+    const page = opts.html?.alerts;
+    if (layer || page)
+      for await (const a of alerts.sorted()) {
+        layer?.add(a);
+        page?.add(a);
+      }
     alerts.discard();
   } else
     left = await writeAlerts(alerts, opts.format, {
@@ -134,7 +144,14 @@ export async function runHunt(
     process.exitCode = EXIT_ERROR;
     return;
   }
-  const result = await huntHere(paths, detectors, opts, printing(command, opts.progress));
+  const handlers = printing(command, opts.progress);
+  const html = opts.html;
+  if (html)
+    handlers.problem = (p) => {
+      reportProblem(p);
+      html.problem(p);
+    };
+  const result = await huntHere(paths, detectors, opts, handlers);
   // The correlate stage's own alerts (bursts of discovery) are written with the others.
   const exclude = opts.exclude;
   const excluded = (a: Alert) => {
@@ -149,8 +166,21 @@ export async function runHunt(
   const answers = correlator.answers();
   if (opts.report) {
     const { limits, ...document } = answers;
-    await write(`${JSON.stringify(document, null, 2)}\n`);
+    if (opts.reportJson !== false) await write(`${JSON.stringify(document, null, 2)}\n`);
     for (const l of limits) warn(`lotl ${command}: ${l}\n`);
+    if (html) {
+      try {
+        const bytes = html.write(paths, result.events, answers, result.excluded);
+        warn(
+          `lotl ${command}: HTML report written to ${printable(html.file)} (${(bytes / 1048576).toFixed(1)} MB, ${html.alerts.count.toLocaleString('en-US')} alerts)\n`,
+        );
+      } catch (err) {
+        warn(
+          `lotl ${command}: cannot write the HTML report ${printable(html.file)}: ${(err as Error).message}\n`,
+        );
+        process.exitCode = EXIT_ERROR;
+      }
+    }
   } else warn(answersText(command, answers));
 }
 

@@ -3,7 +3,7 @@ import { type Command, InvalidArgumentError } from 'commander';
 import { Correlator } from '../../correlate/correlator.js';
 import type { AlertHead } from '../../detect/alert.js';
 import { iocAlerts } from '../../detect/ioc/match.js';
-import { type KqlHunt, loadKqlHuntsApart } from '../../detect/kql/hunts.js';
+import { huntRuleId, type KqlHunt, loadKqlHuntsApart } from '../../detect/kql/hunts.js';
 import { SigmaEngine } from '../../detect/sigma/engine.js';
 import { loadRules } from '../../detect/sigma/load.js';
 import { BUILTIN } from '../../hunt/builtin.js';
@@ -13,12 +13,14 @@ import { chunkPool, releaseChunkPool } from '../../ingest/evtx/pool.js';
 import { evtxUsesPool } from '../../ingest/evtx/reader.js';
 import type { Stage } from '../../ingest/raw-event.js';
 import { listInputs } from '../../ingest/read.js';
+import { HtmlReportFile } from '../../report/html/report-file.js';
 import { timeFormatter } from '../../report/time-zone.js';
 import { alertFilter, ruleMatcher } from '../alert-output.js';
 import { EXIT_ERROR } from '../exit-codes.js';
 import { type Detector, runHunt, runHuntParallel } from '../hunt-run.js';
 import { collect, wholeNumber } from '../option-values.js';
 import { warn } from '../output.js';
+import { VERSION } from '../version.js';
 import { loadIocs } from './ioc.js';
 import { loadSummary, problemLine } from './rules.js';
 import { loadPlaceholders, ruleCache } from './sigma-options.js';
@@ -166,6 +168,10 @@ type HuntCommandOptions = {
   groupBy?: string;
   status?: string[];
   tag: string[];
+  /** `lotl report --html`: the page being gathered. */
+  html?: HtmlReportFile;
+  /** `lotl report`: whether the JSON goes to stdout. */
+  reportJson?: boolean;
 };
 
 /** `lotl hunt` and `lotl report`: the report writes the answers as JSON instead of the alerts. */
@@ -289,6 +295,7 @@ async function huntHere(
     correlate: boolean;
     internal: string[];
     report: boolean;
+    html?: HtmlReportFile;
   },
   placeholders: Record<string, string[]>,
   /** The inputs, when the caller has listed them already. */
@@ -303,6 +310,9 @@ async function huntHere(
     for (const p of loaded.problems) warn(`${p.file}: error KQL_QUERY ${p.message}\n`);
     problems += loaded.problems.length;
     hunts = loaded.hunts;
+    for (const p of loaded.problems)
+      opts.html?.ruleProblems.push({ file: p.file, message: `KQL_QUERY ${p.message}` });
+    for (const h of hunts) opts.html?.ruleFile(huntRuleId(h), h.file);
     warn(`lotl hunt: ${hunts.length} KQL hunting queries\n`);
   }
   // Large EVTX files are hunted where their chunks are parsed too (the parser threads run the
@@ -323,6 +333,14 @@ async function huntHere(
     const report = loadRules(opts.sigma, { placeholders, cache: ruleCache() });
     const errors = report.problems.filter((p) => p.severity === 'error');
     for (const p of errors) warn(`${problemLine(p)}\n`);
+    if (opts.html) {
+      for (const p of errors)
+        opts.html.ruleProblems.push({
+          file: `${p.file}${p.line ? `:${p.line}` : ''}`,
+          message: `${p.code} ${p.message}`,
+        });
+      for (const r of [...report.rules, ...report.correlations]) opts.html.ruleFile(r.id, r.file);
+    }
     const { rules, note } = selectRules(report.rules, setup);
     warn(
       `lotl hunt: ${loadSummary(report)} in ${((performance.now() - started) / 1000).toFixed(1)} s${note}\n`,
@@ -332,6 +350,7 @@ async function huntHere(
       scannerCache: ruleCache(),
     });
     detectors.push(engine);
+    opts.html?.sigmaEngine(engine);
     correlations = report.correlations.length;
   }
   if (opts.iocs.length > 0) {
@@ -342,6 +361,7 @@ async function huntHere(
     }
     problems += loaded.problems;
     detectors.push({ evaluate: (view) => iocAlerts(view, loaded.set) });
+    opts.html?.indicatorFiles(opts.iocs);
   }
   let share: Stage | undefined;
   if (sharing && correlations === 0) {
@@ -378,7 +398,8 @@ export function registerReport(program: Command): void {
     .command('report')
     .description('hunt the inputs and write the answers: incidents, accounts to reset, unusual sign-ins')
     .argument('<paths...>', 'log files or directories (EVTX, JSON, JSONL, XML, CSV; .zip and .gz are opened)')
-    .option('--format <format>', 'json (the HTML report is to come)', 'json')
+    .option('--format <format>', 'json: the answers as JSON on stdout (the default without --html)')
+    .option('--html <file>', 'write the HTML report (one self-contained page) to this file')
     .option('--navigator <file>', 'also write an ATT&CK Navigator layer of the alerts to this file')
     .option(
       '--exclude-rule <text>',
@@ -400,12 +421,33 @@ export function registerReport(program: Command): void {
     .option('--placeholders <file>', 'YAML map of placeholder name → values, for Sigma expand')
     .option('--recover', 'EVTX: also read records left in chunk slack')
     .option('--no-progress', 'no progress bar')
-    .action((paths: string[], opts: Omit<HuntCommandOptions, 'host' | 'rule' | 'correlate'>) => {
-      if (opts.format !== 'json') {
-        warn('lotl report: --format json is the one written so far\n');
-        process.exitCode = EXIT_ERROR;
-        return;
-      }
-      return huntAction(paths, { ...opts, host: [], rule: [], correlate: true, threads: 1 }, true);
-    });
+    .action(
+      (
+        paths: string[],
+        opts: Omit<HuntCommandOptions, 'host' | 'rule' | 'correlate'> & { html?: string },
+      ) => {
+        if (opts.format !== undefined && opts.format !== 'json') {
+          warn(
+            `lotl report: --format must be json, not ${JSON.stringify(opts.format)} (the page: --html FILE)\n`,
+          );
+          process.exitCode = EXIT_ERROR;
+          return;
+        }
+        const html = opts.html ? new HtmlReportFile(opts.html, VERSION) : undefined;
+        return huntAction(
+          paths,
+          {
+            ...opts,
+            format: 'json',
+            host: [],
+            rule: [],
+            correlate: true,
+            threads: 1,
+            html,
+            reportJson: opts.format === 'json' || !html,
+          },
+          true,
+        );
+      },
+    );
 }

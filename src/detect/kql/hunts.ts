@@ -75,9 +75,12 @@ export function loadKqlHunts(paths: string[]): { hunts: KqlHunt[]; problems: Kql
 
 const text = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
 
+/** The rule id of a hunt's alerts. */
+export const huntRuleId = (hunt: Pick<KqlHunt, 'file'>) => `kql:${path.basename(hunt.file, '.kql')}`;
+
 /** One alert per result row. */
 export function huntAlerts(hunt: KqlHunt, rows: Record<string, unknown>[]): Alert[] {
-  const id = `kql:${path.basename(hunt.file, '.kql')}`;
+  const id = huntRuleId(hunt);
   return rows.map((raw, i) => {
     const row = presentRow(raw, hunt.compiled.columns);
     const time = text(row.Timestamp) ?? text(row.TimeGenerated) ?? text(row.timestamp);

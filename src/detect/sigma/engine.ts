@@ -49,6 +49,10 @@ interface Plan {
   memo: ScanMemo | null;
   /** For each literal id, the rules that need it. */
   byLiteral: number[][];
+  /** The logsource keys whose rules it holds. */
+  keys: string[];
+  /** Events that reached it (which rules had anything to look at: rulesWithoutEvents()). */
+  events: number;
 }
 
 /**
@@ -95,6 +99,7 @@ export class SigmaEngine {
   evaluate(view: EventView): Alert[] {
     const plan = this.planOf(view);
     if (plan === null) return [];
+    plan.events++;
     const gen = ++this.generation;
     const stamp = this.stamp;
     const candidates = plan.always.slice();
@@ -127,6 +132,25 @@ export class SigmaEngine {
         if (corr.silenced.has(rule.id) || (rule.name !== undefined && corr.silenced.has(rule.name))) continue;
       }
       out.push(alert);
+    }
+    return out;
+  }
+
+  /**
+   * The rules no event reached, by logsource (`product|category|service`, `*` for any): their
+   * logs were not among the inputs, so they could not apply. Counted on this thread only (a hunt
+   * whose detectors run on the parser threads does not know).
+   */
+  rulesWithoutEvents(): Map<string, SigmaRule[]> {
+    const reached = new Set<string>();
+    for (const plan of this.plans.values()) if (plan.events > 0) for (const k of plan.keys) reached.add(k);
+    const out = new Map<string, SigmaRule[]>();
+    for (const [key, rules] of this.byKey) {
+      if (reached.has(key)) continue;
+      out.set(
+        key,
+        rules.map((i) => this.entries[i].rule),
+      );
     }
     return out;
   }
@@ -223,6 +247,8 @@ export class SigmaEngine {
       scanner,
       memo: scanner?.foldsCase ? new ScanMemo(scanner, this.memoBudget) : null,
       byLiteral,
+      keys,
+      events: 0,
     };
     this.plans.set(id, plan);
     return plan;
