@@ -31,6 +31,8 @@ export interface HuntSetup {
   statuses?: string[];
   /** Only Sigma rules with one of these tags or tag prefixes (`--tag attack.t1003`); all when absent. */
   tags?: string[];
+  /** Rule ids left out as noisy (rules/noisy-rules.txt, unless `--include-noisy`). */
+  noisy?: string[];
 }
 
 /** The statuses the Sigma specification names. */
@@ -49,7 +51,19 @@ export interface DetectorLoad {
  * `attack.t1003` takes `attack.t1003.001`); all when neither is given. Also a note for the load
  * summary saying how many were left out.
  */
-export function selectRules<R extends { status: string; tags: string[] }>(
+export function selectRules<R extends { id: string; status: string; tags: string[] }>(
+  rules: R[],
+  setup: Pick<HuntSetup, 'statuses' | 'tags' | 'noisy'>,
+): { rules: R[]; note: string } {
+  const noisy = new Set(setup.noisy ?? []);
+  const quiet = noisy.size > 0 ? rules.filter((r) => !noisy.has(r.id)) : rules;
+  const noisyLeft = rules.length - quiet.length;
+  const selected = selectByStatusAndTag(quiet, setup);
+  const noisyNote = noisyLeft > 0 ? ` (${noisyLeft} noisy rules left out: --include-noisy keeps them)` : '';
+  return { rules: selected.rules, note: `${selected.note}${noisyNote}` };
+}
+
+function selectByStatusAndTag<R extends { status: string; tags: string[] }>(
   rules: R[],
   setup: Pick<HuntSetup, 'statuses' | 'tags'>,
 ): { rules: R[]; note: string } {

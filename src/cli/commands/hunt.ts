@@ -8,6 +8,7 @@ import { SigmaEngine } from '../../detect/sigma/engine.js';
 import { loadRules } from '../../detect/sigma/load.js';
 import { BUILTIN } from '../../hunt/builtin.js';
 import { type HuntSetup, SIGMA_STATUSES, selectRules } from '../../hunt/detectors.js';
+import { noisyRuleIds } from '../../hunt/noisy-rules.js';
 import { huntStage, useDetectorsHere } from '../../hunt/stage.js';
 import { chunkPool, releaseChunkPool } from '../../ingest/evtx/pool.js';
 import { evtxUsesPool } from '../../ingest/evtx/reader.js';
@@ -132,6 +133,7 @@ export function registerHunt(program: Command): void {
       collect,
       [],
     )
+    .option('--include-noisy', 'keep the Sigma rules of rules/noisy-rules.txt (left out by default)')
     .option('--fail-on <level>', 'exit 1 when an alert of this level or higher is found')
     .option('--recover', 'EVTX: also read records left in chunk slack')
     .option(
@@ -168,6 +170,7 @@ type HuntCommandOptions = {
   groupBy?: string;
   status?: string[];
   tag: string[];
+  includeNoisy?: boolean;
   /** `lotl report --html`: the page being gathered. */
   html?: HtmlReportFile;
   /** `lotl report`: whether the JSON goes to stdout. */
@@ -255,7 +258,14 @@ async function huntAction(paths: string[], opts: HuntCommandOptions, report: boo
 
 /** What a hunting or parser thread needs to load the same detectors as this one. */
 function huntSetup(
-  opts: { sigma: string[]; iocs: string[]; recover?: boolean; status?: string[]; tag?: string[] },
+  opts: {
+    sigma: string[];
+    iocs: string[];
+    recover?: boolean;
+    status?: string[];
+    tag?: string[];
+    includeNoisy?: boolean;
+  },
   placeholders: Record<string, string[]>,
 ): HuntSetup {
   return {
@@ -266,6 +276,7 @@ function huntSetup(
     cache: ruleCache(),
     ...(opts.status ? { statuses: opts.status } : {}),
     ...(opts.tag && opts.tag.length > 0 ? { tags: opts.tag } : {}),
+    ...(opts.includeNoisy ? {} : { noisy: noisyRuleIds() }),
   };
 }
 
@@ -412,6 +423,7 @@ export function registerReport(program: Command): void {
     .option('--no-builtin', 'leave out the built-in rule pack')
     .option('--kql <path>', 'KQL hunting query file or folder; repeatable', collectKql, [])
     .option('--no-kql', "leave out KQL hunting queries (the pack's rules/hunts)")
+    .option('--include-noisy', 'keep the Sigma rules of rules/noisy-rules.txt (left out by default)')
     .option(
       '--internal <cidr>',
       'an internal address range for the sign-in baselines (repeatable; default the private ranges)',
