@@ -41,6 +41,8 @@ function once(inputs, extra, cold, correlate = false, pack = false) {
     // The hunt alone, but in the rows that measure the correlate stage too.
     ...(correlate ? [] : ['--no-correlate']),
     '--no-progress',
+    // Every rule, as the peers run them (the noisy list would change the work measured).
+    '--include-noisy',
     '--format',
     'jsonl',
     ...extra,

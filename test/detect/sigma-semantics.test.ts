@@ -331,6 +331,47 @@ describe('load errors carry file:line:col', () => {
     expect(r.problems[0].message).toContain("did you mean 'contains'");
   });
 
+  it('modifier chains that contradict themselves are errors at their item, the modifiers named', () => {
+    const item = (key: string, value = "'x'") =>
+      loadRuleText(
+        `title: t\nlogsource:\n  category: process_creation\ndetection:\n  sel:\n    ${key}: ${value}\n  condition: sel\n`,
+        'r.yml',
+      );
+    const bad: [string, string, RegExp][] = [
+      ['CommandLine|contains|startswith', "'x'", /'contains' and 'startswith' exclude each other/],
+      ['ProcessId|lt|gt', '5', /'lt' and 'gt' exclude each other/],
+      ['CommandLine|base64|re', "'x'", /'re' cannot be combined with 'base64'/],
+      ['CommandLine|re|startswith', "'x'", /'re' cannot be combined with 'startswith'/],
+      ['CommandLine|base64|base64offset|contains', "'x'", /'base64' and 'base64offset' exclude each other/],
+      ['CommandLine|wide|contains', "'x'", /'wide' chooses the bytes .* neither follows it/],
+      ['CommandLine|i', "'x'", /'i' is a flag of 're'/],
+      ['ProcessId|gt|contains', '5', /'gt' compares numbers; 'contains' work on text/],
+      ['DestinationIp|cidr|contains', "'10.0.0.0/8'", /'cidr' cannot be combined with 'contains'/],
+      ['Image|exists|contains', 'true', /'exists' cannot be combined with 'contains'/],
+      ['Image|fieldref|re', "'ParentImage'", /'re' cannot be combined with 'fieldref'|'fieldref' cannot be combined with 're'/],
+      ['Image|contains|contains', "'x'", /modifier 'contains' is given twice/],
+    ];
+    for (const [key, value, message] of bad) {
+      const r = item(key, value);
+      expect(r.rules, key).toEqual([]);
+      expect(r.problems[0], key).toMatchObject({ file: 'r.yml', line: 6, col: 5, code: 'SIGMA_BAD_MODIFIER' });
+      expect(r.problems[0].message, key).toMatch(message);
+    }
+    // The chains SigmaHQ uses, and other valid ones, still load.
+    for (const [key, value] of [
+      ['CommandLine|contains|all', "['a', 'b']"],
+      ['CommandLine|wide|base64offset|contains', "'x'"],
+      ['CommandLine|re|i', "'x'"],
+      ['CommandLine|re|contains', "'x'"],
+      ['CommandLine|contains|windash', "'-x'"],
+      ['DestinationIp|cidr|neq', "'10.0.0.0/8'"],
+      ['Image|fieldref|endswith', "'ParentImage'"],
+      ['UtcTime|hour|gte', '22'],
+      ['ProcessId|lte', '4'],
+    ])
+      expect(item(key, value).problems, key).toEqual([]);
+  });
+
   it('an undefined identifier, a bad condition (column inside it), a pattern that matches nothing, an invalid regex', () => {
     const base = (det: string) =>
       `title: t\nlogsource:\n  category: process_creation\ndetection:\n  sel:\n    Image: x\n${det}`;

@@ -46,6 +46,21 @@ describe('alert outputs', () => {
     expect(bad.stderr).toContain('--group-by must be rule');
   });
 
+  it('--format csv, --format jsonl and the report\'s JSON answers (golden)', async () => {
+    const csv = await runCli(['hunt', '--no-progress', '--format', 'csv', 'examples/']);
+    expect(csv.code, csv.stderr).toBe(0);
+    expect(csv.stdout.split('\n')[0]).toMatch(/^time,level,/);
+    golden('examples.alerts.csv', portable(csv.stdout));
+    const jsonl = await runCli(['hunt', '--no-progress', '--format', 'jsonl', 'examples/']);
+    expect(jsonl.code, jsonl.stderr).toBe(0);
+    expect(jsonl.stdout.trim().split('\n')).toHaveLength(53);
+    golden('examples.alerts.jsonl', portable(jsonl.stdout));
+    const report = await runCli(['report', '--no-progress', 'examples/']);
+    expect(report.code, report.stderr).toBe(0);
+    expect(Object.keys(JSON.parse(report.stdout))).toEqual(['incidents', 'accounts', 'signins', 'coverage']);
+    golden('examples.report.json', portable(report.stdout));
+  });
+
   it('--format timesketch: one event per timed alert with message, datetime and timestamp_desc (golden)', async () => {
     const ts = await runCli(['hunt', '--no-progress', '--format', 'timesketch', 'examples/']);
     expect(ts.code, ts.stderr).toBe(0);

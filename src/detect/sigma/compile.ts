@@ -340,6 +340,86 @@ function modeOf(has: (m: string) => boolean, fallback: Mode): Mode {
   return fallback;
 }
 
+const STRING_MODES = ['contains', 'startswith', 'endswith'];
+const NUMERIC = ['lt', 'lte', 'gt', 'gte'];
+const TIME_PARTS = ['minute', 'hour', 'day', 'week', 'month', 'year'];
+const REGEX_FLAGS = ['i', 'm', 's', 'ignorecase', 'multiline', 'dotall'];
+const ENCODINGS = ['base64', 'base64offset'];
+const UTF16 = ['utf16le', 'wide', 'utf16be', 'utf16'];
+
+/**
+ * Modifier chains that contradict themselves are errors, not silently one reading of them (the
+ * specification's types: a regex is not Base64-encoded, a number is not a prefix, one value is
+ * not both a prefix and a suffix). Each message names the modifiers at fault.
+ */
+function checkModifierChain(mods: string[], path: (string | number)[]): void {
+  const bad = (message: string) => {
+    throw new CompileError('SIGMA_BAD_MODIFIER', message, path);
+  };
+  const of = (group: string[]) => mods.filter((m) => group.includes(m));
+  const seen = new Set<string>();
+  for (const m of mods) {
+    if (seen.has(m)) bad(`modifier '${m}' is given twice`);
+    seen.add(m);
+  }
+  const modes = of(STRING_MODES);
+  if (modes.length > 1) bad(`'${modes.join("' and '")}' exclude each other (one value is matched one way)`);
+  const numeric = of(NUMERIC);
+  if (numeric.length > 1)
+    bad(`'${numeric.join("' and '")}' exclude each other (one comparison an item; AND two items)`);
+  const parts = of(TIME_PARTS);
+  if (parts.length > 1) bad(`'${parts.join("' and '")}' exclude each other (one part of a time an item)`);
+  const encodings = of(ENCODINGS);
+  if (encodings.length > 1) bad(`'${encodings.join("' and '")}' exclude each other`);
+  const utf16 = of(UTF16);
+  if (utf16.length > 1) bad(`'${utf16.join("' and '")}' exclude each other (one text encoding)`);
+  if (utf16.length > 0 && encodings.length === 0)
+    bad(`'${utf16[0]}' chooses the bytes that 'base64' or 'base64offset' encode; neither follows it`);
+  const isNumber = numeric.length > 0 || parts.length > 0;
+  const exclusive: [string, string[]][] = [
+    ['exists', mods.filter((m) => m !== 'exists')],
+    [
+      're',
+      mods.filter(
+        // A rule regex is searched for anywhere: `contains` says so again; startswith and endswith
+        // would need anchors the regex does not have (write ^ or $ in it).
+        (m) =>
+          m !== 're' &&
+          !REGEX_FLAGS.includes(m) &&
+          m !== 'contains' &&
+          m !== 'expand' &&
+          m !== 'neq' &&
+          m !== 'all',
+      ),
+    ],
+    ['cidr', mods.filter((m) => m !== 'cidr' && m !== 'neq' && m !== 'all' && m !== 'expand')],
+    [
+      'fieldref',
+      mods.filter(
+        (m) => m !== 'fieldref' && !STRING_MODES.includes(m) && m !== 'neq' && m !== 'all' && m !== 'cased',
+      ),
+    ],
+  ];
+  for (const [m, others] of exclusive)
+    if (mods.includes(m) && others.length > 0) bad(`'${m}' cannot be combined with '${others.join("', '")}'`);
+  const flags = of(REGEX_FLAGS);
+  if (flags.length > 0 && !mods.includes('re')) bad(`'${flags[0]}' is a flag of 're', which is not given`);
+  if (isNumber) {
+    const stringy = mods.filter(
+      (m) =>
+        STRING_MODES.includes(m) ||
+        ENCODINGS.includes(m) ||
+        UTF16.includes(m) ||
+        m === 'windash' ||
+        m === 'cased',
+    );
+    if (stringy.length > 0)
+      bad(`'${[...numeric, ...parts][0]}' compares numbers; '${stringy.join("', '")}' work on text`);
+  }
+  if (mods.includes('windash') && encodings.length > 0)
+    bad("'windash' and Base64 encodings exclude each other");
+}
+
 /** Compiles `key: value` of a detection map. */
 export function compileItem(
   key: string,
@@ -358,6 +438,7 @@ export function compileItem(
       );
     }
   }
+  checkModifierChain(mods, path);
   const has = (m: string) => mods.includes(m);
   const values = Array.isArray(rawValue) ? rawValue : [rawValue];
   if (values.length === 0)
