@@ -5,8 +5,9 @@
  * string; the common families, not Kusto's full uap-core tables) and the series functions
  * (series_fit_line, series_fit_2lines, series_decompose_anomalies). They return JSON text.
  */
-import { type DuckDBConnection, DuckDBScalarFunction, VARCHAR } from '@duckdb/node-api';
+import { BOOLEAN, type DuckDBConnection, DuckDBScalarFunction, VARCHAR } from '@duckdb/node-api';
 import { XMLParser } from 'fast-xml-parser';
+import { cidrContains, parseCidr, parseIp } from '../detect/ir/ip.js';
 
 const xml = new XMLParser({
   ignoreAttributes: false,
@@ -112,7 +113,41 @@ function textFunction(name: string, fn: (s: string) => string | null): DuckDBSca
   });
 }
 
+/**
+ * lotl_ip_in_range(address, cidr): the predicate IR's `cidr` test (detect/ir/predicate.ts), with
+ * the same parser as the JavaScript matcher; NULL when either is NULL.
+ */
+function ipInRangeFunction(): DuckDBScalarFunction {
+  const ranges = new Map<string, ReturnType<typeof parseCidr>>();
+  return DuckDBScalarFunction.create({
+    name: 'lotl_ip_in_range',
+    returnType: BOOLEAN,
+    parameterTypes: [VARCHAR, VARCHAR],
+    mainFunction: (_info, input, output) => {
+      const addresses = input.getColumnVector(0);
+      const cidrs = input.getColumnVector(1);
+      for (let i = 0; i < input.rowCount; i++) {
+        const a = addresses.getItem(i);
+        const c = cidrs.getItem(i);
+        if (typeof a !== 'string' || typeof c !== 'string') {
+          output.setItem(i, null);
+          continue;
+        }
+        let range = ranges.get(c);
+        if (range === undefined) {
+          range = parseCidr(c);
+          if (ranges.size < 10_000) ranges.set(c, range);
+        }
+        const ip = parseIp(a.trim());
+        output.setItem(i, range !== null && ip !== null && cidrContains(range, ip));
+      }
+      output.flush();
+    },
+  });
+}
+
 export function registerKqlFunctions(connection: DuckDBConnection): void {
+  connection.registerScalarFunction(ipInRangeFunction());
   connection.registerScalarFunction(textFunction('lotl_parse_xml', parseXmlToJson));
   connection.registerScalarFunction(textFunction('lotl_parse_user_agent', parseUserAgentToJson));
   registerSeriesFunctions(connection);

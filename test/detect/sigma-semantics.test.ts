@@ -348,13 +348,22 @@ describe('load errors carry file:line:col', () => {
       ['ProcessId|gt|contains', '5', /'gt' compares numbers; 'contains' work on text/],
       ['DestinationIp|cidr|contains', "'10.0.0.0/8'", /'cidr' cannot be combined with 'contains'/],
       ['Image|exists|contains', 'true', /'exists' cannot be combined with 'contains'/],
-      ['Image|fieldref|re', "'ParentImage'", /'re' cannot be combined with 'fieldref'|'fieldref' cannot be combined with 're'/],
+      [
+        'Image|fieldref|re',
+        "'ParentImage'",
+        /'re' cannot be combined with 'fieldref'|'fieldref' cannot be combined with 're'/,
+      ],
       ['Image|contains|contains', "'x'", /modifier 'contains' is given twice/],
     ];
     for (const [key, value, message] of bad) {
       const r = item(key, value);
       expect(r.rules, key).toEqual([]);
-      expect(r.problems[0], key).toMatchObject({ file: 'r.yml', line: 6, col: 5, code: 'SIGMA_BAD_MODIFIER' });
+      expect(r.problems[0], key).toMatchObject({
+        file: 'r.yml',
+        line: 6,
+        col: 5,
+        code: 'SIGMA_BAD_MODIFIER',
+      });
       expect(r.problems[0].message, key).toMatch(message);
     }
     // The chains SigmaHQ uses, and other valid ones, still load.

@@ -46,7 +46,7 @@ describe('alert outputs', () => {
     expect(bad.stderr).toContain('--group-by must be rule');
   });
 
-  it('--format csv, --format jsonl and the report\'s JSON answers (golden)', async () => {
+  it("--format csv, --format jsonl and the report's JSON answers (golden)", async () => {
     const csv = await runCli(['hunt', '--no-progress', '--format', 'csv', 'examples/']);
     expect(csv.code, csv.stderr).toBe(0);
     expect(csv.stdout.split('\n')[0]).toMatch(/^time,level,/);

@@ -1,0 +1,218 @@
+/**
+ * One predicate language for every detection and every engine: Sigma rules and KQL filters are
+ * to compile to these nodes, and the JavaScript matcher and the SQL of each store dialect are
+ * derived from them (src/sql/), so that a rule means the same thing wherever it runs.
+ *
+ * The semantics every backend must give (the property test holds them to it):
+ * - A field's value is text or absent (null). Absent values make every test false — `not` of such a
+ *   test is then true, as Sigma wants of a missing field.
+ * - `cased: false` compares after foldCase() on both sides: Unicode's simple lower case, one code
+ *   point for one (as SQL engines' lower() does; JavaScript's toLowerCase() alone makes İ two
+ *   code points and Σ depend on its neighbours).
+ * - `compare` reads the value as a decimal number (optional sign, ASCII digits, optional fraction,
+ *   spaces around); anything else is not a number and the test is false.
+ * - `regex` searches (unanchored) with RE2 syntax — the common ground of JavaScript and the SQL
+ *   engines: no lookaround, no backreferences (`regexUnsupported` says why a pattern is refused).
+ * - `cidr` holds when the value is an IPv4 or IPv6 address inside the range (ir/ip.ts parses).
+ * Nodes are frozen; build them with the functions below.
+ */
+import { cidrContains, parseCidr, parseIp } from './ip.js';
+
+export type StringOp = 'equals' | 'contains' | 'startswith' | 'endswith';
+export type CompareOp = 'lt' | 'lte' | 'gt' | 'gte' | 'eq';
+
+export type Node =
+  | { readonly kind: 'and'; readonly of: readonly Node[] }
+  | { readonly kind: 'or'; readonly of: readonly Node[] }
+  | { readonly kind: 'not'; readonly of: Node }
+  | { readonly kind: 'const'; readonly value: boolean }
+  | {
+      readonly kind: 'string';
+      readonly field: string;
+      readonly op: StringOp;
+      readonly value: string;
+      readonly cased: boolean;
+    }
+  | {
+      readonly kind: 'in';
+      readonly field: string;
+      readonly values: readonly string[];
+      readonly cased: boolean;
+    }
+  | { readonly kind: 'regex'; readonly field: string; readonly pattern: string; readonly ignoreCase: boolean }
+  | { readonly kind: 'cidr'; readonly field: string; readonly range: string }
+  | { readonly kind: 'compare'; readonly field: string; readonly op: CompareOp; readonly value: number }
+  | { readonly kind: 'exists'; readonly field: string };
+
+export type Kind = Node['kind'];
+type NodeOf<K extends Kind> = Extract<Node, { kind: K }>;
+
+/** A function per kind of node: the compiler checks that none is missing. */
+export type Visitor<R> = { [K in Kind]: (node: NodeOf<K>) => R };
+
+export function visit<R>(node: Node, visitor: Visitor<R>): R {
+  return (visitor[node.kind] as (n: Node) => R)(node);
+}
+
+/** Raised for a node no backend can give the agreed meaning (a regex outside RE2, a bad range). */
+export class PredicateError extends Error {}
+
+const freeze = <T extends Node>(n: T): T => Object.freeze(n);
+
+export const and = (...of: Node[]): Node => freeze({ kind: 'and', of: Object.freeze([...of]) });
+export const or = (...of: Node[]): Node => freeze({ kind: 'or', of: Object.freeze([...of]) });
+export const not = (of: Node): Node => freeze({ kind: 'not', of });
+export const constant = (value: boolean): Node => freeze({ kind: 'const', value });
+export const exists = (field: string): Node => freeze({ kind: 'exists', field });
+
+export function text(field: string, op: StringOp, value: string, cased = false): Node {
+  return freeze({ kind: 'string', field, op, value, cased });
+}
+
+export function oneOf(field: string, values: string[], cased = false): Node {
+  return freeze({ kind: 'in', field, values: Object.freeze([...values]), cased });
+}
+
+export function compare(field: string, op: CompareOp, value: number): Node {
+  if (!Number.isFinite(value)) throw new PredicateError(`compare: ${value} is not a finite number`);
+  return freeze({ kind: 'compare', field, op, value });
+}
+
+export function cidr(field: string, range: string): Node {
+  if (!parseCidr(range)) throw new PredicateError(`cidr: '${range}' is not an IPv4 or IPv6 range`);
+  return freeze({ kind: 'cidr', field, range });
+}
+
+export function regex(field: string, pattern: string, ignoreCase = false): Node {
+  const why = regexUnsupported(pattern);
+  if (why) throw new PredicateError(`regex /${pattern}/: ${why}`);
+  return freeze({ kind: 'regex', field, pattern, ignoreCase });
+}
+
+/**
+ * Why a pattern has no common meaning in JavaScript and RE2 (DuckDB's and ClickHouse's regex
+ * engine), or null. Lookaround and backreferences exist in one only; inline flags are written
+ * differently; \d \w \s \b differ on non-ASCII text.
+ */
+export function regexUnsupported(pattern: string): string | null {
+  if (/\(\?[=!<]/.test(pattern)) return 'lookaround is not in RE2';
+  if (/\(\?[a-zA-Z]/.test(pattern))
+    return 'inline flags are written differently by each engine (use ignoreCase)';
+  if (/\\[1-9]|\\k</.test(pattern)) return 'backreferences are not in RE2';
+  if (/\\[dwsbDWSB]/.test(pattern))
+    return 'class escapes (\\d \\w \\s \\b) differ on non-ASCII text: write the class ([0-9])';
+  if (/\\[pPuxc]/.test(pattern)) return 'this escape is written differently by each engine';
+  try {
+    new RegExp(pattern, 'u');
+  } catch (err) {
+    return (err as Error).message;
+  }
+  return null;
+}
+
+/** Unicode simple lower case (see the header): what SQL's lower() gives. */
+export function foldCase(s: string): string {
+  return s
+    .replace(/\u0130/g, 'i')
+    .replace(/\u03a3/g, '\u03c3')
+    .toLowerCase();
+}
+
+/** The decimal number a value reads as, or null (the `compare` rule above). */
+export function decimal(value: string): number | null {
+  return /^ *-?[0-9]+(\.[0-9]+)? *$/.test(value) ? Number(value) : null;
+}
+
+/** The predicate as a JavaScript test over a row's values (text, or null when absent). */
+export function toMatcher(node: Node): (get: (field: string) => string | null) => boolean {
+  return visit<(get: (field: string) => string | null) => boolean>(node, {
+    and: (n) => {
+      const parts = n.of.map(toMatcher);
+      return (get) => parts.every((p) => p(get));
+    },
+    or: (n) => {
+      const parts = n.of.map(toMatcher);
+      return (get) => parts.some((p) => p(get));
+    },
+    not: (n) => {
+      const inner = toMatcher(n.of);
+      return (get) => !inner(get);
+    },
+    const: (n) => () => n.value,
+    exists: (n) => (get) => get(n.field) !== null,
+    string: (n) => {
+      const want = n.cased ? n.value : foldCase(n.value);
+      const test: (s: string) => boolean =
+        n.op === 'equals'
+          ? (s) => s === want
+          : n.op === 'contains'
+            ? (s) => s.includes(want)
+            : n.op === 'startswith'
+              ? (s) => s.startsWith(want)
+              : (s) => s.endsWith(want);
+      return (get) => {
+        const v = get(n.field);
+        return v !== null && test(n.cased ? v : foldCase(v));
+      };
+    },
+    in: (n) => {
+      const set = new Set(n.cased ? n.values : n.values.map(foldCase));
+      return (get) => {
+        const v = get(n.field);
+        return v !== null && set.has(n.cased ? v : foldCase(v));
+      };
+    },
+    regex: (n) => {
+      const re = new RegExp(n.pattern, n.ignoreCase ? 'iu' : 'u');
+      return (get) => {
+        const v = get(n.field);
+        return v !== null && re.test(v);
+      };
+    },
+    cidr: (n) => {
+      const range = parseCidr(n.range)!;
+      return (get) => {
+        const v = get(n.field);
+        const ip = v === null ? null : parseIp(v.trim());
+        return ip !== null && cidrContains(range, ip);
+      };
+    },
+    compare: (n) => (get) => {
+      const v = get(n.field);
+      const x = v === null ? null : decimal(v);
+      if (x === null) return false;
+      switch (n.op) {
+        case 'lt':
+          return x < n.value;
+        case 'lte':
+          return x <= n.value;
+        case 'gt':
+          return x > n.value;
+        case 'gte':
+          return x >= n.value;
+        case 'eq':
+          return x === n.value;
+      }
+    },
+  });
+}
+
+/** The fields a predicate reads. */
+export function fieldsOf(node: Node): Set<string> {
+  const out = new Set<string>();
+  const walk = (n: Node): void =>
+    visit<void>(n, {
+      and: (x) => x.of.forEach(walk),
+      or: (x) => x.of.forEach(walk),
+      not: (x) => walk(x.of),
+      const: () => {},
+      exists: (x) => void out.add(x.field),
+      string: (x) => void out.add(x.field),
+      in: (x) => void out.add(x.field),
+      regex: (x) => void out.add(x.field),
+      cidr: (x) => void out.add(x.field),
+      compare: (x) => void out.add(x.field),
+    });
+  walk(node);
+  return out;
+}
