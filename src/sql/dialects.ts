@@ -3,6 +3,8 @@
  * `{ sql, params }`: values travel as parameters where the engine takes them (DuckDB), and are
  * written as escaped literals where it does not (ClickHouse 18.16 has no query parameters).
  */
+import { parseCidr } from '../detect/ir/ip.js';
+import { foldCase } from '../detect/ir/predicate.js';
 import type { SqlExpr, SqlFunction, SqlValue } from './tree.js';
 
 export interface Dialect {
@@ -12,7 +14,12 @@ export interface Dialect {
   identifier(name: string): string;
   literal(value: SqlValue): string;
   call(fn: SqlFunction, args: string[]): string;
+  regex(text: string, pattern: string, ignoreCase: boolean): string;
+  ipInRange(text: string, range: string): string;
 }
+
+/** What a dialect cannot express (with the engine and the reason). */
+export class SqlUnsupportedError extends Error {}
 
 /** A SQL string literal: quotes doubled, backslashes too where the engine reads escapes. */
 function quoted(s: string, backslashes: boolean): string {
@@ -45,19 +52,90 @@ export const DUCKDB: Dialect = {
         return `starts_with(${a[0]}, ${a[1]})`;
       case 'ends_with':
         return `ends_with(${a[0]}, ${a[1]})`;
-      case 'regex_search':
-        return `regexp_matches(${a[0]}, ${a[1]})`;
-      case 'regex_search_ci':
-        return `regexp_matches(${a[0]}, ${a[1]}, 'i')`;
       case 'decimal':
         // (Its argument is written twice: tree.ts gives it a column, never a parameter.)
         return `CASE WHEN regexp_full_match(${a[0]}, ' *-?[0-9]+(\\.[0-9]+)? *') THEN CAST(trim(${a[0]}) AS DOUBLE) END`;
-      case 'ip_in_range':
-        // A function of lotl's own, registered with the connection (store/udfs.ts): ir/ip.ts parses.
-        return `lotl_ip_in_range(${a[0]}, ${a[1]})`;
       case 'coalesce':
         return `coalesce(${a.join(', ')})`;
     }
+  },
+  regex(text, pattern, ignoreCase) {
+    return `regexp_matches(${text}, ${DUCKDB.literal(pattern)}${ignoreCase ? ", 'i'" : ''})`;
+  },
+  // A function of lotl's own, registered with the connection (store/udfs.ts): ir/ip.ts parses.
+  ipInRange: (text, range) => `lotl_ip_in_range(${text}, ${DUCKDB.literal(range)})`,
+};
+
+/**
+ * ClickHouse's lowerUTF8 leaves alone the letters whose lower case has another UTF-8 length (İ,
+ * the Kelvin sign, Ω …) and the title-case digraphs (ǅ …): those are replaced first, so that its
+ * lower case is the IR's (foldCase). Found by scanning every code point.
+ */
+const CLICKHOUSE_FOLD: [string, string][] = (() => {
+  const out: [string, string][] = [];
+  for (let cp = 0x80; cp < 0x110000; cp++) {
+    if (cp >= 0xd800 && cp < 0xe000) continue;
+    const c = String.fromCodePoint(cp);
+    const f = foldCase(c);
+    if (f !== c && (Buffer.byteLength(f) !== Buffer.byteLength(c) || /\p{Lt}/u.test(c))) out.push([c, f]);
+  }
+  return out;
+})();
+
+const IPV4_OCTET = '(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])';
+
+export const CLICKHOUSE: Dialect = {
+  name: 'clickhouse',
+  parameters: false,
+  identifier: (name) => `\`${name.replace(/\\/g, '\\\\').replace(/`/g, '\\`')}\``,
+  literal(v) {
+    if (v === null) return 'NULL';
+    if (typeof v === 'boolean') return v ? '1' : '0';
+    if (typeof v === 'number') return Number.isFinite(v) ? String(v) : 'NULL';
+    // Backslash escapes are read in ClickHouse literals; control characters as \xHH.
+    const body = v
+      .replace(/\\/g, '\\\\')
+      .replace(/'/g, "\\'")
+      .replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+    return `'${body}'`;
+  },
+  call(fn, a) {
+    switch (fn) {
+      case 'lower': {
+        let text = a[0];
+        for (const [from, to] of CLICKHOUSE_FOLD)
+          text = `replaceAll(${text}, ${CLICKHOUSE.literal(from)}, ${CLICKHOUSE.literal(to)})`;
+        return `lowerUTF8(${text})`;
+      }
+      case 'contains':
+        return `(position(${a[0]}, ${a[1]}) > 0)`;
+      case 'starts_with':
+        return `startsWith(${a[0]}, ${a[1]})`;
+      case 'ends_with':
+        return `endsWith(${a[0]}, ${a[1]})`;
+      case 'decimal':
+        // (Its argument is written twice: tree.ts gives it a column, never a parameter.)
+        return `if(match(${a[0]}, '^ *-?[0-9]+(\\\\.[0-9]+)? *$'), toFloat64OrZero(replaceAll(${a[0]}, ' ', '')), NULL)`;
+      case 'coalesce':
+        return `coalesce(${a.join(', ')})`;
+    }
+  },
+  regex(text, pattern, ignoreCase) {
+    // ClickHouse's RE2 folds ASCII letters only under (?i): the text and the pattern are folded
+    // first, as the IR folds them.
+    if (!ignoreCase) return `match(${text}, ${CLICKHOUSE.literal(pattern)})`;
+    return `match(${CLICKHOUSE.call('lower', [text])}, ${CLICKHOUSE.literal(`(?i)${foldCase(pattern)}`)})`;
+  },
+  ipInRange(text, range) {
+    const cidr = parseCidr(range);
+    if (!cidr) throw new SqlUnsupportedError(`'${range}' is not an IPv4 or IPv6 range`);
+    if (cidr.version === 6)
+      throw new SqlUnsupportedError(
+        `an IPv6 range (${range}) on ClickHouse 18.16: it has no IPv6 range function and its IPv6 parser reads a bad address as ::`,
+      );
+    const trimmed = `replaceRegexpAll(${text}, '^[ \\\\t\\\\n\\\\r\\\\f\\\\v]+|[ \\\\t\\\\n\\\\r\\\\f\\\\v]+$', '')`;
+    const mask = cidr.prefix === 0 ? 0n : ((1n << 32n) - 1n) ^ ((1n << BigInt(32 - cidr.prefix)) - 1n);
+    return `(match(${trimmed}, '^${IPV4_OCTET}(\\\\.${IPV4_OCTET}){3}$') AND bitAnd(IPv4StringToNum(${trimmed}), ${mask}) = ${cidr.network & mask})`;
   },
 };
 
@@ -87,6 +165,10 @@ export function render(expr: SqlExpr, dialect: Dialect): { sql: string; params: 
         return `(${write(e.of)} IN (${e.list.map((x) => write(x)).join(', ')}))`;
       case 'is_not_null':
         return `(${write(e.of)} IS NOT NULL)`;
+      case 'regex':
+        return dialect.regex(write(e.of), e.pattern, e.ignoreCase);
+      case 'ip_in_range':
+        return dialect.ipInRange(write(e.of), e.range);
     }
   };
   return { sql: write(expr), params };

@@ -51,8 +51,8 @@ export function predicateToSql(node: Node, columnOf: (field: string) => string =
             list: n.values.map((v) => value(n.cased ? v : foldCase(v))),
           }),
     regex: (n) =>
-      known(call(n.ignoreCase ? 'regex_search_ci' : 'regex_search', column(col(n.field)), value(n.pattern))),
-    cidr: (n) => known(call('ip_in_range', column(col(n.field)), value(n.range))),
+      known({ kind: 'regex', of: column(col(n.field)), pattern: n.pattern, ignoreCase: n.ignoreCase }),
+    cidr: (n) => known({ kind: 'ip_in_range', of: column(col(n.field)), range: n.range }),
     compare: (n) => {
       const op = ({ lt: '<', lte: '<=', gt: '>', gte: '>=', eq: '=' } as const)[n.op];
       return known(binary(op, call('decimal', column(col(n.field))), value(n.value)));

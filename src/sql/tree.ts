@@ -13,14 +13,8 @@ export type SqlFunction =
   | 'contains'
   | 'starts_with'
   | 'ends_with'
-  /** Whether a regular expression (RE2 syntax) matches anywhere in the text. */
-  | 'regex_search'
-  /** The same, ignoring case. */
-  | 'regex_search_ci'
   /** The decimal number the text reads as (sign, digits, fraction, spaces around), else null. */
   | 'decimal'
-  /** Whether the text, an IP address, is in the range (CIDR text). */
-  | 'ip_in_range'
   /** The first argument that is not null. */
   | 'coalesce';
 
@@ -36,7 +30,11 @@ export type SqlExpr =
     }
   | { readonly kind: 'not'; readonly of: SqlExpr }
   | { readonly kind: 'in'; readonly of: SqlExpr; readonly list: readonly SqlExpr[] }
-  | { readonly kind: 'is_not_null'; readonly of: SqlExpr };
+  | { readonly kind: 'is_not_null'; readonly of: SqlExpr }
+  /** Whether a regular expression (RE2 syntax; a constant) matches anywhere in the text. */
+  | { readonly kind: 'regex'; readonly of: SqlExpr; readonly pattern: string; readonly ignoreCase: boolean }
+  /** Whether the text, an IP address with ASCII whitespace around, is in the range (CIDR text). */
+  | { readonly kind: 'ip_in_range'; readonly of: SqlExpr; readonly range: string };
 
 export const column = (name: string): SqlExpr => ({ kind: 'column', name });
 export const value = (v: SqlValue): SqlExpr => ({ kind: 'value', value: v });

@@ -8,6 +8,7 @@
 import { BOOLEAN, type DuckDBConnection, DuckDBScalarFunction, VARCHAR } from '@duckdb/node-api';
 import { XMLParser } from 'fast-xml-parser';
 import { cidrContains, parseCidr, parseIp } from '../detect/ir/ip.js';
+import { trimAscii } from '../detect/ir/predicate.js';
 
 const xml = new XMLParser({
   ignoreAttributes: false,
@@ -138,7 +139,7 @@ function ipInRangeFunction(): DuckDBScalarFunction {
           range = parseCidr(c);
           if (ranges.size < 10_000) ranges.set(c, range);
         }
-        const ip = parseIp(a.trim());
+        const ip = parseIp(trimAscii(a));
         output.setItem(i, range !== null && ip !== null && cidrContains(range, ip));
       }
       output.flush();

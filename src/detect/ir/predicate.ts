@@ -13,7 +13,8 @@
  *   spaces around); anything else is not a number and the test is false.
  * - `regex` searches (unanchored) with RE2 syntax — the common ground of JavaScript and the SQL
  *   engines: no lookaround, no backreferences (`regexUnsupported` says why a pattern is refused).
- * - `cidr` holds when the value is an IPv4 or IPv6 address inside the range (ir/ip.ts parses).
+ * - `cidr` holds when the value, ASCII whitespace trimmed (trimAscii), is an IPv4 or IPv6 address
+ *   inside the range (ir/ip.ts parses).
  * Nodes are frozen; build them with the functions below.
  */
 import { cidrContains, parseCidr, parseIp } from './ip.js';
@@ -110,6 +111,11 @@ export function regexUnsupported(pattern: string): string | null {
   return null;
 }
 
+/** A value without ASCII whitespace at either end (what every engine can trim alike). */
+export function trimAscii(s: string): string {
+  return s.replace(/^[ \t\n\r\f\v]+|[ \t\n\r\f\v]+$/g, '');
+}
+
 /** Unicode simple lower case (see the header): what SQL's lower() gives. */
 export function foldCase(s: string): string {
   return s
@@ -173,7 +179,7 @@ export function toMatcher(node: Node): (get: (field: string) => string | null) =
       const range = parseCidr(n.range)!;
       return (get) => {
         const v = get(n.field);
-        const ip = v === null ? null : parseIp(v.trim());
+        const ip = v === null ? null : parseIp(trimAscii(v));
         return ip !== null && cidrContains(range, ip);
       };
     },
