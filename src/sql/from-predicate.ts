@@ -4,7 +4,7 @@
  * that NOT of a test on an absent field is TRUE, as the IR (and Sigma) mean it; SQL's three-valued
  * NOT would make it NULL and drop the row.
  */
-import { foldCase, type Node, visit } from '../detect/ir/predicate.js';
+import { foldCase, globPattern, type Node, visit } from '../detect/ir/predicate.js';
 import { type Dialect, render } from './dialects.js';
 import { binary, call, column, type SqlExpr, type SqlValue, value } from './tree.js';
 
@@ -50,6 +50,27 @@ export function predicateToSql(node: Node, columnOf: (field: string) => string =
             of: folded(col(n.field), n.cased),
             list: n.values.map((v) => value(n.cased ? v : foldCase(v))),
           }),
+    glob: (n) =>
+      known({
+        kind: 'regex',
+        of: folded(col(n.field), n.cased),
+        pattern: globPattern(n.parts, n.cased),
+        ignoreCase: false,
+      }),
+    fieldref: (n) => {
+      const a = folded(col(n.field), n.cased);
+      const b = folded(col(n.other), n.cased);
+      switch (n.op) {
+        case 'equals':
+          return known(binary('=', a, b));
+        case 'contains':
+          return known(call('contains', a, b));
+        case 'startswith':
+          return known(call('starts_with', a, b));
+        case 'endswith':
+          return known(call('ends_with', a, b));
+      }
+    },
     regex: (n) =>
       known({ kind: 'regex', of: column(col(n.field)), pattern: n.pattern, ignoreCase: n.ignoreCase }),
     cidr: (n) => known({ kind: 'ip_in_range', of: column(col(n.field)), range: n.range }),

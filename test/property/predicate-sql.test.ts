@@ -16,6 +16,8 @@ import {
   compare,
   constant,
   exists,
+  fieldref,
+  glob,
   type Node,
   not,
   oneOf,

@@ -20,6 +20,8 @@
 import { cidrContains, parseCidr, parseIp } from './ip.js';
 
 export type StringOp = 'equals' | 'contains' | 'startswith' | 'endswith';
+/** A glob's pieces: text, any run of characters, exactly one character, one of some characters. */
+export type GlobPart = string | { readonly any: true } | { readonly one: true } | { readonly oneOf: string };
 export type CompareOp = 'lt' | 'lte' | 'gt' | 'gte' | 'eq';
 
 export type Node =
@@ -38,6 +40,16 @@ export type Node =
       readonly kind: 'in';
       readonly field: string;
       readonly values: readonly string[];
+      readonly cased: boolean;
+    }
+  /** The whole value matches the pieces (Sigma's `*` and `?`, windash's switch characters). */
+  | { readonly kind: 'glob'; readonly field: string; readonly parts: readonly GlobPart[]; readonly cased: boolean }
+  /** The value equals (holds, starts, ends with) another field's value; false when either is absent. */
+  | {
+      readonly kind: 'fieldref';
+      readonly field: string;
+      readonly other: string;
+      readonly op: StringOp;
       readonly cased: boolean;
     }
   | { readonly kind: 'regex'; readonly field: string; readonly pattern: string; readonly ignoreCase: boolean }
@@ -72,6 +84,35 @@ export function text(field: string, op: StringOp, value: string, cased = false):
 
 export function oneOf(field: string, values: string[], cased = false): Node {
   return freeze({ kind: 'in', field, values: Object.freeze([...values]), cased });
+}
+
+export function glob(field: string, parts: GlobPart[], cased = false): Node {
+  return freeze({
+    kind: 'glob',
+    field,
+    parts: Object.freeze(parts.map((p) => (typeof p === 'string' ? p : Object.freeze({ ...p })))),
+    cased,
+  });
+}
+
+export function fieldref(field: string, other: string, op: StringOp = 'equals', cased = false): Node {
+  return freeze({ kind: 'fieldref', field, other, op, cased });
+}
+
+/**
+ * A glob as an anchored regular expression (RE2 and JavaScript read it alike), its text folded
+ * unless cased: `[\s\S]` is any one code point, newlines included.
+ */
+export function globPattern(parts: readonly GlobPart[], cased: boolean): string {
+  const esc = (t: string) => t.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  let src = '^';
+  for (const p of parts) {
+    if (typeof p === 'string') src += esc(cased ? p : foldCase(p));
+    else if ('any' in p) src += '[\\s\\S]*';
+    else if ('one' in p) src += '[\\s\\S]';
+    else src += `[${[...p.oneOf].map((c) => (/[\]\\^-]/.test(c) ? `\\${c}` : c)).join('')}]`;
+  }
+  return `${src}$`;
 }
 
 export function compare(field: string, op: CompareOp, value: number): Node {
@@ -168,6 +209,23 @@ export function toMatcher(node: Node): (get: (field: string) => string | null) =
         return v !== null && set.has(n.cased ? v : foldCase(v));
       };
     },
+    glob: (n) => {
+      const re = new RegExp(globPattern(n.parts, n.cased), 'u');
+      return (get) => {
+        const v = get(n.field);
+        return v !== null && re.test(n.cased ? v : foldCase(v));
+      };
+    },
+    fieldref: (n) => {
+      const test = (a: string, b: string) =>
+        n.op === 'equals' ? a === b : n.op === 'contains' ? a.includes(b) : n.op === 'startswith' ? a.startsWith(b) : a.endsWith(b);
+      return (get) => {
+        const a = get(n.field);
+        const b = get(n.other);
+        if (a === null || b === null) return false;
+        return n.cased ? test(a, b) : test(foldCase(a), foldCase(b));
+      };
+    },
     regex: (n) => {
       const re = new RegExp(n.pattern, n.ignoreCase ? 'iu' : 'u');
       return (get) => {
@@ -215,6 +273,11 @@ export function fieldsOf(node: Node): Set<string> {
       exists: (x) => void out.add(x.field),
       string: (x) => void out.add(x.field),
       in: (x) => void out.add(x.field),
+      glob: (x) => void out.add(x.field),
+      fieldref: (x) => {
+        out.add(x.field);
+        out.add(x.other);
+      },
       regex: (x) => void out.add(x.field),
       cidr: (x) => void out.add(x.field),
       compare: (x) => void out.add(x.field),
