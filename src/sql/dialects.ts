@@ -4,7 +4,7 @@
  * written as escaped literals where it does not (ClickHouse 18.16 has no query parameters).
  */
 import { parseCidr } from '../detect/ir/ip.js';
-import { foldCase } from '../detect/ir/predicate.js';
+import { foldCase, foldPattern } from '../detect/ir/predicate.js';
 import type { SqlExpr, SqlFunction, SqlValue } from './tree.js';
 
 export interface Dialect {
@@ -60,7 +60,9 @@ export const DUCKDB: Dialect = {
     }
   },
   regex(text, pattern, ignoreCase) {
-    return `regexp_matches(${text}, ${DUCKDB.literal(pattern)}${ignoreCase ? ", 'i'" : ''})`;
+    // Ignoring case: the folded text against the folded pattern (see foldPattern).
+    if (!ignoreCase) return `regexp_matches(${text}, ${DUCKDB.literal(pattern)})`;
+    return `regexp_matches(lower(${text}), ${DUCKDB.literal(foldPattern(pattern))})`;
   },
   // A function of lotl's own, registered with the connection (store/udfs.ts): ir/ip.ts parses.
   ipInRange: (text, range) => `lotl_ip_in_range(${text}, ${DUCKDB.literal(range)})`,
@@ -121,10 +123,9 @@ export const CLICKHOUSE: Dialect = {
     }
   },
   regex(text, pattern, ignoreCase) {
-    // ClickHouse's RE2 folds ASCII letters only under (?i): the text and the pattern are folded
-    // first, as the IR folds them.
+    // Ignoring case: the folded text against the folded pattern (see foldPattern).
     if (!ignoreCase) return `match(${text}, ${CLICKHOUSE.literal(pattern)})`;
-    return `match(${CLICKHOUSE.call('lower', [text])}, ${CLICKHOUSE.literal(`(?i)${foldCase(pattern)}`)})`;
+    return `match(${CLICKHOUSE.call('lower', [text])}, ${CLICKHOUSE.literal(foldPattern(pattern))})`;
   },
   ipInRange(text, range) {
     const cidr = parseCidr(range);

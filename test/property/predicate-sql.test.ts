@@ -175,7 +175,7 @@ describe('the predicate IR in JavaScript and in DuckDB SQL', () => {
   it('refuses what has no common meaning, with the reason', () => {
     expect(() => regex('a', '(?<=x)y')).toThrow(PredicateError);
     expect(() => regex('a', '(a)\\1')).toThrow(/backreferences/);
-    expect(() => regex('a', '\\d+')).toThrow(/class escapes/);
+    expect(() => regex('a', '[a\\S]')).toThrow(/inside a character class/);
     expect(() => cidr('ip', '10.0.0.0/33')).toThrow(/not an IPv4 or IPv6 range/);
     expect(() => compare('n', 'lt', Number.NaN)).toThrow(PredicateError);
     // Frozen: a compiled rule cannot be changed under the engines that run it.

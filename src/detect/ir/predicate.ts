@@ -12,7 +12,9 @@
  * - `compare` reads the value as a decimal number (optional sign, ASCII digits, optional fraction,
  *   spaces around); anything else is not a number and the test is false.
  * - `regex` searches (unanchored) with RE2 syntax — the common ground of JavaScript and the SQL
- *   engines: no lookaround, no backreferences (`regexUnsupported` says why a pattern is refused).
+ *   engines: no lookaround, no backreferences (`regexUnsupported` says why a pattern is refused);
+ *   \s is JavaScript's (written out by portablePattern); ignoring case means the text and the
+ *   pattern's literal characters folded (foldPattern), then matched with case.
  * - `cidr` holds when the value, ASCII whitespace trimmed (trimAscii), is an IPv4 or IPv6 address
  *   inside the range (ir/ip.ts parses).
  * Nodes are frozen; build them with the functions below.
@@ -43,7 +45,12 @@ export type Node =
       readonly cased: boolean;
     }
   /** The whole value matches the pieces (Sigma's `*` and `?`, windash's switch characters). */
-  | { readonly kind: 'glob'; readonly field: string; readonly parts: readonly GlobPart[]; readonly cased: boolean }
+  | {
+      readonly kind: 'glob';
+      readonly field: string;
+      readonly parts: readonly GlobPart[];
+      readonly cased: boolean;
+    }
   /** The value equals (holds, starts, ends with) another field's value; false when either is absent. */
   | {
       readonly kind: 'fieldref';
@@ -126,24 +133,102 @@ export function cidr(field: string, range: string): Node {
 }
 
 export function regex(field: string, pattern: string, ignoreCase = false): Node {
-  const why = regexUnsupported(pattern);
+  const portable = portablePattern(pattern);
+  const why = regexUnsupported(portable);
   if (why) throw new PredicateError(`regex /${pattern}/: ${why}`);
-  return freeze({ kind: 'regex', field, pattern, ignoreCase });
+  return freeze({ kind: 'regex', field, pattern: portable, ignoreCase });
+}
+
+/** JavaScript's \s, written out (RE2's \s is ASCII only): tab, newline, \v, form feed, CR, spaces. */
+const SPACES = '\\t\\n\\v\\f\\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff';
+
+/**
+ * A pattern with \s and \S written out as JavaScript means them, so RE2 reads the same: outside a
+ * class `[…]` / `[^…]`; inside one, \s as its members, and `[\s\S]` as any character. Other \S
+ * inside a class is left for regexUnsupported to refuse.
+ */
+export function portablePattern(pattern: string): string {
+  let out = '';
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === '\\') {
+      const n = pattern[i + 1] ?? '';
+      if (n === 's') out += `[${SPACES}]`;
+      else if (n === 'S') out += `[^${SPACES}]`;
+      // An escaped character that needs none (\" \' \- \& …): JavaScript's u mode refuses the
+      // escape, RE2 reads the character; written plainly, both read it.
+      else if (/[^\w\s^$\\.*+?()[\]{}|/]/.test(n) && n !== '') out += n;
+      else out += c + n;
+      i++;
+      continue;
+    }
+    if (c === '[') {
+      // The class, escapes kept, up to its closing bracket.
+      let j = i + 1;
+      let body = '';
+      if (pattern[j] === '^') {
+        body += '^';
+        j++;
+      }
+      if (pattern[j] === ']') {
+        body += '\\]';
+        j++;
+      }
+      for (; j < pattern.length && pattern[j] !== ']'; j++) {
+        if (pattern[j] === '\\') {
+          body += pattern[j] + (pattern[j + 1] ?? '');
+          j++;
+        } else body += pattern[j];
+      }
+      if (body === '\\s\\S' || body === '\\S\\s') out += `(?:[${SPACES}]|[^${SPACES}])`;
+      else out += `[${body.replace(/\\s/g, SPACES)}]`;
+      i = j;
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
+/**
+ * A pattern for text folded by foldCase: its literal characters folded, its escapes kept (\S, \W,
+ * \B must stay themselves). Case-insensitive regexes run this way in every engine — text and
+ * pattern folded, then matched with case — because RE2 folds only ASCII in some builds and
+ * JavaScript folds \w and \b under its i flag.
+ */
+export function foldPattern(pattern: string): string {
+  let out = '';
+  for (let i = 0; i < pattern.length; i++) {
+    if (pattern[i] === '\\') {
+      out += pattern[i] + (pattern[i + 1] ?? '');
+      i++;
+    } else out += foldCase(pattern[i]);
+  }
+  return out;
+}
+
+/** Whether the pattern has an escape `\X` (the backslash itself not escaped) with X among these. */
+function escapes(pattern: string, letters: RegExp): boolean {
+  for (let i = 0; i < pattern.length; i++)
+    if (pattern[i] === '\\') {
+      if (letters.test(pattern[i + 1] ?? '')) return true;
+      i++;
+    }
+  return false;
 }
 
 /**
  * Why a pattern has no common meaning in JavaScript and RE2 (DuckDB's and ClickHouse's regex
- * engine), or null. Lookaround and backreferences exist in one only; inline flags are written
- * differently; \d \w \s \b differ on non-ASCII text.
+ * engine), or null. Lookaround and backreferences exist in one only; inline flags and \u \x \p
+ * escapes are written differently; \s is written out first (portablePattern).
  */
 export function regexUnsupported(pattern: string): string | null {
   if (/\(\?[=!<]/.test(pattern)) return 'lookaround is not in RE2';
   if (/\(\?[a-zA-Z]/.test(pattern))
     return 'inline flags are written differently by each engine (use ignoreCase)';
-  if (/\\[1-9]|\\k</.test(pattern)) return 'backreferences are not in RE2';
-  if (/\\[dwsbDWSB]/.test(pattern))
-    return 'class escapes (\\d \\w \\s \\b) differ on non-ASCII text: write the class ([0-9])';
-  if (/\\[pPuxc]/.test(pattern)) return 'this escape is written differently by each engine';
+  if (escapes(pattern, /[1-9k]/)) return 'backreferences are not in RE2';
+  if (escapes(pattern, /[sS]/)) return '\\S inside a character class with other members';
+  if (escapes(pattern, /[pPuxcoe0]/)) return 'this escape is written differently by each engine';
   try {
     new RegExp(pattern, 'u');
   } catch (err) {
@@ -218,7 +303,13 @@ export function toMatcher(node: Node): (get: (field: string) => string | null) =
     },
     fieldref: (n) => {
       const test = (a: string, b: string) =>
-        n.op === 'equals' ? a === b : n.op === 'contains' ? a.includes(b) : n.op === 'startswith' ? a.startsWith(b) : a.endsWith(b);
+        n.op === 'equals'
+          ? a === b
+          : n.op === 'contains'
+            ? a.includes(b)
+            : n.op === 'startswith'
+              ? a.startsWith(b)
+              : a.endsWith(b);
       return (get) => {
         const a = get(n.field);
         const b = get(n.other);
@@ -227,10 +318,10 @@ export function toMatcher(node: Node): (get: (field: string) => string | null) =
       };
     },
     regex: (n) => {
-      const re = new RegExp(n.pattern, n.ignoreCase ? 'iu' : 'u');
+      const re = new RegExp(n.ignoreCase ? foldPattern(n.pattern) : n.pattern, 'u');
       return (get) => {
         const v = get(n.field);
-        return v !== null && re.test(v);
+        return v !== null && re.test(n.ignoreCase ? foldCase(v) : v);
       };
     },
     cidr: (n) => {

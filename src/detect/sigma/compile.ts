@@ -208,7 +208,7 @@ export interface CompileContext {
   keywords: boolean;
 }
 
-const KNOWN = new Set([
+export const KNOWN = new Set([
   'contains',
   'startswith',
   'endswith',
@@ -250,7 +250,7 @@ const MAX_REGEX_INPUT = 64 * 1024;
 
 type Getter = (view: EventView) => unknown;
 
-function getter(field: string, ctx: CompileContext): Getter {
+export function getter(field: string, ctx: Pick<CompileContext, 'scope'>): Getter {
   const lower = field.toLowerCase();
   if (ctx.scope === 'category') return (v) => v.sigmaLower(field, lower);
   // Most fields: the source's own value first. The few a profile recomputes under the same name
@@ -274,7 +274,7 @@ function eachString(value: unknown, test: (s: string) => boolean): boolean {
   return test(String(value));
 }
 
-function encodeChain(s: string, mods: string[]): string[] {
+export function encodeChain(s: string, mods: string[]): string[] {
   // Encoding modifiers work on bytes: utf16* choose the bytes, base64* encode them.
   let bytes: Buffer | null = null;
   let out: string[] = [s];
@@ -352,7 +352,7 @@ const UTF16 = ['utf16le', 'wide', 'utf16be', 'utf16'];
  * specification's types: a regex is not Base64-encoded, a number is not a prefix, one value is
  * not both a prefix and a suffix). Each message names the modifiers at fault.
  */
-function checkModifierChain(mods: string[], path: (string | number)[]): void {
+export function checkModifierChain(mods: string[], path: (string | number)[]): void {
   const bad = (message: string) => {
     throw new CompileError('SIGMA_BAD_MODIFIER', message, path);
   };
@@ -708,7 +708,7 @@ function valueTest(
 export const MAX_EXPANSIONS = 10_000;
 
 /** `%name%` placeholders replaced by their configured values (each alternative OR-ed). */
-function expand(text: string, ctx: CompileContext, path: (string | number)[]): string[] {
+export function expand(text: string, ctx: CompileContext, path: (string | number)[]): string[] {
   let out = [''];
   const re = /(?<!\\)%([A-Za-z0-9_-]+)%/g;
   let last = 0;
