@@ -102,10 +102,39 @@ const leaf: fc.Arbitrary<Node> = fc.oneof(
         '🦊',
         'lsass\\.exe',
         '^ *-?[0-9]',
+        '\\bcmd\\b',
+        'exe\\s',
+        '[\\s\\S]\\S',
+        '\\d{2}',
+        '\\W\\w',
+        '\\"it',
       ),
       fc.boolean(),
     )
     .map(([f, p, i]) => regex(f, p, i)),
+  fc
+    .tuple(
+      field,
+      fc.array(
+        fc.oneof(
+          value('a'),
+          fc.constant({ any: true } as const),
+          fc.constant({ one: true } as const),
+          fc.constant({ oneOf: '-/\u2013]^\\' }),
+        ),
+        { maxLength: 4 },
+      ),
+      fc.boolean(),
+    )
+    .map(([f, parts, cased]) => glob(f, parts, cased)),
+  fc
+    .tuple(
+      fc.constantFrom('a', 'b'),
+      fc.constantFrom('a', 'b', 'n'),
+      fc.constantFrom('equals', 'contains', 'startswith', 'endswith' as const),
+      fc.boolean(),
+    )
+    .map(([f, o, op, cased]) => fieldref(f, o, op, cased)),
   fc
     .constantFrom('10.0.0.0/8', '192.168.0.0/16', '::1/128', 'fe80::/10', '0.0.0.0/0')
     .map((r) => cidr('ip', r)),
