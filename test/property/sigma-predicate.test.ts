@@ -47,7 +47,10 @@ async function agree(rulePaths: string[], inputs: string[], maxEvents: number) {
       node = sigmaToPredicate(detection);
     } catch (err) {
       if (!(err instanceof PredicateUnsupported)) throw err;
-      const reason = err.message.replace(/'[^']*'/g, "'…'").replace(/\/.*\//, '/…/');
+      const reason = err.message
+        .replace(/^regex \/.*\/: /s, 'regex: ')
+        .replace(/^(regex: Invalid regular expression): .*: /s, '$1: ')
+        .replace(/'[^']*'/g, "'…'");
       reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
       continue;
     }

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { checkKqlFiles } from '../../detect/kql/check-files.js';
+import { convertRules, TARGETS, type Target } from '../../detect/sigma/convert.js';
 import { SigmaEngine } from '../../detect/sigma/engine.js';
 import { loadRules, loadSummary, ruleFiles, type SigmaProblem } from '../../detect/sigma/load.js';
 
@@ -11,7 +12,7 @@ import { readFile } from '../../ingest/read.js';
 import { normalize } from '../../normalize/normalize.js';
 import { printable } from '../../report/terminal-text.js';
 import { EXIT_ERROR, EXIT_FINDINGS, EXIT_OK } from '../exit-codes.js';
-import { write } from '../output.js';
+import { warn, write } from '../output.js';
 import { loadPlaceholders, ruleCache } from './sigma-options.js';
 
 export function problemLine(p: SigmaProblem): string {
@@ -63,6 +64,74 @@ export function registerRules(program: Command): void {
       }
       process.exitCode = errors.length > 0 ? EXIT_ERROR : EXIT_OK;
     });
+
+  rules
+    .command('convert')
+    .description(
+      'Sigma rules as DuckDB or ClickHouse SQL, or KQL, over a table with a column per Sigma field (docs/sql.md)',
+    )
+    .argument('<paths...>', 'rule files or folders')
+    .requiredOption('--to <engine>', `duckdb, clickhouse or kql`)
+    .option('--table <name>', 'the table the queries read', 'events')
+    .option('--format <format>', 'text (the queries, one a rule) or json', 'text')
+    .option('--placeholders <file>', 'YAML map of placeholder name → values, for the expand modifier')
+    .action(
+      async (paths: string[], opts: { to: string; table: string; format: string; placeholders?: string }) => {
+        if (!TARGETS.includes(opts.to as Target)) {
+          warn(
+            `lotl rules convert: --to must be one of ${TARGETS.join(', ')}, not ${JSON.stringify(opts.to)}\n`,
+          );
+          process.exitCode = EXIT_ERROR;
+          return;
+        }
+        const placeholders = loadPlaceholders(opts.placeholders);
+        if (placeholders === null) {
+          process.exitCode = EXIT_ERROR;
+          return;
+        }
+        const { converted, unreadable } = convertRules(paths, opts.to as Target, {
+          table: opts.table,
+          placeholders,
+        });
+        for (const u of unreadable) warn(printable(`${u.file}: error ${u.message}\n`));
+        const done = converted.filter((c) => c.query !== undefined);
+        if (opts.format === 'json') await write(`${JSON.stringify(converted, null, 2)}\n`);
+        else {
+          const comment = opts.to === 'kql' ? '//' : '--';
+          let out = '';
+          for (const c of converted) {
+            // Titles and file names come from the rules: one line each, no control characters.
+            const head = printable(`${c.title} (${c.id ?? 'no id'}) logsource ${c.logsource}`).replace(
+              /\n/g,
+              ' ',
+            );
+            out +=
+              c.query !== undefined
+                ? `${comment} ${head}\n${c.query};\n\n`
+                : `${comment} ${head}\n${comment} not converted: ${printable(c.unsupported ?? '').replace(/\n/g, ' ')}\n\n`;
+          }
+          await write(out);
+        }
+        const reasons = new Map<string, number>();
+        for (const c of converted)
+          if (c.unsupported !== undefined) {
+            const why = c.unsupported
+              .replace(/^regex \/.*\/: /s, 'regex: ')
+              .replace(/^(regex: Invalid regular expression): .*: /s, '$1: ')
+              .replace(/'[^']*'/g, "'…'");
+            reasons.set(why, (reasons.get(why) ?? 0) + 1);
+          }
+        warn(
+          `lotl rules convert: ${done.length} of ${converted.length} rules converted to ${opts.to}${[
+            ...reasons,
+          ]
+            .sort((a, b) => b[1] - a[1])
+            .map(([why, n]) => `\n  ${n}  ${printable(why)}`)
+            .join('')}\n`,
+        );
+        process.exitCode = unreadable.length > 0 ? EXIT_ERROR : EXIT_OK;
+      },
+    );
 
   rules
     .command('test')

@@ -176,13 +176,29 @@ export function portablePattern(pattern: string): string {
       }
       for (; j < pattern.length && pattern[j] !== ']'; j++) {
         if (pattern[j] === '\\') {
-          body += pattern[j] + (pattern[j + 1] ?? '');
+          const n = pattern[j + 1] ?? '';
+          // Inside a class too, a needless escape (\" \') is the character itself.
+          body += /[^\w\s\\\][^-]/.test(n) ? n : pattern[j] + n;
           j++;
         } else body += pattern[j];
       }
       if (body === '\\s\\S' || body === '\\S\\s') out += `(?:[${SPACES}]|[^${SPACES}])`;
       else out += `[${body.replace(/\\s/g, SPACES)}]`;
       i = j;
+      continue;
+    }
+    // Braces that are no quantifier, and a closing bracket with no class, are text: RE2 reads them
+    // so, JavaScript's u mode refuses them unescaped.
+    if (c === '{') {
+      const q = /^\{\d+(,\d*)?\}/.exec(pattern.slice(i));
+      if (q) {
+        out += q[0];
+        i += q[0].length - 1;
+      } else out += '\\{';
+      continue;
+    }
+    if (c === '}' || c === ']') {
+      out += `\\${c}`;
       continue;
     }
     out += c;
