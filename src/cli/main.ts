@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander';
 import { removeTempDirsOnSignals } from '../temp-dirs.js';
 import { registerDump } from './commands/dump.js';
 import { registerHunt, registerReport } from './commands/hunt.js';
+import { registerIngest } from './commands/ingest.js';
 import { registerIoc } from './commands/ioc.js';
 import { registerLogons } from './commands/logons.js';
 import { registerQuery } from './commands/query.js';
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerHunt(program);
+  registerIngest(program);
   registerStats(program);
   registerDump(program);
   registerIoc(program);

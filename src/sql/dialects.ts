@@ -16,6 +16,8 @@ export interface Dialect {
   call(fn: SqlFunction, args: string[]): string;
   regex(text: string, pattern: string, ignoreCase: boolean): string;
   ipInRange(text: string, range: string): string;
+  /** Whether `test` (over the variable x) holds for some element of `list`. */
+  anyElement(list: string, test: string): string;
 }
 
 /** What a dialect cannot express (with the engine and the reason). */
@@ -66,6 +68,7 @@ export const DUCKDB: Dialect = {
   },
   // A function of lotl's own, registered with the connection (store/udfs.ts): ir/ip.ts parses.
   ipInRange: (text, range) => `lotl_ip_in_range(${text}, ${DUCKDB.literal(range)})`,
+  anyElement: (list, test) => `(len(list_filter(${list}, x -> ${test})) > 0)`,
 };
 
 /**
@@ -138,15 +141,23 @@ export const CLICKHOUSE: Dialect = {
     const mask = cidr.prefix === 0 ? 0n : ((1n << 32n) - 1n) ^ ((1n << BigInt(32 - cidr.prefix)) - 1n);
     return `(match(${trimmed}, '^${IPV4_OCTET}(\\\\.${IPV4_OCTET}){3}$') AND bitAnd(IPv4StringToNum(${trimmed}), ${mask}) = ${cidr.network & mask})`;
   },
+  anyElement: (list, test) => `arrayExists(x -> ${test}, ${list})`,
 };
 
-/** Writes an expression; values as parameters or literals, as the dialect takes them. */
-export function render(expr: SqlExpr, dialect: Dialect): { sql: string; params: SqlValue[] } {
+/**
+ * Writes an expression; values as parameters or literals, as the dialect takes them. `column`, when
+ * given, writes a column reference as an expression instead (a field read from a map).
+ */
+export function render(
+  expr: SqlExpr,
+  dialect: Dialect,
+  column?: (name: string) => string,
+): { sql: string; params: SqlValue[] } {
   const params: SqlValue[] = [];
   const write = (e: SqlExpr): string => {
     switch (e.kind) {
       case 'column':
-        return dialect.identifier(e.name);
+        return column ? column(e.name) : dialect.identifier(e.name);
       case 'value':
         if (dialect.parameters && typeof e.value === 'string') {
           params.push(e.value);
@@ -170,6 +181,11 @@ export function render(expr: SqlExpr, dialect: Dialect): { sql: string; params: 
         return dialect.regex(write(e.of), e.pattern, e.ignoreCase);
       case 'ip_in_range':
         return dialect.ipInRange(write(e.of), e.range);
+      case 'variable':
+        return e.name;
+      case 'any_element':
+        // (The list first: its text has no parameters, the test's come after.)
+        return dialect.anyElement(write(e.list), write(e.test));
     }
   };
   return { sql: write(expr), params };

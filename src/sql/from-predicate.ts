@@ -3,63 +3,96 @@
  * fields (text; NULL when absent). Every test is made two-valued — `coalesce(test, FALSE)` — so
  * that NOT of a test on an absent field is TRUE, as the IR (and Sigma) mean it; SQL's three-valued
  * NOT would make it NULL and drop the row.
+ *
+ * With `lists`, a field may also hold a list of texts (a log's unnamed Data values): a test then
+ * holds when it holds for the text or for any element of the list, as Sigma matches lists. The
+ * list of field F is the column named LIST_PREFIX + F (the caller's `column` hook writes it).
  */
 import { foldCase, globPattern, type Node, visit } from '../detect/ir/predicate.js';
 import { type Dialect, render } from './dialects.js';
 import { binary, call, column, type SqlExpr, type SqlValue, value } from './tree.js';
 
+/** The name under which a field's list of values is asked of the `column` hook. */
+export const LIST_PREFIX = '\u0000list:';
+
 const TRUE = value(true);
 const FALSE = value(false);
 const known = (e: SqlExpr): SqlExpr => call('coalesce', e, FALSE);
+const ELEMENT: SqlExpr = { kind: 'variable', name: 'x' };
 
-function folded(field: string, cased: boolean): SqlExpr {
-  return cased ? column(field) : call('lower', column(field));
+function folded(v: SqlExpr, cased: boolean): SqlExpr {
+  return cased ? v : call('lower', v);
 }
 
-export function predicateToSql(node: Node, columnOf: (field: string) => string = (f) => f): SqlExpr {
-  const col = (field: string) => columnOf(field);
+export interface PredicateSqlOptions {
+  /** Field name → column name (default: the same). */
+  columnOf?: (field: string) => string;
+  /** Whether fields may hold lists (see the header). */
+  lists?: boolean;
+}
+
+export function predicateToSql(node: Node, options: PredicateSqlOptions = {}): SqlExpr {
+  const col = options.columnOf ?? ((f: string) => f);
+  /** A test of one field's value: on its text, and with `lists` on any element of its list. */
+  const onField = (field: string, test: (v: SqlExpr) => SqlExpr): SqlExpr => {
+    const scalar = known(test(column(col(field))));
+    if (!options.lists) return scalar;
+    return binary(
+      'OR',
+      scalar,
+      known({ kind: 'any_element', list: column(LIST_PREFIX + col(field)), test: test(ELEMENT) }),
+    );
+  };
   const join = (op: 'AND' | 'OR', parts: readonly Node[], empty: SqlExpr): SqlExpr =>
     parts.length === 0
       ? empty
-      : parts.map((p) => predicateToSql(p, columnOf)).reduce((l, r) => binary(op, l, r));
+      : parts.map((p) => predicateToSql(p, options)).reduce((l, r) => binary(op, l, r));
   return visit<SqlExpr>(node, {
     and: (n) => join('AND', n.of, TRUE),
     or: (n) => join('OR', n.of, FALSE),
-    not: (n) => ({ kind: 'not', of: predicateToSql(n.of, columnOf) }),
+    not: (n) => ({ kind: 'not', of: predicateToSql(n.of, options) }),
     const: (n) => value(n.value),
-    exists: (n) => ({ kind: 'is_not_null', of: column(col(n.field)) }),
+    exists: (n) => {
+      const scalar: SqlExpr = { kind: 'is_not_null', of: column(col(n.field)) };
+      return options.lists
+        ? binary('OR', scalar, { kind: 'is_not_null', of: column(LIST_PREFIX + col(n.field)) })
+        : scalar;
+    },
     string: (n) => {
-      const left = folded(col(n.field), n.cased);
       const right = value(n.cased ? n.value : foldCase(n.value));
-      switch (n.op) {
-        case 'equals':
-          return known(binary('=', left, right));
-        case 'contains':
-          return known(call('contains', left, right));
-        case 'startswith':
-          return known(call('starts_with', left, right));
-        case 'endswith':
-          return known(call('ends_with', left, right));
-      }
+      return onField(n.field, (v) => {
+        const left = folded(v, n.cased);
+        switch (n.op) {
+          case 'equals':
+            return binary('=', left, right);
+          case 'contains':
+            return call('contains', left, right);
+          case 'startswith':
+            return call('starts_with', left, right);
+          case 'endswith':
+            return call('ends_with', left, right);
+        }
+      });
     },
     in: (n) =>
       n.values.length === 0
         ? FALSE
-        : known({
+        : onField(n.field, (v) => ({
             kind: 'in',
-            of: folded(col(n.field), n.cased),
-            list: n.values.map((v) => value(n.cased ? v : foldCase(v))),
-          }),
+            of: folded(v, n.cased),
+            list: n.values.map((x) => value(n.cased ? x : foldCase(x))),
+          })),
     glob: (n) =>
-      known({
+      onField(n.field, (v) => ({
         kind: 'regex',
-        of: folded(col(n.field), n.cased),
+        of: folded(v, n.cased),
         pattern: globPattern(n.parts, n.cased),
         ignoreCase: false,
-      }),
+      })),
+    // Two fields' texts (lists are not compared element by element).
     fieldref: (n) => {
-      const a = folded(col(n.field), n.cased);
-      const b = folded(col(n.other), n.cased);
+      const a = folded(column(col(n.field)), n.cased);
+      const b = folded(column(col(n.other)), n.cased);
       switch (n.op) {
         case 'equals':
           return known(binary('=', a, b));
@@ -72,20 +105,23 @@ export function predicateToSql(node: Node, columnOf: (field: string) => string =
       }
     },
     regex: (n) =>
-      known({ kind: 'regex', of: column(col(n.field)), pattern: n.pattern, ignoreCase: n.ignoreCase }),
-    cidr: (n) => known({ kind: 'ip_in_range', of: column(col(n.field)), range: n.range }),
+      onField(n.field, (v) => ({ kind: 'regex', of: v, pattern: n.pattern, ignoreCase: n.ignoreCase })),
+    cidr: (n) => onField(n.field, (v) => ({ kind: 'ip_in_range', of: v, range: n.range })),
     compare: (n) => {
       const op = ({ lt: '<', lte: '<=', gt: '>', gte: '>=', eq: '=' } as const)[n.op];
-      return known(binary(op, call('decimal', column(col(n.field))), value(n.value)));
+      return onField(n.field, (v) => binary(op, call('decimal', v), value(n.value)));
     },
   });
 }
 
-/** The predicate as a WHERE condition in a dialect. */
+/**
+ * The predicate as a WHERE condition in a dialect. `fieldSql` writes a field (or, with `lists`, a
+ * field's list) as an SQL expression of lotl's own — a map lookup — with no parameters in it.
+ */
 export function predicateSql(
   node: Node,
   dialect: Dialect,
-  columnOf?: (field: string) => string,
+  options: PredicateSqlOptions & { fieldSql?: (name: string) => string } = {},
 ): { sql: string; params: SqlValue[] } {
-  return render(predicateToSql(node, columnOf), dialect);
+  return render(predicateToSql(node, options), dialect, options.fieldSql);
 }

@@ -34,7 +34,11 @@ export type SqlExpr =
   /** Whether a regular expression (RE2 syntax; a constant) matches anywhere in the text. */
   | { readonly kind: 'regex'; readonly of: SqlExpr; readonly pattern: string; readonly ignoreCase: boolean }
   /** Whether the text, an IP address with ASCII whitespace around, is in the range (CIDR text). */
-  | { readonly kind: 'ip_in_range'; readonly of: SqlExpr; readonly range: string };
+  | { readonly kind: 'ip_in_range'; readonly of: SqlExpr; readonly range: string }
+  /** A lambda's variable (an element of a list, in any_element). */
+  | { readonly kind: 'variable'; readonly name: string }
+  /** Whether the test holds for some element of the list (the element is the variable `x`). */
+  | { readonly kind: 'any_element'; readonly list: SqlExpr; readonly test: SqlExpr };
 
 export const column = (name: string): SqlExpr => ({ kind: 'column', name });
 export const value = (v: SqlValue): SqlExpr => ({ kind: 'value', value: v });

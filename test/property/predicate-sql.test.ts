@@ -28,7 +28,7 @@ import {
   toMatcher,
 } from '../../src/detect/ir/predicate.js';
 import { CLICKHOUSE, DUCKDB, render, SqlUnsupportedError } from '../../src/sql/dialects.js';
-import { predicateSql } from '../../src/sql/from-predicate.js';
+import { LIST_PREFIX, predicateSql } from '../../src/sql/from-predicate.js';
 import { value as sqlValue } from '../../src/sql/tree.js';
 import { registerKqlFunctions } from '../../src/store/udfs.js';
 import { type ClickHouse, HAS_CLICKHOUSE, startClickHouse } from '../support/clickhouse.js';
@@ -161,6 +161,14 @@ let instance: DuckDBInstance;
 let connection: Awaited<ReturnType<DuckDBInstance['connect']>>;
 let clickhouse: ClickHouse | null = null;
 const rows = fc.sample(row, { numRuns: 160, seed: 17 });
+/** Rows whose field a is, every third, a list of texts instead (some empty), as logs' Data lists are. */
+const listRows = rows.map((r, i) =>
+  i % 3 === 0
+    ? { ...r, a: null, al: [r.a ?? '', r.b ?? 'CMD.EXE', ...(i % 2 ? [] : ['Straße'])] }
+    : i % 9 === 4
+      ? { ...r, a: null, al: [] as string[] }
+      : { ...r, al: null as string[] | null },
+);
 beforeAll(async () => {
   instance = await DuckDBInstance.create(':memory:');
   connection = await instance.connect();
@@ -170,6 +178,17 @@ beforeAll(async () => {
     await connection.run(
       `INSERT INTO ev VALUES (${i}, ${FIELDS.map(() => '?').join(', ')})`,
       FIELDS.map((f) => r[f]),
+    );
+  // The same rows with field a sometimes a list of texts (and sometimes an empty list).
+  await connection.run(
+    `CREATE TABLE evl (id INTEGER, ${FIELDS.map((f) => `"${f}" VARCHAR`).join(', ')}, a_list VARCHAR[])`,
+  );
+  for (const [i, r] of listRows.entries())
+    await connection.run(
+      `INSERT INTO evl VALUES (${i}, ${FIELDS.map(() => '?').join(', ')}, ${
+        r.al === null ? 'NULL' : `[${r.al.map(() => '?').join(', ')}]::VARCHAR[]`
+      })`,
+      [...FIELDS.map((f) => r[f]), ...(r.al ?? [])],
     );
   if (HAS_CLICKHOUSE) {
     clickhouse = await startClickHouse();
@@ -240,6 +259,35 @@ describe('the predicate IR in JavaScript and in DuckDB SQL', () => {
     );
     // The runs selected rows (an answer of no rows everywhere would prove nothing).
     expect(checked).toBe(400);
+    expect(selected).toBeGreaterThan(4000);
+  });
+});
+
+describe('fields holding lists (DuckDB)', () => {
+  it('a test holds when it holds for the text or for any element of the list', async () => {
+    let selected = 0;
+    await fc.assert(
+      fc.asyncProperty(predicate, async (p) => {
+        const { sql, params } = predicateSql(p, DUCKDB, {
+          lists: true,
+          fieldSql: (name) =>
+            name.startsWith(LIST_PREFIX)
+              ? name.slice(LIST_PREFIX.length) === 'a'
+                ? 'a_list'
+                : 'CAST(NULL AS VARCHAR[])'
+              : `"${name}"`,
+        });
+        const reader = await connection.runAndReadAll(`SELECT id FROM evl WHERE ${sql} ORDER BY id`, params);
+        const fromSql = reader.getRowObjectsJson().map((r) => Number(r.id));
+        const match = toMatcher(p);
+        const fromJs = listRows.flatMap((r, i) =>
+          match((f) => (f === 'a' ? (r.a ?? r.al ?? null) : r[f as (typeof FIELDS)[number]])) ? [i] : [],
+        );
+        selected += fromJs.length;
+        expect(fromSql, `${JSON.stringify(p)}\n${sql}`).toEqual(fromJs);
+      }),
+      { numRuns: 400, seed: 99 },
+    );
     expect(selected).toBeGreaterThan(4000);
   });
 });

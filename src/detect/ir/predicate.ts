@@ -271,9 +271,19 @@ export function decimal(value: string): number | null {
   return /^ *-?[0-9]+(\.[0-9]+)? *$/.test(value) ? Number(value) : null;
 }
 
-/** The predicate as a JavaScript test over a row's values (text, or null when absent). */
-export function toMatcher(node: Node): (get: (field: string) => string | null) => boolean {
-  return visit<(get: (field: string) => string | null) => boolean>(node, {
+/** A field's value for the matcher: text, a list of texts (any element may match), or null. */
+export type FieldValue = string | readonly string[] | null;
+type Getter = (field: string) => FieldValue;
+
+/** A test of a value: of its text, or of any element of its list. */
+function some(v: FieldValue, test: (s: string) => boolean): boolean {
+  if (v === null) return false;
+  return typeof v === 'string' ? test(v) : v.some(test);
+}
+
+/** The predicate as a JavaScript test over a row's values (see FieldValue). */
+export function toMatcher(node: Node): (get: Getter) => boolean {
+  return visit<(get: Getter) => boolean>(node, {
     and: (n) => {
       const parts = n.of.map(toMatcher);
       return (get) => parts.every((p) => p(get));
@@ -298,24 +308,15 @@ export function toMatcher(node: Node): (get: (field: string) => string | null) =
             : n.op === 'startswith'
               ? (s) => s.startsWith(want)
               : (s) => s.endsWith(want);
-      return (get) => {
-        const v = get(n.field);
-        return v !== null && test(n.cased ? v : foldCase(v));
-      };
+      return (get) => some(get(n.field), (v) => test(n.cased ? v : foldCase(v)));
     },
     in: (n) => {
       const set = new Set(n.cased ? n.values : n.values.map(foldCase));
-      return (get) => {
-        const v = get(n.field);
-        return v !== null && set.has(n.cased ? v : foldCase(v));
-      };
+      return (get) => some(get(n.field), (v) => set.has(n.cased ? v : foldCase(v)));
     },
     glob: (n) => {
       const re = new RegExp(globPattern(n.parts, n.cased), 'u');
-      return (get) => {
-        const v = get(n.field);
-        return v !== null && re.test(n.cased ? v : foldCase(v));
-      };
+      return (get) => some(get(n.field), (v) => re.test(n.cased ? v : foldCase(v)));
     },
     fieldref: (n) => {
       const test = (a: string, b: string) =>
@@ -326,45 +327,43 @@ export function toMatcher(node: Node): (get: (field: string) => string | null) =
             : n.op === 'startswith'
               ? a.startsWith(b)
               : a.endsWith(b);
+      // Two texts: lists are not compared element by element.
       return (get) => {
         const a = get(n.field);
         const b = get(n.other);
-        if (a === null || b === null) return false;
+        if (typeof a !== 'string' || typeof b !== 'string') return false;
         return n.cased ? test(a, b) : test(foldCase(a), foldCase(b));
       };
     },
     regex: (n) => {
       const re = new RegExp(n.ignoreCase ? foldPattern(n.pattern) : n.pattern, 'u');
-      return (get) => {
-        const v = get(n.field);
-        return v !== null && re.test(n.ignoreCase ? foldCase(v) : v);
-      };
+      return (get) => some(get(n.field), (v) => re.test(n.ignoreCase ? foldCase(v) : v));
     },
     cidr: (n) => {
       const range = parseCidr(n.range)!;
-      return (get) => {
-        const v = get(n.field);
-        const ip = v === null ? null : parseIp(trimAscii(v));
-        return ip !== null && cidrContains(range, ip);
-      };
+      return (get) =>
+        some(get(n.field), (v) => {
+          const ip = parseIp(trimAscii(v));
+          return ip !== null && cidrContains(range, ip);
+        });
     },
-    compare: (n) => (get) => {
-      const v = get(n.field);
-      const x = v === null ? null : decimal(v);
-      if (x === null) return false;
-      switch (n.op) {
-        case 'lt':
-          return x < n.value;
-        case 'lte':
-          return x <= n.value;
-        case 'gt':
-          return x > n.value;
-        case 'gte':
-          return x >= n.value;
-        case 'eq':
-          return x === n.value;
-      }
-    },
+    compare: (n) => (get) =>
+      some(get(n.field), (v) => {
+        const x = decimal(v);
+        if (x === null) return false;
+        switch (n.op) {
+          case 'lt':
+            return x < n.value;
+          case 'lte':
+            return x <= n.value;
+          case 'gt':
+            return x > n.value;
+          case 'gte':
+            return x >= n.value;
+          case 'eq':
+            return x === n.value;
+        }
+      }),
   });
 }
 

@@ -39,15 +39,14 @@ export function queryFor(node: Node, target: Target, table: string): string {
   return `SELECT * FROM ${dialect.identifier(table)} WHERE ${predicateSql(node, dialect).sql}`;
 }
 
-export function convertRules(
+/** Each rule document of the files: its facts and predicate, or why it has none. */
+export function* rulePredicates(
   paths: string[],
-  target: Target,
-  options: { table?: string; placeholders?: Record<string, string[]> } = {},
-): { converted: Converted[]; unreadable: { file: string; message: string }[] } {
-  const table = options.table ?? 'events';
+  placeholders?: Record<string, string[]>,
+  unreadable: { file: string; message: string }[] = [],
+): Generator<Omit<Converted, 'query' | 'fields'> & { node?: Node }> {
   const { files, problems } = ruleFiles(paths);
-  const converted: Converted[] = [];
-  const unreadable = problems.map((p) => ({ file: p.file, message: p.message }));
+  for (const p of problems) unreadable.push({ file: p.file, message: p.message });
   for (const file of files) {
     let docs: unknown[];
     try {
@@ -60,26 +59,47 @@ export function convertRules(
       if (!doc || typeof doc !== 'object') continue;
       const d = doc as Record<string, unknown>;
       const ls = (d.logsource ?? {}) as Record<string, unknown>;
-      const entry: Converted = {
+      const entry = {
         file,
         id: typeof d.id === 'string' ? d.id : null,
         title: typeof d.title === 'string' ? d.title : '(untitled)',
         logsource: ['product', 'category', 'service'].map((k) => String(ls[k] ?? '*')).join('/'),
-        fields: [],
       };
       if (d.correlation) {
-        converted.push({ ...entry, unsupported: 'correlation rules (not yet: issue 17)' });
+        yield { ...entry, unsupported: 'correlation rules (not yet: issue 17)' };
         continue;
       }
       if (!d.detection || typeof d.detection !== 'object') continue;
       try {
-        const node = sigmaToPredicate(d.detection as Record<string, unknown>, options.placeholders);
-        converted.push({ ...entry, fields: [...fieldsOf(node)], query: queryFor(node, target, table) });
+        yield { ...entry, node: sigmaToPredicate(d.detection as Record<string, unknown>, placeholders) };
       } catch (err) {
-        if (err instanceof PredicateUnsupported || err instanceof SqlUnsupportedError)
-          converted.push({ ...entry, unsupported: err.message });
+        if (err instanceof PredicateUnsupported) yield { ...entry, unsupported: err.message };
         else throw err;
       }
+    }
+  }
+}
+
+export function convertRules(
+  paths: string[],
+  target: Target,
+  options: { table?: string; placeholders?: Record<string, string[]> } = {},
+): { converted: Converted[]; unreadable: { file: string; message: string }[] } {
+  const table = options.table ?? 'events';
+  const converted: Converted[] = [];
+  const unreadable: { file: string; message: string }[] = [];
+  for (const r of rulePredicates(paths, options.placeholders, unreadable)) {
+    const { node, ...entry } = r;
+    if (!node) {
+      converted.push({ ...entry, fields: [] });
+      continue;
+    }
+    try {
+      converted.push({ ...entry, fields: [...fieldsOf(node)], query: queryFor(node, target, table) });
+    } catch (err) {
+      if (err instanceof SqlUnsupportedError)
+        converted.push({ ...entry, fields: [], unsupported: err.message });
+      else throw err;
     }
   }
   return { converted, unreadable };

@@ -298,12 +298,12 @@ function eventText(view: EventView, fields: string[] | null, lowerFields: string
   return text;
 }
 
-function keyOf(ls: { product?: string; category?: string; service?: string }): string {
+export function keyOf(ls: { product?: string; category?: string; service?: string }): string {
   return `${ls.product ?? '*'}|${ls.category ?? '*'}|${ls.service ?? '*'}`;
 }
 
 /** The rule keys an event logsource serves: exact, and with product / category / service left open. */
-function keysServed(ls: LogSource): string[] {
+export function keysServed(ls: LogSource): string[] {
   const p = ls.product ?? '*';
   const keys = [keyOf(ls)];
   if (ls.category) keys.push(`*|${ls.category}|*`, `${p}|${ls.category}|*`);

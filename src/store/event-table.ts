@@ -1,0 +1,208 @@
+/**
+ * Events kept in a DuckDB database file for hunting with SQL (`lotl ingest --db`, `lotl hunt --db`):
+ * one row per event with the Sigma logsource keys it serves, its source fields and its taxonomy
+ * fields as maps of lower-cased names to text, and the event itself (to make alerts). Files are
+ * known by their SHA-256: ingesting one again adds nothing. A file goes in inside one
+ * transaction, so an interrupted ingest leaves none of it.
+ */
+import { createHash } from 'node:crypto';
+import { closeSync, createReadStream, openSync, writeSync } from 'node:fs';
+import path from 'node:path';
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { keysServed } from '../detect/sigma/engine.js';
+import type { ProgressFactory } from '../hunt/read-loop.js';
+import { readAll } from '../hunt/read-loop.js';
+import type { InputProblem, RawEvent } from '../ingest/raw-event.js';
+import { listInputs } from '../ingest/read.js';
+import type { EventView } from '../normalize/normalize.js';
+import { makeTempDir, removeTempDir } from '../temp-dirs.js';
+import { wellFormedJson } from './duckdb.js';
+
+const SCHEMA = [
+  'CREATE TABLE IF NOT EXISTS lotl_files (sha256 VARCHAR PRIMARY KEY, path VARCHAR, bytes BIGINT, events BIGINT, ingested TIMESTAMP)',
+  `CREATE TABLE IF NOT EXISTS lotl_events (file VARCHAR, sha256 VARCHAR, time VARCHAR, host VARCHAR, channel VARCHAR,
+    event_id INTEGER, keys VARCHAR[], source_fields MAP(VARCHAR, VARCHAR), source_lists MAP(VARCHAR, VARCHAR[]),
+    taxonomy_fields MAP(VARCHAR, VARCHAR), event JSON)`,
+];
+
+const COLUMNS =
+  "{'file': 'VARCHAR', 'sha256': 'VARCHAR', 'time': 'VARCHAR', 'host': 'VARCHAR', 'channel': 'VARCHAR', 'event_id': 'INTEGER', 'keys': 'VARCHAR[]', 'source_fields': 'MAP(VARCHAR, VARCHAR)', 'source_lists': 'MAP(VARCHAR, VARCHAR[])', 'taxonomy_fields': 'MAP(VARCHAR, VARCHAR)', 'event': 'JSON'}";
+
+/** A field's value as the table keeps it: text (lists of texts go to source_lists; maps are left out). */
+function textOf(v: unknown): string | undefined {
+  if (v === undefined || v === null || typeof v === 'object') return undefined;
+  return String(v);
+}
+
+export interface IngestResult {
+  files: number;
+  /** Files already in the database (the same SHA-256), not read again. */
+  known: number;
+  events: number;
+  problems: InputProblem[];
+}
+
+export class EventTable {
+  private constructor(
+    readonly file: string,
+    private readonly instance: DuckDBInstance,
+    private readonly connection: DuckDBConnection,
+  ) {}
+
+  static async open(file: string): Promise<EventTable> {
+    const { DuckDBInstance } = await import('@duckdb/node-api');
+    const { registerKqlFunctions } = await import('./udfs.js');
+    const instance = await DuckDBInstance.create(file, {
+      autoinstall_known_extensions: 'false',
+      autoload_known_extensions: 'false',
+    });
+    const connection = await instance.connect();
+    registerKqlFunctions(connection);
+    for (const sql of SCHEMA) await connection.run(sql);
+    return new EventTable(file, instance, connection);
+  }
+
+  /** Reads the inputs into the table, file by file; a file already there is skipped. */
+  async ingest(
+    paths: string[],
+    on: { problem?(p: InputProblem): void; progress?: ProgressFactory | null } = {},
+  ): Promise<IngestResult> {
+    const listed = await listInputs(paths);
+    const result: IngestResult = { files: 0, known: 0, events: 0, problems: [...listed.problems] };
+    for (const p of listed.problems) on.problem?.(p);
+    const dir = makeTempDir('lotl-ingest-');
+    try {
+      for (const input of listed.files) {
+        const sha256 = await fileHash(input.path);
+        const seen = await this.connection.runAndReadAll('SELECT 1 FROM lotl_files WHERE sha256 = ?', [
+          sha256,
+        ]);
+        if (seen.currentRowCount > 0) {
+          result.known++;
+          continue;
+        }
+        const staged = path.join(dir, 'events.jsonl');
+        const fd = openSync(staged, 'w');
+        let events = 0;
+        let buffer = '';
+        try {
+          await readAll(
+            [input.path],
+            {
+              event: (view) => {
+                events++;
+                buffer += `${rowOf(view, input.path, sha256)}\n`;
+                if (buffer.length >= 1 << 20) {
+                  writeSync(fd, buffer);
+                  buffer = '';
+                }
+              },
+              problem: (p) => {
+                result.problems.push(p);
+                on.problem?.(p);
+              },
+            },
+            on.progress ?? null,
+            {},
+            { files: [input], problems: [] },
+          );
+          writeSync(fd, buffer);
+        } finally {
+          closeSync(fd);
+        }
+        // The file's rows and its entry in one transaction: all of it, or none.
+        await this.connection.run('BEGIN TRANSACTION');
+        try {
+          if (events > 0)
+            await this.connection.run(
+              `INSERT INTO lotl_events SELECT * FROM read_json('${staged.replace(/'/g, "''")}', format = 'newline_delimited', columns = ${COLUMNS})`,
+            );
+          await this.connection.run('INSERT INTO lotl_files VALUES (?, ?, ?, ?, now())', [
+            sha256,
+            input.path,
+            input.size,
+            events,
+          ]);
+          await this.connection.run('COMMIT');
+        } catch (err) {
+          await this.connection.run('ROLLBACK');
+          throw err;
+        }
+        result.files++;
+        result.events += events;
+      }
+    } finally {
+      removeTempDir(dir);
+    }
+    return result;
+  }
+
+  /** Rows of lotl's own query (a rule as SQL, values as parameters). */
+  async select(
+    sql: string,
+    params: (string | number | boolean | null)[],
+  ): Promise<Record<string, unknown>[]> {
+    const reader = await this.connection.runAndReadAll(sql, params);
+    return reader.getRowObjectsJson() as Record<string, unknown>[];
+  }
+
+  async counts(): Promise<{ files: number; events: number }> {
+    const [row] = await this.select(
+      'SELECT (SELECT count(*) FROM lotl_files) AS files, (SELECT count(*) FROM lotl_events) AS events',
+      [],
+    );
+    return { files: Number(row.files), events: Number(row.events) };
+  }
+
+  close(): void {
+    this.connection.closeSync();
+    this.instance.closeSync();
+  }
+}
+
+/** One event as a row of lotl_events (JSON text for read_json). */
+function rowOf(view: EventView, file: string, sha256: string): string {
+  const keys = new Set<string>();
+  for (const ls of view.logsources()) for (const k of keysServed(ls)) keys.add(k);
+  const source: Record<string, string> = {};
+  const lists: Record<string, string[]> = {};
+  for (const [k, v] of Object.entries(view.raw.data)) {
+    const t = textOf(v);
+    if (t !== undefined) source[k.toLowerCase()] ??= t;
+    // A list of texts (EventData's unnamed Data values): its elements, searched one by one.
+    else if (Array.isArray(v))
+      lists[k.toLowerCase()] ??= v.map(textOf).filter((x): x is string => x !== undefined);
+  }
+  const taxonomy: Record<string, string> = {};
+  for (const [k, v] of Object.entries(view.sigmaFields())) {
+    const t = textOf(v);
+    if (t !== undefined) taxonomy[k.toLowerCase()] = t;
+  }
+  const raw: RawEvent = view.raw;
+  return wellFormedJson(
+    JSON.stringify({
+      file,
+      sha256,
+      time:
+        typeof raw.time === 'number' && Number.isFinite(raw.time) ? new Date(raw.time).toISOString() : null,
+      host: raw.computer ?? null,
+      channel: raw.channel ?? null,
+      event_id: raw.eventId ?? null,
+      keys: [...keys],
+      source_fields: source,
+      source_lists: lists,
+      taxonomy_fields: taxonomy,
+      event: raw,
+    }),
+  );
+}
+
+function fileHash(file: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const hash = createHash('sha256');
+    createReadStream(file)
+      .on('data', (chunk) => hash.update(chunk))
+      .on('error', reject)
+      .on('end', () => resolve(hash.digest('hex')));
+  });
+}
