@@ -1,34 +1,29 @@
 /**
- * A Sigma hunt run as SQL where the events are stored (`lotl hunt --db FILE`): each rule through
- * the predicate IR becomes one query over lotl_events (store/event-table.ts) — its logsource key
- * among the event's, its detection as a WHERE condition on the event's fields — and every row is
- * an alert, made as the streaming hunt makes it. Rules the IR cannot express (keyword searches,
- * correlations) are listed with the reason and do not run.
+ * A Sigma hunt run as SQL where the events are stored (`lotl hunt --db FILE`, `--clickhouse URL`):
+ * each rule through the predicate IR becomes one query — its logsource key among the event's, its
+ * detection as a WHERE condition on the event's fields — and every row is an alert, made as the
+ * streaming hunt makes it. Rules the IR or the engine cannot express (keyword searches,
+ * correlations, IPv6 ranges on ClickHouse 18.16) are listed with the reason and do not run.
  */
 import { type Alert, alertFor } from '../detect/alert.js';
 import type { Node } from '../detect/ir/predicate.js';
 import { keyOf, ruleMeta } from '../detect/sigma/engine.js';
 import type { SigmaRule } from '../detect/sigma/load.js';
 import type { RawEvent } from '../ingest/raw-event.js';
-import { normalize, OVERRIDDEN_FIELDS } from '../normalize/normalize.js';
-import { DUCKDB } from '../sql/dialects.js';
-import { LIST_PREFIX, predicateSql } from '../sql/from-predicate.js';
-import type { EventTable } from '../store/event-table.js';
+import { normalize } from '../normalize/normalize.js';
+import { type Dialect, SqlUnsupportedError } from '../sql/dialects.js';
+import { predicateSql } from '../sql/from-predicate.js';
 
-/**
- * A field as a rule of its logsource reads it: `category` rules the taxonomy first, `service` rules
- * the source's own field first (as the streaming matcher's getters do).
- */
-export function fieldExpression(field: string, scope: 'category' | 'service'): string {
-  // A field's list of values (the source's lists: the taxonomy's fields are texts).
-  if (field.startsWith(LIST_PREFIX))
-    return `map_extract_value(source_lists, ${DUCKDB.literal(field.slice(LIST_PREFIX.length).toLowerCase())})`;
-  const name = DUCKDB.literal(field.toLowerCase());
-  const taxonomy = `map_extract_value(taxonomy_fields, ${name})`;
-  const source = `map_extract_value(source_fields, ${name})`;
-  return scope === 'category' || OVERRIDDEN_FIELDS.has(field.toLowerCase())
-    ? `coalesce(${taxonomy}, ${source})`
-    : `coalesce(${source}, ${taxonomy})`;
+/** Where the events are, as a rule's query needs them. */
+export interface RuleStore {
+  readonly dialect: Dialect;
+  /**
+   * A field as a rule of this logsource scope reads it (`category`: the taxonomy first; `service`:
+   * the source's own field first), and the LIST_PREFIX / HAS_LIST_PREFIX names (from-predicate.ts).
+   */
+  fieldSql(field: string, scope: 'category' | 'service'): string;
+  /** The events serving the logsource key that the condition accepts. */
+  select(key: string, condition: string, params: (string | number | boolean | null)[]): Promise<RawEvent[]>;
 }
 
 export interface TableHuntResult {
@@ -40,7 +35,7 @@ export interface TableHuntResult {
 }
 
 export async function huntTable(
-  table: EventTable,
+  store: RuleStore,
   rules: SigmaRule[],
   predicates: Map<string, { node?: Node; unsupported?: string }>,
 ): Promise<TableHuntResult> {
@@ -54,20 +49,21 @@ export async function huntTable(
       continue;
     }
     const scope = rule.logsource.category ? 'category' : 'service';
-    const { sql, params } = predicateSql(p.node, DUCKDB, {
-      lists: true,
-      fieldSql: (f) => fieldExpression(f, scope),
-    });
-    const rows = await table.select(`SELECT event FROM lotl_events WHERE list_contains(keys, ?) AND ${sql}`, [
-      keyOf(rule.logsource),
-      ...params,
-    ]);
+    let condition: { sql: string; params: (string | number | boolean | null)[] };
+    try {
+      condition = predicateSql(p.node, store.dialect, {
+        lists: true,
+        fieldSql: (f) => store.fieldSql(f, scope),
+      });
+    } catch (err) {
+      if (!(err instanceof SqlUnsupportedError)) throw err;
+      skipped.push({ title: rule.title, id: rule.id, reason: err.message });
+      continue;
+    }
+    const events = await store.select(keyOf(rule.logsource), condition.sql, condition.params);
     ran++;
     const meta = ruleMeta(rule);
-    for (const row of rows) {
-      const raw = (typeof row.event === 'string' ? JSON.parse(row.event) : row.event) as RawEvent;
-      alerts.push(alertFor(normalize(raw), meta));
-    }
+    for (const raw of events) alerts.push(alertFor(normalize(raw), meta));
   }
   return { alerts, ran, skipped };
 }

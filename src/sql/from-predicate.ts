@@ -6,7 +6,8 @@
  *
  * With `lists`, a field may also hold a list of texts (a log's unnamed Data values): a test then
  * holds when it holds for the text or for any element of the list, as Sigma matches lists. The
- * list of field F is the column named LIST_PREFIX + F (the caller's `column` hook writes it).
+ * list of field F is the column named LIST_PREFIX + F, and whether F holds one HAS_LIST_PREFIX + F
+ * (the caller's `column` hook writes both).
  */
 import { foldCase, globPattern, type Node, visit } from '../detect/ir/predicate.js';
 import { type Dialect, render } from './dialects.js';
@@ -14,6 +15,8 @@ import { binary, call, column, type SqlExpr, type SqlValue, value } from './tree
 
 /** The name under which a field's list of values is asked of the `column` hook. */
 export const LIST_PREFIX = '\u0000list:';
+/** The name under which whether a field holds a list is asked of the `column` hook (a boolean). */
+export const HAS_LIST_PREFIX = '\u0000has-list:';
 
 const TRUE = value(true);
 const FALSE = value(false);
@@ -54,9 +57,7 @@ export function predicateToSql(node: Node, options: PredicateSqlOptions = {}): S
     const: (n) => value(n.value),
     exists: (n) => {
       const scalar: SqlExpr = { kind: 'is_not_null', of: column(col(n.field)) };
-      return options.lists
-        ? binary('OR', scalar, { kind: 'is_not_null', of: column(LIST_PREFIX + col(n.field)) })
-        : scalar;
+      return options.lists ? binary('OR', scalar, known(column(HAS_LIST_PREFIX + col(n.field)))) : scalar;
     },
     string: (n) => {
       const right = value(n.cased ? n.value : foldCase(n.value));

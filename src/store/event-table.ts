@@ -12,9 +12,13 @@ import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { keysServed } from '../detect/sigma/engine.js';
 import type { ProgressFactory } from '../hunt/read-loop.js';
 import { readAll } from '../hunt/read-loop.js';
+import type { RuleStore } from '../hunt/table-hunt.js';
 import type { InputProblem, RawEvent } from '../ingest/raw-event.js';
 import { listInputs } from '../ingest/read.js';
 import type { EventView } from '../normalize/normalize.js';
+import { OVERRIDDEN_FIELDS } from '../normalize/normalize.js';
+import { DUCKDB } from '../sql/dialects.js';
+import { HAS_LIST_PREFIX, LIST_PREFIX } from '../sql/from-predicate.js';
 import { makeTempDir, removeTempDir } from '../temp-dirs.js';
 import { wellFormedJson } from './duckdb.js';
 
@@ -42,7 +46,9 @@ export interface IngestResult {
   problems: InputProblem[];
 }
 
-export class EventTable {
+export class EventTable implements RuleStore {
+  readonly dialect = DUCKDB;
+
   private constructor(
     readonly file: string,
     private readonly instance: DuckDBInstance,
@@ -137,17 +143,40 @@ export class EventTable {
     return result;
   }
 
-  /** Rows of lotl's own query (a rule as SQL, values as parameters). */
+  fieldSql(field: string, scope: 'category' | 'service'): string {
+    const lit = (name: string) => DUCKDB.literal(name.toLowerCase());
+    if (field.startsWith(HAS_LIST_PREFIX))
+      return `(map_extract_value(source_lists, ${lit(field.slice(HAS_LIST_PREFIX.length))}) IS NOT NULL)`;
+    // A field's list of values (the source's lists: the taxonomy's fields are texts).
+    if (field.startsWith(LIST_PREFIX))
+      return `map_extract_value(source_lists, ${lit(field.slice(LIST_PREFIX.length))})`;
+    const taxonomy = `map_extract_value(taxonomy_fields, ${lit(field)})`;
+    const source = `map_extract_value(source_fields, ${lit(field)})`;
+    return scope === 'category' || OVERRIDDEN_FIELDS.has(field.toLowerCase())
+      ? `coalesce(${taxonomy}, ${source})`
+      : `coalesce(${source}, ${taxonomy})`;
+  }
+
   async select(
-    sql: string,
+    key: string,
+    condition: string,
     params: (string | number | boolean | null)[],
-  ): Promise<Record<string, unknown>[]> {
+  ): Promise<RawEvent[]> {
+    const rows = await this.query(
+      `SELECT event FROM lotl_events WHERE list_contains(keys, ?) AND ${condition}`,
+      [key, ...params],
+    );
+    return rows.map((row) => (typeof row.event === 'string' ? JSON.parse(row.event) : row.event) as RawEvent);
+  }
+
+  /** Rows of lotl's own query (a rule as SQL, values as parameters). */
+  async query(sql: string, params: (string | number | boolean | null)[]): Promise<Record<string, unknown>[]> {
     const reader = await this.connection.runAndReadAll(sql, params);
     return reader.getRowObjectsJson() as Record<string, unknown>[];
   }
 
   async counts(): Promise<{ files: number; events: number }> {
-    const [row] = await this.select(
+    const [row] = await this.query(
       'SELECT (SELECT count(*) FROM lotl_files) AS files, (SELECT count(*) FROM lotl_events) AS events',
       [],
     );

@@ -28,7 +28,7 @@ import {
   toMatcher,
 } from '../../src/detect/ir/predicate.js';
 import { CLICKHOUSE, DUCKDB, render, SqlUnsupportedError } from '../../src/sql/dialects.js';
-import { LIST_PREFIX, predicateSql } from '../../src/sql/from-predicate.js';
+import { HAS_LIST_PREFIX, LIST_PREFIX, predicateSql } from '../../src/sql/from-predicate.js';
 import { value as sqlValue } from '../../src/sql/tree.js';
 import { registerKqlFunctions } from '../../src/store/udfs.js';
 import { type ClickHouse, HAS_CLICKHOUSE, startClickHouse } from '../support/clickhouse.js';
@@ -271,11 +271,15 @@ describe('fields holding lists (DuckDB)', () => {
         const { sql, params } = predicateSql(p, DUCKDB, {
           lists: true,
           fieldSql: (name) =>
-            name.startsWith(LIST_PREFIX)
-              ? name.slice(LIST_PREFIX.length) === 'a'
-                ? 'a_list'
-                : 'CAST(NULL AS VARCHAR[])'
-              : `"${name}"`,
+            name.startsWith(HAS_LIST_PREFIX)
+              ? name.slice(HAS_LIST_PREFIX.length) === 'a'
+                ? '(a_list IS NOT NULL)'
+                : 'FALSE'
+              : name.startsWith(LIST_PREFIX)
+                ? name.slice(LIST_PREFIX.length) === 'a'
+                  ? 'a_list'
+                  : 'CAST(NULL AS VARCHAR[])'
+                : `"${name}"`,
         });
         const reader = await connection.runAndReadAll(`SELECT id FROM evl WHERE ${sql} ORDER BY id`, params);
         const fromSql = reader.getRowObjectsJson().map((r) => Number(r.id));

@@ -38,7 +38,9 @@ async function sameAlerts(rulePaths: string[], inputs: string[]) {
     const ran = rules.filter((r) => predicates.get(`${r.file}\n${r.id}`)?.node);
     const engine = new SigmaEngine(ran);
     // The stream reads the files the table holds (a file's copy under another name is one file).
-    const stored = (await table.select('SELECT path FROM lotl_files ORDER BY path', [])).map((r) => String(r.path));
+    const stored = (await table.query('SELECT path FROM lotl_files ORDER BY path', [])).map((r) =>
+      String(r.path),
+    );
     const { events } = await readAllItems(stored);
     // Streamed alerts, each with whether its rule reads a list or map value of its event.
     const listy = new Set<string>();
