@@ -22,6 +22,8 @@ export interface RuleStore {
    * the source's own field first), and the LIST_PREFIX / HAS_LIST_PREFIX names (from-predicate.ts).
    */
   fieldSql(field: string, scope: 'category' | 'service'): string;
+  /** The fields (lower case) some stored event holds a list of values in. */
+  listFields(): Promise<Set<string>>;
   /** The events serving the logsource key that the condition accepts. */
   select(key: string, condition: string, params: (string | number | boolean | null)[]): Promise<RawEvent[]>;
 }
@@ -42,6 +44,9 @@ export async function huntTable(
   const alerts: Alert[] = [];
   const skipped: TableHuntResult['skipped'] = [];
   let ran = 0;
+  // Only fields some event holds a list in are searched element by element (a test of a list is
+  // a lambda; on every field it made ClickHouse's expressions too big).
+  const lists = await store.listFields();
   for (const rule of rules) {
     const p = predicates.get(`${rule.file}\n${rule.id}`);
     if (!p?.node) {
@@ -52,7 +57,7 @@ export async function huntTable(
     let condition: { sql: string; params: (string | number | boolean | null)[] };
     try {
       condition = predicateSql(p.node, store.dialect, {
-        lists: true,
+        lists: (f) => lists.has(f.toLowerCase()),
         fieldSql: (f) => store.fieldSql(f, scope),
       });
     } catch (err) {
@@ -60,7 +65,12 @@ export async function huntTable(
       skipped.push({ title: rule.title, id: rule.id, reason: err.message });
       continue;
     }
-    const events = await store.select(keyOf(rule.logsource), condition.sql, condition.params);
+    let events: RawEvent[];
+    try {
+      events = await store.select(keyOf(rule.logsource), condition.sql, condition.params);
+    } catch (err) {
+      throw new Error(`rule ${rule.title} (${rule.id}, ${rule.file}): ${(err as Error).message}`);
+    }
     ran++;
     const meta = ruleMeta(rule);
     for (const raw of events) alerts.push(alertFor(normalize(raw), meta));

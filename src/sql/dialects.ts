@@ -13,7 +13,8 @@ export interface Dialect {
   readonly parameters: boolean;
   identifier(name: string): string;
   literal(value: SqlValue): string;
-  call(fn: SqlFunction, args: string[]): string;
+  /** `memo`: one per rendered statement, for expressions the dialect writes once and names. */
+  call(fn: SqlFunction, args: string[], memo?: Map<string, string>): string;
   regex(text: string, pattern: string, ignoreCase: boolean): string;
   ipInRange(text: string, range: string): string;
   /** Whether `test` (over the variable x) holds for some element of `list`. */
@@ -104,13 +105,21 @@ export const CLICKHOUSE: Dialect = {
       .replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
     return `'${body}'`;
   },
-  call(fn, a) {
+  call(fn, a, memo) {
     switch (fn) {
       case 'lower': {
+        // The same field folded again in one query is the name given to its first folding (an
+        // alias: ClickHouse evaluates it once; 58 replacements a use made rules with many items
+        // too big a query). A lambda's element (x) is folded where it is.
+        const known = memo?.get(a[0]);
+        if (known) return known;
         let text = a[0];
         for (const [from, to] of CLICKHOUSE_FOLD)
           text = `replaceAll(${text}, ${CLICKHOUSE.literal(from)}, ${CLICKHOUSE.literal(to)})`;
-        return `lowerUTF8(${text})`;
+        if (!memo || a[0] === 'x') return `lowerUTF8(${text})`;
+        const name = `lotl_folded_${memo.size + 1}`;
+        memo.set(a[0], name);
+        return `(lowerUTF8(${text}) AS ${name})`;
       }
       case 'contains':
         return `(position(${a[0]}, ${a[1]}) > 0)`;
@@ -141,7 +150,8 @@ export const CLICKHOUSE: Dialect = {
     const mask = cidr.prefix === 0 ? 0n : ((1n << 32n) - 1n) ^ ((1n << BigInt(32 - cidr.prefix)) - 1n);
     return `(match(${trimmed}, '^${IPV4_OCTET}(\\\\.${IPV4_OCTET}){3}$') AND bitAnd(IPv4StringToNum(${trimmed}), ${mask}) = ${cidr.network & mask})`;
   },
-  anyElement: (list, test) => `arrayExists(x -> ${test}, ${list})`,
+  // 18.16 wants the lambda to return UInt8, not Nullable(UInt8).
+  anyElement: (list, test) => `arrayExists(x -> ifNull(${test}, 0), ${list})`,
 };
 
 /**
@@ -154,6 +164,7 @@ export function render(
   column?: (name: string) => string,
 ): { sql: string; params: SqlValue[] } {
   const params: SqlValue[] = [];
+  const memo = new Map<string, string>();
   const write = (e: SqlExpr): string => {
     switch (e.kind) {
       case 'column':
@@ -168,6 +179,7 @@ export function render(
         return dialect.call(
           e.fn,
           e.args.map((a) => write(a)),
+          memo,
         );
       case 'binary':
         return `(${write(e.left)} ${e.op} ${write(e.right)})`;

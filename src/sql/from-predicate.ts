@@ -9,7 +9,7 @@
  * list of field F is the column named LIST_PREFIX + F, and whether F holds one HAS_LIST_PREFIX + F
  * (the caller's `column` hook writes both).
  */
-import { foldCase, globPattern, type Node, visit } from '../detect/ir/predicate.js';
+import { foldCase, foldPattern, globPattern, type Node, visit } from '../detect/ir/predicate.js';
 import { type Dialect, render } from './dialects.js';
 import { binary, call, column, type SqlExpr, type SqlValue, value } from './tree.js';
 
@@ -31,25 +31,37 @@ export interface PredicateSqlOptions {
   /** Field name → column name (default: the same). */
   columnOf?: (field: string) => string;
   /** Whether fields may hold lists (see the header). */
-  lists?: boolean;
+  lists?: boolean | ((field: string) => boolean);
 }
 
 export function predicateToSql(node: Node, options: PredicateSqlOptions = {}): SqlExpr {
   const col = options.columnOf ?? ((f: string) => f);
+  /** Whether a field may hold a list (all may, with `lists: true`; those named, with a test). */
+  const listy = (field: string) =>
+    typeof options.lists === 'function' ? options.lists(field) : options.lists === true;
   /** A test of one field's value: on its text, and with `lists` on any element of its list. */
   const onField = (field: string, test: (v: SqlExpr) => SqlExpr): SqlExpr => {
     const scalar = known(test(column(col(field))));
-    if (!options.lists) return scalar;
+    if (!listy(field)) return scalar;
     return binary(
       'OR',
       scalar,
       known({ kind: 'any_element', list: column(LIST_PREFIX + col(field)), test: test(ELEMENT) }),
     );
   };
+  // Balanced, not a chain: a rule's hundred alternatives make a tree log2(100) deep (ClickHouse
+  // refuses expressions over 1,000 deep).
+  const balanced = (op: 'AND' | 'OR', xs: SqlExpr[]): SqlExpr =>
+    xs.length === 1
+      ? xs[0]
+      : binary(op, balanced(op, xs.slice(0, xs.length >> 1)), balanced(op, xs.slice(xs.length >> 1)));
   const join = (op: 'AND' | 'OR', parts: readonly Node[], empty: SqlExpr): SqlExpr =>
     parts.length === 0
       ? empty
-      : parts.map((p) => predicateToSql(p, options)).reduce((l, r) => binary(op, l, r));
+      : balanced(
+          op,
+          parts.map((p) => predicateToSql(p, options)),
+        );
   return visit<SqlExpr>(node, {
     and: (n) => join('AND', n.of, TRUE),
     or: (n) => join('OR', n.of, FALSE),
@@ -57,7 +69,7 @@ export function predicateToSql(node: Node, options: PredicateSqlOptions = {}): S
     const: (n) => value(n.value),
     exists: (n) => {
       const scalar: SqlExpr = { kind: 'is_not_null', of: column(col(n.field)) };
-      return options.lists ? binary('OR', scalar, known(column(HAS_LIST_PREFIX + col(n.field)))) : scalar;
+      return listy(n.field) ? binary('OR', scalar, known(column(HAS_LIST_PREFIX + col(n.field)))) : scalar;
     },
     string: (n) => {
       const right = value(n.cased ? n.value : foldCase(n.value));
@@ -105,8 +117,13 @@ export function predicateToSql(node: Node, options: PredicateSqlOptions = {}): S
           return known(call('ends_with', a, b));
       }
     },
+    // Ignoring case: the folded text against the folded pattern (foldPattern), in every engine.
     regex: (n) =>
-      onField(n.field, (v) => ({ kind: 'regex', of: v, pattern: n.pattern, ignoreCase: n.ignoreCase })),
+      onField(n.field, (v) =>
+        n.ignoreCase
+          ? { kind: 'regex', of: call('lower', v), pattern: foldPattern(n.pattern), ignoreCase: false }
+          : { kind: 'regex', of: v, pattern: n.pattern, ignoreCase: false },
+      ),
     cidr: (n) => onField(n.field, (v) => ({ kind: 'ip_in_range', of: v, range: n.range })),
     compare: (n) => {
       const op = ({ lt: '<', lte: '<=', gt: '>', gte: '>=', eq: '=' } as const)[n.op];

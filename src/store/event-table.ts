@@ -169,6 +169,14 @@ export class EventTable implements RuleStore {
     return rows.map((row) => (typeof row.event === 'string' ? JSON.parse(row.event) : row.event) as RawEvent);
   }
 
+  async listFields(): Promise<Set<string>> {
+    const rows = await this.query(
+      'SELECT DISTINCT unnest(map_keys(source_lists)) AS name FROM lotl_events',
+      [],
+    );
+    return new Set(rows.map((r) => String(r.name)));
+  }
+
   /** Rows of lotl's own query (a rule as SQL, values as parameters). */
   async query(sql: string, params: (string | number | boolean | null)[]): Promise<Record<string, unknown>[]> {
     const reader = await this.connection.runAndReadAll(sql, params);
