@@ -7,9 +7,6 @@
  * query reads `sha256 IN lotl_files`), and a file ingested again first drops what an interrupted
  * run left of it.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { keysServed } from '../detect/sigma/engine.js';
 import type { ProgressFactory } from '../hunt/read-loop.js';
 import { readAll } from '../hunt/read-loop.js';
 import type { RuleStore } from '../hunt/table-hunt.js';
@@ -19,7 +16,7 @@ import { type EventView, OVERRIDDEN_FIELDS } from '../normalize/normalize.js';
 import { CLICKHOUSE } from '../sql/dialects.js';
 import { HAS_LIST_PREFIX, LIST_PREFIX } from '../sql/from-predicate.js';
 import { wellFormedJson } from './duckdb.js';
-import type { IngestResult } from './event-table.js';
+import { eventFields, fileHash, type IngestResult, isoTime } from './event-table.js';
 
 const SCHEMA = [
   'CREATE TABLE IF NOT EXISTS lotl_files (sha256 String, path String, bytes UInt64, events UInt64) ENGINE = MergeTree ORDER BY sha256',
@@ -31,9 +28,6 @@ const SCHEMA = [
 
 /** Rows sent in one INSERT. */
 const BATCH_ROWS = 5_000;
-
-const textOf = (v: unknown): string | undefined =>
-  v === undefined || v === null || typeof v === 'object' ? undefined : String(v);
 
 export class ClickHouseTable implements RuleStore {
   readonly dialect = CLICKHOUSE;
@@ -196,54 +190,24 @@ export class ClickHouseTable implements RuleStore {
 
 /** One event as a JSONEachRow row of lotl_events. */
 function rowOf(view: EventView, file: string, sha256: string): string {
-  const keys = new Set<string>();
-  for (const ls of view.logsources()) for (const k of keysServed(ls)) keys.add(k);
-  const source = new Map<string, string>();
-  const lists = new Map<string, string[]>();
-  for (const [k, v] of Object.entries(view.raw.data)) {
-    const t = textOf(v);
-    const name = k.toLowerCase();
-    if (t !== undefined) {
-      if (!source.has(name)) source.set(name, t);
-    } else if (Array.isArray(v) && !lists.has(name))
-      lists.set(
-        name,
-        v.map(textOf).filter((x): x is string => x !== undefined),
-      );
-  }
-  const taxonomy = new Map<string, string>();
-  for (const [k, v] of Object.entries(view.sigmaFields())) {
-    const t = textOf(v);
-    if (t !== undefined) taxonomy.set(k.toLowerCase(), t);
-  }
+  const f = eventFields(view);
   const raw = view.raw;
   return wellFormedJson(
     JSON.stringify({
       file,
       sha256,
-      time:
-        typeof raw.time === 'number' && Number.isFinite(raw.time) ? new Date(raw.time).toISOString() : null,
+      time: isoTime(raw),
       host: raw.computer ?? null,
       channel: raw.channel ?? null,
       event_id: raw.eventId ?? null,
-      keys: [...keys],
-      source_names: [...source.keys()],
-      source_values: [...source.values()],
-      list_names: [...lists.keys()],
-      list_values: [...lists.values()],
-      taxonomy_names: [...taxonomy.keys()],
-      taxonomy_values: [...taxonomy.values()],
+      keys: f.keys,
+      source_names: [...f.source.keys()],
+      source_values: [...f.source.values()],
+      list_names: [...f.lists.keys()],
+      list_values: [...f.lists.values()],
+      taxonomy_names: [...f.taxonomy.keys()],
+      taxonomy_values: [...f.taxonomy.values()],
       event: JSON.stringify(raw),
     }),
   );
-}
-
-function fileHash(file: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const hash = createHash('sha256');
-    createReadStream(file)
-      .on('data', (chunk) => hash.update(chunk))
-      .on('error', reject)
-      .on('end', () => resolve(hash.digest('hex')));
-  });
 }

@@ -197,44 +197,67 @@ export class EventTable implements RuleStore {
   }
 }
 
-/** One event as a row of lotl_events (JSON text for read_json). */
-function rowOf(view: EventView, file: string, sha256: string): string {
+/** What a stored event row holds of an event, whatever the store: keys served and field values. */
+export interface EventFields {
+  keys: string[];
+  source: Map<string, string>;
+  lists: Map<string, string[]>;
+  taxonomy: Map<string, string>;
+}
+
+/** The logsource keys an event serves, and its fields by lower-cased name (texts; lists of texts). */
+export function eventFields(view: EventView): EventFields {
   const keys = new Set<string>();
   for (const ls of view.logsources()) for (const k of keysServed(ls)) keys.add(k);
-  const source: Record<string, string> = {};
-  const lists: Record<string, string[]> = {};
+  const source = new Map<string, string>();
+  const lists = new Map<string, string[]>();
   for (const [k, v] of Object.entries(view.raw.data)) {
     const t = textOf(v);
-    if (t !== undefined) source[k.toLowerCase()] ??= t;
+    const name = k.toLowerCase();
+    if (t !== undefined) {
+      if (!source.has(name)) source.set(name, t);
+    }
     // A list of texts (EventData's unnamed Data values): its elements, searched one by one.
-    else if (Array.isArray(v))
-      lists[k.toLowerCase()] ??= v.map(textOf).filter((x): x is string => x !== undefined);
+    else if (Array.isArray(v) && !lists.has(name))
+      lists.set(
+        name,
+        v.map(textOf).filter((x): x is string => x !== undefined),
+      );
   }
-  const taxonomy: Record<string, string> = {};
+  const taxonomy = new Map<string, string>();
   for (const [k, v] of Object.entries(view.sigmaFields())) {
     const t = textOf(v);
-    if (t !== undefined) taxonomy[k.toLowerCase()] = t;
+    if (t !== undefined) taxonomy.set(k.toLowerCase(), t);
   }
+  return { keys: [...keys], source, lists, taxonomy };
+}
+
+/** An event's time as ISO text, or null. */
+export const isoTime = (raw: RawEvent) =>
+  typeof raw.time === 'number' && Number.isFinite(raw.time) ? new Date(raw.time).toISOString() : null;
+
+/** One event as a row of lotl_events (JSON text for read_json). */
+function rowOf(view: EventView, file: string, sha256: string): string {
+  const f = eventFields(view);
   const raw: RawEvent = view.raw;
   return wellFormedJson(
     JSON.stringify({
       file,
       sha256,
-      time:
-        typeof raw.time === 'number' && Number.isFinite(raw.time) ? new Date(raw.time).toISOString() : null,
+      time: isoTime(raw),
       host: raw.computer ?? null,
       channel: raw.channel ?? null,
       event_id: raw.eventId ?? null,
-      keys: [...keys],
-      source_fields: source,
-      source_lists: lists,
-      taxonomy_fields: taxonomy,
+      keys: f.keys,
+      source_fields: Object.fromEntries(f.source),
+      source_lists: Object.fromEntries(f.lists),
+      taxonomy_fields: Object.fromEntries(f.taxonomy),
       event: raw,
     }),
   );
 }
 
-function fileHash(file: string): Promise<string> {
+export function fileHash(file: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const hash = createHash('sha256');
     createReadStream(file)
