@@ -5,6 +5,7 @@
  * SigmaHQ when the shared data is there (the rules ClickHouse 18.16 cannot run — IPv6 ranges — are
  * listed, and left out of the comparison).
  */
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Alert, sourceRef } from '../../src/detect/alert.js';
@@ -55,17 +56,22 @@ describe.skipIf(!HAS_CLICKHOUSE)('a Sigma hunt as SQL over events in ClickHouse 
   });
 
   // All of SigmaHQ takes ClickHouse 18.16 about 9 minutes here (3,623 rules, the streamed hunt's
-  // 1,328 alerts: docs/sql.md); the suite runs SigmaHQ's process-creation rules.
+  // 1,328 alerts: docs/sql.md); the suite runs a third of SigmaHQ's process-creation rules.
   it.skipIf(!HAS_DATA)(
     "SigmaHQ's process-creation rules on EVTX-ATTACK-SAMPLES: the same alerts",
     async () => {
-      const sigma = [path.join(DATA, 'sigma', 'rules', 'windows', 'process_creation')];
+      // Every third file, in name order: a third of them, so the suite stays short under load.
+      const dir = path.join(DATA, 'sigma', 'rules', 'windows', 'process_creation');
+      const sigma = readdirSync(dir)
+        .sort()
+        .filter((_, i) => i % 3 === 0)
+        .map((f) => path.join(dir, f));
       const r = await sameAlerts('attack', sigma, [path.join(DATA, 'evtx-attack-samples')]);
       process.stdout.write(
         `SigmaHQ process_creation as ClickHouse SQL on EVTX-ATTACK-SAMPLES: ${r.ran} rules ran, ${r.skipped.length} did not, ${r.alerts.length} alerts over ${r.events} events\n`,
       );
-      expect(r.ran).toBeGreaterThan(1000);
-      expect(r.alerts.length).toBeGreaterThan(100);
+      expect(r.ran).toBeGreaterThan(350);
+      expect(r.alerts.length).toBeGreaterThan(50);
     },
     900_000,
   );
