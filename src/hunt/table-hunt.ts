@@ -10,9 +10,17 @@ import type { Node } from '../detect/ir/predicate.js';
 import { keyOf, ruleMeta } from '../detect/sigma/engine.js';
 import type { SigmaRule } from '../detect/sigma/load.js';
 import type { RawEvent } from '../ingest/raw-event.js';
-import { normalize } from '../normalize/normalize.js';
+import { normalize, OVERRIDDEN_FIELDS } from '../normalize/normalize.js';
 import { type Dialect, SqlUnsupportedError } from '../sql/dialects.js';
 import { predicateSql } from '../sql/from-predicate.js';
+
+/**
+ * Which of a field's two values a rule reads first: `category` rules the taxonomy's, `service`
+ * rules the source's own — except the fields a profile recomputes (as the streaming getters do).
+ */
+export function taxonomyFirst(field: string, scope: 'category' | 'service'): boolean {
+  return scope === 'category' || OVERRIDDEN_FIELDS.has(field.toLowerCase());
+}
 
 /** Where the events are, as a rule's query needs them. */
 export interface RuleStore {

@@ -9,10 +9,10 @@
  */
 import type { ProgressFactory } from '../hunt/read-loop.js';
 import { readAll } from '../hunt/read-loop.js';
-import type { RuleStore } from '../hunt/table-hunt.js';
+import { type RuleStore, taxonomyFirst } from '../hunt/table-hunt.js';
 import type { InputProblem, RawEvent } from '../ingest/raw-event.js';
 import { listInputs } from '../ingest/read.js';
-import { type EventView, OVERRIDDEN_FIELDS } from '../normalize/normalize.js';
+import type { EventView } from '../normalize/normalize.js';
 import { CLICKHOUSE } from '../sql/dialects.js';
 import { HAS_LIST_PREFIX, LIST_PREFIX } from '../sql/from-predicate.js';
 import { wellFormedJson } from './duckdb.js';
@@ -151,7 +151,7 @@ export class ClickHouseTable implements RuleStore {
     }
     const taxonomy = at('taxonomy_names', 'taxonomy_values', lit(field));
     const source = at('source_names', 'source_values', lit(field));
-    return scope === 'category' || OVERRIDDEN_FIELDS.has(field.toLowerCase())
+    return taxonomyFirst(field, scope)
       ? `coalesce(${taxonomy}, ${source})`
       : `coalesce(${source}, ${taxonomy})`;
   }

@@ -12,11 +12,10 @@ import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { keysServed } from '../detect/sigma/engine.js';
 import type { ProgressFactory } from '../hunt/read-loop.js';
 import { readAll } from '../hunt/read-loop.js';
-import type { RuleStore } from '../hunt/table-hunt.js';
+import { type RuleStore, taxonomyFirst } from '../hunt/table-hunt.js';
 import type { InputProblem, RawEvent } from '../ingest/raw-event.js';
 import { listInputs } from '../ingest/read.js';
 import type { EventView } from '../normalize/normalize.js';
-import { OVERRIDDEN_FIELDS } from '../normalize/normalize.js';
 import { DUCKDB } from '../sql/dialects.js';
 import { HAS_LIST_PREFIX, LIST_PREFIX } from '../sql/from-predicate.js';
 import { makeTempDir, removeTempDir } from '../temp-dirs.js';
@@ -152,7 +151,7 @@ export class EventTable implements RuleStore {
       return `map_extract_value(source_lists, ${lit(field.slice(LIST_PREFIX.length))})`;
     const taxonomy = `map_extract_value(taxonomy_fields, ${lit(field)})`;
     const source = `map_extract_value(source_fields, ${lit(field)})`;
-    return scope === 'category' || OVERRIDDEN_FIELDS.has(field.toLowerCase())
+    return taxonomyFirst(field, scope)
       ? `coalesce(${taxonomy}, ${source})`
       : `coalesce(${source}, ${taxonomy})`;
   }
