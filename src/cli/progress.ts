@@ -46,3 +46,32 @@ export function startProgress(totalBytes: number, enabled: boolean): Progress {
 export function progressBar(enabled: boolean): ProgressFactory | null {
   return enabled ? (total) => startProgress(total, true) : null;
 }
+
+/** A bar counting steps (a hunt over a store: queries run of all), on a terminal only. */
+export function startStepProgress(
+  unit: string,
+  enabled: boolean,
+): { step(done: number, total: number): void; stop(): void } {
+  if (!enabled || !process.stderr.isTTY) return { step() {}, stop() {} };
+  const bar = new cliProgress.SingleBar(
+    {
+      stream: process.stderr,
+      format: ` {bar} {percentage}% | {value}/{total} ${unit}`,
+      hideCursor: true,
+      clearOnComplete: true,
+      fps: 5,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  let started = false;
+  return {
+    step(done, total) {
+      if (!started) bar.start(total, 0);
+      started = true;
+      bar.update(done);
+    },
+    stop() {
+      if (started) bar.stop();
+    },
+  };
+}

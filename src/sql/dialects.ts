@@ -163,8 +163,22 @@ export function render(
   dialect: Dialect,
   column?: (name: string) => string,
 ): { sql: string; params: SqlValue[] } {
+  const { sqls, params } = renderMany([{ expr, column }], dialect);
+  return { sql: sqls[0], params };
+}
+
+/**
+ * Several expressions for one statement (a batch of rules in one query): one list of parameters,
+ * in the order the texts are given, and one memo, so that an expression the dialect names (a
+ * folded field on ClickHouse) is written once for all of them. Each may read columns its own way.
+ */
+export function renderMany(
+  exprs: readonly { expr: SqlExpr; column?: (name: string) => string }[],
+  dialect: Dialect,
+): { sqls: string[]; params: SqlValue[] } {
   const params: SqlValue[] = [];
   const memo = new Map<string, string>();
+  let column: ((name: string) => string) | undefined;
   const write = (e: SqlExpr): string => {
     switch (e.kind) {
       case 'column':
@@ -200,5 +214,9 @@ export function render(
         return dialect.anyElement(write(e.list), write(e.test));
     }
   };
-  return { sql: write(expr), params };
+  const sqls = exprs.map((x) => {
+    column = x.column;
+    return write(x.expr);
+  });
+  return { sqls, params };
 }

@@ -23,8 +23,17 @@ const FALSE = value(false);
 const known = (e: SqlExpr): SqlExpr => call('coalesce', e, FALSE);
 const ELEMENT: SqlExpr = { kind: 'variable', name: 'x' };
 
-function folded(v: SqlExpr, cased: boolean): SqlExpr {
-  return cased ? v : call('lower', v);
+/** The name under which a field's folded text (foldCase, made where it was stored) is asked. */
+export const FOLDED_PREFIX = '\u0000folded:';
+
+/** Alternatives of one field and test from which they are written as one regular expression. */
+export const ALTERNATION_FROM = 8;
+
+/** A text as an RE2 pattern matching it literally (control characters as \x{…}). */
+export function literalPattern(text: string): string {
+  return text.replace(/[\\^$.|?*+()[\]{}]|[\u0000-\u001f\u007f]/g, (c) =>
+    c.charCodeAt(0) < 32 || c === '\u007f' ? `\\x{${c.charCodeAt(0).toString(16)}}` : `\\${c}`,
+  );
 }
 
 export interface PredicateSqlOptions {
@@ -32,10 +41,23 @@ export interface PredicateSqlOptions {
   columnOf?: (field: string) => string;
   /** Whether fields may hold lists (see the header). */
   lists?: boolean | ((field: string) => boolean);
+  /**
+   * Whether the store keeps each field's text folded too (FOLDED_PREFIX + field): folding in the
+   * query is then not needed (on ClickHouse 18.16, its 58 replacements a field made analysing a
+   * batch of rules take seconds).
+   */
+  foldedFields?: boolean;
 }
 
 export function predicateToSql(node: Node, options: PredicateSqlOptions = {}): SqlExpr {
   const col = options.columnOf ?? ((f: string) => f);
+  /** A text in lower case: a stored field's folded copy where the store keeps one. */
+  const folded = (v: SqlExpr, cased: boolean): SqlExpr =>
+    cased
+      ? v
+      : options.foldedFields && v.kind === 'column'
+        ? column(FOLDED_PREFIX + v.name)
+        : call('lower', v);
   /** Whether a field may hold a list (all may, with `lists: true`; those named, with a test). */
   const listy = (field: string) =>
     typeof options.lists === 'function' ? options.lists(field) : options.lists === true;
@@ -55,13 +77,37 @@ export function predicateToSql(node: Node, options: PredicateSqlOptions = {}): S
     xs.length === 1
       ? xs[0]
       : binary(op, balanced(op, xs.slice(0, xs.length >> 1)), balanced(op, xs.slice(xs.length >> 1)));
-  const join = (op: 'AND' | 'OR', parts: readonly Node[], empty: SqlExpr): SqlExpr =>
-    parts.length === 0
-      ? empty
-      : balanced(
-          op,
-          parts.map((p) => predicateToSql(p, options)),
-        );
+  const join = (op: 'AND' | 'OR', parts: readonly Node[], empty: SqlExpr): SqlExpr => {
+    if (parts.length === 0) return empty;
+    const written = op === 'OR' ? alternations(parts) : { rest: parts, regexes: [] };
+    return balanced(op, [...written.regexes, ...written.rest.map((p) => predicateToSql(p, options))]);
+  };
+  /**
+   * Many alternatives testing one field the same way (a rule's list of `contains` values: hash
+   * lists run to thousands) as one regular expression of the escaped texts: one call instead of
+   * thousands, which ClickHouse analyses in milliseconds instead of seconds.
+   */
+  const alternations = (parts: readonly Node[]) => {
+    const groups = new Map<string, Extract<Node, { kind: 'string' }>[]>();
+    for (const p of parts)
+      if (p.kind === 'string' && p.op !== 'equals') {
+        const k = `${p.field}\u0000${p.op}\u0000${p.cased}`;
+        groups.set(k, [...(groups.get(k) ?? []), p]);
+      }
+    const merged = new Set<Node>();
+    const regexes: SqlExpr[] = [];
+    for (const nodes of groups.values()) {
+      if (nodes.length < ALTERNATION_FROM) continue;
+      const { field, op, cased } = nodes[0];
+      const body = `(?:${nodes.map((n) => literalPattern(cased ? n.value : foldCase(n.value))).join('|')})`;
+      const pattern = op === 'startswith' ? `^${body}` : op === 'endswith' ? `${body}$` : body;
+      regexes.push(
+        onField(field, (v) => ({ kind: 'regex', of: folded(v, cased), pattern, ignoreCase: false })),
+      );
+      for (const n of nodes) merged.add(n);
+    }
+    return { regexes, rest: parts.filter((p) => !merged.has(p)) };
+  };
   return visit<SqlExpr>(node, {
     and: (n) => join('AND', n.of, TRUE),
     or: (n) => join('OR', n.of, FALSE),
@@ -121,7 +167,7 @@ export function predicateToSql(node: Node, options: PredicateSqlOptions = {}): S
     regex: (n) =>
       onField(n.field, (v) =>
         n.ignoreCase
-          ? { kind: 'regex', of: call('lower', v), pattern: foldPattern(n.pattern), ignoreCase: false }
+          ? { kind: 'regex', of: folded(v, false), pattern: foldPattern(n.pattern), ignoreCase: false }
           : { kind: 'regex', of: v, pattern: n.pattern, ignoreCase: false },
       ),
     cidr: (n) => onField(n.field, (v) => ({ kind: 'ip_in_range', of: v, range: n.range })),

@@ -3,10 +3,17 @@
  * --clickhouse URL`): the same rows as the DuckDB table (event-table.ts), written for ClickHouse
  * 18.16 and later over plain HTTP (JSONEachRow in, JSONEachRow out). 18.16 has no Map type and no
  * Nullable arrays: fields are parallel arrays of names and values, lists an array of arrays.
- * No transactions either: a file's events become visible only once its row is in lotl_files (every
- * query reads `sha256 IN lotl_files`), and a file ingested again first drops what an interrupted
- * run left of it.
+ * No transactions either: each ingest of a file writes its rows under a new run id, and they become
+ * visible only once the file's row (sha256, run) is in lotl_files, which every query reads. An
+ * interrupted ingest leaves rows no query sees; the file ingested again writes a new run.
+ *
+ * With a cluster (`?cluster=NAME` or the `cluster` option), events go through a Distributed table
+ * (lotl_events_all, sharded by host) over each shard's local lotl_events, written synchronously so
+ * that the file's row follows its events; lotl_files stays on the server lotl talks to, sent to the
+ * shards with each query (GLOBAL IN). Each shard's local table is made by opening that shard once.
  */
+import { randomUUID } from 'node:crypto';
+import { foldCase } from '../detect/ir/predicate.js';
 import type { ProgressFactory } from '../hunt/read-loop.js';
 import { readAll } from '../hunt/read-loop.js';
 import { type RuleStore, taxonomyFirst } from '../hunt/table-hunt.js';
@@ -14,16 +21,18 @@ import type { InputProblem, RawEvent } from '../ingest/raw-event.js';
 import { listInputs } from '../ingest/read.js';
 import type { EventView } from '../normalize/normalize.js';
 import { CLICKHOUSE } from '../sql/dialects.js';
-import { HAS_LIST_PREFIX, LIST_PREFIX } from '../sql/from-predicate.js';
+import { FOLDED_PREFIX, HAS_LIST_PREFIX, LIST_PREFIX } from '../sql/from-predicate.js';
+import type { SqlValue } from '../sql/tree.js';
 import { wellFormedJson } from './duckdb.js';
 import { eventFields, fileHash, type IngestResult, isoTime } from './event-table.js';
 
 const SCHEMA = [
-  'CREATE TABLE IF NOT EXISTS lotl_files (sha256 String, path String, bytes UInt64, events UInt64) ENGINE = MergeTree ORDER BY sha256',
-  `CREATE TABLE IF NOT EXISTS lotl_events (file String, sha256 String, time Nullable(String), host Nullable(String),
+  'CREATE TABLE IF NOT EXISTS lotl_files (sha256 String, run String, path String, bytes UInt64, events UInt64) ENGINE = MergeTree ORDER BY sha256',
+  `CREATE TABLE IF NOT EXISTS lotl_events (file String, sha256 String, run String, time Nullable(String), host Nullable(String),
     channel Nullable(String), event_id Nullable(Int32), keys Array(String),
-    source_names Array(String), source_values Array(String), list_names Array(String), list_values Array(Array(String)),
-    taxonomy_names Array(String), taxonomy_values Array(String), event String) ENGINE = MergeTree ORDER BY sha256`,
+    source_names Array(String), source_values Array(String), source_folded Array(String),
+    list_names Array(String), list_values Array(Array(String)),
+    taxonomy_names Array(String), taxonomy_values Array(String), taxonomy_folded Array(String), event String) ENGINE = MergeTree ORDER BY sha256`,
 ];
 
 /** Rows sent in one INSERT. */
@@ -31,14 +40,28 @@ const BATCH_ROWS = 5_000;
 
 export class ClickHouseTable implements RuleStore {
   readonly dialect = CLICKHOUSE;
+  /** Each text is kept folded too (foldCase at ingest): see from-predicate.ts's foldedFields. */
+  readonly foldedFields = true;
+  /** The table queries read events from and inserts write to (Distributed with a cluster). */
+  private readonly events: string;
+  /** How queries test a row's (sha256, run) against lotl_files: across shards, shipped (GLOBAL). */
+  private readonly visible: string;
 
   private constructor(
     private readonly url: URL,
     private readonly auth: string | null,
-  ) {}
+    readonly cluster: string | null,
+  ) {
+    this.events = cluster ? 'lotl_events_all' : 'lotl_events';
+    // One run a file even if two ingests of it raced (each wrote a run and a row in lotl_files).
+    this.visible = `(sha256, run) ${cluster ? 'GLOBAL IN' : 'IN'} (SELECT sha256, min(run) FROM lotl_files GROUP BY sha256)`;
+  }
 
-  /** A server at `url` (http://host:port/, user:password@ if needed, ?database=… if not default). */
-  static async open(url: string): Promise<ClickHouseTable> {
+  /**
+   * A server at `url` (http://host:port/, user:password@ if needed, ?database=… if not default,
+   * ?cluster=NAME to shard events over a cluster of its configuration); makes lotl's tables.
+   */
+  static async open(url: string, options: { cluster?: string } = {}): Promise<ClickHouseTable> {
     const u = new URL(url);
     if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error(`not an HTTP URL: ${url}`);
     const auth =
@@ -47,15 +70,42 @@ export class ClickHouseTable implements RuleStore {
         : null;
     u.username = '';
     u.password = '';
-    const table = new ClickHouseTable(u, auth);
+    const cluster = options.cluster ?? u.searchParams.get('cluster');
+    u.searchParams.delete('cluster');
+    const table = new ClickHouseTable(u, auth, cluster || null);
     for (const sql of SCHEMA) await table.run(sql);
+    if (table.cluster) await table.shard(table.cluster);
     return table;
+  }
+
+  /** The Distributed table over the cluster's shards, each of which must hold lotl_events. */
+  private async shard(cluster: string): Promise<void> {
+    const lit = CLICKHOUSE.literal(cluster);
+    const shards = await this.rows(`SELECT DISTINCT shard_num FROM system.clusters WHERE cluster = ${lit}`);
+    if (shards.length === 0)
+      throw new Error(`no cluster ${cluster} in the server's configuration (system.clusters)`);
+    const [db] = await this.rows('SELECT currentDatabase() AS name');
+    await this.run(
+      `CREATE TABLE IF NOT EXISTS lotl_events_all AS lotl_events ENGINE = Distributed(${CLICKHOUSE.identifier(cluster)}, ${CLICKHOUSE.identifier(String(db.name))}, lotl_events, cityHash64(ifNull(host, '')))`,
+    );
+    // Every shard answers (its local table exists): said now, not at the first hunt.
+    try {
+      await this.run('SELECT count() FROM lotl_events_all');
+    } catch (err) {
+      throw new Error(
+        `cluster ${cluster}: a shard has no lotl_events table (open each shard once: lotl ingest --clickhouse http://SHARD:PORT/): ${(err as Error).message}`,
+      );
+    }
   }
 
   /** Runs one statement; its body (`data`: rows to insert after the query). */
   async run(sql: string, data?: string): Promise<string> {
     const u = new URL(this.url);
-    if (data !== undefined) u.searchParams.set('query', sql);
+    if (data !== undefined) {
+      u.searchParams.set('query', sql);
+      // Through a Distributed table: written to the shards before the answer, not queued.
+      if (this.cluster) u.searchParams.set('insert_distributed_sync', '1');
+    }
     // A rule with many case-insensitive items is a long query (each folded field spells out the
     // letters lowerUTF8 misses): past the default 256 KiB.
     else {
@@ -98,39 +148,48 @@ export class ClickHouseTable implements RuleStore {
         result.known++;
         continue;
       }
-      // What an interrupted ingest of this file left (invisible: no lotl_files row) goes first.
-      await this.run(`ALTER TABLE lotl_events DELETE WHERE sha256 = ${lit}`);
+      const run = randomUUID();
       let batch: string[] = [];
       let events = 0;
-      const flush = async () => {
+      // One INSERT at a time, the next batch read while it is written (at most two held).
+      let writing: Promise<void> = Promise.resolve();
+      const send = () => {
         if (batch.length === 0) return;
         const data = batch.join('\n');
         batch = [];
-        await this.run('INSERT INTO lotl_events FORMAT JSONEachRow', data);
+        writing = writing.then(() =>
+          this.run(`INSERT INTO ${this.events} FORMAT JSONEachRow`, data).then(() => undefined),
+        );
+        // (Its failure is thrown where it is awaited, not as an unhandled rejection meanwhile.)
+        writing.catch(() => undefined);
       };
-      const pending: Promise<void>[] = [];
       await readAll(
         [input.path],
         {
           event: (view) => {
             events++;
-            batch.push(rowOf(view, input.path, sha256));
-            if (batch.length >= BATCH_ROWS) pending.push(flush());
+            batch.push(rowOf(view, input.path, sha256, run));
           },
           problem: (p) => {
             result.problems.push(p);
             on.problem?.(p);
+          },
+          flush: async () => {
+            if (batch.length < BATCH_ROWS) return;
+            const before = writing;
+            send();
+            await before;
           },
         },
         on.progress ?? null,
         {},
         { files: [input], problems: [] },
       );
-      await Promise.all(pending);
-      await flush();
+      send();
+      await writing;
       await this.run(
         'INSERT INTO lotl_files FORMAT JSONEachRow',
-        JSON.stringify({ sha256, path: input.path, bytes: input.size, events }),
+        JSON.stringify({ sha256, run, path: input.path, bytes: input.size, events }),
       );
       result.files++;
       result.events += events;
@@ -149,53 +208,65 @@ export class ClickHouseTable implements RuleStore {
       const name = lit(field.slice(LIST_PREFIX.length));
       return `list_values[indexOf(list_names, ${name})]`;
     }
-    const taxonomy = at('taxonomy_names', 'taxonomy_values', lit(field));
-    const source = at('source_names', 'source_values', lit(field));
-    return taxonomyFirst(field, scope)
+    // A field's folded text: the same choice of value, from the folded copies.
+    const fold = field.startsWith(FOLDED_PREFIX);
+    const name = fold ? field.slice(FOLDED_PREFIX.length) : field;
+    const taxonomy = at('taxonomy_names', fold ? 'taxonomy_folded' : 'taxonomy_values', lit(name));
+    const source = at('source_names', fold ? 'source_folded' : 'source_values', lit(name));
+    return taxonomyFirst(name, scope)
       ? `coalesce(${taxonomy}, ${source})`
       : `coalesce(${source}, ${taxonomy})`;
   }
 
-  async select(
+  async selectMatching(
     key: string,
-    condition: string,
-    params: (string | number | boolean | null)[],
-  ): Promise<RawEvent[]> {
+    conditions: readonly string[],
+    params: readonly SqlValue[],
+  ): Promise<{ event: RawEvent; matched: number[] }[]> {
     if (params.length > 0) throw new Error('ClickHouse queries carry their values as literals');
+    // Each rule's test a named column (0/1); WHERE reads the names.
+    const tests = conditions.map((c, i) => `ifNull(${c}, 0) AS lotl_rule_${i}`).join(', ');
+    const any = conditions.map((_, i) => `lotl_rule_${i}`).join(' OR ');
     const rows = await this.rows(
-      `SELECT event FROM lotl_events WHERE sha256 IN (SELECT sha256 FROM lotl_files) AND has(keys, ${CLICKHOUSE.literal(key)}) AND (${condition})`,
+      `SELECT event, ${tests} FROM ${this.events} WHERE ${this.visible} AND has(keys, ${CLICKHOUSE.literal(key)}) AND (${any})`,
     );
-    return rows.map((r) => JSON.parse(String(r.event)) as RawEvent);
+    return rows.map((r) => ({
+      event: JSON.parse(String(r.event)) as RawEvent,
+      matched: conditions.flatMap((_, i) => (Number(r[`lotl_rule_${i}`]) ? [i] : [])),
+    }));
   }
 
   async listFields(): Promise<Set<string>> {
-    const rows = await this.rows('SELECT DISTINCT arrayJoin(list_names) AS name FROM lotl_events');
+    const rows = await this.rows(`SELECT DISTINCT arrayJoin(list_names) AS name FROM ${this.events}`);
     return new Set(rows.map((r) => String(r.name)));
   }
 
   async counts(): Promise<{ files: number; events: number }> {
     const [row] = await this.rows(
-      'SELECT (SELECT count() FROM lotl_files) AS files, (SELECT count() FROM lotl_events WHERE sha256 IN (SELECT sha256 FROM lotl_files)) AS events',
+      `SELECT (SELECT uniqExact(sha256) FROM lotl_files) AS files, (SELECT count() FROM ${this.events} WHERE ${this.visible}) AS events`,
     );
     return { files: Number(row.files), events: Number(row.events) };
   }
 
   /** Paths of the files held (one a content). */
   async files(): Promise<string[]> {
-    return (await this.rows('SELECT path FROM lotl_files ORDER BY path')).map((r) => String(r.path));
+    return (await this.rows('SELECT any(path) AS path FROM lotl_files GROUP BY sha256 ORDER BY path')).map(
+      (r) => String(r.path),
+    );
   }
 
   close(): void {}
 }
 
 /** One event as a JSONEachRow row of lotl_events. */
-function rowOf(view: EventView, file: string, sha256: string): string {
+function rowOf(view: EventView, file: string, sha256: string, run: string): string {
   const f = eventFields(view);
   const raw = view.raw;
   return wellFormedJson(
     JSON.stringify({
       file,
       sha256,
+      run,
       time: isoTime(raw),
       host: raw.computer ?? null,
       channel: raw.channel ?? null,
@@ -203,10 +274,12 @@ function rowOf(view: EventView, file: string, sha256: string): string {
       keys: f.keys,
       source_names: [...f.source.keys()],
       source_values: [...f.source.values()],
+      source_folded: [...f.source.values()].map(foldCase),
       list_names: [...f.lists.keys()],
       list_values: [...f.lists.values()],
       taxonomy_names: [...f.taxonomy.keys()],
       taxonomy_values: [...f.taxonomy.values()],
+      taxonomy_folded: [...f.taxonomy.values()].map(foldCase),
       event: JSON.stringify(raw),
     }),
   );

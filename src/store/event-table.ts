@@ -18,6 +18,7 @@ import { listInputs } from '../ingest/read.js';
 import type { EventView } from '../normalize/normalize.js';
 import { DUCKDB } from '../sql/dialects.js';
 import { HAS_LIST_PREFIX, LIST_PREFIX } from '../sql/from-predicate.js';
+import type { SqlValue } from '../sql/tree.js';
 import { makeTempDir, removeTempDir } from '../temp-dirs.js';
 import { wellFormedJson } from './duckdb.js';
 
@@ -47,6 +48,8 @@ export interface IngestResult {
 
 export class EventTable implements RuleStore {
   readonly dialect = DUCKDB;
+  /** DuckDB's lower() is the IR's folding: no folded copies kept. */
+  readonly foldedFields = false;
 
   private constructor(
     readonly file: string,
@@ -156,16 +159,23 @@ export class EventTable implements RuleStore {
       : `coalesce(${source}, ${taxonomy})`;
   }
 
-  async select(
+  async selectMatching(
     key: string,
-    condition: string,
-    params: (string | number | boolean | null)[],
-  ): Promise<RawEvent[]> {
+    conditions: readonly string[],
+    params: readonly SqlValue[],
+  ): Promise<{ event: RawEvent; matched: number[] }[]> {
+    // Each rule's test a named column; the outer WHERE keeps the rows some rule matched. (The
+    // conditions' parameters come first in the text, the key's after.)
+    const tests = conditions.map((c, i) => `coalesce(${c}, FALSE) AS lotl_rule_${i}`).join(', ');
+    const any = conditions.map((_, i) => `lotl_rule_${i}`).join(' OR ');
     const rows = await this.query(
-      `SELECT event FROM lotl_events WHERE list_contains(keys, ?) AND ${condition}`,
-      [key, ...params],
+      `SELECT * FROM (SELECT event, ${tests} FROM lotl_events WHERE list_contains(keys, ?)) WHERE ${any}`,
+      [...params, key],
     );
-    return rows.map((row) => (typeof row.event === 'string' ? JSON.parse(row.event) : row.event) as RawEvent);
+    return rows.map((row) => ({
+      event: (typeof row.event === 'string' ? JSON.parse(row.event) : row.event) as RawEvent,
+      matched: conditions.flatMap((_, i) => (row[`lotl_rule_${i}`] === true ? [i] : [])),
+    }));
   }
 
   async listFields(): Promise<Set<string>> {
@@ -177,8 +187,8 @@ export class EventTable implements RuleStore {
   }
 
   /** Rows of lotl's own query (a rule as SQL, values as parameters). */
-  async query(sql: string, params: (string | number | boolean | null)[]): Promise<Record<string, unknown>[]> {
-    const reader = await this.connection.runAndReadAll(sql, params);
+  async query(sql: string, params: readonly SqlValue[]): Promise<Record<string, unknown>[]> {
+    const reader = await this.connection.runAndReadAll(sql, [...params]);
     return reader.getRowObjectsJson() as Record<string, unknown>[];
   }
 

@@ -26,11 +26,11 @@ describe('lotl ingest --db and lotl hunt --db', () => {
     expect(first.stderr).toContain('297 events from 8 files');
     const again = await runCli(['ingest', '--no-progress', 'examples/', '--db', db]);
     expect(again.stderr).toContain('0 events from 0 files');
-    expect(again.stderr).toContain('8 files already in the database, not read again');
+    expect(again.stderr).toContain('8 files already stored, not read again');
     expect(again.stderr).toContain('holds 297 events from 8 files');
     const fromDb = await runCli(['hunt', '--db', db, '--format', 'jsonl']);
     expect(fromDb.code, fromDb.stderr).toBe(0);
-    expect(fromDb.stderr).toMatch(/25 rules ran as SQL over 297 events/);
+    expect(fromDb.stderr).toMatch(/25 rules ran as SQL \(\d+ queries\) over 297 events/);
     const streamed = await runCli([
       'hunt',
       '--no-progress',
@@ -46,7 +46,7 @@ describe('lotl ingest --db and lotl hunt --db', () => {
   it('PATHS and --db together, a missing database, no inputs: usage errors', async () => {
     const both = await runCli(['hunt', '--db', 'x.duckdb', 'examples/']);
     expect(both.code).toBe(2);
-    expect(both.stderr).toContain('give either PATHS or --db');
+    expect(both.stderr).toContain('give either PATHS or a store');
     const missing = await runCli(['hunt', '--db', path.join(tmpdir(), 'lotl-no-such.duckdb')]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('lotl ingest PATHS --db FILE makes it');

@@ -146,6 +146,17 @@ const leaf: fc.Arbitrary<Node> = fc.oneof(
     .map(([op, v]) => compare('n', op, v)),
   field.map(exists),
   fc.boolean().map(constant),
+  // Many alternatives of one field and test (a rule's value list): SQL writes them as one regex.
+  fc
+    .tuple(field, fc.constantFrom('contains', 'startswith', 'endswith' as const), fc.boolean())
+    .chain(([f, op, cased]) =>
+      fc
+        .array(fc.oneof(value(f), fc.constantFrom('a.b', '(x|y)', '[', '\\', '^$', '\u0001', '*?+{2}')), {
+          minLength: 8,
+          maxLength: 14,
+        })
+        .map((vs) => or(...vs.map((v) => text(f, op, v, cased)))),
+    ),
 );
 const { predicate } = fc.letrec<{ predicate: Node }>((tie) => ({
   predicate: fc.oneof(

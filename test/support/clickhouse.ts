@@ -34,9 +34,11 @@ export interface ClickHouse {
   stop(): Promise<void>;
 }
 
-export async function startClickHouse(): Promise<ClickHouse> {
+export async function startClickHouse(
+  options: { ports?: { http: number; tcp: number }; config?: string } = {},
+): Promise<ClickHouse> {
   const dir = mkdtempSync(path.join(tmpdir(), 'lotl-clickhouse-'));
-  const [http, tcp] = [await freePort(), await freePort()];
+  const { http, tcp } = options.ports ?? { http: await freePort(), tcp: await freePort() };
   writeFileSync(
     path.join(dir, 'config.xml'),
     `<?xml version="1.0"?>
@@ -55,6 +57,7 @@ export async function startClickHouse(): Promise<ClickHouse> {
   <default_profile>default</default_profile>
   <default_database>default</default_database>
   <timezone>UTC</timezone>
+${options.config ?? ''}
 </yandex>
 `,
   );
@@ -110,4 +113,33 @@ export async function startClickHouse(): Promise<ClickHouse> {
     }
   }
   return { url, query, stop };
+}
+
+export const CLUSTER = 'lotl_two_shards';
+
+/**
+ * Two servers on loopback, each the shard of a cluster of both (CLUSTER in their configuration:
+ * one replica a shard, over the TCP ports), as docs/sql.md describes a sharded store.
+ */
+export async function startClickHouseCluster(): Promise<{ shards: ClickHouse[]; stop(): Promise<void> }> {
+  const ports = [
+    { http: await freePort(), tcp: await freePort() },
+    { http: await freePort(), tcp: await freePort() },
+  ];
+  const config = `<remote_servers><${CLUSTER}>${ports
+    .map((p) => `<shard><replica><host>127.0.0.1</host><port>${p.tcp}</port></replica></shard>`)
+    .join('')}</${CLUSTER}></remote_servers>`;
+  const shards: ClickHouse[] = [];
+  try {
+    for (const p of ports) shards.push(await startClickHouse({ ports: p, config }));
+  } catch (err) {
+    for (const s of shards) await s.stop();
+    throw err;
+  }
+  return {
+    shards,
+    stop: async () => {
+      for (const s of shards) await s.stop();
+    },
+  };
 }

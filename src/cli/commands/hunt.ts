@@ -21,7 +21,12 @@ import { AlertSpool } from '../../report/alert-spool.js';
 import { HtmlReportFile } from '../../report/html/report-file.js';
 import { printable } from '../../report/terminal-text.js';
 import { timeFormatter } from '../../report/time-zone.js';
-import { EventTable } from '../../store/event-table.js';
+import {
+  openStoredEvents,
+  type StoreChoice,
+  type StoredEvents,
+  storeName,
+} from '../../store/stored-events.js';
 import {
   alertFilter,
   checkAlertFormat,
@@ -34,7 +39,9 @@ import { EXIT_ERROR } from '../exit-codes.js';
 import { type Detector, runHunt, runHuntParallel } from '../hunt-run.js';
 import { collect, wholeNumber } from '../option-values.js';
 import { warn } from '../output.js';
+import { startStepProgress } from '../progress.js';
 import { VERSION } from '../version.js';
+import { storeChoiceProblem } from './ingest.js';
 import { loadIocs } from './ioc.js';
 import { loadSummary, problemLine } from './rules.js';
 import { loadPlaceholders, ruleCache } from './sigma-options.js';
@@ -75,6 +82,14 @@ export function registerHunt(program: Command): void {
     .option(
       '--db <file>',
       'hunt the events of a database `lotl ingest --db` made, with the Sigma rules as SQL',
+    )
+    .option(
+      '--clickhouse <url>',
+      'hunt the events `lotl ingest --clickhouse` put in this ClickHouse server, as SQL',
+    )
+    .option(
+      '--cluster <name>',
+      'with --clickhouse: the events are sharded over this cluster (lotl ingest --cluster)',
     )
     .option('--sigma <path>', 'Sigma rule file or folder (e.g. SigmaHQ rules/); repeatable', collect, [])
     .option(
@@ -159,15 +174,26 @@ export function registerHunt(program: Command): void {
       wholeNumber(1, 64),
     )
     .option('--no-progress', 'no progress bar')
-    .action((paths: string[], opts: HuntCommandOptions & { db?: string }) => {
-      if (opts.db !== undefined && paths.length > 0) {
-        warn('lotl hunt: give either PATHS or --db, not both (lotl ingest adds PATHS to the database)\n');
+    .action((paths: string[], opts: HuntCommandOptions & StoreChoice) => {
+      const stored = opts.db !== undefined || opts.clickhouse !== undefined || opts.cluster !== undefined;
+      if (stored && paths.length > 0) {
+        warn(
+          'lotl hunt: give either PATHS or a store (--db, --clickhouse), not both (lotl ingest adds PATHS to a store)\n',
+        );
         process.exitCode = EXIT_ERROR;
         return;
       }
-      if (opts.db !== undefined) return huntDatabaseAction(opts.db, opts);
+      if (stored) {
+        const problem = storeChoiceProblem('hunt', opts);
+        if (problem) {
+          warn(`${problem}\n`);
+          process.exitCode = EXIT_ERROR;
+          return;
+        }
+        return huntDatabaseAction(opts, opts);
+      }
       if (paths.length === 0) {
-        warn('lotl hunt: no inputs: give log files or folders, or --db FILE\n');
+        warn('lotl hunt: no inputs: give log files or folders, or --db FILE, or --clickhouse URL\n');
         process.exitCode = EXIT_ERROR;
         return;
       }
@@ -212,15 +238,16 @@ type HuntCommandOptions = {
  * the alerts written as a streamed hunt writes them. KQL hunts, indicators and the correlate stage
  * read events as they stream: not over a database yet (said).
  */
-async function huntDatabaseAction(db: string, opts: HuntCommandOptions): Promise<void> {
-  if (!existsSync(db)) {
-    warn(`lotl hunt: no database ${printable(db)} (lotl ingest PATHS --db FILE makes it)\n`);
+async function huntDatabaseAction(choice: StoreChoice, opts: HuntCommandOptions): Promise<void> {
+  const name = printable(storeName(choice));
+  if (choice.db !== undefined && !existsSync(choice.db)) {
+    warn(`lotl hunt: no database ${name} (lotl ingest PATHS --db FILE makes it)\n`);
     process.exitCode = EXIT_ERROR;
     return;
   }
   const sigma = [...(opts.builtin ? [BUILTIN.sigma] : []), ...opts.sigma];
   if (sigma.length === 0) {
-    warn('lotl hunt: --db runs Sigma rules: none selected (--no-builtin without --sigma)\n');
+    warn('lotl hunt: a store is hunted with Sigma rules: none selected (--no-builtin without --sigma)\n');
     process.exitCode = EXIT_ERROR;
     return;
   }
@@ -240,7 +267,7 @@ async function huntDatabaseAction(db: string, opts: HuntCommandOptions): Promise
     return;
   }
   warn(
-    'lotl hunt: --db: Sigma rules as SQL; KQL hunts, indicators and the correlate stage run on streamed events only (not yet over a database)\n',
+    'lotl hunt: over a store: Sigma rules as SQL; KQL hunts, indicators and the correlate stage run on streamed events only (not yet over a store)\n',
   );
   const started = performance.now();
   const loaded = loadRules(sigma, { placeholders, cache: ruleCache() });
@@ -249,12 +276,28 @@ async function huntDatabaseAction(db: string, opts: HuntCommandOptions): Promise
   const { rules, note } = selectRules(loaded.rules, huntSetup(opts, placeholders));
   warn(`lotl hunt: ${loadSummary(loaded)}${note}\n`);
   const predicates = new Map([...rulePredicates(sigma, placeholders)].map((p) => [`${p.file}\n${p.id}`, p]));
-  const table = await EventTable.open(db);
+  let table: StoredEvents;
+  try {
+    table = await openStoredEvents(choice);
+  } catch (err) {
+    warn(`lotl hunt: cannot open ${name}: ${printable((err as Error).message.split('\n')[0])}\n`);
+    process.exitCode = EXIT_ERROR;
+    return;
+  }
   let result: Awaited<ReturnType<typeof huntTable>>;
   let events = 0;
   try {
-    result = await huntTable(table, rules, predicates);
     events = (await table.counts()).events;
+    const progress = startStepProgress('queries', opts.progress);
+    try {
+      result = await huntTable(table, rules, predicates, { batch: progress.step });
+    } finally {
+      progress.stop();
+    }
+  } catch (err) {
+    warn(`lotl hunt: ${name}: ${printable((err as Error).message.split('\n')[0])}\n`);
+    process.exitCode = EXIT_ERROR;
+    return;
   } finally {
     table.close();
   }
@@ -278,7 +321,7 @@ async function huntDatabaseAction(db: string, opts: HuntCommandOptions): Promise
   await writeAlerts(spool, opts.format, { signals: opts.minLevel !== undefined });
   const seconds = (performance.now() - started) / 1000;
   warn(
-    `lotl hunt: ${result.ran} rules ran as SQL over ${events.toLocaleString('en-US')} events of ${printable(db)} in ${seconds.toFixed(1)} s, ${spool.count} alerts (${levelCounts(spool)}), ${errors.length} rule problems\n`,
+    `lotl hunt: ${result.ran} rules ran as SQL (${result.queries} queries) over ${events.toLocaleString('en-US')} events of ${name} in ${seconds.toFixed(1)} s, ${spool.count} alerts (${levelCounts(spool)}), ${errors.length} rule problems\n`,
   );
   process.exitCode = exitStatus(spool, errors.length, opts.failOn);
 }

@@ -1,0 +1,43 @@
+/**
+ * Where `lotl ingest` puts events and `lotl hunt` reads them with SQL: a DuckDB database file
+ * (`--db FILE`) or a ClickHouse server (`--clickhouse URL`, optionally over a cluster's shards).
+ */
+import type { ProgressFactory } from '../hunt/read-loop.js';
+import type { RuleStore } from '../hunt/table-hunt.js';
+import type { InputProblem } from '../ingest/raw-event.js';
+import { ClickHouseTable } from './clickhouse-table.js';
+import { EventTable, type IngestResult } from './event-table.js';
+
+export interface StoredEvents extends RuleStore {
+  ingest(
+    paths: string[],
+    on?: { problem?(p: InputProblem): void; progress?: ProgressFactory | null },
+  ): Promise<IngestResult>;
+  counts(): Promise<{ files: number; events: number }>;
+  close(): void;
+}
+
+export interface StoreChoice {
+  db?: string;
+  clickhouse?: string;
+  cluster?: string;
+}
+
+/** The store named, for messages: a file's path, a server's address without its password. */
+export function storeName(choice: StoreChoice): string {
+  if (choice.db !== undefined) return choice.db;
+  try {
+    const u = new URL(choice.clickhouse ?? '');
+    u.password = '';
+    return `${u.origin}${u.pathname}${u.search}${choice.cluster ? ` (cluster ${choice.cluster})` : ''}`;
+  } catch {
+    return String(choice.clickhouse);
+  }
+}
+
+export function openStoredEvents(choice: StoreChoice): Promise<StoredEvents> {
+  if (choice.db !== undefined) return EventTable.open(choice.db);
+  if (choice.clickhouse !== undefined)
+    return ClickHouseTable.open(choice.clickhouse, { cluster: choice.cluster });
+  throw new Error('no store: --db FILE or --clickhouse URL');
+}
