@@ -7,7 +7,7 @@
  * 18.16) are listed with the reason and do not run.
  */
 import { type Alert, alertFor } from '../detect/alert.js';
-import type { Node } from '../detect/ir/predicate.js';
+import { EVERY_VALUE, type Node } from '../detect/ir/predicate.js';
 import { keyOf, ruleMeta } from '../detect/sigma/engine.js';
 import type { SigmaRule } from '../detect/sigma/load.js';
 import type { RawEvent } from '../ingest/raw-event.js';
@@ -89,7 +89,7 @@ export async function huntTable(
     const scope = rule.logsource.category ? 'category' : 'service';
     const column = (f: string) => store.fieldSql(f, scope);
     const expr = predicateToSql(p.node, {
-      lists: (f) => lists.has(f.toLowerCase()),
+      lists: (f) => f === EVERY_VALUE || lists.has(f.toLowerCase()),
       foldedFields: store.foldedFields,
     });
     let chars: number;

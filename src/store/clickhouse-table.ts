@@ -13,7 +13,7 @@
  * shards with each query (GLOBAL IN). Each shard's local table is made by opening that shard once.
  */
 import { randomUUID } from 'node:crypto';
-import { foldCase } from '../detect/ir/predicate.js';
+import { EVERY_VALUE, foldCase } from '../detect/ir/predicate.js';
 import type { ProgressFactory } from '../hunt/read-loop.js';
 import { readAll } from '../hunt/read-loop.js';
 import { type RuleStore, taxonomyFirst } from '../hunt/table-hunt.js';
@@ -201,6 +201,12 @@ export class ClickHouseTable implements RuleStore {
     const at = (names: string, values: string, name: string) =>
       `if(has(${names}, ${name}), ${values}[indexOf(${names}, ${name})], NULL)`;
     const lit = (name: string) => CLICKHOUSE.literal(name.toLowerCase());
+    // Every value of the event (keywords): no text of its own, a list of all (18.16 has no flatten:
+    // groupArrayArray over the lists is one).
+    if (field === LIST_PREFIX + EVERY_VALUE)
+      return "arrayConcat(source_values, arrayReduce('groupArrayArray', list_values))";
+    if (field === HAS_LIST_PREFIX + EVERY_VALUE) return '1';
+    if (field.endsWith(EVERY_VALUE)) return 'CAST(NULL AS Nullable(String))';
     if (field.startsWith(HAS_LIST_PREFIX))
       return `has(list_names, ${lit(field.slice(HAS_LIST_PREFIX.length))})`;
     if (field.startsWith(LIST_PREFIX)) {

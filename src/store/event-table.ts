@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, createReadStream, openSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { EVERY_VALUE } from '../detect/ir/predicate.js';
 import { keysServed } from '../detect/sigma/engine.js';
 import type { ProgressFactory } from '../hunt/read-loop.js';
 import { readAll } from '../hunt/read-loop.js';
@@ -147,6 +148,11 @@ export class EventTable implements RuleStore {
 
   fieldSql(field: string, scope: 'category' | 'service'): string {
     const lit = (name: string) => DUCKDB.literal(name.toLowerCase());
+    // Every value of the event (keywords): no text of its own, a list of all.
+    if (field === LIST_PREFIX + EVERY_VALUE)
+      return 'list_concat(map_values(source_fields), flatten(map_values(source_lists)))';
+    if (field === HAS_LIST_PREFIX + EVERY_VALUE) return 'TRUE';
+    if (field.endsWith(EVERY_VALUE)) return 'CAST(NULL AS VARCHAR)';
     if (field.startsWith(HAS_LIST_PREFIX))
       return `(map_extract_value(source_lists, ${lit(field.slice(HAS_LIST_PREFIX.length))}) IS NOT NULL)`;
     // A field's list of values (the source's lists: the taxonomy's fields are texts).

@@ -55,7 +55,7 @@ describe('lotl rules convert', () => {
     const r = await runCli(['rules', 'convert', '--to', 'duckdb', PACK, dir]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(
-      /lotl rules convert: 25 of 26 rules converted to duckdb\n +1 +'…' searches every field for keywords/,
+      /lotl rules convert: 25 of 26 rules converted to duckdb\n +1 +a keyword search over every value/,
     );
     expect(r.stdout.match(/^SELECT \* FROM "events" WHERE /gm)).toHaveLength(25);
     expect(r.stdout).toContain(

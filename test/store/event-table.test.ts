@@ -84,6 +84,14 @@ describe('a Sigma hunt as SQL over stored events', () => {
     expect(r.missing).toBe(0);
   });
 
+  it('keyword searches (every value of the event) on the examples: the streamed alerts', async () => {
+    const r = await sameAlerts([path.join(ROOT, 'test', 'fixtures', 'sigma-keywords')], [EXAMPLES]);
+    expect(r.ran).toBe(3);
+    // Each of the three rules fires on the scenario (ntdsutil, comsvcs MiniDump, portproxy).
+    expect(new Set(r.alerts.map((a) => a.rule.id)).size).toBe(3);
+    expect(r.missing).toBe(0);
+  });
+
   it.skipIf(!HAS_DATA)(
     'all of SigmaHQ on EVTX-ATTACK-SAMPLES: the same alerts, rules that cannot run listed',
     async () => {

@@ -17,9 +17,14 @@
  *   pattern's literal characters folded (foldPattern), then matched with case.
  * - `cidr` holds when the value, ASCII whitespace trimmed (trimAscii), is an IPv4 or IPv6 address
  *   inside the range (ir/ip.ts parses).
+ * - The field EVERY_VALUE stands for all of an event's own values (Sigma's keywords): a list, so a
+ *   test of it holds when it holds for one of them.
  * Nodes are frozen; build them with the functions below.
  */
 import { cidrContains, parseCidr, parseIp } from './ip.js';
+
+/** The field naming every value of the event's own data, as a list (keyword searches). */
+export const EVERY_VALUE = '\u0000every-value';
 
 export type StringOp = 'equals' | 'contains' | 'startswith' | 'endswith';
 /** A glob's pieces: text, any run of characters, exactly one character, one of some characters. */

@@ -7,6 +7,7 @@
 
 import { type EventView, OVERRIDDEN_FIELDS } from '../../normalize/normalize.js';
 import { cidrContains, parseCidr, parseIp } from '../ir/ip.js';
+import { EVERY_VALUE } from '../ir/predicate.js';
 import { LiteralScanner } from './aho-corasick.js';
 import { type Cond, expandPattern } from './condition.js';
 import { compileRuleRegex, escapeLength, UnsafeRegexError, withInlineFlags } from './regex.js';
@@ -251,6 +252,7 @@ const MAX_REGEX_INPUT = 64 * 1024;
 type Getter = (view: EventView) => unknown;
 
 export function getter(field: string, ctx: Pick<CompileContext, 'scope'>): Getter {
+  if (field === EVERY_VALUE) return everyValue;
   const lower = field.toLowerCase();
   if (ctx.scope === 'category') return (v) => v.sigmaLower(field, lower);
   // Most fields: the source's own value first. The few a profile recomputes under the same name
@@ -264,6 +266,18 @@ export function getter(field: string, ctx: Pick<CompileContext, 'scope'>): Gette
     const own = v.field(field);
     return own !== undefined && !v.overrides(lower) ? own : v.sigmaLower(field, lower);
   };
+}
+
+/** The event's own values as texts, a list's elements each (what keywords search). */
+function everyValue(view: EventView): string[] {
+  const out: string[] = [];
+  const add = (x: unknown): void => {
+    if (x === undefined || x === null) return;
+    if (Array.isArray(x)) x.forEach(add);
+    else if (typeof x !== 'object') out.push(String(x));
+  };
+  for (const k in view.raw.data) add(view.raw.data[k]);
+  return out;
 }
 
 /** Event values as strings: arrays give each element; numbers and booleans their text. */

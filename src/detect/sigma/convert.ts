@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
 import { CLICKHOUSE, type Dialect, DUCKDB, SqlUnsupportedError } from '../../sql/dialects.js';
 import { predicateSql } from '../../sql/from-predicate.js';
-import { fieldsOf, type Node } from '../ir/predicate.js';
+import { EVERY_VALUE, fieldsOf, type Node } from '../ir/predicate.js';
 import { predicateToKql } from '../ir/to-kql.js';
 import { ruleFiles } from './load.js';
 import { PredicateUnsupported, sigmaToPredicate } from './to-predicate.js';
@@ -33,6 +33,10 @@ export interface Converted {
 const DUCKDB_INLINE: Dialect = { ...DUCKDB, parameters: false };
 
 export function queryFor(node: Node, target: Target, table: string): string {
+  if (fieldsOf(node).has(EVERY_VALUE))
+    throw new SqlUnsupportedError(
+      "a keyword search over every value: it runs over lotl's own stores (lotl hunt --db | --clickhouse), not over a table of the rule's fields",
+    );
   if (target === 'kql')
     return `${/^[A-Za-z_][A-Za-z0-9_]*$/.test(table) ? table : `['${table}']`}\n| where ${predicateToKql(node)}`;
   const dialect = target === 'duckdb' ? DUCKDB_INLINE : CLICKHOUSE;

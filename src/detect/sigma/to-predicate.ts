@@ -2,8 +2,8 @@
  * A Sigma detection as the predicate IR (detect/ir/predicate.ts), so that a rule can run as SQL
  * (src/sql/) where the events live. Field names stay Sigma's (the store's columns will carry them).
  * What the IR cannot say yet is refused with the reason (PredicateUnsupported), never approximated:
- * keyword searches over every field, time-part modifiers, regexes outside the engines' common
- * ground. Differences from the streaming matcher, by design of the IR: case folding is Unicode's
+ * time-part modifiers, regexes outside the engines' common ground. Keywords (values without a field)
+ * search EVERY_VALUE, the event's own values. Differences from the streaming matcher, by design of the IR: case folding is Unicode's
  * simple lower case; `?` is one code point; a number equals only decimal text (not 0x…).
  */
 
@@ -13,6 +13,7 @@ import {
   cidr as cidrNode,
   compare,
   constant,
+  EVERY_VALUE,
   exists,
   fieldref,
   type GlobPart,
@@ -98,7 +99,13 @@ function identifier(name: string, def: unknown, ctx: CompileContext): Node {
     def.every((x) => x !== null && typeof x === 'object' && !Array.isArray(x))
   )
     return or(...def.map((m, i) => map(m as Record<string, unknown>, ctx, ['detection', name, i])));
-  throw new PredicateUnsupported(`'${name}' searches every field for keywords (not in the IR yet)`);
+  // Keywords: plain values searched in every value of the event, as `contains` by default.
+  const values = Array.isArray(def) ? def : [def];
+  if (values.length === 0 || values.some((v) => v === null || typeof v === 'object'))
+    throw new PredicateUnsupported(`'${name}' mixes keywords with maps or has none`);
+  const path = ['detection', name];
+  const nodes = values.map((v, i) => value(EVERY_VALUE, ['contains'], v, ctx, [...path, i]));
+  return nodes.length === 1 ? nodes[0] : or(...nodes);
 }
 
 function map(m: Record<string, unknown>, ctx: CompileContext, path: (string | number)[]): Node {
@@ -107,8 +114,14 @@ function map(m: Record<string, unknown>, ctx: CompileContext, path: (string | nu
 }
 
 function item(key: string, raw: unknown, ctx: CompileContext, path: (string | number)[]): Node {
-  const [field, ...mods] = key.split('|');
-  if (field === '') throw new PredicateUnsupported('a keyword search over every field (not in the IR yet)');
+  const [name, ...given] = key.split('|');
+  // An item without a field searches every value (keywords), `contains` unless told otherwise.
+  const field = name === '' ? EVERY_VALUE : name;
+  const mods =
+    name === '' &&
+    !given.some((m) => ['contains', 'startswith', 'endswith', 're', 'cidr', 'exists'].includes(m))
+      ? [...given, 'contains']
+      : given;
   for (const m of mods) if (!KNOWN.has(m)) throw new PredicateUnsupported(`unknown modifier '${m}'`);
   try {
     checkModifierChain(mods, path);
