@@ -22,6 +22,8 @@ const TRUE = value(true);
 const FALSE = value(false);
 const known = (e: SqlExpr): SqlExpr => call('coalesce', e, FALSE);
 const ELEMENT: SqlExpr = { kind: 'variable', name: 'x' };
+/** An element of a list the store keeps folded (the same variable, already in lower case). */
+const FOLDED_ELEMENT: SqlExpr = { kind: 'variable', name: 'x' };
 
 /** The name under which a field's folded text (foldCase, made where it was stored) is asked. */
 export const FOLDED_PREFIX = '\u0000folded:';
@@ -53,7 +55,7 @@ export function predicateToSql(node: Node, options: PredicateSqlOptions = {}): S
   const col = options.columnOf ?? ((f: string) => f);
   /** A text in lower case: a stored field's folded copy where the store keeps one. */
   const folded = (v: SqlExpr, cased: boolean): SqlExpr =>
-    cased
+    cased || v === FOLDED_ELEMENT
       ? v
       : options.foldedFields && v.kind === 'column'
         ? column(FOLDED_PREFIX + v.name)
@@ -61,14 +63,20 @@ export function predicateToSql(node: Node, options: PredicateSqlOptions = {}): S
   /** Whether a field may hold a list (all may, with `lists: true`; those named, with a test). */
   const listy = (field: string) =>
     typeof options.lists === 'function' ? options.lists(field) : options.lists === true;
-  /** A test of one field's value: on its text, and with `lists` on any element of its list. */
-  const onField = (field: string, test: (v: SqlExpr) => SqlExpr): SqlExpr => {
+  /**
+   * A test of one field's value: on its text, and with `lists` on any element of its list. A test
+   * ignoring case (`cased` false: it folds what it is given) reads the store's folded list where
+   * there is one, its elements not folded again.
+   */
+  const onField = (field: string, test: (v: SqlExpr) => SqlExpr, cased = true): SqlExpr => {
     const scalar = known(test(column(col(field))));
     if (!listy(field)) return scalar;
+    const pre = !cased && options.foldedFields === true;
+    const list = column(LIST_PREFIX + (pre ? FOLDED_PREFIX : '') + col(field));
     return binary(
       'OR',
       scalar,
-      known({ kind: 'any_element', list: column(LIST_PREFIX + col(field)), test: test(ELEMENT) }),
+      known({ kind: 'any_element', list, test: test(pre ? FOLDED_ELEMENT : ELEMENT) }),
     );
   };
   // Balanced, not a chain: a rule's hundred alternatives make a tree log2(100) deep (ClickHouse
@@ -102,7 +110,7 @@ export function predicateToSql(node: Node, options: PredicateSqlOptions = {}): S
       const body = `(?:${nodes.map((n) => literalPattern(cased ? n.value : foldCase(n.value))).join('|')})`;
       const pattern = op === 'startswith' ? `^${body}` : op === 'endswith' ? `${body}$` : body;
       regexes.push(
-        onField(field, (v) => ({ kind: 'regex', of: folded(v, cased), pattern, ignoreCase: false })),
+        onField(field, (v) => ({ kind: 'regex', of: folded(v, cased), pattern, ignoreCase: false }), cased),
       );
       for (const n of nodes) merged.add(n);
     }
@@ -119,35 +127,47 @@ export function predicateToSql(node: Node, options: PredicateSqlOptions = {}): S
     },
     string: (n) => {
       const right = value(n.cased ? n.value : foldCase(n.value));
-      return onField(n.field, (v) => {
-        const left = folded(v, n.cased);
-        switch (n.op) {
-          case 'equals':
-            return binary('=', left, right);
-          case 'contains':
-            return call('contains', left, right);
-          case 'startswith':
-            return call('starts_with', left, right);
-          case 'endswith':
-            return call('ends_with', left, right);
-        }
-      });
+      return onField(
+        n.field,
+        (v) => {
+          const left = folded(v, n.cased);
+          switch (n.op) {
+            case 'equals':
+              return binary('=', left, right);
+            case 'contains':
+              return call('contains', left, right);
+            case 'startswith':
+              return call('starts_with', left, right);
+            case 'endswith':
+              return call('ends_with', left, right);
+          }
+        },
+        n.cased,
+      );
     },
     in: (n) =>
       n.values.length === 0
         ? FALSE
-        : onField(n.field, (v) => ({
-            kind: 'in',
-            of: folded(v, n.cased),
-            list: n.values.map((x) => value(n.cased ? x : foldCase(x))),
-          })),
+        : onField(
+            n.field,
+            (v) => ({
+              kind: 'in',
+              of: folded(v, n.cased),
+              list: n.values.map((x) => value(n.cased ? x : foldCase(x))),
+            }),
+            n.cased,
+          ),
     glob: (n) =>
-      onField(n.field, (v) => ({
-        kind: 'regex',
-        of: folded(v, n.cased),
-        pattern: globPattern(n.parts, n.cased),
-        ignoreCase: false,
-      })),
+      onField(
+        n.field,
+        (v) => ({
+          kind: 'regex',
+          of: folded(v, n.cased),
+          pattern: globPattern(n.parts, n.cased),
+          ignoreCase: false,
+        }),
+        n.cased,
+      ),
     // Two fields' texts (lists are not compared element by element).
     fieldref: (n) => {
       const a = folded(column(col(n.field)), n.cased);
@@ -165,10 +185,13 @@ export function predicateToSql(node: Node, options: PredicateSqlOptions = {}): S
     },
     // Ignoring case: the folded text against the folded pattern (foldPattern), in every engine.
     regex: (n) =>
-      onField(n.field, (v) =>
-        n.ignoreCase
-          ? { kind: 'regex', of: folded(v, false), pattern: foldPattern(n.pattern), ignoreCase: false }
-          : { kind: 'regex', of: v, pattern: n.pattern, ignoreCase: false },
+      onField(
+        n.field,
+        (v) =>
+          n.ignoreCase
+            ? { kind: 'regex', of: folded(v, false), pattern: foldPattern(n.pattern), ignoreCase: false }
+            : { kind: 'regex', of: v, pattern: n.pattern, ignoreCase: false },
+        !n.ignoreCase,
       ),
     cidr: (n) => onField(n.field, (v) => ({ kind: 'ip_in_range', of: v, range: n.range })),
     compare: (n) => {

@@ -31,7 +31,7 @@ const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS lotl_events (file String, sha256 String, run String, time Nullable(String), host Nullable(String),
     channel Nullable(String), event_id Nullable(Int32), keys Array(String),
     source_names Array(String), source_values Array(String), source_folded Array(String),
-    list_names Array(String), list_values Array(Array(String)),
+    list_names Array(String), list_values Array(Array(String)), list_folded Array(Array(String)),
     taxonomy_names Array(String), taxonomy_values Array(String), taxonomy_folded Array(String), event String) ENGINE = MergeTree ORDER BY sha256`,
 ];
 
@@ -205,14 +205,18 @@ export class ClickHouseTable implements RuleStore {
     // groupArrayArray over the lists is one).
     if (field === LIST_PREFIX + EVERY_VALUE)
       return "arrayConcat(source_values, arrayReduce('groupArrayArray', list_values))";
+    if (field === LIST_PREFIX + FOLDED_PREFIX + EVERY_VALUE)
+      return "arrayConcat(source_folded, arrayReduce('groupArrayArray', list_folded))";
     if (field === HAS_LIST_PREFIX + EVERY_VALUE) return '1';
     if (field.endsWith(EVERY_VALUE)) return 'CAST(NULL AS Nullable(String))';
     if (field.startsWith(HAS_LIST_PREFIX))
       return `has(list_names, ${lit(field.slice(HAS_LIST_PREFIX.length))})`;
     if (field.startsWith(LIST_PREFIX)) {
       // An absent list is an empty one here (arrays are never NULL in 18.16): no element matches.
-      const name = lit(field.slice(LIST_PREFIX.length));
-      return `list_values[indexOf(list_names, ${name})]`;
+      const rest = field.slice(LIST_PREFIX.length);
+      const fold = rest.startsWith(FOLDED_PREFIX);
+      const name = lit(fold ? rest.slice(FOLDED_PREFIX.length) : rest);
+      return `${fold ? 'list_folded' : 'list_values'}[indexOf(list_names, ${name})]`;
     }
     // A field's folded text: the same choice of value, from the folded copies.
     const fold = field.startsWith(FOLDED_PREFIX);
@@ -283,6 +287,7 @@ function rowOf(view: EventView, file: string, sha256: string, run: string): stri
       source_folded: [...f.source.values()].map(foldCase),
       list_names: [...f.lists.keys()],
       list_values: [...f.lists.values()],
+      list_folded: [...f.lists.values()].map((l) => l.map(foldCase)),
       taxonomy_names: [...f.taxonomy.keys()],
       taxonomy_values: [...f.taxonomy.values()],
       taxonomy_folded: [...f.taxonomy.values()].map(foldCase),

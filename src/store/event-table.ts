@@ -30,6 +30,9 @@ const SCHEMA = [
     taxonomy_fields MAP(VARCHAR, VARCHAR), event JSON)`,
 ];
 
+/** Events staged and inserted at a time. */
+const CHUNK_EVENTS = 100_000;
+
 const COLUMNS =
   "{'file': 'VARCHAR', 'sha256': 'VARCHAR', 'time': 'VARCHAR', 'host': 'VARCHAR', 'channel': 'VARCHAR', 'event_id': 'INTEGER', 'keys': 'VARCHAR[]', 'source_fields': 'MAP(VARCHAR, VARCHAR)', 'source_lists': 'MAP(VARCHAR, VARCHAR[])', 'taxonomy_fields': 'MAP(VARCHAR, VARCHAR)', 'event': 'JSON'}";
 
@@ -90,16 +93,33 @@ export class EventTable implements RuleStore {
           result.known++;
           continue;
         }
+        // The file's rows and its entry in one transaction: all of it, or none. Rows are staged
+        // in a JSON-lines file a chunk at a time and inserted from it (memory stays bounded
+        // however big the file).
         const staged = path.join(dir, 'events.jsonl');
-        const fd = openSync(staged, 'w');
+        let fd = openSync(staged, 'w');
         let events = 0;
+        let chunk = 0;
         let buffer = '';
+        const insertChunk = async () => {
+          writeSync(fd, buffer);
+          buffer = '';
+          closeSync(fd);
+          if (chunk > 0)
+            await this.connection.run(
+              `INSERT INTO lotl_events SELECT * FROM read_json('${staged.replace(/'/g, "''")}', format = 'newline_delimited', columns = ${COLUMNS})`,
+            );
+          chunk = 0;
+          fd = openSync(staged, 'w');
+        };
+        await this.connection.run('BEGIN TRANSACTION');
         try {
           await readAll(
             [input.path],
             {
               event: (view) => {
                 events++;
+                chunk++;
                 buffer += `${rowOf(view, input.path, sha256)}\n`;
                 if (buffer.length >= 1 << 20) {
                   writeSync(fd, buffer);
@@ -110,22 +130,15 @@ export class EventTable implements RuleStore {
                 result.problems.push(p);
                 on.problem?.(p);
               },
+              flush: async () => {
+                if (chunk >= CHUNK_EVENTS) await insertChunk();
+              },
             },
             on.progress ?? null,
             {},
             { files: [input], problems: [] },
           );
-          writeSync(fd, buffer);
-        } finally {
-          closeSync(fd);
-        }
-        // The file's rows and its entry in one transaction: all of it, or none.
-        await this.connection.run('BEGIN TRANSACTION');
-        try {
-          if (events > 0)
-            await this.connection.run(
-              `INSERT INTO lotl_events SELECT * FROM read_json('${staged.replace(/'/g, "''")}', format = 'newline_delimited', columns = ${COLUMNS})`,
-            );
+          await insertChunk();
           await this.connection.run('INSERT INTO lotl_files VALUES (?, ?, ?, ?, now())', [
             sha256,
             input.path,
@@ -136,6 +149,12 @@ export class EventTable implements RuleStore {
         } catch (err) {
           await this.connection.run('ROLLBACK');
           throw err;
+        } finally {
+          try {
+            closeSync(fd);
+          } catch {
+            // (Already closed: an insert failed between chunks.)
+          }
         }
         result.files++;
         result.events += events;
