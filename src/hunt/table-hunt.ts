@@ -36,6 +36,8 @@ export interface RuleStore {
   fieldSql(field: string, scope: 'category' | 'service'): string;
   /** The fields (lower case) some stored event holds a list of values in. */
   listFields(): Promise<Set<string>>;
+  /** How many rules, and characters of SQL, one query may hold (see huntTable). */
+  readonly batch: { rules: number; chars: number };
   /**
    * The events serving the logsource key that some of the conditions accept, each with the
    * indexes of those that do: one scan for a batch of rules. `params` are the conditions', in order.
@@ -58,13 +60,11 @@ export interface TableHuntResult {
 }
 
 /**
- * Rules in one query at most, and SQL text in one query at most: a batch reads the logsource's
- * events once for all its rules (one query a rule made all of SigmaHQ on ClickHouse 3,623 scans),
- * small enough that one slow or huge rule does not hold up the rest for long.
+ * Rules run in batches: a batch reads the logsource's events once for all its rules (one query a
+ * rule made all of SigmaHQ on ClickHouse 3,623 scans). Each store says how big a batch may be:
+ * DuckDB's cost is the scan (big batches), ClickHouse 18.16's analysis grows faster than the query
+ * (small ones).
  */
-const BATCH_RULES = 64;
-const BATCH_SQL_CHARS = 200_000;
-
 export async function huntTable(
   store: RuleStore,
   rules: SigmaRule[],
@@ -111,7 +111,7 @@ export async function huntTable(
     let batch: (typeof batches)[number]['items'] = [];
     let chars = 0;
     for (const item of items) {
-      if (batch.length > 0 && (batch.length >= BATCH_RULES || chars + item.chars > BATCH_SQL_CHARS)) {
+      if (batch.length > 0 && (batch.length >= store.batch.rules || chars + item.chars > store.batch.chars)) {
         batches.push({ key, items: batch });
         batch = [];
         chars = 0;

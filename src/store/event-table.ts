@@ -54,6 +54,8 @@ export class EventTable implements RuleStore {
   readonly dialect = DUCKDB;
   /** DuckDB's lower() is the IR's folding: no folded copies kept. */
   readonly foldedFields = false;
+  /** A scan of the table is the cost (planning a long query is not): few, big batches. */
+  readonly batch = { rules: 1024, chars: 4_000_000 };
 
   private constructor(
     readonly file: string,
