@@ -3,15 +3,17 @@
  * each rule through the predicate IR becomes a condition on the event's fields; the rules of one
  * logsource run in batches, one query a batch reading that logsource's events once and saying which
  * rules each event matched; every match is an alert, made as the streaming hunt makes it. Rules the
- * IR or the engine cannot express (keyword searches, correlations, IPv6 ranges on ClickHouse
- * 18.16) are listed with the reason and do not run.
+ * IR or the engine cannot express (IPv6 ranges on ClickHouse 18.16) are listed with the reason and
+ * do not run. Correlation rules are judged over the matches of the rules they reference, by the
+ * streaming correlation engine, the events in the order a stream reads them.
  */
 import { type Alert, alertFor } from '../detect/alert.js';
 import { EVERY_VALUE, type Node } from '../detect/ir/predicate.js';
+import { CorrelationEngine, type CorrelationRule } from '../detect/sigma/correlation.js';
 import { keyOf, ruleMeta } from '../detect/sigma/engine.js';
 import type { SigmaRule } from '../detect/sigma/load.js';
 import type { RawEvent } from '../ingest/raw-event.js';
-import { normalize, OVERRIDDEN_FIELDS } from '../normalize/normalize.js';
+import { type EventView, normalize, OVERRIDDEN_FIELDS } from '../normalize/normalize.js';
 import { type Dialect, renderMany, SqlUnsupportedError } from '../sql/dialects.js';
 import { predicateToSql } from '../sql/from-predicate.js';
 import type { SqlExpr, SqlValue } from '../sql/tree.js';
@@ -70,9 +72,13 @@ export async function huntTable(
   rules: SigmaRule[],
   predicates: Map<string, { node?: Node; unsupported?: string }>,
   on: { batch?(done: number, total: number): void } = {},
+  /** Correlation rules over the rules' matches (their referenced rules must be among `rules`). */
+  correlations: CorrelationRule[] = [],
 ): Promise<TableHuntResult> {
   const alerts: Alert[] = [];
   const skipped: TableHuntResult['skipped'] = [];
+  const order = new Map(rules.map((r, i) => [r, i]));
+  const matches = new Map<string, { view: EventView; rules: number[] }>();
   // Only fields some event holds a list in are searched element by element (a test of a list is
   // a lambda; on every field it made ClickHouse's expressions too big).
   const lists = await store.listFields();
@@ -136,10 +142,72 @@ export async function huntTable(
     ran += items.length;
     const metas = items.map(({ rule }) => ruleMeta(rule));
     for (const { event, matched } of rows) {
+      if (correlations.length > 0) {
+        // Kept per event until every batch has run: correlations see events in order.
+        const view = normalize(event);
+        const o = view.raw.origin;
+        const ref = `${o.file}\u0000${o.offset ?? ''}\u0000${o.line ?? ''}\u0000${o.record ?? ''}`;
+        const seen = matches.get(ref) ?? { view, rules: [] };
+        for (const m of matched) seen.rules.push(order.get(items[m].rule)!);
+        matches.set(ref, seen);
+        continue;
+      }
       const view = normalize(event);
       for (const m of matched) alerts.push(alertFor(view, metas[m]));
     }
     on.batch?.(i + 1, batches.length);
   }
+  if (correlations.length > 0) {
+    // A correlation over a rule that did not run cannot be judged: said, not guessed.
+    const missing = new Set(skipped.map((s) => s.id));
+    for (const r of rules) if (r.name !== undefined && missing.has(r.id)) missing.add(r.name);
+    const usable = correlations.filter((c) => {
+      const gone = c.rules.find((ref) => missing.has(ref));
+      if (gone)
+        skipped.push({
+          title: c.title,
+          id: c.id,
+          reason: `a correlation of a rule that did not run as SQL (${gone})`,
+        });
+      return !gone;
+    });
+    alerts.push(...correlate(rules, usable, matches));
+  }
   return { alerts, ran, skipped, queries: batches.length };
+}
+
+/**
+ * The matches fed to the streaming correlation engine as a stream would feed them: events by file
+ * and position in it (record or line), each event's rules in their load order. The windows are
+ * judged by the same code, so a store's correlation alerts are the streamed hunt's.
+ */
+function correlate(
+  rules: SigmaRule[],
+  correlations: CorrelationRule[],
+  matches: Map<string, { view: EventView; rules: number[] }>,
+): Alert[] {
+  const engine = new CorrelationEngine(correlations);
+  const metas = rules.map(ruleMeta);
+  // Read order: a record's byte offset (EVTX) or an event's line (text formats).
+  const position = (v: EventView) => v.raw.origin.offset ?? v.raw.origin.line ?? v.raw.origin.record ?? 0;
+  const events = [...matches.values()].sort((a, b) => {
+    const fa = a.view.raw.origin.file;
+    const fb = b.view.raw.origin.file;
+    return fa < fb ? -1 : fa > fb ? 1 : position(a.view) - position(b.view);
+  });
+  const out: Alert[] = [];
+  for (const { view, rules: matched } of events) {
+    for (const i of [...new Set(matched)].sort((a, b) => a - b)) {
+      const rule = rules[i];
+      const alert = alertFor(view, metas[i]);
+      if (engine.feeds(rule.id, rule.name)) {
+        out.push(...engine.signal(rule.id, rule.name, view, alert));
+        if (engine.silenced.has(rule.id) || (rule.name !== undefined && engine.silenced.has(rule.name)))
+          continue;
+      }
+      out.push(alert);
+    }
+  }
+  out.push(...engine.flush());
+  return out;
 }

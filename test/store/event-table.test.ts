@@ -84,6 +84,39 @@ describe('a Sigma hunt as SQL over stored events', () => {
     expect(r.missing).toBe(0);
   });
 
+  it("correlation rules over the rules' SQL matches on the examples: the streamed alerts", async () => {
+    const paths = [
+      path.join(ROOT, 'rules', 'sigma'),
+      path.join(ROOT, 'test', 'fixtures', 'sigma-correlation'),
+    ];
+    const dir = mkdtempSync(path.join(tmpdir(), 'lotl-db-'));
+    const table = await EventTable.open(path.join(dir, 'events.duckdb'));
+    try {
+      await table.ingest([EXAMPLES]);
+      const { rules, correlations } = loadRules(paths);
+      expect(correlations.length).toBe(3);
+      const predicates = new Map([...rulePredicates(paths)].map((p) => [`${p.file}\n${p.id}`, p]));
+      const fromTable = await huntTable(table, rules, predicates, {}, correlations);
+      // The stream reads the stored files in path order, as the store orders their events.
+      const stored = (await table.query('SELECT path FROM lotl_files ORDER BY path', [])).map((r) =>
+        String(r.path),
+      );
+      const engine = new SigmaEngine(rules, { correlations });
+      const { events } = await readAllItems(stored);
+      const streamed = [...events.flatMap((e) => engine.evaluate(normalize(e))), ...engine.flush()];
+      const full = (a: Alert) => `${key(a)} ${JSON.stringify(a.event.correlation ? a.event : '')}`;
+      expect(fromTable.alerts.map(full).sort()).toEqual(streamed.map(full).sort());
+      const fired = new Set(
+        fromTable.alerts.filter((a) => a.rule.kind === 'correlation').map((a) => a.rule.id),
+      );
+      // All three fire on the scenario, and the silenced base rule's own alerts are left out.
+      expect(fired.size).toBe(3);
+      expect(fromTable.alerts.some((a) => a.rule.id === '0c5d7a10-2b7e-4f5e-9a3c-1d2e3f405001')).toBe(false);
+    } finally {
+      table.close();
+    }
+  });
+
   it('keyword searches (every value of the event) on the examples: the streamed alerts', async () => {
     const r = await sameAlerts([path.join(ROOT, 'test', 'fixtures', 'sigma-keywords')], [EXAMPLES]);
     expect(r.ran).toBe(3);

@@ -267,7 +267,7 @@ async function huntDatabaseAction(choice: StoreChoice, opts: HuntCommandOptions)
     return;
   }
   warn(
-    'lotl hunt: over a store: Sigma rules as SQL; KQL hunts, indicators and the correlate stage run on streamed events only (not yet over a store)\n',
+    'lotl hunt: over a store: Sigma rules as SQL (correlation rules over their matches); KQL hunts, indicators and the correlate stage run on streamed events only (not yet over a store)\n',
   );
   const started = performance.now();
   const loaded = loadRules(sigma, { placeholders, cache: ruleCache() });
@@ -290,7 +290,7 @@ async function huntDatabaseAction(choice: StoreChoice, opts: HuntCommandOptions)
     events = (await table.counts()).events;
     const progress = startStepProgress('queries', opts.progress);
     try {
-      result = await huntTable(table, rules, predicates, { batch: progress.step });
+      result = await huntTable(table, rules, predicates, { batch: progress.step }, loaded.correlations);
     } finally {
       progress.stop();
     }

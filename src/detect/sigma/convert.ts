@@ -70,7 +70,11 @@ export function* rulePredicates(
         logsource: ['product', 'category', 'service'].map((k) => String(ls[k] ?? '*')).join('/'),
       };
       if (d.correlation) {
-        yield { ...entry, unsupported: 'correlation rules (not yet: issue 17)' };
+        yield {
+          ...entry,
+          unsupported:
+            'a correlation rule is no one query: lotl hunt --db | --clickhouse judges it over the matches of its rules',
+        };
         continue;
       }
       if (!d.detection || typeof d.detection !== 'object') continue;
