@@ -3,8 +3,7 @@
  * each rule through the predicate IR becomes a condition on the event's fields; the rules of one
  * logsource run in batches, one query a batch reading that logsource's events once and saying which
  * rules each event matched; every match is an alert, made as the streaming hunt makes it. Rules the
- * IR or the engine cannot express (IPv6 ranges on ClickHouse 18.16) are listed with the reason and
- * do not run. Correlation rules are judged over the matches of the rules they reference, by the
+ * IR or the engine cannot express are listed with the reason and do not run. Correlation rules are judged over the matches of the rules they reference, by the
  * streaming correlation engine, the events in the order a stream reads them.
  */
 import { type Alert, alertFor } from '../detect/alert.js';

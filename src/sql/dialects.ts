@@ -89,6 +89,22 @@ const CLICKHOUSE_FOLD: [string, string][] = (() => {
 })();
 
 const IPV4_OCTET = '(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])';
+const IPV4_TEXT = `${IPV4_OCTET}(\\.${IPV4_OCTET}){3}`;
+/**
+ * IPv6 text as ir/ip.ts accepts it, as one RE2 pattern: eight groups, or fewer around one `::`
+ * standing for at least one; an IPv4 tail counts as two groups.
+ */
+const IPV6_TEXT = (() => {
+  const h = '[0-9a-fA-F]{1,4}';
+  const groups = (n: number) => (n === 0 ? '' : `${h}(:${h}){${n - 1}}`);
+  const alternatives = [`(${h}:){7}${h}`, `(${h}:){6}${IPV4_TEXT}`];
+  for (let a = 0; a <= 7; a++)
+    for (let b = 0; a + b <= 7; b++) alternatives.push(`${groups(a)}::${groups(b)}`);
+  for (let a = 0; a <= 5; a++)
+    for (let b = 0; a + b <= 5; b++)
+      alternatives.push(`${groups(a)}::${b > 0 ? `(${h}:){${b}}` : ''}${IPV4_TEXT}`);
+  return `^(${alternatives.join('|')})$`;
+})();
 
 export const CLICKHOUSE: Dialect = {
   name: 'clickhouse',
@@ -142,13 +158,22 @@ export const CLICKHOUSE: Dialect = {
   ipInRange(text, range) {
     const cidr = parseCidr(range);
     if (!cidr) throw new SqlUnsupportedError(`'${range}' is not an IPv4 or IPv6 range`);
-    if (cidr.version === 6)
-      throw new SqlUnsupportedError(
-        `an IPv6 range (${range}) on ClickHouse 18.16: it has no IPv6 range function and its IPv6 parser reads a bad address as ::`,
-      );
-    const trimmed = `replaceRegexpAll(${text}, '^[ \\\\t\\\\n\\\\r\\\\f\\\\v]+|[ \\\\t\\\\n\\\\r\\\\f\\\\v]+$', '')`;
+    // ir/ip.ts's reading, spelt in 18.16's functions: ASCII whitespace trimmed; IPv4 dotted quads
+    // without leading zeros; IPv6 (a zone and brackets taken off) checked by a pattern before
+    // IPv6StringToNum, which reads a bad address as ::; an IPv4-mapped IPv6 address is IPv4.
+    const lit = CLICKHOUSE.literal;
+    const trimmed = `replaceRegexpAll(${text}, ${lit('^[ \t\n\r\f\v]+|[ \t\n\r\f\v]+$')}, '')`;
+    const bare = `replaceRegexpOne(replaceRegexpOne(${trimmed}, ${lit('%[\\s\\S]*$')}, ''), ${lit('^\\[([\\s\\S]*)\\]$')}, '\\\\1')`;
+    const v6 = `if(match(${bare}, ${lit(IPV6_TEXT)}), hex(IPv6StringToNum(${bare})), NULL)`;
+    const mapped = `startsWith(${v6}, '${'0'.repeat(20)}FFFF')`;
+    if (cidr.version === 6) {
+      const host = (1n << BigInt(128 - cidr.prefix)) - 1n;
+      const hex = (n: bigint) => lit(n.toString(16).toUpperCase().padStart(32, '0'));
+      return `(NOT ${mapped} AND ${v6} BETWEEN ${hex(cidr.network)} AND ${hex(cidr.network | host)})`;
+    }
+    const v4 = `if(match(${trimmed}, ${lit(`^${IPV4_TEXT}$`)}), IPv4StringToNum(${trimmed}), if(${mapped}, reinterpretAsUInt32(reverse(unhex(substring(${v6}, 25, 8)))), NULL))`;
     const mask = cidr.prefix === 0 ? 0n : ((1n << 32n) - 1n) ^ ((1n << BigInt(32 - cidr.prefix)) - 1n);
-    return `(match(${trimmed}, '^${IPV4_OCTET}(\\\\.${IPV4_OCTET}){3}$') AND bitAnd(IPv4StringToNum(${trimmed}), ${mask}) = ${cidr.network & mask})`;
+    return `(bitAnd(${v4}, ${mask}) = ${cidr.network & mask})`;
   },
   // 18.16 wants the lambda to return UInt8, not Nullable(UInt8).
   anyElement: (list, test) => `arrayExists(x -> ifNull(${test}, 0), ${list})`,
