@@ -8,7 +8,8 @@
  *     `lotl hunt --clickhouse`.
  * The input is the 250,000-event Security-Datasets JSONL bench/read.mjs builds, its lines repeated
  * (or cut) to N events. The three alert counts are printed side by side (they must agree).
- * Usage: node bench/store.mjs [--events N]   (npm run build first; LOTL_DATA: the shared data)
+ * Usage: node bench/store.mjs [--events N] [--stores streamed,duckdb,clickhouse]
+ *   (npm run build first; LOTL_DATA: the shared data; --stores: some of the three, default all)
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createReadStream, createWriteStream, existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -22,6 +23,10 @@ const data = path.resolve(root, process.env.LOTL_DATA ?? '../shared/data');
 const at = process.argv.indexOf('--events');
 const want = at > 0 ? Number(process.argv[at + 1]) : 10_000_000;
 if (!Number.isInteger(want) || want <= 0) throw new Error('--events takes a whole number');
+const storesAt = process.argv.indexOf('--stores');
+const stores = new Set(
+  storesAt > 0 ? process.argv[storesAt + 1].split(',') : ['streamed', 'duckdb', 'clickhouse'],
+);
 const cli = path.join(root, 'dist', 'cli', 'main.js');
 const { startClickHouse } = await import(path.join(root, 'dist', 'store', 'local-clickhouse.js'));
 const sigma = ['rules', 'rules-emerging-threats', 'rules-threat-hunting'].flatMap((d) => [
@@ -62,39 +67,45 @@ const hunt = ['--no-builtin', '--include-noisy', '--format', 'jsonl', ...sigma];
 const rows = [];
 const rate = (n, sec) => `${Math.round(n / sec).toLocaleString('en-US')} events/s`;
 
-const streamed = timed(['hunt', '--no-progress', '--no-correlate', ...hunt, input]);
-rows.push(['streamed hunt', streamed.sec, streamed.rssMb, rate(want, streamed.sec), streamed.stdoutLines]);
-
-const dir = mkdtempSync(path.join(tmpdir(), 'lotl-bench-store-'));
-try {
-  const db = path.join(dir, 'events.duckdb');
-  const ingest = timed(['ingest', '--no-progress', input, '--db', db]);
-  rows.push(['DuckDB ingest', ingest.sec, ingest.rssMb, rate(want, ingest.sec), '']);
-  const onDuck = timed(['hunt', '--db', db, ...hunt]);
-  rows.push([
-    'DuckDB hunt (rules as SQL)',
-    onDuck.sec,
-    onDuck.rssMb,
-    rate(want, onDuck.sec),
-    onDuck.stdoutLines,
-  ]);
-} finally {
-  rmSync(dir, { recursive: true, force: true });
+if (stores.has('streamed')) {
+  const streamed = timed(['hunt', '--no-progress', '--no-correlate', ...hunt, input]);
+  rows.push(['streamed hunt', streamed.sec, streamed.rssMb, rate(want, streamed.sec), streamed.stdoutLines]);
 }
-const server = await startClickHouse();
-try {
-  const ingest = timed(['ingest', '--no-progress', input, '--clickhouse', server.url]);
-  rows.push(['ClickHouse ingest', ingest.sec, ingest.rssMb, rate(want, ingest.sec), '']);
-  const onClick = timed(['hunt', '--clickhouse', server.url, ...hunt]);
-  rows.push([
-    'ClickHouse hunt (rules as SQL)',
-    onClick.sec,
-    onClick.rssMb,
-    rate(want, onClick.sec),
-    onClick.stdoutLines,
-  ]);
-} finally {
-  await server.stop();
+
+if (stores.has('duckdb')) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'lotl-bench-store-'));
+  try {
+    const db = path.join(dir, 'events.duckdb');
+    const ingest = timed(['ingest', '--no-progress', input, '--db', db]);
+    rows.push(['DuckDB ingest', ingest.sec, ingest.rssMb, rate(want, ingest.sec), '']);
+    const onDuck = timed(['hunt', '--db', db, ...hunt]);
+    rows.push([
+      'DuckDB hunt (rules as SQL)',
+      onDuck.sec,
+      onDuck.rssMb,
+      rate(want, onDuck.sec),
+      onDuck.stdoutLines,
+    ]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+if (stores.has('clickhouse')) {
+  const server = await startClickHouse();
+  try {
+    const ingest = timed(['ingest', '--no-progress', input, '--clickhouse', server.url]);
+    rows.push(['ClickHouse ingest', ingest.sec, ingest.rssMb, rate(want, ingest.sec), '']);
+    const onClick = timed(['hunt', '--clickhouse', server.url, ...hunt]);
+    rows.push([
+      'ClickHouse hunt (rules as SQL)',
+      onClick.sec,
+      onClick.rssMb,
+      rate(want, onClick.sec),
+      onClick.stdoutLines,
+    ]);
+  } finally {
+    await server.stop();
+  }
 }
 
 const head = ['step', 'wall s', 'peak RSS MB (lotl)', 'rate', 'alerts'];
