@@ -127,16 +127,38 @@ export async function huntTable(
     if (batch.length > 0) batches.push({ key, items: batch });
   }
   let ran = 0;
-  for (const [i, { key, items }] of batches.entries()) {
+  for (const [i, batch] of batches.entries()) {
+    const { key } = batch;
+    let { items } = batch;
     const { sqls, params } = renderMany(items, store.dialect);
     let rows: Awaited<ReturnType<RuleStore['selectMatching']>>;
     try {
       rows = await store.selectMatching(key, sqls, params);
     } catch (err) {
-      const names = items.map(({ rule }) => `${rule.title} (${rule.id}, ${rule.file})`);
-      throw new Error(
-        `rules of ${key} (${names.slice(0, 3).join('; ')}${names.length > 3 ? `; ${names.length - 3} more` : ''}): ${(err as Error).message}`,
-      );
+      // One rule the engine refuses must not cost the others: each alone, the refused listed.
+      // If the first few fail alone too, the store itself is failing: said as it is.
+      rows = [];
+      const kept: typeof items = [];
+      let failedInARow = 0;
+      for (const item of items) {
+        const one = renderMany([item], store.dialect);
+        try {
+          const got = await store.selectMatching(key, one.sqls, one.params);
+          for (const r of got) rows.push({ event: r.event, matched: [kept.length] });
+          kept.push(item);
+          failedInARow = 0;
+        } catch (alone) {
+          if (++failedInARow >= 3 && kept.length === 0)
+            throw new Error(`rules of ${key}: ${(err as Error).message}`);
+          const { rule } = item;
+          skipped.push({
+            title: rule.title,
+            id: rule.id,
+            reason: `the store refused its query: ${(alone as Error).message.split('\n')[0].slice(0, 300)}`,
+          });
+        }
+      }
+      items = kept;
     }
     ran += items.length;
     const metas = items.map(({ rule }) => ruleMeta(rule));

@@ -6,7 +6,7 @@
  * does. The one difference allowed, and counted: an event whose field the rule reads holds a map
  * (the table keeps texts and lists of texts).
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -112,6 +112,46 @@ describe('a Sigma hunt as SQL over stored events', () => {
       // All three fire on the scenario, and the silenced base rule's own alerts are left out.
       expect(fired.size).toBe(3);
       expect(fromTable.alerts.some((a) => a.rule.id === '0c5d7a10-2b7e-4f5e-9a3c-1d2e3f405001')).toBe(false);
+    } finally {
+      table.close();
+    }
+  });
+
+  it('a rule the store refuses is listed and the others of its batch still run; a failing store is said', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'lotl-db-'));
+    const table = await EventTable.open(path.join(dir, 'events.duckdb'));
+    const rulesDir = mkdtempSync(path.join(tmpdir(), 'lotl-refused-'));
+    // A rule whose query this wrapped store refuses (as an engine refuses what it cannot run).
+    writeFileSync(
+      path.join(rulesDir, 'refused.yml'),
+      'title: Refused\nid: 9d0e1f2a-3b4c-4d5e-8f60-718293a4b5c6\nlogsource: {category: process_creation, product: windows}\ndetection: {s: {CommandLine|contains: lotl-refuse-me}, condition: s}\nlevel: low\n',
+    );
+    try {
+      await table.ingest([EXAMPLES]);
+      const paths = [path.join(ROOT, 'rules', 'sigma'), rulesDir];
+      const { rules } = loadRules(paths);
+      const predicates = new Map([...rulePredicates(paths)].map((p) => [`${p.file}\n${p.id}`, p]));
+      const picky: typeof table = Object.create(table);
+      let calls = 0;
+      picky.selectMatching = (key, conditions, params) => {
+        calls++;
+        if (params.includes('lotl-refuse-me')) return Promise.reject(new Error('Binder Error: refused'));
+        return table.selectMatching(key, conditions, params);
+      };
+      const r = await huntTable(picky, rules, predicates);
+      expect(r.skipped).toEqual([
+        {
+          title: 'Refused',
+          id: '9d0e1f2a-3b4c-4d5e-8f60-718293a4b5c6',
+          reason: 'the store refused its query: Binder Error: refused',
+        },
+      ]);
+      const pack = await huntTable(table, loadRules([paths[0]]).rules, predicates);
+      expect(r.alerts.map(key).sort()).toEqual(pack.alerts.map(key).sort());
+      expect(calls).toBeGreaterThan(pack.queries);
+      const down: typeof table = Object.create(table);
+      down.selectMatching = () => Promise.reject(new Error('connection refused'));
+      await expect(huntTable(down, rules, predicates)).rejects.toThrow(/connection refused/);
     } finally {
       table.close();
     }
