@@ -12,7 +12,16 @@
  *   (npm run build first; LOTL_DATA: the shared data; --stores: some of the three, default all)
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { createReadStream, createWriteStream, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import {
+  closeSync,
+  createReadStream,
+  createWriteStream,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readSync,
+  rmSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -51,17 +60,34 @@ if (!existsSync(input)) {
   await new Promise((r) => out.end(r));
 }
 
+/** Newlines in a file, read a megabyte at a time (the alerts of 10M events pass 500 MB). */
+function lineCount(file) {
+  const fd = openSync(file, 'r');
+  const buf = Buffer.alloc(1 << 20);
+  let n = 0;
+  for (let got = readSync(fd, buf); got > 0; got = readSync(fd, buf))
+    for (let i = 0; i < got; i++) if (buf[i] === 10) n++;
+  closeSync(fd);
+  return n;
+}
+
 /** One timed run of the CLI: wall seconds, peak RSS (MB), its last stderr line, stdout lines. */
 function timed(args) {
+  const out = path.join(tmpdir(), `lotl-bench-store-${process.pid}.out`);
+  const fd = openSync(out, 'w');
   const r = spawnSync('/usr/bin/time', ['-f', '%e %M', process.execPath, cli, ...args], {
     encoding: 'utf8',
-    maxBuffer: 1 << 30,
+    stdio: ['ignore', fd, 'pipe'],
+    maxBuffer: 1 << 28,
   });
+  closeSync(fd);
+  const stdoutLines = lineCount(out);
+  rmSync(out, { force: true });
   const lines = r.stderr.trim().split('\n');
   const [sec, kb] = lines.pop().split(' ').map(Number);
   if (r.status !== 0 && r.status !== 1)
     throw new Error(`lotl ${args[0]} failed: ${lines.slice(-3).join('\n')}`);
-  return { sec, rssMb: kb / 1024, said: lines.at(-1) ?? '', stdoutLines: r.stdout.split('\n').length - 1 };
+  return { sec, rssMb: kb / 1024, said: lines.at(-1) ?? '', stdoutLines };
 }
 const hunt = ['--no-builtin', '--include-noisy', '--format', 'jsonl', ...sigma];
 const rows = [];

@@ -250,18 +250,23 @@ export function eventFields(view: EventView): EventFields {
   for (const ls of view.logsources()) for (const k of keysServed(ls)) keys.add(k);
   const source = new Map<string, string>();
   const lists = new Map<string, string[]>();
+  // A name goes to the first key it names, as the stream reads fields (normalize.ts lowerKeysOf):
+  // lower-cased, and spaces stripped too ("Threat Name" is ThreatName to Sigma).
+  const claimed = new Set<string>();
   for (const [k, v] of Object.entries(view.raw.data)) {
-    const t = textOf(v);
-    const name = k.toLowerCase();
-    if (t !== undefined) {
-      if (!source.has(name)) source.set(name, t);
+    const lower = k.toLowerCase();
+    for (const name of lower.includes(' ') ? [lower, lower.replace(/ /g, '')] : [lower]) {
+      if (claimed.has(name)) continue;
+      claimed.add(name);
+      const t = textOf(v);
+      if (t !== undefined) source.set(name, t);
+      // A list of texts (EventData's unnamed Data values): its elements, searched one by one.
+      else if (Array.isArray(v))
+        lists.set(
+          name,
+          v.map(textOf).filter((x): x is string => x !== undefined),
+        );
     }
-    // A list of texts (EventData's unnamed Data values): its elements, searched one by one.
-    else if (Array.isArray(v) && !lists.has(name))
-      lists.set(
-        name,
-        v.map(textOf).filter((x): x is string => x !== undefined),
-      );
   }
   const taxonomy = new Map<string, string>();
   for (const [k, v] of Object.entries(view.sigmaFields())) {

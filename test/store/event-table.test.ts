@@ -18,7 +18,7 @@ import { SigmaEngine } from '../../src/detect/sigma/engine.js';
 import { loadRules } from '../../src/detect/sigma/load.js';
 import { huntTable } from '../../src/hunt/table-hunt.js';
 import { normalize } from '../../src/normalize/normalize.js';
-import { EventTable } from '../../src/store/event-table.js';
+import { EventTable, eventFields } from '../../src/store/event-table.js';
 import { DATA, EXAMPLES, HAS_DATA, ROOT, readAllItems } from '../helpers.js';
 
 const key = (a: Alert) => `${a.rule.id} ${sourceRef(a.source)}`;
@@ -154,6 +154,38 @@ describe('a Sigma hunt as SQL over stored events', () => {
       await expect(huntTable(down, rules, predicates)).rejects.toThrow(/connection refused/);
     } finally {
       table.close();
+    }
+  });
+
+  // (The stream tries a name's exact spelling first; the store keeps lower-cased names, so two keys
+  // differing only in case or spaces can differ: the names asked here are not keys as spelt.)
+  it('a stored event answers a field name as the stream reads it (case, spaces stripped, first key wins)', () => {
+    const data = {
+      'New Value': 'HKLM\\Exclusions\\Paths\\C:\\tools = 0x0',
+      'new value': 'a later key with the same name',
+      Detail: { nested: 'a map' },
+      detail: 'text after a map of the same name',
+      'Threat Name': 'Tool:Win32/EICAR_Test_File',
+      Data: ['a', 'b'],
+    };
+    const view = normalize({
+      time: null,
+      provider: null,
+      channel: 'Microsoft-Windows-Windows Defender/Operational',
+      eventId: 5007,
+      computer: 'host',
+      recordId: null,
+      data,
+      origin: { file: 'inline', format: 'json', line: 1 },
+    });
+    const f = eventFields(view);
+    for (const name of ['NewValue', 'NEW VALUE', 'DETAIL', 'ThreatName', 'threat name', 'data']) {
+      const streamed = view.field(name);
+      const lower = name.toLowerCase();
+      const stored = f.source.get(lower) ?? f.lists.get(lower);
+      expect(stored, name).toEqual(
+        typeof streamed === 'object' && !Array.isArray(streamed) ? undefined : streamed,
+      );
     }
   });
 
