@@ -120,3 +120,20 @@ export function filesUnder(dir: string, suffix: string): string[] {
   walk(dir);
   return out;
 }
+
+/** The Sigma alerts of JSON-lines output, as sorted `rule file record-or-line` keys. */
+export function sigmaAlertKeys(jsonl: string): string[] {
+  return jsonl
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l))
+    .filter((a) => a.rule.kind === 'sigma')
+    .map((a) => `${a.rule.id} ${a.source.file} ${a.source.record ?? a.source.line}`)
+    .sort();
+}
+
+/** What a hunt over a store must give for examples/: the streamed hunt's pack Sigma alerts. */
+export async function streamedExampleKeys(): Promise<string[]> {
+  const r = await runCli(['hunt', '--no-progress', '--no-correlate', '--format', 'jsonl', 'examples/']);
+  return sigmaAlertKeys(r.stdout);
+}

@@ -7,16 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../helpers.js';
-
-const ids = (jsonl: string) =>
-  jsonl
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l))
-    .filter((a) => a.rule.kind === 'sigma')
-    .map((a) => `${a.rule.id} ${a.source.file} ${a.source.record ?? a.source.line}`)
-    .sort();
+import { runCli, sigmaAlertKeys, streamedExampleKeys } from '../helpers.js';
 
 describe('lotl ingest --db and lotl hunt --db', () => {
   it("ingests once, hunts with SQL, and finds the streamed hunt's Sigma alerts", async () => {
@@ -31,16 +22,8 @@ describe('lotl ingest --db and lotl hunt --db', () => {
     const fromDb = await runCli(['hunt', '--db', db, '--format', 'jsonl']);
     expect(fromDb.code, fromDb.stderr).toBe(0);
     expect(fromDb.stderr).toMatch(/25 rules ran as SQL \(\d+ queries\) over 297 events/);
-    const streamed = await runCli([
-      'hunt',
-      '--no-progress',
-      '--no-correlate',
-      '--format',
-      'jsonl',
-      'examples/',
-    ]);
-    expect(ids(fromDb.stdout)).toEqual(ids(streamed.stdout));
-    expect(ids(fromDb.stdout).length).toBeGreaterThan(30);
+    expect(sigmaAlertKeys(fromDb.stdout)).toEqual(await streamedExampleKeys());
+    expect(sigmaAlertKeys(fromDb.stdout).length).toBeGreaterThan(30);
   });
 
   it('PATHS and --db together, a missing database, no inputs: usage errors', async () => {
