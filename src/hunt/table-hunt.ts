@@ -25,6 +25,36 @@ export function taxonomyFirst(field: string, scope: 'category' | 'service'): boo
   return scope === 'category' || OVERRIDDEN_FIELDS.has(field.toLowerCase());
 }
 
+/**
+ * A field as a rule of this scope reads it from a store's two values of it (SQL expressions): the
+ * taxonomy's or the source's first, as taxonomyFirst says.
+ */
+export function scopedField(
+  field: string,
+  scope: 'category' | 'service',
+  taxonomy: string,
+  source: string,
+): string {
+  return taxonomyFirst(field, scope)
+    ? `coalesce(${taxonomy}, ${source})`
+    : `coalesce(${source}, ${taxonomy})`;
+}
+
+/**
+ * A batch's conditions as a store's query reads them: each a named column (`two` makes the test
+ * two-valued in the dialect), and the test that some rule matched. `matched` reads a row back.
+ */
+export function ruleColumns(conditions: readonly string[], two: (condition: string) => string) {
+  return {
+    tests: conditions.map((c, i) => `${two(c)} AS lotl_rule_${i}`).join(', '),
+    any: conditions.map((_, i) => `lotl_rule_${i}`).join(' OR '),
+    matched: (row: Record<string, unknown>) =>
+      conditions.flatMap((_, i) =>
+        row[`lotl_rule_${i}`] === true || Number(row[`lotl_rule_${i}`]) === 1 ? [i] : [],
+      ),
+  };
+}
+
 /** Where the events are, as a rule's query needs them. */
 export interface RuleStore {
   readonly dialect: Dialect;
@@ -60,6 +90,14 @@ export interface TableHuntResult {
   queries: number;
 }
 
+/** A rule ready for a batch: its condition, how it reads fields, and its SQL's length alone. */
+interface BatchItem {
+  rule: SigmaRule;
+  expr: SqlExpr;
+  column: (field: string) => string;
+  chars: number;
+}
+
 /**
  * Rules run in batches: a batch reads the logsource's events once for all its rules (one query a
  * rule made all of SigmaHQ on ClickHouse 3,623 scans). Each store says how big a batch may be:
@@ -81,10 +119,7 @@ export async function huntTable(
   // Only fields some event holds a list in are searched element by element (a test of a list is
   // a lambda; on every field it made ClickHouse's expressions too big).
   const lists = await store.listFields();
-  const byKey = new Map<
-    string,
-    { rule: SigmaRule; expr: SqlExpr; column: (f: string) => string; chars: number }[]
-  >();
+  const byKey = new Map<string, BatchItem[]>();
   for (const rule of rules) {
     const p = predicates.get(`${rule.file}\n${rule.id}`);
     if (!p?.node) {
@@ -111,9 +146,9 @@ export async function huntTable(
     list.push({ rule, expr, column, chars });
     byKey.set(key, list);
   }
-  const batches: { key: string; items: typeof byKey extends Map<string, infer V> ? V : never }[] = [];
+  const batches: { key: string; items: BatchItem[] }[] = [];
   for (const [key, items] of byKey) {
-    let batch: (typeof batches)[number]['items'] = [];
+    let batch: BatchItem[] = [];
     let chars = 0;
     for (const item of items) {
       if (batch.length > 0 && (batch.length >= store.batch.rules || chars + item.chars > store.batch.chars)) {
@@ -163,9 +198,9 @@ export async function huntTable(
     ran += items.length;
     const metas = items.map(({ rule }) => ruleMeta(rule));
     for (const { event, matched } of rows) {
+      const view = normalize(event);
       if (correlations.length > 0) {
         // Kept per event until every batch has run: correlations see events in order.
-        const view = normalize(event);
         const o = view.raw.origin;
         const ref = `${o.file}\u0000${o.offset ?? ''}\u0000${o.line ?? ''}\u0000${o.record ?? ''}`;
         const seen = matches.get(ref) ?? { view, rules: [] };
@@ -173,7 +208,6 @@ export async function huntTable(
         matches.set(ref, seen);
         continue;
       }
-      const view = normalize(event);
       for (const m of matched) alerts.push(alertFor(view, metas[m]));
     }
     on.batch?.(i + 1, batches.length);

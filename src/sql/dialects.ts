@@ -75,9 +75,12 @@ export const DUCKDB: Dialect = {
 /**
  * ClickHouse's lowerUTF8 leaves alone the letters whose lower case has another UTF-8 length (İ,
  * the Kelvin sign, Ω …) and the title-case digraphs (ǅ …): those are replaced first, so that its
- * lower case is the IR's (foldCase). Found by scanning every code point.
+ * lower case is the IR's (foldCase). Found by scanning every code point — on first use, not when
+ * the module loads (every `lotl hunt` imports it; the scan took ~0.2 s of its start-up).
  */
-const CLICKHOUSE_FOLD: [string, string][] = (() => {
+let clickhouseFold: [string, string][] | null = null;
+function clickhouseFoldPairs(): [string, string][] {
+  if (clickhouseFold) return clickhouseFold;
   const out: [string, string][] = [];
   for (let cp = 0x80; cp < 0x110000; cp++) {
     if (cp >= 0xd800 && cp < 0xe000) continue;
@@ -85,8 +88,9 @@ const CLICKHOUSE_FOLD: [string, string][] = (() => {
     const f = foldCase(c);
     if (f !== c && (Buffer.byteLength(f) !== Buffer.byteLength(c) || /\p{Lt}/u.test(c))) out.push([c, f]);
   }
+  clickhouseFold = out;
   return out;
-})();
+}
 
 const IPV4_OCTET = '(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])';
 const IPV4_TEXT = `${IPV4_OCTET}(\\.${IPV4_OCTET}){3}`;
@@ -130,7 +134,7 @@ export const CLICKHOUSE: Dialect = {
         const known = memo?.get(a[0]);
         if (known) return known;
         let text = a[0];
-        for (const [from, to] of CLICKHOUSE_FOLD)
+        for (const [from, to] of clickhouseFoldPairs())
           text = `replaceAll(${text}, ${CLICKHOUSE.literal(from)}, ${CLICKHOUSE.literal(to)})`;
         if (!memo || a[0] === 'x') return `lowerUTF8(${text})`;
         const name = `lotl_folded_${memo.size + 1}`;

@@ -16,7 +16,7 @@ import { randomUUID } from 'node:crypto';
 import { EVERY_VALUE, foldCase } from '../detect/ir/predicate.js';
 import type { ProgressFactory } from '../hunt/read-loop.js';
 import { readAll } from '../hunt/read-loop.js';
-import { type RuleStore, taxonomyFirst } from '../hunt/table-hunt.js';
+import { type RuleStore, ruleColumns, scopedField } from '../hunt/table-hunt.js';
 import type { InputProblem, RawEvent } from '../ingest/raw-event.js';
 import { listInputs } from '../ingest/read.js';
 import type { EventView } from '../normalize/normalize.js';
@@ -226,9 +226,7 @@ export class ClickHouseTable implements RuleStore {
     const name = fold ? field.slice(FOLDED_PREFIX.length) : field;
     const taxonomy = at('taxonomy_names', fold ? 'taxonomy_folded' : 'taxonomy_values', lit(name));
     const source = at('source_names', fold ? 'source_folded' : 'source_values', lit(name));
-    return taxonomyFirst(name, scope)
-      ? `coalesce(${taxonomy}, ${source})`
-      : `coalesce(${source}, ${taxonomy})`;
+    return scopedField(name, scope, taxonomy, source);
   }
 
   async selectMatching(
@@ -238,17 +236,13 @@ export class ClickHouseTable implements RuleStore {
   ): Promise<{ event: RawEvent; matched: number[] }[]> {
     if (params.length > 0) throw new Error('ClickHouse queries carry their values as literals');
     // Each rule's test a named column (0/1); WHERE reads the names.
-    const tests = conditions.map((c, i) => `ifNull(${c}, 0) AS lotl_rule_${i}`).join(', ');
-    const any = conditions.map((_, i) => `lotl_rule_${i}`).join(' OR ');
+    const { tests, any, matched } = ruleColumns(conditions, (c) => `ifNull(${c}, 0)`);
     const rows = await this.rows(
       // PREWHERE: the rest of a row is read only where some row of the logsource is (rows are
       // ordered by channel and event id, so a logsource's rows are together).
       `SELECT event, ${tests} FROM ${this.events} PREWHERE has(keys, ${CLICKHOUSE.literal(key)}) WHERE ${this.visible} AND (${any})`,
     );
-    return rows.map((r) => ({
-      event: JSON.parse(String(r.event)) as RawEvent,
-      matched: conditions.flatMap((_, i) => (Number(r[`lotl_rule_${i}`]) ? [i] : [])),
-    }));
+    return rows.map((r) => ({ event: JSON.parse(String(r.event)) as RawEvent, matched: matched(r) }));
   }
 
   async listFields(): Promise<Set<string>> {

@@ -13,7 +13,7 @@ import { EVERY_VALUE } from '../detect/ir/predicate.js';
 import { keysServed } from '../detect/sigma/engine.js';
 import type { ProgressFactory } from '../hunt/read-loop.js';
 import { readAll } from '../hunt/read-loop.js';
-import { type RuleStore, taxonomyFirst } from '../hunt/table-hunt.js';
+import { type RuleStore, ruleColumns, scopedField } from '../hunt/table-hunt.js';
 import type { InputProblem, RawEvent } from '../ingest/raw-event.js';
 import { listInputs } from '../ingest/read.js';
 import type { EventView } from '../normalize/normalize.js';
@@ -184,9 +184,7 @@ export class EventTable implements RuleStore {
       return `map_extract_value(source_lists, ${lit(field.slice(LIST_PREFIX.length))})`;
     const taxonomy = `map_extract_value(taxonomy_fields, ${lit(field)})`;
     const source = `map_extract_value(source_fields, ${lit(field)})`;
-    return taxonomyFirst(field, scope)
-      ? `coalesce(${taxonomy}, ${source})`
-      : `coalesce(${source}, ${taxonomy})`;
+    return scopedField(field, scope, taxonomy, source);
   }
 
   async selectMatching(
@@ -196,15 +194,14 @@ export class EventTable implements RuleStore {
   ): Promise<{ event: RawEvent; matched: number[] }[]> {
     // Each rule's test a named column; the outer WHERE keeps the rows some rule matched. (The
     // conditions' parameters come first in the text, the key's after.)
-    const tests = conditions.map((c, i) => `coalesce(${c}, FALSE) AS lotl_rule_${i}`).join(', ');
-    const any = conditions.map((_, i) => `lotl_rule_${i}`).join(' OR ');
+    const { tests, any, matched } = ruleColumns(conditions, (c) => `coalesce(${c}, FALSE)`);
     const rows = await this.query(
       `SELECT * FROM (SELECT event, ${tests} FROM lotl_events WHERE list_contains(keys, ?)) WHERE ${any}`,
       [...params, key],
     );
     return rows.map((row) => ({
       event: (typeof row.event === 'string' ? JSON.parse(row.event) : row.event) as RawEvent,
-      matched: conditions.flatMap((_, i) => (row[`lotl_rule_${i}`] === true ? [i] : [])),
+      matched: matched(row),
     }));
   }
 
