@@ -5,7 +5,17 @@
  */
 import { parseCidr } from '../detect/ir/ip.js';
 import { foldCase, foldPattern } from '../detect/ir/predicate.js';
-import type { SqlExpr, SqlFunction, SqlValue } from './tree.js';
+import type { SqlAggregate, SqlExpr, SqlFunction, SqlType, SqlValue } from './tree.js';
+
+/**
+ * One statement's memory of expressions a dialect writes once and names (a folded field on
+ * ClickHouse): `named` per SELECT (a name is seen only where it is made), `count` across the
+ * statement (so names never repeat).
+ */
+export interface RenderMemo {
+  named: Map<string, string>;
+  count: { n: number };
+}
 
 export interface Dialect {
   readonly name: 'duckdb' | 'clickhouse';
@@ -14,7 +24,13 @@ export interface Dialect {
   identifier(name: string): string;
   literal(value: SqlValue): string;
   /** `memo`: one per rendered statement, for expressions the dialect writes once and names. */
-  call(fn: SqlFunction, args: string[], memo?: Map<string, string>): string;
+  call(fn: SqlFunction, args: string[], memo?: RenderMemo): string;
+  cast(text: string, type: SqlType): string;
+  aggregate(fn: SqlAggregate, args: string[]): string;
+  /** The text a pattern matches first (group 0) or its first group (1); '' where none. */
+  regexExtract(text: string, pattern: string, group: 0 | 1): string;
+  jsonMember(json: string, key: string): string;
+  splitPart(text: string, separator: string, index: number): string;
   regex(text: string, pattern: string, ignoreCase: boolean): string;
   ipInRange(text: string, range: string): string;
   /** Whether `test` (over the variable x) holds for some element of `list`. */
@@ -40,6 +56,7 @@ export const DUCKDB: Dialect = {
     if (v === null) return 'NULL';
     if (typeof v === 'boolean') return v ? 'TRUE' : 'FALSE';
     if (typeof v === 'number') return Number.isFinite(v) ? String(v) : 'NULL';
+    if (typeof v === 'bigint') return String(v);
     // chr() for control characters: a NUL would end the statement's text.
     return [...v].some((c) => c.charCodeAt(0) < 32)
       ? `(${[...v].map((c) => (c.charCodeAt(0) < 32 ? `chr(${c.charCodeAt(0)})` : quoted(c, false))).join(' || ')})`
@@ -60,8 +77,61 @@ export const DUCKDB: Dialect = {
         return `CASE WHEN regexp_full_match(${a[0]}, ' *-?[0-9]+(\\.[0-9]+)? *') THEN CAST(trim(${a[0]}) AS DOUBLE) END`;
       case 'coalesce':
         return `coalesce(${a.join(', ')})`;
+      case 'upper':
+        return `upper(${a[0]})`;
+      case 'length':
+        return `length(${a[0]})`;
+      case 'concat':
+        return `concat(${a.join(', ')})`;
+      case 'substring':
+        return `substring(${a[0]}, ${a[1]}, ${a[2]})`;
+      case 'replace':
+        return `replace(${a[0]}, ${a[1]}, ${a[2]})`;
+      case 'to_text':
+        return `CAST(${a[0]} AS VARCHAR)`;
+      case 'to_real':
+        return `TRY_CAST(${a[0]} AS DOUBLE)`;
+      case 'to_integer':
+        return `TRY_CAST(${a[0]} AS BIGINT)`;
+      case 'int_div':
+        return `(${a[0]} // ${a[1]})`;
+      case 'ticks':
+        return `(epoch_ns(${a[0]}) // 100)`;
     }
   },
+  cast: (text, type) =>
+    `CAST(${text} AS ${{ text: 'VARCHAR', integer: 'BIGINT', real: 'DOUBLE', boolean: 'BOOLEAN', json: 'JSON' }[type]})`,
+  aggregate(fn, a) {
+    switch (fn) {
+      case 'count':
+        return a.length === 0 ? 'count(*)' : `count(${a[0]})`;
+      case 'count_if':
+        return `count_if(${a[0]})`;
+      case 'count_distinct':
+        return `count(DISTINCT ${a[0]})`;
+      case 'min':
+      case 'max':
+      case 'sum':
+      case 'avg':
+        return `${fn}(${a[0]})`;
+      case 'set':
+        return `list(DISTINCT ${a[0]}) FILTER (WHERE ${a[0]} IS NOT NULL)`;
+      case 'list':
+        return `list(${a[0]}) FILTER (WHERE ${a[0]} IS NOT NULL)`;
+      case 'arg_max':
+      case 'arg_min':
+        return `${fn}(${a[0]}, ${a[1]})`;
+      case 'any':
+        return `any_value(${a[0]})`;
+    }
+  },
+  regexExtract: (text, pattern, group) => `regexp_extract(${text}, ${DUCKDB.literal(pattern)}, ${group})`,
+  jsonMember(json, key) {
+    if (/["\\\u0000-\u001f]/.test(key))
+      throw new SqlUnsupportedError(`the JSON member name ${JSON.stringify(key)}`);
+    return `json_extract_string(${json}, ${DUCKDB.literal(`$."${key}"`)})`;
+  },
+  splitPart: (text, separator, index) => `string_split(${text}, ${DUCKDB.literal(separator)})[${index}]`,
   regex(text, pattern, ignoreCase) {
     // Ignoring case: the folded text against the folded pattern (see foldPattern).
     if (!ignoreCase) return `regexp_matches(${text}, ${DUCKDB.literal(pattern)})`;
@@ -118,6 +188,7 @@ export const CLICKHOUSE: Dialect = {
     if (v === null) return 'NULL';
     if (typeof v === 'boolean') return v ? '1' : '0';
     if (typeof v === 'number') return Number.isFinite(v) ? String(v) : 'NULL';
+    if (typeof v === 'bigint') return `toInt64(${v})`;
     // Backslash escapes are read in ClickHouse literals; control characters as \xHH.
     const body = v
       .replace(/\\/g, '\\\\')
@@ -131,14 +202,14 @@ export const CLICKHOUSE: Dialect = {
         // The same field folded again in one query is the name given to its first folding (an
         // alias: ClickHouse evaluates it once; 58 replacements a use made rules with many items
         // too big a query). A lambda's element (x) is folded where it is.
-        const known = memo?.get(a[0]);
+        const known = memo?.named.get(a[0]);
         if (known) return known;
         let text = a[0];
         for (const [from, to] of clickhouseFoldPairs())
           text = `replaceAll(${text}, ${CLICKHOUSE.literal(from)}, ${CLICKHOUSE.literal(to)})`;
         if (!memo || a[0] === 'x') return `lowerUTF8(${text})`;
-        const name = `lotl_folded_${memo.size + 1}`;
-        memo.set(a[0], name);
+        const name = `lotl_folded_${++memo.count.n}`;
+        memo.named.set(a[0], name);
         return `(lowerUTF8(${text}) AS ${name})`;
       }
       case 'contains':
@@ -152,8 +223,64 @@ export const CLICKHOUSE: Dialect = {
         return `if(match(${a[0]}, '^ *-?[0-9]+(\\\\.[0-9]+)? *$'), toFloat64OrZero(replaceAll(${a[0]}, ' ', '')), NULL)`;
       case 'coalesce':
         return `coalesce(${a.join(', ')})`;
+      case 'upper':
+        return `upperUTF8(${a[0]})`;
+      case 'length':
+        return `lengthUTF8(${a[0]})`;
+      case 'concat':
+        return a.length === 1 ? a[0] : `concat(${a.join(', ')})`;
+      case 'substring':
+        return `substringUTF8(${a[0]}, ${a[1]}, ${a[2]})`;
+      case 'replace':
+        return `replaceAll(${a[0]}, ${a[1]}, ${a[2]})`;
+      case 'to_text':
+        return `toString(${a[0]})`;
+      case 'to_real':
+        return `toFloat64OrNull(toString(${a[0]}))`;
+      case 'to_integer':
+        return `toInt64OrNull(toString(${a[0]}))`;
+      case 'int_div':
+        return `intDiv(${a[0]}, ${a[1]})`;
+      case 'ticks':
+        // lotl keeps times as ticks already (18.16's DateTime counts seconds).
+        return a[0];
     }
   },
+  cast: (text, type) =>
+    `CAST(${text} AS Nullable(${{ text: 'String', integer: 'Int64', real: 'Float64', boolean: 'UInt8', json: 'String' }[type]}))`,
+  aggregate(fn, a) {
+    switch (fn) {
+      case 'count':
+        return a.length === 0 ? 'count()' : `count(${a[0]})`;
+      case 'count_if':
+        return `countIf(ifNull(${a[0]}, 0))`;
+      case 'count_distinct':
+        return `uniqExact(${a[0]})`;
+      case 'min':
+      case 'max':
+      case 'sum':
+      case 'avg':
+        return `${fn}(${a[0]})`;
+      case 'set':
+        return `groupUniqArray(${a[0]})`;
+      case 'list':
+        return `groupArray(${a[0]})`;
+      case 'arg_max':
+        return `argMax(${a[0]}, ${a[1]})`;
+      case 'arg_min':
+        return `argMin(${a[0]}, ${a[1]})`;
+      case 'any':
+        return `any(${a[0]})`;
+    }
+  },
+  // extract() takes the first group where the pattern has one, all of the match where not.
+  regexExtract: (text, pattern, group) =>
+    `extract(${text}, ${CLICKHOUSE.literal(group === 0 ? `(${pattern})` : pattern)})`,
+  // 18.16 has no JSON functions but these, which read a flat object's members (Windows' EventData).
+  jsonMember: (json, key) =>
+    `if(visitParamHas(${json}, ${CLICKHOUSE.literal(key)}), visitParamExtractString(${json}, ${CLICKHOUSE.literal(key)}), NULL)`,
+  // An index past the parts reads as '' (arrays' default), as Kusto's tostring() of a missing part.
+  splitPart: (text, separator, index) => `splitByString(${CLICKHOUSE.literal(separator)}, ${text})[${index}]`,
   regex(text, pattern, ignoreCase) {
     // Ignoring case: the folded text against the folded pattern (see foldPattern).
     if (!ignoreCase) return `match(${text}, ${CLICKHOUSE.literal(pattern)})`;
@@ -206,12 +333,34 @@ export function renderMany(
   dialect: Dialect,
 ): { sqls: string[]; params: SqlValue[] } {
   const params: SqlValue[] = [];
-  const memo = new Map<string, string>();
+  const memo: RenderMemo = { named: new Map(), count: { n: 0 } };
   let column: ((name: string) => string) | undefined;
+  const write = expressionWriter(dialect, params, memo, (name) =>
+    column ? column(name) : dialect.identifier(name),
+  );
+  const sqls = exprs.map((x) => {
+    column = x.column;
+    return write(x.expr);
+  });
+  return { sqls, params };
+}
+
+/**
+ * The writer of expressions for one statement: string values pushed on `params` where the dialect
+ * takes parameters; `column` writes an unqualified column reference.
+ */
+export function expressionWriter(
+  dialect: Dialect,
+  params: SqlValue[],
+  memo: RenderMemo,
+  column: (name: string) => string,
+): (e: SqlExpr) => string {
   const write = (e: SqlExpr): string => {
     switch (e.kind) {
       case 'column':
-        return column ? column(e.name) : dialect.identifier(e.name);
+        return e.table !== undefined
+          ? `${dialect.identifier(e.table)}.${dialect.identifier(e.name)}`
+          : column(e.name);
       case 'value':
         if (dialect.parameters && typeof e.value === 'string') {
           params.push(e.value);
@@ -241,11 +390,24 @@ export function renderMany(
       case 'any_element':
         // (The list first: its text has no parameters, the test's come after.)
         return dialect.anyElement(write(e.list), write(e.test));
+      case 'is_null':
+        return `(${write(e.of)} IS NULL)`;
+      case 'cast':
+        return dialect.cast(write(e.of), e.type);
+      case 'case':
+        return `(CASE ${e.whens.map((w) => `WHEN ${write(w.when)} THEN ${write(w.result)}`).join(' ')} ELSE ${write(e.else)} END)`;
+      case 'regex_extract':
+        return dialect.regexExtract(write(e.of), e.pattern, e.group);
+      case 'json_member':
+        return dialect.jsonMember(write(e.of), e.key);
+      case 'split_part':
+        return dialect.splitPart(write(e.of), e.separator, e.index);
+      case 'aggregate':
+        return dialect.aggregate(
+          e.fn,
+          e.args.map((a) => write(a)),
+        );
     }
   };
-  const sqls = exprs.map((x) => {
-    column = x.column;
-    return write(x.expr);
-  });
-  return { sqls, params };
+  return write;
 }

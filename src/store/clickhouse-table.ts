@@ -13,7 +13,9 @@
  * shards with each query (GLOBAL IN). Each shard's local table is made by opening that shard once.
  */
 import { randomUUID } from 'node:crypto';
+import type { Alert } from '../detect/alert.js';
 import { EVERY_VALUE, foldCase } from '../detect/ir/predicate.js';
+import { TABLES } from '../detect/kql/schemas.js';
 import type { ProgressFactory } from '../hunt/read-loop.js';
 import { readAll } from '../hunt/read-loop.js';
 import { type RuleStore, ruleColumns, scopedField } from '../hunt/table-hunt.js';
@@ -22,9 +24,12 @@ import { listInputs } from '../ingest/read.js';
 import type { EventView } from '../normalize/normalize.js';
 import { CLICKHOUSE } from '../sql/dialects.js';
 import { FOLDED_PREFIX, HAS_LIST_PREFIX, LIST_PREFIX } from '../sql/from-predicate.js';
-import type { SqlValue } from '../sql/tree.js';
+import { renderQuery } from '../sql/render-query.js';
+import type { SqlQuery, SqlValue } from '../sql/tree.js';
 import { wellFormedJson } from './duckdb.js';
 import { eventFields, fileHash, type IngestResult, isoTime } from './event-table.js';
+import { alertRows, eventRows, type TableRow } from './kql-rows.js';
+import { clickhouseKqlRow, clickhouseKqlTable, kqlTableName, kqlTableSelect } from './kql-tables.js';
 
 const SCHEMA = [
   'CREATE TABLE IF NOT EXISTS lotl_files (sha256 String, run String, path String, bytes UInt64, events UInt64) ENGINE = MergeTree ORDER BY sha256',
@@ -36,8 +41,24 @@ const SCHEMA = [
     ENGINE = MergeTree ORDER BY (sha256, ifNull(channel, ''), ifNull(event_id, -1))`,
 ];
 
+const SCHEMAS = new Map(TABLES.map((t) => [t.name, t]));
+
 /** Rows sent in one INSERT. */
 const BATCH_ROWS = 5_000;
+
+/** Limits of a KQL query's run on the server (a query is the user's text: bounded). */
+export interface ClickHouseQueryLimits {
+  maxRows: number;
+  timeoutMs: number;
+}
+
+/** What an ingest writes besides the events: the alerts of lotl's detectors for AlertEvidence. */
+export interface ClickHouseIngestOptions {
+  problem?(p: InputProblem): void;
+  progress?: ProgressFactory | null;
+  /** The alerts an event raises (lotl's pack), kept in AlertInfo and AlertEvidence for KQL. */
+  alerts?: (view: EventView) => Alert[];
+}
 
 export class ClickHouseTable implements RuleStore {
   readonly dialect = CLICKHOUSE;
@@ -57,7 +78,7 @@ export class ClickHouseTable implements RuleStore {
   ) {
     this.events = cluster ? 'lotl_events_all' : 'lotl_events';
     // One run a file even if two ingests of it raced (each wrote a run and a row in lotl_files).
-    this.visible = `(sha256, run) ${cluster ? 'GLOBAL IN' : 'IN'} (SELECT sha256, min(run) FROM lotl_files GROUP BY sha256)`;
+    this.visible = visibleRows(cluster);
   }
 
   /**
@@ -77,8 +98,26 @@ export class ClickHouseTable implements RuleStore {
     u.searchParams.delete('cluster');
     const table = new ClickHouseTable(u, auth, cluster || null);
     for (const sql of SCHEMA) await table.run(sql);
+    await table.makeKqlTables();
     if (table.cluster) await table.shard(table.cluster);
     return table;
+  }
+
+  /** The tables KQL queries name, those not yet made (one statement each; ~50 tables). */
+  private async makeKqlTables(): Promise<void> {
+    const existing = new Set(
+      (await this.rows('SELECT name FROM system.tables WHERE database = currentDatabase()')).map((r) =>
+        String(r.name),
+      ),
+    );
+    for (const schema of TABLES)
+      if (!existing.has(kqlTableName(schema.name)))
+        await this.run(clickhouseKqlTable(schema, CLICKHOUSE.identifier));
+  }
+
+  /** The table KQL rows of `table` are written to and read from (Distributed with a cluster). */
+  private kqlTable(table: string): string {
+    return this.cluster ? `${kqlTableName(table)}_all` : kqlTableName(table);
   }
 
   /** The Distributed table over the cluster's shards, each of which must hold lotl_events. */
@@ -88,9 +127,11 @@ export class ClickHouseTable implements RuleStore {
     if (shards.length === 0)
       throw new Error(`no cluster ${cluster} in the server's configuration (system.clusters)`);
     const [db] = await this.rows('SELECT currentDatabase() AS name');
-    await this.run(
-      `CREATE TABLE IF NOT EXISTS lotl_events_all AS lotl_events ENGINE = Distributed(${CLICKHOUSE.identifier(cluster)}, ${CLICKHOUSE.identifier(String(db.name))}, lotl_events, cityHash64(ifNull(host, '')))`,
-    );
+    const distributed = (local: string, key: string) =>
+      `CREATE TABLE IF NOT EXISTS ${local}_all AS ${local} ENGINE = Distributed(${CLICKHOUSE.identifier(cluster)}, ${CLICKHOUSE.identifier(String(db.name))}, ${local}, ${key})`;
+    await this.run(distributed('lotl_events', "cityHash64(ifNull(host, ''))"));
+    // KQL rows spread evenly: a query reads them all anyway.
+    for (const schema of TABLES) await this.run(distributed(kqlTableName(schema.name), 'rand()'));
     // Every shard answers (its local table exists): said now, not at the first hunt.
     try {
       await this.run('SELECT count() FROM lotl_events_all');
@@ -102,8 +143,9 @@ export class ClickHouseTable implements RuleStore {
   }
 
   /** Runs one statement; its body (`data`: rows to insert after the query). */
-  async run(sql: string, data?: string): Promise<string> {
+  async run(sql: string, data?: string, settings: Record<string, string> = {}): Promise<string> {
     const u = new URL(this.url);
+    for (const [k, v] of Object.entries(settings)) u.searchParams.set(k, v);
     if (data !== undefined) {
       u.searchParams.set('query', sql);
       // Through a Distributed table: written to the shards before the answer, not queued.
@@ -129,18 +171,15 @@ export class ClickHouseTable implements RuleStore {
     return text;
   }
 
-  private async rows(sql: string): Promise<Record<string, unknown>[]> {
-    const text = await this.run(`${sql} FORMAT JSONEachRow`);
+  private async rows(sql: string, settings?: Record<string, string>): Promise<Record<string, unknown>[]> {
+    const text = await this.run(`${sql} FORMAT JSONEachRow`, undefined, settings);
     return text
       .split('\n')
       .filter((l) => l !== '')
       .map((l) => JSON.parse(l) as Record<string, unknown>);
   }
 
-  async ingest(
-    paths: string[],
-    on: { problem?(p: InputProblem): void; progress?: ProgressFactory | null } = {},
-  ): Promise<IngestResult> {
+  async ingest(paths: string[], on: ClickHouseIngestOptions = {}): Promise<IngestResult> {
     const listed = await listInputs(paths);
     const result: IngestResult = { files: 0, known: 0, events: 0, problems: [...listed.problems] };
     for (const p of listed.problems) on.problem?.(p);
@@ -153,18 +192,34 @@ export class ClickHouseTable implements RuleStore {
       }
       const run = randomUUID();
       let batch: string[] = [];
+      /** KQL rows by table, sent with the events. */
+      let kqlBatch = new Map<string, string[]>();
       let events = 0;
       // One INSERT at a time, the next batch read while it is written (at most two held).
       let writing: Promise<void> = Promise.resolve();
+      const insert = (table: string, data: string) => {
+        writing = writing.then(() =>
+          this.run(`INSERT INTO ${table} FORMAT JSONEachRow`, data).then(() => undefined),
+        );
+      };
       const send = () => {
         if (batch.length === 0) return;
-        const data = batch.join('\n');
+        insert(this.events, batch.join('\n'));
+        for (const [table, rows] of kqlBatch) insert(this.kqlTable(table), rows.join('\n'));
         batch = [];
-        writing = writing.then(() =>
-          this.run(`INSERT INTO ${this.events} FORMAT JSONEachRow`, data).then(() => undefined),
-        );
+        kqlBatch = new Map();
         // (Its failure is thrown where it is awaited, not as an unhandled rejection meanwhile.)
         writing.catch(() => undefined);
+      };
+      const keep = (row: TableRow) => {
+        const schema = SCHEMAS.get(row.table);
+        if (!schema) return;
+        let rows = kqlBatch.get(row.table);
+        if (!rows) {
+          rows = [];
+          kqlBatch.set(row.table, rows);
+        }
+        rows.push(wellFormedJson(clickhouseKqlRow(row, schema, { sha256, run })));
       };
       await readAll(
         [input.path],
@@ -172,6 +227,8 @@ export class ClickHouseTable implements RuleStore {
           event: (view) => {
             events++;
             batch.push(rowOf(view, input.path, sha256, run));
+            for (const row of eventRows(view)) keep(row);
+            for (const alert of on.alerts?.(view) ?? []) for (const row of alertRows(alert, view)) keep(row);
           },
           problem: (p) => {
             result.problems.push(p);
@@ -245,6 +302,19 @@ export class ClickHouseTable implements RuleStore {
     return rows.map((r) => ({ event: JSON.parse(String(r.event)) as RawEvent, matched: matched(r) }));
   }
 
+  /**
+   * Runs a KQL query compiled to the tree (kql/to-tree.ts): its tables are the visible rows of
+   * lotl's KQL tables; the server stops it past the limits, and it can only read (readonly=2).
+   */
+  async kql(query: SqlQuery, limits: ClickHouseQueryLimits): Promise<Record<string, unknown>[]> {
+    return this.rows(clickhouseKqlSql(query, this.cluster), {
+      readonly: '2',
+      max_result_rows: String(limits.maxRows),
+      result_overflow_mode: 'throw',
+      max_execution_time: String(Math.max(1, Math.ceil(limits.timeoutMs / 1000))),
+    });
+  }
+
   async listFields(): Promise<Set<string>> {
     const rows = await this.rows(`SELECT DISTINCT arrayJoin(list_names) AS name FROM ${this.events}`);
     return new Set(rows.map((r) => String(r.name)));
@@ -265,6 +335,23 @@ export class ClickHouseTable implements RuleStore {
   }
 
   close(): void {}
+}
+
+/** Which rows of a table queries see: those of each file's first complete run (see the header). */
+const visibleRows = (cluster: string | null) =>
+  `(sha256, run) ${cluster ? 'GLOBAL IN' : 'IN'} (SELECT sha256, min(run) FROM lotl_files GROUP BY sha256)`;
+
+/**
+ * The ClickHouse text of a KQL query compiled to the tree: each table its visible rows (through
+ * the Distributed table with a cluster), times as ticks.
+ */
+export function clickhouseKqlSql(query: SqlQuery, cluster: string | null): string {
+  return renderQuery(query, CLICKHOUSE, (name) => {
+    const schema = SCHEMAS.get(name);
+    if (!schema) throw new Error(`no table ${name}`);
+    const table = cluster ? `${kqlTableName(name)}_all` : kqlTableName(name);
+    return kqlTableSelect(schema, CLICKHOUSE, `${table} WHERE ${visibleRows(cluster)}`);
+  }).sql;
 }
 
 /** One event as a JSONEachRow row of lotl_events. */

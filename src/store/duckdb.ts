@@ -10,12 +10,17 @@ import path from 'node:path';
 // Types only: the engine itself (about 90 ms to load) is imported when a store is opened, so that
 // commands and hunts that never query pay nothing for it.
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import type { Alert, Level } from '../detect/alert.js';
+import type { Alert } from '../detect/alert.js';
 import type { KqlType, TableSchema } from '../detect/kql/schemas.js';
 import { TABLES } from '../detect/kql/schemas.js';
 import { type CompiledQuery, resolveSql } from '../detect/kql/to-sql.js';
 import type { EventView } from '../normalize/normalize.js';
+import { DUCKDB } from '../sql/dialects.js';
+import { renderQuery } from '../sql/render-query.js';
+import type { SqlQuery } from '../sql/tree.js';
 import { makeTempDir, removeTempDir } from '../temp-dirs.js';
+import { alertRows, cell, eventRows } from './kql-rows.js';
+import { kqlTableSelect } from './kql-tables.js';
 
 const SQL_TYPE: Record<KqlType, string> = {
   string: 'VARCHAR',
@@ -29,53 +34,6 @@ const SQL_TYPE: Record<KqlType, string> = {
   dynamic: 'JSON',
   guid: 'VARCHAR',
 };
-
-const SEVERITY: Record<Level, string> = {
-  informational: 'Informational',
-  low: 'Low',
-  medium: 'Medium',
-  high: 'High',
-  critical: 'High',
-};
-
-/** A value as the column's type wants it in JSON, or null when it cannot be one. */
-function cell(v: unknown, type: KqlType): unknown {
-  if (v === undefined || v === null) return null;
-  switch (type) {
-    case 'string':
-    case 'guid':
-      return typeof v === 'object' ? JSON.stringify(v) : String(v);
-    case 'long':
-    case 'int':
-    case 'timespan': {
-      if (typeof v === 'number') return Number.isInteger(v) ? v : Math.trunc(v);
-      const s = String(v).trim();
-      const n = /^0x[0-9a-f]+$/i.test(s)
-        ? Number.parseInt(s.slice(2), 16)
-        : /^-?\d+$/.test(s)
-          ? Number(s)
-          : Number.NaN;
-      return Number.isSafeInteger(n) ? n : null;
-    }
-    case 'real': {
-      const n = Number(v);
-      return Number.isFinite(n) ? n : null;
-    }
-    case 'bool': {
-      if (typeof v === 'boolean') return v;
-      const s = String(v).toLowerCase();
-      return s === 'true' || s === '1' ? true : s === 'false' || s === '0' ? false : null;
-    }
-    case 'datetime': {
-      // ISO 8601 text in UTC keeps every digit it has (up to 100 ns); anything else through Date.
-      if (typeof v === 'string' && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/.test(v)) return v;
-      const t = typeof v === 'number' ? v : Date.parse(String(v));
-      return Number.isFinite(t) ? new Date(t).toISOString() : null;
-    }
-    case 'dynamic':
-      return v;
-  }
-}
 
 /**
  * JSON text with lone UTF-16 surrogates (escaped as \udXXX by JSON.stringify) replaced by U+FFFD:
@@ -202,89 +160,12 @@ export class EventStore {
 
   /** Stages one event in every table that carries it. */
   add(view: EventView): void {
-    const table = view.profile?.defenderTable;
-    // The event's own time text when it has one (EVTX and XML: 7 digits), else lotl's instant.
-    const systemTime = view.raw.data.TimeCreated_SystemTime;
-    const time = typeof systemTime === 'string' && systemTime.endsWith('Z') ? systemTime : view.raw.time;
-    if (table) this.stage(table, (c) => (c === 'Timestamp' || c === 'TimeGenerated' ? time : view.column(c)));
-    if (view.raw.channel?.toLowerCase() === 'security') {
-      // Sentinel's SecurityEvent keeps the Security log's own field names.
-      const raw = view.raw;
-      this.stage('SecurityEvent', (c) => {
-        switch (c) {
-          case 'Timestamp':
-          case 'TimeGenerated':
-            return time;
-          case 'EventID':
-            return raw.eventId;
-          case 'Computer':
-            return raw.computer;
-          case 'Channel':
-            return raw.channel;
-          case 'EventSourceName':
-            return raw.provider;
-          case 'Type':
-            return 'SecurityEvent';
-          case 'Account': {
-            const user = view.field('SubjectUserName');
-            const domain = view.field('SubjectDomainName');
-            return user ? (domain ? `${domain}\\${user}` : user) : undefined;
-          }
-          default:
-            return view.field(c);
-        }
-      });
-    }
+    for (const row of eventRows(view)) this.stage(row.table, row.value);
   }
 
-  /**
-   * An alert of lotl's own detectors as Defender's alert tables hold it: one AlertInfo row and
-   * one AlertEvidence row for the event it was raised on (hunting queries over AlertEvidence —
-   * the advisory's FRP-hash query — then run on local data).
-   */
+  /** An alert of lotl's own detectors as Defender's alert tables hold it (see kql-rows.ts). */
   addAlert(alert: Alert, view: EventView): void {
-    const id = `lotl:${alert.rule.id}:${alert.source.file}:${alert.source.record ?? alert.source.line ?? alert.source.offset ?? ''}`;
-    const severity = SEVERITY[alert.rule.level];
-    const common = (c: string): unknown => {
-      switch (c) {
-        case 'Timestamp':
-        case 'TimeGenerated':
-          return alert.time;
-        case 'AlertId':
-          return id;
-        case 'Title':
-          return alert.rule.title;
-        case 'Category':
-        case 'Categories':
-          return alert.rule.tactics.join(', ');
-        case 'AttackTechniques':
-          return alert.rule.techniques.join(', ');
-        case 'Severity':
-          return severity;
-        case 'ServiceSource':
-          return 'lotl';
-        case 'DetectionSource':
-          return alert.rule.kind === 'ioc' ? 'Custom TI' : 'Custom detection';
-        default:
-          return undefined;
-      }
-    };
-    this.stage('AlertInfo', common);
-    const hasFile = view.column('SHA256') !== undefined || view.column('FileName') !== undefined;
-    this.stage('AlertEvidence', (c) => {
-      const v = common(c);
-      if (v !== undefined) return v;
-      switch (c) {
-        case 'EntityType':
-          return hasFile ? 'File' : 'Process';
-        case 'EvidenceRole':
-          return 'Impacted';
-        case 'DeviceName':
-          return alert.host ?? view.column('DeviceName');
-        default:
-          return view.column(c);
-      }
-    });
+    for (const row of alertRows(alert, view)) this.stage(row.table, row.value);
   }
 
   private stage(table: string, value: (column: string) => unknown): void {
@@ -367,6 +248,20 @@ export class EventStore {
   /** Runs a compiled KQL query (its prepare steps first); rows as JSON-friendly objects. */
   async kql(compiled: CompiledQuery): Promise<Record<string, unknown>[]> {
     return this.sql(await resolveSql(compiled, (sql) => this.sql(sql)));
+  }
+
+  /** Runs a KQL query compiled to the SQL tree (kql/to-tree.ts), written for DuckDB. */
+  async treeQuery(query: SqlQuery): Promise<Record<string, unknown>[]> {
+    return this.sql(this.treeSql(query));
+  }
+
+  /** The DuckDB text of a tree query: values as literals, each table read with times as ticks. */
+  treeSql(query: SqlQuery): string {
+    return renderQuery(query, { ...DUCKDB, parameters: false }, (name) => {
+      const schema = this.tables.find((t) => t.name === name);
+      if (!schema) throw new Error(`no table ${name}`);
+      return kqlTableSelect(schema, DUCKDB, DUCKDB.identifier(name));
+    }).sql;
   }
 
   /**

@@ -2,16 +2,23 @@
  * Where `lotl ingest` puts events and `lotl hunt` reads them with SQL: a DuckDB database file
  * (`--db FILE`) or a ClickHouse server (`--clickhouse URL`, optionally over a cluster's shards).
  */
+import type { Alert } from '../detect/alert.js';
 import type { ProgressFactory } from '../hunt/read-loop.js';
 import type { RuleStore } from '../hunt/table-hunt.js';
 import type { InputProblem } from '../ingest/raw-event.js';
+import type { EventView } from '../normalize/normalize.js';
 import { ClickHouseTable } from './clickhouse-table.js';
 import { EventTable, type IngestResult } from './event-table.js';
 
 export interface StoredEvents extends RuleStore {
   ingest(
     paths: string[],
-    on?: { problem?(p: InputProblem): void; progress?: ProgressFactory | null },
+    on?: {
+      problem?(p: InputProblem): void;
+      progress?: ProgressFactory | null;
+      /** lotl's alerts on an event, for the stores that keep KQL's alert tables (ClickHouse). */
+      alerts?: (view: EventView) => Alert[];
+    },
   ): Promise<IngestResult>;
   counts(): Promise<{ files: number; events: number }>;
   close(): void;

@@ -65,9 +65,83 @@ describe('lotl ingest and hunt --clickhouse', () => {
       expect(hunted.stderr).toMatch(/25 rules ran as SQL \(\d+ queries\) over 297 events/);
       expect(sigmaAlertKeys(hunted.stdout)).toEqual(await streamedExampleKeys());
       expect(sigmaAlertKeys(hunted.stdout).length).toBeGreaterThan(30);
+
+      // The advisory's KQL over the cluster's tables: the rows `lotl query` finds in the files.
+      for (const hunt of [
+        'volt-typhoon-find-commands-creating-domain-controller-installation-media.kql',
+        'volt-typhoon-find-detections-of-custom-frp-executables.kql',
+      ]) {
+        const file = `rules/hunts/${hunt}`;
+        const onCluster = await runCli([
+          'query',
+          '-f',
+          file,
+          '--clickhouse',
+          one.url,
+          '--cluster',
+          CLUSTER,
+          '--format',
+          'jsonl',
+        ]);
+        expect(onCluster.code, onCluster.stderr).toBe(0);
+        const embedded = await runCli([
+          'query',
+          '-f',
+          file,
+          'examples/',
+          '--format',
+          'jsonl',
+          '--no-progress',
+        ]);
+        const lines = (out: string) => out.split('\n').filter(Boolean).sort();
+        expect(lines(onCluster.stdout)).toEqual(lines(embedded.stdout));
+        expect(lines(onCluster.stdout).length).toBe(2);
+      }
+      // What does not map to SQL: an error at its place, exit 2.
+      const refused = await runCli([
+        'query',
+        'DeviceProcessEvents | where FileName =~ "ntdsutil.exe" | mv-expand x = dynamic([1])',
+        '--clickhouse',
+        one.url,
+      ]);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toContain(
+        'query:1:58: error the operator `mv-expand` is not supported on this store yet',
+      );
+      expect(refused.stderr).toContain(`${' '.repeat(57)}^^^^`);
     },
     180_000,
   );
+
+  it('lotl query --clickhouse: paths, --cluster alone, a syntax error, an unreachable server: said, exit 2', async () => {
+    const withPaths = await runCli([
+      'query',
+      'SecurityEvent',
+      'examples/',
+      '--clickhouse',
+      'http://127.0.0.1:9/',
+    ]);
+    expect(withPaths.code).toBe(2);
+    expect(withPaths.stderr).toContain('lotl ingest --clickhouse URL PATHS');
+    const cluster = await runCli(['query', 'SecurityEvent', 'examples/', '--cluster', 'x']);
+    expect(cluster.code).toBe(2);
+    expect(cluster.stderr).toContain('--cluster goes with --clickhouse');
+    const syntax = await runCli(['query', 'SecurityEvent | where', '--clickhouse', 'http://127.0.0.1:9/']);
+    expect(syntax.code).toBe(2);
+    expect(syntax.stderr).toMatch(/^query:1:\d+: error /m);
+    const down = await runCli(['query', 'SecurityEvent | count', '--clickhouse', 'http://127.0.0.1:9/']);
+    expect(down.code).toBe(2);
+    expect(down.stderr).toContain('lotl query: cannot open http://127.0.0.1:9/');
+    const explained = await runCli([
+      'query',
+      '--explain',
+      'SecurityEvent | count',
+      '--clickhouse',
+      'http://127.0.0.1:9/',
+    ]);
+    expect(explained.code, explained.stderr).toBe(0);
+    expect(explained.stdout).toMatch(/^SELECT .* FROM .*lotl_kql_SecurityEvent WHERE \(sha256, run\) IN/);
+  });
 
   it('store options that do not go together, and an unreachable server: said, exit 2', async () => {
     const both = await runCli([

@@ -5,6 +5,7 @@
  * (how each shard of a ClickHouse cluster gets its own).
  */
 import type { Command } from 'commander';
+import { builtinDetectors } from '../../hunt/builtin.js';
 import { isSkipped } from '../../ingest/raw-event.js';
 import { printable } from '../../report/terminal-text.js';
 import {
@@ -16,6 +17,7 @@ import {
 import { EXIT_ERROR, EXIT_OK } from '../exit-codes.js';
 import { reportProblem, warn } from '../output.js';
 import { progressBar } from '../progress.js';
+import { ruleCache } from './sigma-options.js';
 
 /** --db or --clickhouse, exactly one; the message when not. */
 export function storeChoiceProblem(command: string, o: StoreChoice): string | null {
@@ -64,7 +66,13 @@ export function registerIngest(program: Command): void {
       }
       try {
         const started = performance.now();
-        const r = await store.ingest(paths, { problem: reportProblem, progress: progressBar(opts.progress) });
+        // ClickHouse keeps KQL's tables too: the pack's alerts fill AlertInfo and AlertEvidence.
+        const detectors = opts.clickhouse !== undefined ? builtinDetectors(ruleCache()) : [];
+        const r = await store.ingest(paths, {
+          problem: reportProblem,
+          progress: progressBar(opts.progress),
+          alerts: (view) => detectors.flatMap((d) => d.evaluate(view)),
+        });
         const { files, events } = await store.counts();
         const seconds = (performance.now() - started) / 1000;
         const rate = seconds > 0 ? Math.round(r.events / seconds) : 0;

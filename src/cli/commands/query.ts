@@ -7,16 +7,20 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { bindKql, caret, type KqlProblem, lineCol } from '../../detect/kql/frontend.js';
-import { presentRow } from '../../detect/kql/rows.js';
+import { presentRow, presentTreeRow } from '../../detect/kql/rows.js';
 import {
   type CompiledQuery,
   type CompileOptions,
   compileKql,
   KqlUnsupportedError,
 } from '../../detect/kql/to-sql.js';
+import { kqlToTree, type TreeQuery } from '../../detect/kql/to-tree.js';
 import { csvCell } from '../../report/alerts.js';
+import { printable } from '../../report/terminal-text.js';
 import { textTable } from '../../report/text-table.js';
+import { ClickHouseTable, clickhouseKqlSql } from '../../store/clickhouse-table.js';
 import { DEFAULT_QUERY_LIMITS } from '../../store/duckdb.js';
+import { storeName } from '../../store/stored-events.js';
 import { EXIT_ERROR, EXIT_OK } from '../exit-codes.js';
 import { loadStore } from '../load-store.js';
 import { memorySize, wholeNumber } from '../option-values.js';
@@ -57,6 +61,11 @@ export function registerQuery(program: Command): void {
       memorySize,
       DEFAULT_QUERY_LIMITS.memory,
     )
+    .option(
+      '--clickhouse <url>',
+      'run the query on a ClickHouse server, over what `lotl ingest --clickhouse` stored (no paths; the KQL that maps to SQL, docs/sql.md)',
+    )
+    .option('--cluster <name>', 'with --clickhouse: read the tables sharded over this cluster')
     .option('--no-progress', 'no progress bar')
     .action(
       async (
@@ -71,6 +80,8 @@ export function registerQuery(program: Command): void {
           maxRows: number;
           timeout: number;
           maxMemory: string;
+          clickhouse?: string;
+          cluster?: string;
         },
       ) => {
         if (!FORMATS.includes(opts.format)) {
@@ -104,6 +115,18 @@ export function registerQuery(program: Command): void {
           return;
         }
         const where = opts.file ?? 'query';
+        if (opts.cluster !== undefined && opts.clickhouse === undefined) {
+          warn('lotl query: --cluster goes with --clickhouse\n');
+          process.exitCode = EXIT_ERROR;
+          return;
+        }
+        if (opts.clickhouse !== undefined) {
+          process.exitCode = await queryClickHouse(query, paths, where, now, {
+            ...opts,
+            clickhouse: opts.clickhouse,
+          });
+          return;
+        }
         // The local files externaldata reads are the only ones the store lets the query open.
         const externalFiles = new Set<string>();
         const resolve = externalDataResolver(opts.externalData);
@@ -173,6 +196,82 @@ export function registerQuery(program: Command): void {
         process.exitCode = problems > 0 ? EXIT_ERROR : EXIT_OK;
       },
     );
+}
+
+/**
+ * `lotl query --clickhouse URL`: the query compiled to the SQL tree and run on the server over the
+ * KQL tables `lotl ingest --clickhouse` filled. What does not map to SQL is an error at its place.
+ */
+async function queryClickHouse(
+  query: string,
+  paths: string[],
+  where: string,
+  now: Date,
+  opts: {
+    clickhouse: string;
+    cluster?: string;
+    explain?: boolean;
+    format: string;
+    maxRows: number;
+    timeout: number;
+    externalData: string[];
+  },
+): Promise<number> {
+  if (paths.length > 0) {
+    warn(
+      'lotl query: with --clickhouse the query reads what the server holds: load the files with `lotl ingest --clickhouse URL PATHS` first\n',
+    );
+    return EXIT_ERROR;
+  }
+  if (opts.externalData.length > 0) {
+    warn('lotl query: --external-data is for the embedded store (externaldata does not run on ClickHouse)\n');
+    return EXIT_ERROR;
+  }
+  const bound = bindKql(query);
+  const errors = bound.problems.filter((p) => p.severity === 'error');
+  if (errors.length > 0) {
+    for (const p of errors) warn(problemText(where, query, p));
+    return EXIT_ERROR;
+  }
+  let tree: TreeQuery;
+  try {
+    tree = kqlToTree(bound, { now });
+  } catch (err) {
+    if (!(err instanceof KqlUnsupportedError)) throw err;
+    warn(problemText(where, query, problemAt(query, err.start, err.length, 'error', err.message)));
+    return EXIT_ERROR;
+  }
+  if (opts.explain) {
+    await write(`${clickhouseKqlSql(tree.query, opts.cluster ?? null)}\n`);
+    return EXIT_OK;
+  }
+  const name = printable(storeName({ clickhouse: opts.clickhouse, cluster: opts.cluster }));
+  let table: ClickHouseTable;
+  try {
+    table = await ClickHouseTable.open(opts.clickhouse, { cluster: opts.cluster });
+  } catch (err) {
+    warn(`lotl query: cannot open ${name}: ${printable((err as Error).message.split('\n')[0])}\n`);
+    return EXIT_ERROR;
+  }
+  let raw: Record<string, unknown>[];
+  try {
+    raw = await table.kql(tree.query, { maxRows: opts.maxRows, timeoutMs: opts.timeout * 1000 });
+  } catch (err) {
+    warn(`${where}: error while running on ${name}: ${printable((err as Error).message.split('\n')[0])}\n`);
+    return EXIT_ERROR;
+  } finally {
+    table.close();
+  }
+  const rows = raw.map((r) => presentTreeRow(r, tree.columns));
+  await write(
+    render(
+      rows,
+      tree.columns.map((c) => c.name),
+      opts.format,
+    ),
+  );
+  warn(`lotl query: ${rows.length} rows from ${name}\n`);
+  return EXIT_OK;
 }
 
 /** A span of the query as a problem with its line and column. */

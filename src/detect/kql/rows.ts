@@ -39,3 +39,63 @@ export function presentRow(
   }
   return out;
 }
+
+/**
+ * 100 ns ticks since 1970 as ISO 8601 in UTC, written as presentRow writes DuckDB's times: the
+ * fraction's digits without trailing zeros, `.000` for a whole second.
+ */
+export function ticksToIso(ticks: bigint): string {
+  const ms = ticks / 10_000n - (ticks % 10_000n < 0n ? 1n : 0n);
+  const rest = ticks - ms * 10_000n;
+  const iso = new Date(Number(ms)).toISOString();
+  const fraction = `${iso.slice(20, 23)}${String(rest).padStart(4, '0')}`.replace(/0+$/, '');
+  return `${iso.slice(0, 19)}.${fraction === '' ? '000' : fraction}Z`;
+}
+
+/** 100 ns ticks as Kusto writes a timespan: [-][d.]hh:mm:ss[.fffffff]. */
+export function ticksToTimespan(ticks: bigint): string {
+  const sign = ticks < 0n ? '-' : '';
+  let t = ticks < 0n ? -ticks : ticks;
+  const fraction = t % 10_000_000n;
+  t /= 10_000_000n;
+  const [s, m, h, d] = [t % 60n, (t / 60n) % 60n, (t / 3600n) % 24n, t / 86_400n];
+  const two = (n: bigint) => String(n).padStart(2, '0');
+  return `${sign}${d > 0n ? `${d}.` : ''}${two(h)}:${two(m)}:${two(s)}${fraction > 0n ? `.${String(fraction).padStart(7, '0')}` : ''}`;
+}
+
+/**
+ * Rows of a query compiled to the SQL tree (kql/to-tree.ts), from any engine, as Kusto shows
+ * them: times and timespans from ticks, booleans from 0/1, numbers as numbers (a long past 2^53
+ * as its digits), dynamic values parsed, absent strings empty.
+ */
+export function presentTreeRow(
+  row: Record<string, unknown>,
+  columns: { name: string; type: string }[],
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const { name, type } of columns) {
+    let v = row[name];
+    if (v !== null && v !== undefined) {
+      const integer = typeof v === 'number' || (typeof v === 'string' && /^-?\d+$/.test(v));
+      if (type === 'datetime' && integer) v = ticksToIso(BigInt(v as string | number));
+      else if (type === 'timespan' && integer) v = ticksToTimespan(BigInt(v as string | number));
+      else if (type === 'bool') v = v === true || v === 1 || v === '1' || v === 'true';
+      else if (
+        (type === 'long' || type === 'int' || type === 'real') &&
+        typeof v === 'string' &&
+        Number.isFinite(Number(v)) &&
+        (type === 'real' || Number.isSafeInteger(Number(v)))
+      )
+        v = Number(v);
+      else if (type === 'dynamic' && typeof v === 'string') {
+        try {
+          v = JSON.parse(v);
+        } catch {
+          // keep the text
+        }
+      }
+    }
+    out[name] = v ?? (type === 'string' ? '' : null);
+  }
+  return out;
+}
