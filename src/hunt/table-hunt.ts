@@ -60,6 +60,8 @@ export interface RuleStore {
   readonly dialect: Dialect;
   /** Whether fields' folded texts are stored (FOLDED_PREFIX names; from-predicate.ts). */
   readonly foldedFields: boolean;
+  /** Whether fields' address keys are answered (ADDRESS_KEY_PREFIX names; from-predicate.ts). */
+  readonly addressKeys?: boolean;
   /**
    * A field as a rule of this logsource scope reads it (`category`: the taxonomy first; `service`:
    * the source's own field first), and the LIST_PREFIX / HAS_LIST_PREFIX names (from-predicate.ts).
@@ -131,6 +133,7 @@ export async function huntTable(
     const expr = predicateToSql(p.node, {
       lists: (f) => f === EVERY_VALUE || lists.has(f.toLowerCase()),
       foldedFields: store.foldedFields,
+      addressKeys: store.addressKeys,
     });
     let chars: number;
     try {

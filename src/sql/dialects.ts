@@ -3,7 +3,7 @@
  * `{ sql, params }`: values travel as parameters where the engine takes them (DuckDB), and are
  * written as escaped literals where it does not (ClickHouse 18.16 has no query parameters).
  */
-import { parseCidr } from '../detect/ir/ip.js';
+import { parseCidr, rangeKeys } from '../detect/ir/ip.js';
 import { foldCase, foldPattern } from '../detect/ir/predicate.js';
 import type { SqlAggregate, SqlExpr, SqlFunction, SqlType, SqlValue } from './tree.js';
 
@@ -137,8 +137,22 @@ export const DUCKDB: Dialect = {
     if (!ignoreCase) return `regexp_matches(${text}, ${DUCKDB.literal(pattern)})`;
     return `regexp_matches(lower(${text}), ${DUCKDB.literal(foldPattern(pattern))})`;
   },
-  // A function of lotl's own, registered with the connection (store/udfs.ts): ir/ip.ts parses.
-  ipInRange: (text, range) => `lotl_ip_in_range(${text}, ${DUCKDB.literal(range)})`,
+  ipInRange(text, range) {
+    const cidr = parseCidr(range);
+    if (!cidr) throw new SqlUnsupportedError(`'${range}' is not an IPv4 or IPv6 range`);
+    // lotl's own function (store/udfs.ts: ir/ip.ts parses) is a call into JavaScript a row: only
+    // for text that may be IPv6 (a colon). Dotted quads are read in SQL, as ir/ip.ts reads them
+    // (ASCII whitespace trimmed, no leading zeros); IPv4 text is never in an IPv6 range.
+    const udf = `lotl_ip_in_range(${text}, ${DUCKDB.literal(range)})`;
+    const v6 = `WHEN contains(${text}, ':') THEN ${udf}`;
+    if (cidr.version === 6) return `(CASE ${v6} ELSE FALSE END)`;
+    const trimmed = `trim(${text}, ${DUCKDB.literal(' \t\n\r\f\v')})`;
+    const octet = (i: number) => `CAST(split_part(${trimmed}, '.', ${i}) AS BIGINT)`;
+    const number = `(${octet(1)} * 16777216 + ${octet(2)} * 65536 + ${octet(3)} * 256 + ${octet(4)})`;
+    const shift = 32 - cidr.prefix;
+    const inRange = `((${number} >> ${shift}) = ${cidr.network >> BigInt(shift)})`;
+    return `(CASE WHEN regexp_full_match(${trimmed}, ${DUCKDB.literal(IPV4_TEXT)}) THEN ${inRange} ${v6} ELSE FALSE END)`;
+  },
   anyElement: (list, test) => `(len(list_filter(${list}, x -> ${test})) > 0)`,
 };
 
@@ -398,6 +412,12 @@ export function expressionWriter(
         return `(CASE ${e.whens.map((w) => `WHEN ${write(w.when)} THEN ${write(w.result)}`).join(' ')} ELSE ${write(e.else)} END)`;
       case 'regex_extract':
         return dialect.regexExtract(write(e.of), e.pattern, e.group);
+      case 'address_key_in_range': {
+        const cidr = parseCidr(e.range);
+        if (!cidr) throw new SqlUnsupportedError(`'${e.range}' is not an IPv4 or IPv6 range`);
+        const [lo, hi] = rangeKeys(cidr);
+        return `(${write(e.of)} BETWEEN ${dialect.literal(lo)} AND ${dialect.literal(hi)})`;
+      }
       case 'json_member':
         return dialect.jsonMember(write(e.of), e.key);
       case 'split_part':

@@ -28,6 +28,12 @@ const FOLDED_ELEMENT: SqlExpr = { kind: 'variable', name: 'x' };
 /** The name under which a field's folded text (foldCase, made where it was stored) is asked. */
 export const FOLDED_PREFIX = '\u0000folded:';
 
+/**
+ * The name under which a field's address key is asked (ir/ip.ts addressKey, or null when the text
+ * is no address): a store that parses each address once a row (`addressKeys`) answers it.
+ */
+export const ADDRESS_KEY_PREFIX = '\u0000address-key:';
+
 /** Alternatives of one field and test from which they are written as one regular expression. */
 export const ALTERNATION_FROM = 8;
 
@@ -49,6 +55,11 @@ export interface PredicateSqlOptions {
    * batch of rules take seconds).
    */
   foldedFields?: boolean;
+  /**
+   * Whether the store answers ADDRESS_KEY_PREFIX + field: a range test is then a comparison of
+   * texts instead of parsing the address for every range (DuckDB: a call into JavaScript each).
+   */
+  addressKeys?: boolean;
 }
 
 export function predicateToSql(node: Node, options: PredicateSqlOptions = {}): SqlExpr {
@@ -193,7 +204,12 @@ export function predicateToSql(node: Node, options: PredicateSqlOptions = {}): S
             : { kind: 'regex', of: v, pattern: n.pattern, ignoreCase: false },
         !n.ignoreCase,
       ),
-    cidr: (n) => onField(n.field, (v) => ({ kind: 'ip_in_range', of: v, range: n.range })),
+    cidr: (n) =>
+      onField(n.field, (v) =>
+        options.addressKeys && v.kind === 'column'
+          ? { kind: 'address_key_in_range', of: column(ADDRESS_KEY_PREFIX + v.name), range: n.range }
+          : { kind: 'ip_in_range', of: v, range: n.range },
+      ),
     compare: (n) => {
       const op = ({ lt: '<', lte: '<=', gt: '>', gte: '>=', eq: '=' } as const)[n.op];
       return onField(n.field, (v) => binary(op, call('decimal', v), value(n.value)));

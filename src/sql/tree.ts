@@ -93,6 +93,11 @@ export type SqlExpr =
   /** The text a regular expression (RE2; a constant) matches first: all of it (0) or its first group (1); '' if none. */
   | { readonly kind: 'regex_extract'; readonly of: SqlExpr; readonly pattern: string; readonly group: 0 | 1 }
   | { readonly kind: 'aggregate'; readonly fn: SqlAggregate; readonly args: readonly SqlExpr[] }
+  /**
+   * Whether an address key (ir/ip.ts addressKey: the store parses each address once) is in the
+   * range (CIDR text).
+   */
+  | { readonly kind: 'address_key_in_range'; readonly of: SqlExpr; readonly range: string }
   /** The text of a member of a JSON object (a string member; null where there is none). */
   | { readonly kind: 'json_member'; readonly of: SqlExpr; readonly key: string }
   /** Part `index` of a text cut at every `separator` (a constant): from 1, or from the end when negative. */

@@ -7,7 +7,7 @@
  */
 import { BOOLEAN, type DuckDBConnection, DuckDBScalarFunction, VARCHAR } from '@duckdb/node-api';
 import { XMLParser } from 'fast-xml-parser';
-import { cidrContains, parseCidr, parseIp } from '../detect/ir/ip.js';
+import { addressKey, cidrContains, parseCidr, parseIp } from '../detect/ir/ip.js';
 import { trimAscii } from '../detect/ir/predicate.js';
 
 const xml = new XMLParser({
@@ -147,8 +147,27 @@ function ipInRangeFunction(): DuckDBScalarFunction {
   });
 }
 
+/** lotl_ip_key(address): the address's key (ir/ip.ts addressKey), NULL when it is no address. */
+function ipKeyFunction(): DuckDBScalarFunction {
+  return DuckDBScalarFunction.create({
+    name: 'lotl_ip_key',
+    returnType: VARCHAR,
+    parameterTypes: [VARCHAR],
+    mainFunction: (_info, input, output) => {
+      const addresses = input.getColumnVector(0);
+      for (let i = 0; i < input.rowCount; i++) {
+        const a = addresses.getItem(i);
+        const ip = typeof a === 'string' ? parseIp(trimAscii(a)) : null;
+        output.setItem(i, ip === null ? null : addressKey(ip));
+      }
+      output.flush();
+    },
+  });
+}
+
 export function registerKqlFunctions(connection: DuckDBConnection): void {
   connection.registerScalarFunction(ipInRangeFunction());
+  connection.registerScalarFunction(ipKeyFunction());
   connection.registerScalarFunction(textFunction('lotl_parse_xml', parseXmlToJson));
   connection.registerScalarFunction(textFunction('lotl_parse_user_agent', parseUserAgentToJson));
   registerSeriesFunctions(connection);

@@ -27,7 +27,12 @@ import {
   toMatcher,
 } from '../../src/detect/ir/predicate.js';
 import { CLICKHOUSE, DUCKDB, render } from '../../src/sql/dialects.js';
-import { HAS_LIST_PREFIX, LIST_PREFIX, predicateSql } from '../../src/sql/from-predicate.js';
+import {
+  ADDRESS_KEY_PREFIX,
+  HAS_LIST_PREFIX,
+  LIST_PREFIX,
+  predicateSql,
+} from '../../src/sql/from-predicate.js';
 import { value as sqlValue } from '../../src/sql/tree.js';
 import { registerKqlFunctions } from '../../src/store/udfs.js';
 import { type ClickHouse, HAS_CLICKHOUSE, startClickHouse } from '../support/clickhouse.js';
@@ -294,6 +299,72 @@ describe('the predicate IR in JavaScript and in DuckDB SQL', () => {
     // The runs selected rows (an answer of no rows everywhere would prove nothing).
     expect(checked).toBe(400);
     expect(selected).toBeGreaterThan(4000);
+  });
+});
+
+describe('IP ranges on DuckDB: dotted quads in SQL, others through lotl_ip_in_range; or address keys parsed once', () => {
+  const pool = () => [
+    ...ADDRESSES,
+    ' \t::1 ',
+    '::ffff:0a01:0203',
+    '0:0:0:0:0:ffff:10.9.8.7',
+    'fe80::1%',
+    '[fe80::1%eth0]',
+    '010.1.2.3',
+    '10.1.2.3.4',
+  ];
+  /** The pool's addresses a range test selects on DuckDB, written with or without address keys. */
+  async function selected(node: Node, addressKeys: boolean): Promise<string[]> {
+    const { sql, params } = predicateSql(node, DUCKDB, {
+      addressKeys,
+      fieldSql: (name) => (name.startsWith(ADDRESS_KEY_PREFIX) ? 'lotl_ip_key(ip)' : name),
+    });
+    const values = pool()
+      .map((a) => DUCKDB.literal(a))
+      .join(', ');
+    const reader = await connection.runAndReadAll(
+      `SELECT ip FROM (SELECT unnest([${values}]) AS ip) WHERE ${sql}`,
+      params,
+    );
+    return reader
+      .getRowObjectsJson()
+      .map((r) => String(r.ip))
+      .sort();
+  }
+
+  it('every address of the pool in every range: as ir/ip.ts reads them, both ways', async () => {
+    let inside = 0;
+    for (const range of RANGES) {
+      const node = cidr('ip', range);
+      const match = toMatcher(node);
+      const want = pool()
+        .filter((a) => match(() => a))
+        .sort();
+      inside += want.length;
+      expect(await selected(node, false), range).toEqual(want);
+      expect(await selected(node, true), `${range} (address keys)`).toEqual(want);
+    }
+    expect(inside).toBeGreaterThan(20);
+  });
+
+  it('random predicates with address keys select the rows JavaScript selects', async () => {
+    await fc.assert(
+      fc.asyncProperty(predicate, async (p) => {
+        const { sql, params } = predicateSql(p, DUCKDB, {
+          addressKeys: true,
+          fieldSql: (name) =>
+            name.startsWith(ADDRESS_KEY_PREFIX)
+              ? `lotl_ip_key("${name.slice(ADDRESS_KEY_PREFIX.length)}")`
+              : `"${name}"`,
+        });
+        const reader = await connection.runAndReadAll(`SELECT id FROM ev WHERE ${sql} ORDER BY id`, params);
+        expect(
+          reader.getRowObjectsJson().map((r) => Number(r.id)),
+          `${JSON.stringify(p)}\n${sql}`,
+        ).toEqual(jsIds(p));
+      }),
+      { numRuns: 200, seed: 5156 },
+    );
   });
 });
 

@@ -84,6 +84,25 @@ export function parseCidr(s: string): Cidr | null {
   return { version: ip.version, network: ip.value & mask, prefix };
 }
 
+/**
+ * An address as text that sorts as the address does within its version: the version's digit, then
+ * the value in fixed-width hex (8 digits for IPv4, 32 for IPv6). A range is then the keys between
+ * its first and last address (rangeKeys): SQL compares two texts instead of parsing per range.
+ */
+export function addressKey(ip: IpAddress): string {
+  return `${ip.version}${ip.value.toString(16).padStart(ip.version === 4 ? 8 : 32, '0')}`;
+}
+
+/** The first and last address key of a range (see addressKey). */
+export function rangeKeys(c: Cidr): [string, string] {
+  const bits = c.version === 4 ? 32 : 128;
+  const host = (1n << BigInt(bits - c.prefix)) - 1n;
+  return [
+    addressKey({ version: c.version, value: c.network }),
+    addressKey({ version: c.version, value: c.network | host }),
+  ];
+}
+
 export function cidrContains(c: Cidr, ip: IpAddress): boolean {
   if (c.version !== ip.version) return false;
   const bits = c.version === 4 ? 32 : 128;
