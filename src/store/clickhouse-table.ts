@@ -193,7 +193,7 @@ export class ClickHouseTable implements RuleStore {
       const run = randomUUID();
       let batch: string[] = [];
       /** KQL rows by table, sent with the events. */
-      let kqlBatch = new Map<string, string[]>();
+      const kqlBatch = new Map<string, string[]>();
       let events = 0;
       // One INSERT at a time, the next batch read while it is written (at most two held).
       let writing: Promise<void> = Promise.resolve();
@@ -202,12 +202,17 @@ export class ClickHouseTable implements RuleStore {
           this.run(`INSERT INTO ${table} FORMAT JSONEachRow`, data).then(() => undefined),
         );
       };
-      const send = () => {
-        if (batch.length === 0) return;
-        insert(this.events, batch.join('\n'));
-        for (const [table, rows] of kqlBatch) insert(this.kqlTable(table), rows.join('\n'));
+      // A table's KQL rows go when they fill a batch of their own (or the file ends): an INSERT
+      // into MergeTree costs tens of milliseconds whatever its size, and each event batch's few
+      // rows per table made ingest 2.6 times slower.
+      const send = (all = false) => {
+        if (batch.length > 0) insert(this.events, batch.join('\n'));
         batch = [];
-        kqlBatch = new Map();
+        for (const [table, rows] of kqlBatch)
+          if (all || rows.length >= BATCH_ROWS) {
+            insert(this.kqlTable(table), rows.join('\n'));
+            kqlBatch.delete(table);
+          }
         // (Its failure is thrown where it is awaited, not as an unhandled rejection meanwhile.)
         writing.catch(() => undefined);
       };
@@ -245,7 +250,7 @@ export class ClickHouseTable implements RuleStore {
         {},
         { files: [input], problems: [] },
       );
-      send();
+      send(true);
       await writing;
       await this.run(
         'INSERT INTO lotl_files FORMAT JSONEachRow',
