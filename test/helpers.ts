@@ -132,8 +132,26 @@ export function sigmaAlertKeys(jsonl: string): string[] {
     .sort();
 }
 
+/**
+ * The KQL hunts' alerts of JSON-lines output, as sorted `rule event` keys (a hunt's rows come in no
+ * particular order, so their record numbers are left out).
+ */
+export function kqlAlertKeys(jsonl: string): string[] {
+  return jsonl
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l))
+    .filter((a) => a.rule.kind === 'kql')
+    .map((a) => `${a.rule.id} ${a.rule.level} ${JSON.stringify(a.event)}`)
+    .sort();
+}
+
+/** The streamed hunt's output for examples/ (the pack, without the correlate stage). */
+export async function streamedExamples(): Promise<string> {
+  return (await runCli(['hunt', '--no-progress', '--no-correlate', '--format', 'jsonl', 'examples/'])).stdout;
+}
+
 /** What a hunt over a store must give for examples/: the streamed hunt's pack Sigma alerts. */
 export async function streamedExampleKeys(): Promise<string[]> {
-  const r = await runCli(['hunt', '--no-progress', '--no-correlate', '--format', 'jsonl', 'examples/']);
-  return sigmaAlertKeys(r.stdout);
+  return sigmaAlertKeys(await streamedExamples());
 }

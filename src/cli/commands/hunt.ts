@@ -2,9 +2,16 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { type Command, InvalidArgumentError } from 'commander';
 import { Correlator } from '../../correlate/correlator.js';
-import { type AlertHead, alertHead } from '../../detect/alert.js';
+import { type Alert, type AlertHead, alertHead } from '../../detect/alert.js';
 import { iocAlerts } from '../../detect/ioc/match.js';
-import { huntRuleId, type KqlHunt, loadKqlHuntsApart } from '../../detect/kql/hunts.js';
+import {
+  huntRuleId,
+  type KqlHunt,
+  loadKqlHuntsApart,
+  loadKqlTreeHunts,
+  rowAlerts,
+} from '../../detect/kql/hunts.js';
+import { presentTreeRow } from '../../detect/kql/rows.js';
 import { rulePredicates } from '../../detect/sigma/convert.js';
 import { SigmaEngine } from '../../detect/sigma/engine.js';
 import { loadRules } from '../../detect/sigma/load.js';
@@ -21,6 +28,8 @@ import { AlertSpool } from '../../report/alert-spool.js';
 import { HtmlReportFile } from '../../report/html/report-file.js';
 import { printable } from '../../report/terminal-text.js';
 import { timeFormatter } from '../../report/time-zone.js';
+import { ClickHouseTable } from '../../store/clickhouse-table.js';
+import { DEFAULT_QUERY_LIMITS } from '../../store/duckdb.js';
 import {
   openStoredEvents,
   type StoreChoice,
@@ -233,10 +242,18 @@ type HuntCommandOptions = {
   reportJson?: boolean;
 };
 
+/** The KQL hunts selected: the pack's unless --no-kql or --no-builtin, and --kql's. */
+function kqlPathsOf(opts: HuntCommandOptions): string[] {
+  // --kql adds hunts, --no-kql leaves them all out (commander folds both into `kql`).
+  const kql = opts.kql === false ? [] : opts.kql;
+  return opts.builtin && opts.kql !== false && !withoutPack(opts.kql) ? [BUILTIN.hunts, ...kql] : kql;
+}
+
 /**
- * `lotl hunt --db FILE`: the Sigma rules (the pack's and --sigma) as SQL over the stored events;
- * the alerts written as a streamed hunt writes them. KQL hunts, indicators and the correlate stage
- * read events as they stream: not over a database yet (said).
+ * `lotl hunt --db FILE | --clickhouse URL`: the Sigma rules (the pack's and --sigma) as SQL over
+ * the stored events, and on ClickHouse the KQL hunts compiled to SQL over its KQL tables; the
+ * alerts written as a streamed hunt writes them. Indicators and the correlate stage read events as
+ * they stream: not over a store yet (said).
  */
 async function huntDatabaseAction(choice: StoreChoice, opts: HuntCommandOptions): Promise<void> {
   const name = printable(storeName(choice));
@@ -246,8 +263,12 @@ async function huntDatabaseAction(choice: StoreChoice, opts: HuntCommandOptions)
     return;
   }
   const sigma = [...(opts.builtin ? [BUILTIN.sigma] : []), ...opts.sigma];
-  if (sigma.length === 0) {
-    warn('lotl hunt: a store is hunted with Sigma rules: none selected (--no-builtin without --sigma)\n');
+  // Only ClickHouse keeps KQL's tables (lotl ingest --clickhouse fills them).
+  const kqlPaths = choice.clickhouse !== undefined ? kqlPathsOf(opts) : [];
+  if (sigma.length === 0 && kqlPaths.length === 0) {
+    warn(
+      `lotl hunt: a store is hunted with Sigma rules${choice.clickhouse !== undefined ? ' and KQL hunts' : ''}: none selected\n`,
+    );
     process.exitCode = EXIT_ERROR;
     return;
   }
@@ -267,15 +288,25 @@ async function huntDatabaseAction(choice: StoreChoice, opts: HuntCommandOptions)
     return;
   }
   warn(
-    'lotl hunt: over a store: Sigma rules as SQL (correlation rules over their matches); KQL hunts, indicators and the correlate stage run on streamed events only (not yet over a store)\n',
+    choice.clickhouse !== undefined
+      ? 'lotl hunt: over a store: Sigma rules as SQL (correlation rules over their matches), KQL hunts as SQL; indicators and the correlate stage run on streamed events only (not yet over a store)\n'
+      : 'lotl hunt: over a store: Sigma rules as SQL (correlation rules over their matches); KQL hunts (a ClickHouse store keeps their tables), indicators and the correlate stage run on streamed events only\n',
   );
   const started = performance.now();
   const loaded = loadRules(sigma, { placeholders, cache: ruleCache() });
   const errors = loaded.problems.filter((p) => p.severity === 'error');
   for (const p of errors) warn(`${problemLine(p)}\n`);
   const { rules, note } = selectRules(loaded.rules, huntSetup(opts, placeholders));
-  warn(`lotl hunt: ${loadSummary(loaded)}${note}\n`);
+  if (sigma.length > 0) warn(`lotl hunt: ${loadSummary(loaded)}${note}\n`);
   const predicates = new Map([...rulePredicates(sigma, placeholders)].map((p) => [`${p.file}\n${p.id}`, p]));
+  // What of the KQL hunts maps to SQL; the rest said with its place in the query.
+  const kql = kqlPaths.length > 0 ? loadKqlTreeHunts(kqlPaths) : { hunts: [], problems: [] };
+  for (const p of kql.problems)
+    warn(
+      p.unsupported
+        ? `${printable(p.file)}: KQL hunt not run on this store: ${printable(p.message)}\n`
+        : `${printable(p.file)}: error KQL_QUERY ${printable(p.message)}\n`,
+    );
   let table: StoredEvents;
   try {
     table = await openStoredEvents(choice);
@@ -285,6 +316,7 @@ async function huntDatabaseAction(choice: StoreChoice, opts: HuntCommandOptions)
     return;
   }
   let result: Awaited<ReturnType<typeof huntTable>>;
+  const kqlAlerts: Alert[] = [];
   let events = 0;
   try {
     events = (await table.counts()).events;
@@ -294,6 +326,19 @@ async function huntDatabaseAction(choice: StoreChoice, opts: HuntCommandOptions)
     } finally {
       progress.stop();
     }
+    if (table instanceof ClickHouseTable)
+      for (const hunt of kql.hunts) {
+        const rows = await table.kql(hunt.tree.query, {
+          maxRows: DEFAULT_QUERY_LIMITS.maxRows,
+          timeoutMs: DEFAULT_QUERY_LIMITS.timeoutMs,
+        });
+        kqlAlerts.push(
+          ...rowAlerts(
+            hunt,
+            rows.map((r) => presentTreeRow(r, hunt.tree.columns)),
+          ),
+        );
+      }
   } catch (err) {
     warn(`lotl hunt: ${name}: ${printable((err as Error).message.split('\n')[0])}\n`);
     process.exitCode = EXIT_ERROR;
@@ -303,7 +348,7 @@ async function huntDatabaseAction(choice: StoreChoice, opts: HuntCommandOptions)
   }
   const exclude = opts.excludeRule.length > 0 ? ruleMatcher(opts.excludeRule) : undefined;
   const spool = new AlertSpool();
-  for (const a of result.alerts) {
+  for (const a of [...result.alerts, ...kqlAlerts]) {
     const head = alertHead(a);
     if (exclude?.(head)) continue;
     if (!filter || filter(head)) spool.add(a);
@@ -320,20 +365,21 @@ async function huntDatabaseAction(choice: StoreChoice, opts: HuntCommandOptions)
     );
   await writeAlerts(spool, opts.format, { signals: opts.minLevel !== undefined });
   const seconds = (performance.now() - started) / 1000;
+  const hunts = kqlPaths.length > 0 ? ` and ${kql.hunts.length} KQL hunts` : '';
+  // A hunt this store's SQL cannot express is said above, not an error of its file.
+  const problems = errors.length + kql.problems.filter((p) => !p.unsupported).length;
   warn(
-    `lotl hunt: ${result.ran} rules ran as SQL (${result.queries} queries) over ${events.toLocaleString('en-US')} events of ${name} in ${seconds.toFixed(1)} s, ${spool.count} alerts (${levelCounts(spool)}), ${errors.length} rule problems\n`,
+    `lotl hunt: ${result.ran} rules${hunts} ran as SQL (${result.queries + kql.hunts.length} queries) over ${events.toLocaleString('en-US')} events of ${name} in ${seconds.toFixed(1)} s, ${spool.count} alerts (${levelCounts(spool)}), ${problems} rule problems\n`,
   );
-  process.exitCode = exitStatus(spool, errors.length, opts.failOn);
+  process.exitCode = exitStatus(spool, problems, opts.failOn);
 }
 
 /** `lotl hunt` and `lotl report`: the report writes the answers as JSON instead of the alerts. */
 async function huntAction(paths: string[], opts: HuntCommandOptions, report: boolean): Promise<void> {
-  // --kql adds hunts, --no-kql leaves them all out (commander folds both into `kql`).
-  let kql = opts.kql === false ? [] : opts.kql;
+  const kql = kqlPathsOf(opts);
   if (opts.builtin) {
     opts.sigma = [BUILTIN.sigma, ...opts.sigma];
     opts.iocs = [BUILTIN.iocs, ...opts.iocs];
-    if (opts.kql !== false && !withoutPack(opts.kql)) kql = [BUILTIN.hunts, ...kql];
   }
   if (opts.sigma.length === 0 && opts.iocs.length === 0 && kql.length === 0) {
     warn('lotl hunt: no detections selected: --no-builtin without --sigma, --iocs or --kql.\n');

@@ -11,11 +11,13 @@ import { Worker } from 'node:worker_threads';
 import type { Alert, Level } from '../alert.js';
 import { LEVELS, TACTICS } from '../alert.js';
 import { filesUnder } from '../rule-files.js';
-import { bindKql } from './frontend.js';
+import { type BoundQuery, bindKql, lineCol } from './frontend.js';
 import { presentRow } from './rows.js';
 import { type CompiledQuery, compileKql, KqlUnsupportedError } from './to-sql.js';
+import { kqlToTree, type TreeQuery } from './to-tree.js';
 
-export interface KqlHunt {
+/** What a hunt's header (`// key: value` lines) says of it. */
+export interface KqlHuntInfo {
   file: string;
   title: string;
   level: Level;
@@ -23,17 +25,45 @@ export interface KqlHunt {
   /** ATT&CK tactics (`// tactics:`), for the incident stages and the reset list. */
   tactics: string[];
   author: string;
+}
+
+export interface KqlHunt extends KqlHuntInfo {
   compiled: CompiledQuery;
+}
+
+/** A hunt compiled to the SQL tree (to-tree.ts), for a store's own engine (ClickHouse). */
+export interface KqlTreeHunt extends KqlHuntInfo {
+  tree: TreeQuery;
 }
 
 export interface KqlHuntProblem {
   file: string;
   message: string;
+  /** A query that is valid KQL but uses what this compiler does not cover (not an error in the file). */
+  unsupported?: boolean;
 }
 
 /** The hunts of the given .kql files and folders; what does not bind or compile is a problem. */
 export function loadKqlHunts(paths: string[]): { hunts: KqlHunt[]; problems: KqlHuntProblem[] } {
-  const hunts: KqlHunt[] = [];
+  return loadHunts(paths, (bound, info) => ({ ...info, compiled: compileKql(bound) }));
+}
+
+/**
+ * The hunts compiled to the SQL tree: what the portable subset does not cover is a problem with
+ * its line and column (the hunt runs on the streamed hunt's store only).
+ */
+export function loadKqlTreeHunts(
+  paths: string[],
+  options: { now?: Date } = {},
+): { hunts: KqlTreeHunt[]; problems: KqlHuntProblem[] } {
+  return loadHunts(paths, (bound, info) => ({ ...info, tree: kqlToTree(bound, options) }));
+}
+
+function loadHunts<H>(
+  paths: string[],
+  compile: (bound: BoundQuery, info: KqlHuntInfo) => H,
+): { hunts: H[]; problems: KqlHuntProblem[] } {
+  const hunts: H[] = [];
   const problems: KqlHuntProblem[] = [];
   const { files, unreadable } = filesUnder(paths, /\.kql$/i);
   for (const u of unreadable) problems.push({ file: u.path, message: u.message });
@@ -53,7 +83,7 @@ export function loadKqlHunts(paths: string[]): { hunts: KqlHunt[]; problems: Kql
     }
     try {
       const level = (meta.get('level') ?? 'medium') as Level;
-      hunts.push({
+      const info: KqlHuntInfo = {
         file,
         title: meta.get('title') ?? path.basename(file, '.kql'),
         level: LEVELS.includes(level) ? level : 'medium',
@@ -63,11 +93,12 @@ export function loadKqlHunts(paths: string[]): { hunts: KqlHunt[]; problems: Kql
           .map((t) => t.toLowerCase())
           .filter((t) => TACTICS.includes(t)),
         author: meta.get('source') ? `verbatim from ${meta.get('source')!.split(' ')[0]}` : 'lotl',
-        compiled: compileKql(bound),
-      });
+      };
+      hunts.push(compile(bound, info));
     } catch (err) {
       if (!(err instanceof KqlUnsupportedError)) throw err;
-      problems.push({ file, message: err.message });
+      const at = lineCol(text, err.start);
+      problems.push({ file, message: `${at.line}:${at.col}: ${err.message}`, unsupported: true });
     }
   }
   return { hunts, problems };
@@ -78,11 +109,18 @@ const text = (v: unknown): string | null => (typeof v === 'string' && v !== '' ?
 /** The rule id of a hunt's alerts. */
 export const huntRuleId = (hunt: Pick<KqlHunt, 'file'>) => `kql:${path.basename(hunt.file, '.kql')}`;
 
-/** One alert per result row. */
+/** One alert per result row (rows of the embedded store, as DuckDB gives them). */
 export function huntAlerts(hunt: KqlHunt, rows: Record<string, unknown>[]): Alert[] {
+  return rowAlerts(
+    hunt,
+    rows.map((raw) => presentRow(raw, hunt.compiled.columns)),
+  );
+}
+
+/** One alert per result row, the rows shown as Kusto shows them (presentRow, presentTreeRow). */
+export function rowAlerts(hunt: KqlHuntInfo, rows: Record<string, unknown>[]): Alert[] {
   const id = huntRuleId(hunt);
-  return rows.map((raw, i) => {
-    const row = presentRow(raw, hunt.compiled.columns);
+  return rows.map((row, i) => {
     const time = text(row.Timestamp) ?? text(row.TimeGenerated) ?? text(row.timestamp);
     const iso = time
       ? new Date(`${time.replace(' ', 'T')}${/Z|[+-]\d\d:?\d\d$/.test(time) ? '' : 'Z'}`)
