@@ -18,26 +18,31 @@ export function presentRow(
         v = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)?$/.test(text)
           ? `${text.replace(' ', 'T').replace(/(\.\d{3}\d*?)0+$/, '$1')}${/\./.test(text) ? '' : '.000'}Z`
           : text;
-      } else if (
-        (type === 'long' || type === 'int' || type === 'real') &&
-        typeof v === 'string' &&
-        Number.isFinite(Number(v)) &&
-        // A long past 2^53 stays as its digits: a JS number would round it.
-        (type === 'real' || Number.isSafeInteger(Number(v)))
-      )
-        v = Number(v);
-      else if (type === 'dynamic' && typeof v === 'string') {
-        try {
-          v = JSON.parse(v);
-        } catch {
-          // keep the text
-        }
-      }
+      } else v = plainValue(v, type);
     }
     // Kusto has no null string: an absent string shows as empty.
     out[name] = v ?? (type === 'string' ? '' : null);
   }
   return out;
+}
+
+/** Numbers given as text made numbers (a long past 2^53 kept as its digits), dynamic text parsed. */
+function plainValue(v: unknown, type: string): unknown {
+  if (
+    (type === 'long' || type === 'int' || type === 'real') &&
+    typeof v === 'string' &&
+    Number.isFinite(Number(v)) &&
+    (type === 'real' || Number.isSafeInteger(Number(v)))
+  )
+    return Number(v);
+  if (type === 'dynamic' && typeof v === 'string') {
+    try {
+      return JSON.parse(v);
+    } catch {
+      // keep the text
+    }
+  }
+  return v;
 }
 
 /**
@@ -80,20 +85,7 @@ export function presentTreeRow(
       if (type === 'datetime' && integer) v = ticksToIso(BigInt(v as string | number));
       else if (type === 'timespan' && integer) v = ticksToTimespan(BigInt(v as string | number));
       else if (type === 'bool') v = v === true || v === 1 || v === '1' || v === 'true';
-      else if (
-        (type === 'long' || type === 'int' || type === 'real') &&
-        typeof v === 'string' &&
-        Number.isFinite(Number(v)) &&
-        (type === 'real' || Number.isSafeInteger(Number(v)))
-      )
-        v = Number(v);
-      else if (type === 'dynamic' && typeof v === 'string') {
-        try {
-          v = JSON.parse(v);
-        } catch {
-          // keep the text
-        }
-      }
+      else v = plainValue(v, type);
     }
     out[name] = v ?? (type === 'string' ? '' : null);
   }

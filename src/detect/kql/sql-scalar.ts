@@ -362,7 +362,8 @@ function datetimeLiteral(s: string): string {
   return `TIMESTAMP_NS ${str(frac ? iso.replace(/\.\d{3}$/, `.${frac[1]}`) : iso)}`;
 }
 
-const TIMESPAN_UNITS: Record<string, number> = {
+/** Microseconds in a timespan unit (`1h`, `30m`, `5ticks`). */
+export const TIMESPAN_UNITS: Record<string, number> = {
   d: 86_400_000_000,
   day: 86_400_000_000,
   days: 86_400_000_000,

@@ -224,7 +224,7 @@ function userTable(n: SyntaxNode, name: string, args: SyntaxNode[], ctx: Ctx, in
   return sql;
 }
 
-function unionLegs(op: SyntaxNode): SyntaxNode[] {
+export function unionLegs(op: SyntaxNode): SyntaxNode[] {
   return op
     .last()
     .children()
@@ -309,7 +309,7 @@ function externalData(n: SyntaxNode, ctx: Ctx): string {
 }
 
 /** An operator as a query spells it: TopNestedOperator → top-nested, ParseKvOperator → parse-kv. */
-function operatorName(op: SyntaxNode): string {
+export function operatorName(op: SyntaxNode): string {
   return kind(op)
     .replace(/Operator$/, '')
     .replace(/([a-z])([A-Z])/g, '$1-$2')

@@ -25,7 +25,15 @@ import {
 } from '../../sql/tree.js';
 import { foldCase } from '../ir/predicate.js';
 import type { BoundQuery, SyntaxNode } from './frontend.js';
-import { argsOf, KqlUnsupportedError, listValues, nameOf, stringLiteral } from './sql-scalar.js';
+import {
+  argsOf,
+  KqlUnsupportedError,
+  listValues,
+  nameOf,
+  stringLiteral,
+  TIMESPAN_UNITS,
+} from './sql-scalar.js';
+import { operatorName, unionLegs } from './to-sql.js';
 
 export interface TreeQuery {
   query: SqlQuery;
@@ -198,21 +206,6 @@ function tabular(n: SyntaxNode, ctx: Ctx): SqlQuery {
           : `the tabular expression ${kind(n)}`,
       );
   }
-}
-
-function operatorName(op: SyntaxNode): string {
-  return kind(op)
-    .replace(/Operator$/, '')
-    .replace(/([a-z])([A-Z])/g, '$1-$2')
-    .toLowerCase();
-}
-
-function unionLegs(op: SyntaxNode): SyntaxNode[] {
-  return op
-    .last()
-    .children()
-    .map((el) => el.child(0))
-    .filter((e) => e && !e.isToken);
 }
 
 /** Every leg's rows with the union's columns: typed nulls where a leg has no such column. */
@@ -611,39 +604,12 @@ export function datetimeTicks(s: string): bigint | null {
   return BigInt(ms) * TICKS_PER_MS + sub;
 }
 
-const TICKS_OF_UNIT: Record<string, number> = {
-  d: 864e9,
-  day: 864e9,
-  days: 864e9,
-  h: 36e9,
-  hr: 36e9,
-  hrs: 36e9,
-  hour: 36e9,
-  hours: 36e9,
-  m: 6e8,
-  min: 6e8,
-  minute: 6e8,
-  minutes: 6e8,
-  s: 1e7,
-  sec: 1e7,
-  second: 1e7,
-  seconds: 1e7,
-  ms: 1e4,
-  milli: 1e4,
-  millis: 1e4,
-  millisecond: 1e4,
-  milliseconds: 1e4,
-  microsecond: 10,
-  microseconds: 10,
-  tick: 1,
-  ticks: 1,
-};
-
 /** `1h`, `30m`, `2.5d`, `00:05:00`, `1.02:00:00` as ticks. */
 export function timespanTicks(text: string): bigint | null {
   const unit = /^(\d+(?:\.\d+)?)\s*([a-z]+)$/i.exec(text);
-  if (unit && TICKS_OF_UNIT[unit[2].toLowerCase()] !== undefined)
-    return BigInt(Math.round(Number(unit[1]) * TICKS_OF_UNIT[unit[2].toLowerCase()]));
+  // (The units' lengths in microseconds, as the embedded compiler counts them; ten ticks each.)
+  const micros = unit ? TIMESPAN_UNITS[unit[2].toLowerCase()] : undefined;
+  if (unit && micros !== undefined) return BigInt(Math.round(Number(unit[1]) * micros * 10));
   const clock = /^(?:(\d+)\.)?(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,7}))?)?$/.exec(text);
   if (clock) {
     const [, d = '0', h, m, s = '0', f = ''] = clock;
