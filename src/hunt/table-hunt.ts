@@ -110,7 +110,14 @@ export async function huntTable(
   store: RuleStore,
   rules: SigmaRule[],
   predicates: Map<string, { node?: Node; unsupported?: string }>,
-  on: { batch?(done: number, total: number): void } = {},
+  on: {
+    batch?(done: number, total: number): void;
+    /**
+     * Each alert as its batch is read, instead of in the result (a spool keeps memory bounded: a
+     * hunt of 10M events raised 482,320). Correlation rules still need the matches to the end.
+     */
+    alert?(alert: Alert): void;
+  } = {},
   /** Correlation rules over the rules' matches (their referenced rules must be among `rules`). */
   correlations: CorrelationRule[] = [],
 ): Promise<TableHuntResult> {
@@ -211,7 +218,11 @@ export async function huntTable(
         matches.set(ref, seen);
         continue;
       }
-      for (const m of matched) alerts.push(alertFor(view, metas[m]));
+      for (const m of matched) {
+        const alert = alertFor(view, metas[m]);
+        if (on.alert) on.alert(alert);
+        else alerts.push(alert);
+      }
     }
     on.batch?.(i + 1, batches.length);
   }
@@ -229,7 +240,9 @@ export async function huntTable(
         });
       return !gone;
     });
-    alerts.push(...correlate(rules, usable, matches));
+    for (const alert of correlate(rules, usable, matches))
+      if (on.alert) on.alert(alert);
+      else alerts.push(alert);
   }
   return { alerts, ran, skipped, queries: batches.length };
 }

@@ -316,13 +316,26 @@ async function huntDatabaseAction(choice: StoreChoice, opts: HuntCommandOptions)
     return;
   }
   let result: Awaited<ReturnType<typeof huntTable>>;
-  const kqlAlerts: Alert[] = [];
+  const exclude = opts.excludeRule.length > 0 ? ruleMatcher(opts.excludeRule) : undefined;
+  // Alerts go to the spool as each batch is read (bounded memory), filtered as a stream's are.
+  const spool = new AlertSpool();
+  const keep = (a: Alert) => {
+    const head = alertHead(a);
+    if (exclude?.(head)) return;
+    if (!filter || filter(head)) spool.add(a);
+  };
   let events = 0;
   try {
     events = (await table.counts()).events;
     const progress = startStepProgress('queries', opts.progress);
     try {
-      result = await huntTable(table, rules, predicates, { batch: progress.step }, loaded.correlations);
+      result = await huntTable(
+        table,
+        rules,
+        predicates,
+        { batch: progress.step, alert: keep },
+        loaded.correlations,
+      );
     } finally {
       progress.stop();
     }
@@ -332,26 +345,19 @@ async function huntDatabaseAction(choice: StoreChoice, opts: HuntCommandOptions)
           maxRows: DEFAULT_QUERY_LIMITS.maxRows,
           timeoutMs: DEFAULT_QUERY_LIMITS.timeoutMs,
         });
-        kqlAlerts.push(
-          ...rowAlerts(
-            hunt,
-            rows.map((r) => presentTreeRow(r, hunt.tree.columns)),
-          ),
-        );
+        for (const a of rowAlerts(
+          hunt,
+          rows.map((r) => presentTreeRow(r, hunt.tree.columns)),
+        ))
+          keep(a);
       }
   } catch (err) {
     warn(`lotl hunt: ${name}: ${printable((err as Error).message.split('\n')[0])}\n`);
+    spool.discard();
     process.exitCode = EXIT_ERROR;
     return;
   } finally {
     table.close();
-  }
-  const exclude = opts.excludeRule.length > 0 ? ruleMatcher(opts.excludeRule) : undefined;
-  const spool = new AlertSpool();
-  for (const a of [...result.alerts, ...kqlAlerts]) {
-    const head = alertHead(a);
-    if (exclude?.(head)) continue;
-    if (!filter || filter(head)) spool.add(a);
   }
   const reasons = new Map<string, number>();
   for (const s of result.skipped) reasons.set(s.reason, (reasons.get(s.reason) ?? 0) + 1);
