@@ -98,30 +98,27 @@ export class ClickHouseTable implements RuleStore {
     u.searchParams.delete('cluster');
     const table = new ClickHouseTable(u, auth, cluster || null);
     for (const sql of SCHEMA) await table.run(sql);
-    await table.makeKqlTables();
-    if (table.cluster) await table.shard(table.cluster);
-    return table;
-  }
-
-  /** The tables KQL queries name, those not yet made (one statement each; ~50 tables). */
-  private async makeKqlTables(): Promise<void> {
+    // KQL's ~50 tables (and with a cluster their Distributed ones): only those not yet made, so
+    // that opening a store that has them costs one query, not a statement a table.
     const existing = new Set(
-      (await this.rows('SELECT name FROM system.tables WHERE database = currentDatabase()')).map((r) =>
+      (await table.rows('SELECT name FROM system.tables WHERE database = currentDatabase()')).map((r) =>
         String(r.name),
       ),
     );
     for (const schema of TABLES)
       if (!existing.has(kqlTableName(schema.name)))
-        await this.run(clickhouseKqlTable(schema, CLICKHOUSE.identifier));
+        await table.run(clickhouseKqlTable(schema, CLICKHOUSE.identifier));
+    if (table.cluster) await table.shard(table.cluster, existing);
+    return table;
   }
 
   /** The table KQL rows of `table` are written to and read from (Distributed with a cluster). */
   private kqlTable(table: string): string {
-    return this.cluster ? `${kqlTableName(table)}_all` : kqlTableName(table);
+    return readKqlTable(table, this.cluster);
   }
 
   /** The Distributed table over the cluster's shards, each of which must hold lotl_events. */
-  private async shard(cluster: string): Promise<void> {
+  private async shard(cluster: string, existing: ReadonlySet<string>): Promise<void> {
     const lit = CLICKHOUSE.literal(cluster);
     const shards = await this.rows(`SELECT DISTINCT shard_num FROM system.clusters WHERE cluster = ${lit}`);
     if (shards.length === 0)
@@ -131,7 +128,9 @@ export class ClickHouseTable implements RuleStore {
       `CREATE TABLE IF NOT EXISTS ${local}_all AS ${local} ENGINE = Distributed(${CLICKHOUSE.identifier(cluster)}, ${CLICKHOUSE.identifier(String(db.name))}, ${local}, ${key})`;
     await this.run(distributed('lotl_events', "cityHash64(ifNull(host, ''))"));
     // KQL rows spread evenly: a query reads them all anyway.
-    for (const schema of TABLES) await this.run(distributed(kqlTableName(schema.name), 'rand()'));
+    for (const schema of TABLES)
+      if (!existing.has(readKqlTable(schema.name, cluster)))
+        await this.run(distributed(kqlTableName(schema.name), 'rand()'));
     // Every shard answers (its local table exists): said now, not at the first hunt.
     try {
       await this.run('SELECT count() FROM lotl_events_all');
@@ -346,6 +345,10 @@ export class ClickHouseTable implements RuleStore {
 const visibleRows = (cluster: string | null) =>
   `(sha256, run) ${cluster ? 'GLOBAL IN' : 'IN'} (SELECT sha256, min(run) FROM lotl_files GROUP BY sha256)`;
 
+/** The table a KQL table's rows are read from and written to: the Distributed one with a cluster. */
+const readKqlTable = (table: string, cluster: string | null) =>
+  cluster ? `${kqlTableName(table)}_all` : kqlTableName(table);
+
 /**
  * The ClickHouse text of a KQL query compiled to the tree: each table its visible rows (through
  * the Distributed table with a cluster), times as ticks.
@@ -354,8 +357,7 @@ export function clickhouseKqlSql(query: SqlQuery, cluster: string | null): strin
   return renderQuery(query, CLICKHOUSE, (name) => {
     const schema = SCHEMAS.get(name);
     if (!schema) throw new Error(`no table ${name}`);
-    const table = cluster ? `${kqlTableName(name)}_all` : kqlTableName(name);
-    return kqlTableSelect(schema, CLICKHOUSE, `${table} WHERE ${visibleRows(cluster)}`);
+    return kqlTableSelect(schema, CLICKHOUSE, `${readKqlTable(name, cluster)} WHERE ${visibleRows(cluster)}`);
   }).sql;
 }
 

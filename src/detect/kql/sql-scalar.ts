@@ -531,6 +531,23 @@ const jsonList = (sql: string) =>
 
 const ALNUM = /[A-Za-z0-9]/;
 
+/**
+ * Kusto's `has` of a literal needle (already folded unless `cased`) as a regular expression: the
+ * needle at term boundaries where it starts or ends with a letter or digit; null when it has no
+ * such edge (a plain `contains` then). Shared by both KQL compilers.
+ */
+export function termPattern(
+  needle: string,
+  mode: 'has' | 'prefix' | 'suffix',
+  cased: boolean,
+): string | null {
+  const word = cased ? 'A-Za-z0-9' : 'a-z0-9';
+  const head = mode !== 'suffix' && ALNUM.test(needle[0] ?? '') ? `(^|[^${word}])` : '';
+  const tail = mode !== 'prefix' && ALNUM.test(needle[needle.length - 1] ?? '') ? `($|[^${word}])` : '';
+  if (head === '' && tail === '') return null;
+  return `${head}${needle.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&')}${tail}`;
+}
+
 /** Kusto's `has`: the needle at term boundaries where it starts or ends with a letter or digit. */
 function hasTerm(
   haystack: string,
@@ -543,13 +560,10 @@ function hasTerm(
   const h = cased ? haystack : `lower(${haystack})`;
   if (needle === null) return hasTermSql(haystack, asString(needleNode, ctx), mode, cased);
   const folded = cased ? needle : needle.toLowerCase();
-  const escaped = folded.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
-  const word = cased ? 'A-Za-z0-9' : 'a-z0-9';
-  const head = mode !== 'suffix' && ALNUM.test(folded[0] ?? '') ? `(^|[^${word}])` : '';
-  const tail = mode !== 'prefix' && ALNUM.test(folded[folded.length - 1] ?? '') ? `($|[^${word}])` : '';
-  if (head === '' && tail === '')
+  const pattern = termPattern(folded, mode, cased);
+  if (pattern === null)
     return cased ? `contains(${haystack}, ${str(needle)})` : `contains(${h}, ${str(folded)})`;
-  return `regexp_matches(${h}, ${str(`${head}${escaped}${tail}`)})`;
+  return `regexp_matches(${h}, ${str(pattern)})`;
 }
 
 /** `has` with a needle computed per row: the same rule, the edges decided by the needle's value. */

@@ -543,39 +543,46 @@ function ordering(keys: SyntaxNode[], ctx: Ctx): string {
     .join(', ');
 }
 
-interface Item {
+interface Item extends WrittenItem {
   sql: string;
+}
+
+/** An operator's item as written: its expression, and the name (or names) given to it. */
+export interface WrittenItem {
   name?: string;
   /** `(a, b, c) = f(…)`: the names of a tuple's columns. */
   names?: string[];
   node: SyntaxNode;
+  /** The item as written, names and all (for a message about it). */
+  written: SyntaxNode;
 }
 
-/** The comma-separated expressions of an operator, with the names `x = …` gives them. */
+/** The comma-separated expressions of an operator, with the names `x = …` gives them (both compilers). */
+export function writtenItems(op: SyntaxNode, keep: (n: SyntaxNode) => boolean = () => true): WrittenItem[] {
+  const out: WrittenItem[] = [];
+  for (const list of op.children().filter((c) => c.isList && keep(c))) {
+    for (const el of list.children()) {
+      const e = el.child(0);
+      if (!e || e.isToken) continue;
+      if (kind(e) === 'SimpleNamedExpression')
+        out.push({ name: nameOf(e.child(0)), node: e.child(2), written: e });
+      else if (kind(e) === 'CompoundNamedExpression')
+        // `(a, b) = arg_max(…)`: the binder has named the outputs; the call is what counts.
+        out.push({ names: e.find('NameDeclaration').map(nameOf), node: e.last(), written: e });
+      else out.push({ node: e, written: e });
+    }
+  }
+  return out;
+}
+
+/** The comma-separated expressions of an operator, compiled (or not), with their names. */
 function items(
   op: SyntaxNode,
   ctx: Ctx,
   keep: (n: SyntaxNode) => boolean = () => true,
   compile = true,
 ): Item[] {
-  const out: Item[] = [];
-  for (const list of op.children().filter((c) => c.isList && keep(c))) {
-    for (const el of list.children()) {
-      const e = el.child(0);
-      if (!e || e.isToken) continue;
-      if (kind(e) === 'SimpleNamedExpression')
-        out.push({ name: nameOf(e.child(0)), sql: compile ? scalar(e.child(2), ctx) : '', node: e.child(2) });
-      else if (kind(e) === 'CompoundNamedExpression')
-        // `(a, b) = arg_max(…)`: the binder has named the outputs; the call is what counts.
-        out.push({
-          sql: compile ? scalar(e.last(), ctx) : '',
-          names: e.find('NameDeclaration').map(nameOf),
-          node: e.last(),
-        });
-      else out.push({ sql: compile ? scalar(e, ctx) : '', node: e });
-    }
-  }
-  return out;
+  return writtenItems(op, keep).map((it) => ({ ...it, sql: compile ? scalar(it.node, ctx) : '' }));
 }
 
 /**

@@ -13,7 +13,6 @@
  * ticks computed here, so time arithmetic is integer arithmetic everywhere.
  */
 
-import { literalPattern } from '../../sql/from-predicate.js';
 import {
   binary,
   call,
@@ -32,8 +31,9 @@ import {
   nameOf,
   stringLiteral,
   TIMESPAN_UNITS,
+  termPattern,
 } from './sql-scalar.js';
-import { operatorName, unionLegs } from './to-sql.js';
+import { operatorName, unionLegs, writtenItems } from './to-sql.js';
 
 export interface TreeQuery {
   query: SqlQuery;
@@ -341,20 +341,13 @@ interface Item {
   node: SyntaxNode;
 }
 
-/** The comma-separated expressions of an operator, with the names `x = …` gives them. */
+/** The comma-separated expressions of an operator, compiled, with their names (no tuples). */
 function items(op: SyntaxNode, ctx: Ctx, keep: (n: SyntaxNode) => boolean = () => true): Item[] {
-  const out: Item[] = [];
-  for (const list of op.children().filter((c) => c.isList && keep(c))) {
-    for (const el of list.children()) {
-      const e = el.child(0);
-      if (!e || e.isToken) continue;
-      if (kind(e) === 'SimpleNamedExpression')
-        out.push({ name: nameOf(e.child(0)), expr: scalar(e.child(2), ctx), node: e.child(2) });
-      else if (kind(e) === 'CompoundNamedExpression') refuse(e, 'a tuple of names');
-      else out.push({ expr: scalar(e, ctx), node: e });
-    }
-  }
-  return out;
+  return writtenItems(op, keep).map((it) =>
+    it.names
+      ? refuse(it.written, 'a tuple of names')
+      : { name: it.name, node: it.node, expr: scalar(it.node, ctx) },
+  );
 }
 
 /**
@@ -683,9 +676,7 @@ function text(n: SyntaxNode, ctx: Ctx): SqlExpr {
   }
 }
 
-const ALNUM = /[A-Za-z0-9]/;
-
-/** Kusto's `has`: the needle at term boundaries where it starts or ends with a letter or digit. */
+/** Kusto's `has` (sql-scalar.ts termPattern): on the folded text unless cased. */
 function hasTerm(
   haystack: SqlExpr,
   needleNode: SyntaxNode,
@@ -696,11 +687,9 @@ function hasTerm(
   if (needle === null) return refuse(needleNode, '`has` with a needle that is not a literal');
   const folded = cased ? needle : foldCase(needle);
   const h = cased ? haystack : call('lower', haystack);
-  const word = cased ? 'A-Za-z0-9' : 'a-z0-9';
-  const head = mode !== 'suffix' && ALNUM.test(folded[0] ?? '') ? `(^|[^${word}])` : '';
-  const tail = mode !== 'prefix' && ALNUM.test(folded[folded.length - 1] ?? '') ? `($|[^${word}])` : '';
-  if (head === '' && tail === '') return call('contains', h, value(folded));
-  return { kind: 'regex', of: h, pattern: `${head}${literalPattern(folded)}${tail}`, ignoreCase: false };
+  const pattern = termPattern(folded, mode, cased);
+  if (pattern === null) return call('contains', h, value(folded));
+  return { kind: 'regex', of: h, pattern, ignoreCase: false };
 }
 
 /** A string operand folded for a case-insensitive test (a literal folded here). */
