@@ -9,8 +9,8 @@
  * list of field F is the column named LIST_PREFIX + F, and whether F holds one HAS_LIST_PREFIX + F
  * (the caller's `column` hook writes both).
  */
-import { foldCase, foldPattern, globPattern, type Node, visit } from '../detect/ir/predicate.js';
-import { type Dialect, render } from './dialects.js';
+import { foldCase, foldPattern, globPattern, type Node, unportable, visit } from '../detect/ir/predicate.js';
+import { type Dialect, render, SqlUnsupportedError } from './dialects.js';
 import { binary, call, column, type SqlExpr, type SqlValue, value } from './tree.js';
 
 /** The name under which a field's list of values is asked of the `column` hook. */
@@ -204,6 +204,12 @@ export function predicateToSql(node: Node, options: PredicateSqlOptions = {}): S
             : { kind: 'regex', of: v, pattern: n.pattern, ignoreCase: false },
         !n.ignoreCase,
       ),
+    jsregex: (n) => {
+      throw new SqlUnsupportedError(unportable(n)!);
+    },
+    timepart: (n) => {
+      throw new SqlUnsupportedError(unportable(n)!);
+    },
     cidr: (n) =>
       onField(n.field, (v) =>
         options.addressKeys && v.kind === 'column'

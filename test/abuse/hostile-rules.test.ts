@@ -10,13 +10,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Alert } from '../../src/detect/alert.js';
+import { compileRuleRegex, UnsafeRegexError } from '../../src/detect/ir/regex.js';
 import {
   CorrelationEngine,
   type CorrelationRule,
   MAX_WINDOW_SIGNALS,
 } from '../../src/detect/sigma/correlation.js';
 import { loadRules, loadRuleText } from '../../src/detect/sigma/load.js';
-import { compileRuleRegex, UnsafeRegexError } from '../../src/detect/sigma/regex.js';
 import { runCli } from '../helpers.js';
 
 const root = mkdtempSync(path.join(tmpdir(), 'lotl-abuse-rules-'));

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { lazyQuantifiers } from '../../src/detect/sigma/regex.js';
+import { lazyQuantifiers } from '../../src/detect/ir/regex.js';
 import { DATA, filesUnder, HAS_DATA } from '../helpers.js';
 
 const ATOM = fc.constantFrom('a', 'b', '.', '[ab]', '[^a]', '\\d', '\\+', '(?:ab)', '(a|b)', '(?:a|\\n)');

@@ -15,8 +15,10 @@ import {
   compare,
   constant,
   exists,
+  type FieldValue,
   fieldref,
   glob,
+  jsregex,
   type Node,
   not,
   oneOf,
@@ -26,6 +28,7 @@ import {
   text,
   toMatcher,
 } from '../../src/detect/ir/predicate.js';
+import { toJs } from '../../src/detect/ir/to-js.js';
 import { CLICKHOUSE, DUCKDB, render } from '../../src/sql/dialects.js';
 import {
   ADDRESS_KEY_PREFIX,
@@ -253,10 +256,19 @@ async function duckdbIds(p: Node): Promise<number[]> {
   return reader.getRowObjectsJson().map((r) => Number(r.id));
 }
 
-const jsIds = (p: Node) => {
-  const match = toMatcher(p);
-  return rows.flatMap((r, i) => (match((f) => r[f as (typeof FIELDS)[number]]) ? [i] : []));
-};
+/**
+ * The rows a predicate selects in JavaScript: the streaming engine's matcher (ir/to-js.ts), which
+ * must select what the IR's plain reading (toMatcher) selects.
+ */
+function selectedBy<T>(p: Node, data: T[], read: (row: T, field: string) => unknown): number[] {
+  const plain = toMatcher(p);
+  const engine = toJs<T>(p, (f) => (row) => read(row, f));
+  const want = data.flatMap((r, i) => (plain((f) => read(r, f) as FieldValue) ? [i] : []));
+  const got = data.flatMap((r, i) => (engine(r) ? [i] : []));
+  expect(got, `the engine's matcher of ${JSON.stringify(p)}`).toEqual(want);
+  return want;
+}
+const jsIds = (p: Node) => selectedBy(p, rows, (r, f) => r[f as (typeof FIELDS)[number]]);
 
 describe('the predicate IR in JavaScript and in DuckDB SQL', () => {
   it('refuses what has no common meaning, with the reason', () => {
@@ -298,6 +310,35 @@ describe('the predicate IR in JavaScript and in DuckDB SQL', () => {
     );
     // The runs selected rows (an answer of no rows everywhere would prove nothing).
     expect(checked).toBe(400);
+    expect(selected).toBeGreaterThan(4000);
+  });
+});
+
+describe("the engine's matcher and the IR's plain reading", () => {
+  it('agree on random predicates with regexes only JavaScript runs (lookaround, multiline)', () => {
+    const js = fc
+      .tuple(
+        fc.constantFrom(...FIELDS),
+        fc.constantFrom('(?<=cmd)\\.exe', 'ß(?!e)', '(a)\\1', '^exe$', 'I.E', '\\bcmd\\b'),
+        fc.constantFrom('', 'i', 'm', 's', 'im'),
+      )
+      .map(([f, source, flags]) => jsregex(f, source, flags, 'test'));
+    const { mixed } = fc.letrec<{ mixed: Node }>((tie) => ({
+      mixed: fc.oneof(
+        { depthSize: 'small' },
+        leaf,
+        js,
+        fc.array(tie('mixed'), { maxLength: 3 }).map((of) => or(...of)),
+        tie('mixed').map(not),
+      ),
+    }));
+    let selected = 0;
+    fc.assert(
+      fc.property(mixed, (p) => {
+        selected += jsIds(p).length;
+      }),
+      { numRuns: 500, seed: 3001 },
+    );
     expect(selected).toBeGreaterThan(4000);
   });
 });
@@ -388,9 +429,8 @@ describe('fields holding lists (DuckDB)', () => {
         });
         const reader = await connection.runAndReadAll(`SELECT id FROM evl WHERE ${sql} ORDER BY id`, params);
         const fromSql = reader.getRowObjectsJson().map((r) => Number(r.id));
-        const match = toMatcher(p);
-        const fromJs = listRows.flatMap((r, i) =>
-          match((f) => (f === 'a' ? (r.a ?? r.al ?? null) : r[f as (typeof FIELDS)[number]])) ? [i] : [],
+        const fromJs = selectedBy(p, listRows, (r, f) =>
+          f === 'a' ? (r.a ?? r.al ?? null) : r[f as (typeof FIELDS)[number]],
         );
         selected += fromJs.length;
         expect(fromSql, `${JSON.stringify(p)}\n${sql}`).toEqual(fromJs);

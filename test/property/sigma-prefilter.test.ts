@@ -36,12 +36,13 @@ async function samePrefilterAnswers(
     expect(ids(e, fast)).toEqual(expected);
   }
   expect(alerts).toBeGreaterThan(bounds.alerts);
-  // Mutations: flip case, cut strings, splice rule literals into values.
+  // Mutations: flip case (also to the dotted İ and Σ, which fold to i and σ), cut strings, splice
+  // rule literals into values.
   const literals = rules.flatMap((r) => r.need ?? []).slice(0, 2000);
   fc.assert(
     fc.property(
       fc.nat(events.length - 1),
-      fc.array(fc.tuple(fc.nat(), fc.constantFrom('upper', 'cut', 'splice'), fc.nat()), {
+      fc.array(fc.tuple(fc.nat(), fc.constantFrom('upper', 'dotted', 'cut', 'splice'), fc.nat()), {
         minLength: 1,
         maxLength: 4,
       }),
@@ -56,7 +57,9 @@ async function samePrefilterAnswers(
           data[key] =
             op === 'upper'
               ? v.toUpperCase()
-              : op === 'cut'
+              : op === 'dotted'
+                ? v.toUpperCase().replace(/I/g, '\u0130').replace(/S/g, '\u03a3')
+                : op === 'cut'
                 ? v.slice(0, n % (v.length + 1))
                 : `${v.slice(0, n % (v.length + 1))}${literals[n % literals.length]}${v.slice(n % (v.length + 1))}`;
         }

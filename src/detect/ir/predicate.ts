@@ -19,6 +19,9 @@
  *   inside the range (ir/ip.ts parses).
  * - The field EVERY_VALUE stands for all of an event's own values (Sigma's keywords): a list, so a
  *   test of it holds when it holds for one of them.
+ * Two kinds only the streaming engine runs, which SQL refuses with the reason (unportable()): a
+ * `jsregex` (JavaScript's own syntax and flags — lookaround, backreferences, multiline, dotAll),
+ * and a `timepart` (a part of a time value equals a number).
  * Nodes are frozen; build them with the functions below.
  */
 import { cidrContains, parseCidr, parseIp } from './ip.js';
@@ -30,6 +33,7 @@ export type StringOp = 'equals' | 'contains' | 'startswith' | 'endswith';
 /** A glob's pieces: text, any run of characters, exactly one character, one of some characters. */
 export type GlobPart = string | { readonly any: true } | { readonly one: true } | { readonly oneOf: string };
 export type CompareOp = 'lt' | 'lte' | 'gt' | 'gte' | 'eq';
+export type TimePart = 'minute' | 'hour' | 'day' | 'week' | 'month' | 'year';
 
 export type Node =
   | { readonly kind: 'and'; readonly of: readonly Node[] }
@@ -65,6 +69,16 @@ export type Node =
       readonly cased: boolean;
     }
   | { readonly kind: 'regex'; readonly field: string; readonly pattern: string; readonly ignoreCase: boolean }
+  /** A regex in JavaScript's syntax with flags i, m, s; `why`: what keeps it from being a portable regex. */
+  | {
+      readonly kind: 'jsregex';
+      readonly field: string;
+      readonly source: string;
+      readonly flags: string;
+      readonly why: string;
+    }
+  /** The time value's part (UTC; ISO week) equals a whole number. */
+  | { readonly kind: 'timepart'; readonly field: string; readonly part: TimePart; readonly value: number }
   | { readonly kind: 'cidr'; readonly field: string; readonly range: string }
   | { readonly kind: 'compare'; readonly field: string; readonly op: CompareOp; readonly value: number }
   | { readonly kind: 'exists'; readonly field: string };
@@ -142,6 +156,39 @@ export function regex(field: string, pattern: string, ignoreCase = false): Node 
   const why = regexUnsupported(portable);
   if (why) throw new PredicateError(`regex /${pattern}/: ${why}`);
   return freeze({ kind: 'regex', field, pattern: portable, ignoreCase });
+}
+
+/** A regex only JavaScript runs (see the header); `why` says what SQL engines lack for it. */
+export function jsregex(field: string, source: string, flags: string, why: string): Node {
+  return freeze({ kind: 'jsregex', field, source, flags, why });
+}
+
+export function timepart(field: string, part: TimePart, value: number): Node {
+  if (!Number.isInteger(value)) throw new PredicateError(`${part}: ${value} is not a whole number`);
+  return freeze({ kind: 'timepart', field, part, value });
+}
+
+/**
+ * Why a predicate cannot run as SQL (its first node only JavaScript runs), or null when it can.
+ */
+export function unportable(node: Node): string | null {
+  switch (node.kind) {
+    case 'and':
+    case 'or':
+      for (const n of node.of) {
+        const why = unportable(n);
+        if (why) return why;
+      }
+      return null;
+    case 'not':
+      return unportable(node.of);
+    case 'jsregex':
+      return `regex /${node.source}/: ${node.why}`;
+    case 'timepart':
+      return `the time-part modifier '${node.part}' (not in SQL yet)`;
+    default:
+      return null;
+  }
 }
 
 /** JavaScript's \s, written out (RE2's \s is ASCII only): tab, newline, \v, form feed, CR, spaces. */
@@ -265,6 +312,10 @@ export function trimAscii(s: string): string {
 
 /** Unicode simple lower case (see the header): what SQL's lower() gives. */
 export function foldCase(s: string): string {
+  const l = s.toLowerCase();
+  // toLowerCase is that already unless the text has İ (the one letter it lengthens, to i + U+0307)
+  // or a Σ it lowered to ς at a word's end: those two are folded first, one for one.
+  if (l.length === s.length && l.indexOf('\u03c2') < 0) return l;
   return s
     .replace(/\u0130/g, 'i')
     .replace(/\u03a3/g, '\u03c3')
@@ -274,6 +325,40 @@ export function foldCase(s: string): string {
 /** The decimal number a value reads as, or null (the `compare` rule above). */
 export function decimal(value: string): number | null {
   return /^ *-?[0-9]+(\.[0-9]+)? *$/.test(value) ? Number(value) : null;
+}
+
+/**
+ * A part of a time value (ISO 8601 text — a space for the T and no zone read as UTC — or epoch
+ * milliseconds), in UTC; weeks are ISO weeks. Null when the value is no time.
+ */
+export function timePartOf(value: string | number, part: TimePart): number | null {
+  const t =
+    typeof value === 'number'
+      ? value
+      : Date.parse(value.replace(' ', 'T') + (/[zZ]|[+-]\d\d:?\d\d$/.test(value) ? '' : 'Z'));
+  if (!Number.isFinite(t)) return null;
+  const d = new Date(t);
+  switch (part) {
+    case 'minute':
+      return d.getUTCMinutes();
+    case 'hour':
+      return d.getUTCHours();
+    case 'day':
+      return d.getUTCDate();
+    case 'month':
+      return d.getUTCMonth() + 1;
+    case 'year':
+      return d.getUTCFullYear();
+    case 'week': {
+      // The week of the Thursday in this date's week, counted from the year's first Thursday.
+      const day = (d.getUTCDay() + 6) % 7;
+      const thursday = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() - day + 3);
+      const first = new Date(Date.UTC(new Date(thursday).getUTCFullYear(), 0, 4));
+      return (
+        1 + Math.round((thursday - first.getTime()) / 604_800_000 - (((first.getUTCDay() + 6) % 7) - 3) / 7)
+      );
+    }
+  }
 }
 
 /** A field's value for the matcher: text, a list of texts (any element may match), or null. */
@@ -344,6 +429,11 @@ export function toMatcher(node: Node): (get: Getter) => boolean {
       const re = new RegExp(n.ignoreCase ? foldPattern(n.pattern) : n.pattern, 'u');
       return (get) => some(get(n.field), (v) => re.test(n.ignoreCase ? foldCase(v) : v));
     },
+    jsregex: (n) => {
+      const re = new RegExp(n.source, n.flags);
+      return (get) => some(get(n.field), (v) => re.test(v));
+    },
+    timepart: (n) => (get) => some(get(n.field), (v) => timePartOf(v, n.part) === n.value),
     cidr: (n) => {
       const range = parseCidr(n.range)!;
       return (get) =>
@@ -390,6 +480,8 @@ export function fieldsOf(node: Node): Set<string> {
         out.add(x.other);
       },
       regex: (x) => void out.add(x.field),
+      jsregex: (x) => void out.add(x.field),
+      timepart: (x) => void out.add(x.field),
       cidr: (x) => void out.add(x.field),
       compare: (x) => void out.add(x.field),
     });

@@ -4,7 +4,12 @@
  * Kusto's own regex engine is RE2, so the IR's portable patterns carry over; ignoring case uses
  * Kusto's case-insensitive operators (=~, contains, in~) and `(?i)` in regexes.
  */
-import { type GlobPart, globPattern, type Node, visit } from './predicate.js';
+import { type GlobPart, globPattern, type Node, PredicateError, unportable, visit } from './predicate.js';
+
+/** A node Kusto cannot say as lotl means it (only the streaming engine runs it). */
+const refuse = (n: Node): never => {
+  throw new PredicateError(unportable(n) ?? n.kind);
+};
 
 /** A KQL string literal: JSON's escapes are Kusto's (\\ \" \n \t \uXXXX). */
 const str = (s: string) => JSON.stringify(s);
@@ -50,6 +55,8 @@ export function predicateToKql(node: Node): string {
       }
     },
     regex: (n) => `${col(n.field)} matches regex ${str(`${n.ignoreCase ? '(?i)' : ''}${n.pattern}`)}`,
+    jsregex: (n) => refuse(n),
+    timepart: (n) => refuse(n),
     cidr: (n) =>
       `${n.range.includes(':') ? 'ipv6_is_in_range' : 'ipv4_is_in_range'}(trim(@"\\s", ${col(n.field)}), ${str(n.range)})`,
     compare: (n) => {

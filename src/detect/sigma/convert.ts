@@ -9,10 +9,12 @@ import { readFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
 import { CLICKHOUSE, type Dialect, DUCKDB, SqlUnsupportedError } from '../../sql/dialects.js';
 import { predicateSql } from '../../sql/from-predicate.js';
-import { EVERY_VALUE, fieldsOf, type Node } from '../ir/predicate.js';
+import { EVERY_VALUE, fieldsOf, type Node, PredicateError, unportable } from '../ir/predicate.js';
 import { predicateToKql } from '../ir/to-kql.js';
+import { CompileError } from './compile.js';
+import { ConditionError } from './condition.js';
 import { ruleFiles } from './load.js';
-import { PredicateUnsupported, sigmaToPredicate } from './to-predicate.js';
+import { sigmaToPredicate } from './to-predicate.js';
 
 export type Target = 'duckdb' | 'clickhouse' | 'kql';
 export const TARGETS: Target[] = ['duckdb', 'clickhouse', 'kql'];
@@ -78,12 +80,20 @@ export function* rulePredicates(
         continue;
       }
       if (!d.detection || typeof d.detection !== 'object') continue;
+      let node: Node;
       try {
-        yield { ...entry, node: sigmaToPredicate(d.detection as Record<string, unknown>, placeholders) };
+        node = sigmaToPredicate(d.detection as Record<string, unknown>, placeholders);
       } catch (err) {
-        if (err instanceof PredicateUnsupported) yield { ...entry, unsupported: err.message };
-        else throw err;
+        // Not valid Sigma (loading the rule says where): no query either.
+        if (err instanceof CompileError || err instanceof ConditionError || err instanceof PredicateError) {
+          yield { ...entry, unsupported: `not a valid rule: ${err.message}` };
+          continue;
+        }
+        throw err;
       }
+      // What only the streaming engine runs (a JavaScript-only regex, a time part) is said as such.
+      const why = unportable(node);
+      yield why ? { ...entry, unsupported: why } : { ...entry, node };
     }
   }
 }

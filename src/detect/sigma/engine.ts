@@ -7,6 +7,7 @@
 import type { CompiledProfile, EventView } from '../../normalize/normalize.js';
 import type { LogSource } from '../../normalize/profile.js';
 import { type Alert, alertFor, type Level, TACTICS } from '../alert.js';
+import { foldCase } from '../ir/predicate.js';
 import type { LiteralScanner } from './aho-corasick.js';
 import { CorrelationEngine, type CorrelationRule } from './correlation.js';
 import type { SigmaRule } from './load.js';
@@ -289,11 +290,11 @@ function eachValue(
   }
 }
 
-/** The same values lower-cased into one text, NUL between values, for scanners that cannot fold case. */
+/** The same values folded (as rules fold them) into one text, NUL between values, for scanners that cannot fold case. */
 function eventText(view: EventView, fields: string[] | null, lowerFields: string[]): string {
   let text = '';
   eachValue(view, fields, lowerFields, (value) => {
-    text += `${value.toLowerCase()}\u0000`;
+    text += `${foldCase(value)}\u0000`;
   });
   return text;
 }

@@ -6,14 +6,13 @@
 import { readFileSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import type { Document, LineCounter } from 'yaml';
-import type { EventView } from '../../normalize/normalize.js';
+import { EVERY_VALUE, fieldsOf, type Node, or } from '../ir/predicate.js';
 import { filesUnder } from '../rule-files.js';
 import { codeDigest } from './code-digest.js';
 import {
   type CompileContext,
   CompileError,
-  compileCondition,
-  compileIdentifier,
+  eventMatcher,
   type Need,
   needOf,
   type Predicate,
@@ -28,6 +27,7 @@ import {
   parseTimespan,
 } from './correlation.js';
 import { RuleCache } from './rule-cache.js';
+import { conditionPredicate, identifierPredicate } from './to-predicate.js';
 import { jsYaml, yaml } from './yaml-parsers.js';
 
 export type Severity = 'error' | 'warning';
@@ -472,13 +472,8 @@ function loadDetectionRule(
     const v = str(logsource[k]);
     if (v) ls[k] = v.toLowerCase();
   }
-  const context = (): CompileContext => ({
-    scope: ls.category ? 'category' : 'service',
-    placeholders: options.placeholders ?? {},
-    warnings: [],
-    fields: new Set(),
-    keywords: false,
-  });
+  const scope = ls.category ? 'category' : 'service';
+  const context = (): CompileContext => ({ placeholders: options.placeholders ?? {}, warnings: [] });
   let match: Predicate;
   let compiled: Compiled;
   if (later?.prior) {
@@ -489,7 +484,7 @@ function loadDetectionRule(
     match = (v) => {
       if (real === null) {
         try {
-          real = compileDetection(detection, context(), at);
+          real = eventMatcher(compileDetection(detection, context(), at), scope);
         } catch {
           real = () => false; // cannot happen: the same text compiled before
         }
@@ -498,8 +493,10 @@ function loadDetectionRule(
     };
   } else {
     const ctx = context();
+    let node: Node;
     try {
-      match = compileDetection(detection, ctx, at);
+      node = compileDetection(detection, ctx, at);
+      match = eventMatcher(node, scope);
     } catch (err) {
       if (err instanceof CompileError) {
         const p = at(err.path);
@@ -526,7 +523,8 @@ function loadDetectionRule(
       return;
     }
     const warnings = ctx.warnings.map((w) => ({ ...at(w.path), code: w.code, message: w.message }));
-    compiled = { need: needOf(match), fields: ctx.keywords ? null : [...ctx.fields], warnings };
+    const fields = fieldsOf(node);
+    compiled = { need: needOf(node), fields: fields.has(EVERY_VALUE) ? null : [...fields], warnings };
     later?.remember(compiled);
   }
   // Compile warnings (an unresolved placeholder), told again from the cache when compiling waits.
@@ -566,7 +564,16 @@ interface CompileLater {
 
 /** The compiler's code and the placeholders: what a rule's compiled needs depend on besides its text. */
 function compilerState(options: LoadOptions): string {
-  const code = codeDigest(['compile', 'sigma-string', 'condition', 'regex', 'load']);
+  const code = codeDigest([
+    'compile',
+    'to-predicate',
+    'sigma-string',
+    'condition',
+    'load',
+    '../ir/predicate',
+    '../ir/to-js',
+    '../ir/regex',
+  ]);
   return `${code}:${JSON.stringify(options.placeholders ?? {})}`;
 }
 
@@ -595,18 +602,18 @@ function priorCompile(derived: unknown, code: string): Compiled | undefined {
 }
 
 /** A detection map → its predicate; CompileError (conditions: with the column) when it cannot be. */
-function compileDetection(detection: Record<string, unknown>, ctx: CompileContext, at: Locate): Predicate {
-  const ids = new Map<string, Predicate>();
+function compileDetection(detection: Record<string, unknown>, ctx: CompileContext, at: Locate): Node {
+  const ids = new Map<string, Node>();
   for (const [name, def] of Object.entries(detection)) {
     if (name === 'condition' || name === 'timeframe') continue;
-    ids.set(name, compileIdentifier(name, def, ctx));
+    ids.set(name, identifierPredicate(name, def, ctx));
   }
   const conditions = Array.isArray(detection.condition) ? detection.condition : [detection.condition];
   const compiled = conditions.map((c, i) => {
     if (typeof c !== 'string')
       throw new CompileError('SIGMA_BAD_CONDITION', 'a condition is a string', ['detection', 'condition']);
     try {
-      return compileCondition(parseCondition(c), ids);
+      return conditionPredicate(parseCondition(c), ids);
     } catch (err) {
       if (err instanceof ConditionError) {
         const p = at(['detection', 'condition', ...(Array.isArray(detection.condition) ? [i] : [])]);
@@ -625,7 +632,7 @@ function compileDetection(detection: Record<string, unknown>, ctx: CompileContex
       throw err;
     }
   });
-  return compiled.length === 1 ? compiled[0] : (v: EventView) => compiled.some((c) => c(v));
+  return compiled.length === 1 ? compiled[0] : or(...compiled);
 }
 
 /**
@@ -659,19 +666,13 @@ function applyFilters(report: LoadReport, options: LoadOptions, filters: Pending
     const compiled = new Map<string, Predicate | null>();
     const compileFor = (scope: 'category' | 'service'): Predicate | null => {
       if (compiled.has(scope)) return compiled.get(scope) ?? null;
-      const ctx: CompileContext = {
-        scope,
-        placeholders: options.placeholders ?? {},
-        warnings: [],
-        fields: new Set(),
-        keywords: false,
-      };
+      const ctx: CompileContext = { placeholders: options.placeholders ?? {}, warnings: [] };
       let p: Predicate | null = null;
       try {
-        const ids = new Map<string, Predicate>();
+        const ids = new Map<string, Node>();
         for (const [n, def] of Object.entries(filter))
-          if (n !== 'condition' && n !== 'rules') ids.set(n, compileIdentifier(n, def, ctx));
-        p = compileCondition(parseCondition(String(filter.condition)), ids);
+          if (n !== 'condition' && n !== 'rules') ids.set(n, identifierPredicate(n, def, ctx));
+        p = eventMatcher(conditionPredicate(parseCondition(String(filter.condition)), ids), scope);
       } catch (err) {
         const e = err as Error & { path?: (string | number)[] };
         report.problems.push({

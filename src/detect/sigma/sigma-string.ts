@@ -1,8 +1,7 @@
 /**
  * Sigma string values: `*` any run, `?` one character, `\*` `\?` `\\` escapes (a backslash before
- * anything else is literal), parsed once into parts; then turned into the cheapest test that does
- * the job — plain string comparison on lower-cased text when there is no wildcard, an anchored
- * RegExp otherwise.
+ * anything else is literal), parsed once into parts, which to-predicate.ts makes the simplest
+ * node of the predicate IR (a text test when there is no inner wildcard, a glob otherwise).
  */
 export const STAR = 0;
 export const ONE = 1;
@@ -74,61 +73,4 @@ export function windash(parts: Part[]): Part[] {
     if (lit) out.push(lit);
   }
   return out;
-}
-
-const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-
-// Rules evaluated on one event lower-case the same few values again and again (a CommandLine for
-// dozens of candidate rules): the last few results are kept. Keys compare as strings, so an equal
-// value hits whether or not it is the same object.
-const LOWER_KEYS = ['', '', '', ''];
-const LOWER_VALUES = ['', '', '', ''];
-let lowerNext = 0;
-
-/** `s.toLowerCase()`, remembered for the last four values. */
-export function lowerValue(s: string): string {
-  for (let i = 0; i < 4; i++) if (LOWER_KEYS[i] === s) return LOWER_VALUES[i];
-  const l = s.toLowerCase();
-  LOWER_KEYS[lowerNext] = s;
-  LOWER_VALUES[lowerNext] = l;
-  lowerNext = (lowerNext + 1) & 3;
-  return l;
-}
-
-/** A test on one string value. Case-insensitive unless `cased`. */
-export function stringTest(parts: Part[], cased: boolean): (value: string) => boolean {
-  const simple = parts.every((p) => typeof p === 'string' || p === STAR);
-  if (simple) {
-    const lits = parts as (string | typeof STAR)[];
-    const norm = (s: string) => (cased ? s : lowerValue(s));
-    // exact, contains, startswith, endswith without inner wildcards: plain string operations.
-    if (lits.length === 0) return (v) => v === '';
-    if (lits.length === 1) {
-      if (lits[0] === STAR) return () => true;
-      const s = norm(lits[0] as string);
-      return (v) => norm(v) === s;
-    }
-    if (lits.length === 2 && lits[0] === STAR && typeof lits[1] === 'string') {
-      const s = norm(lits[1]);
-      return (v) => norm(v).endsWith(s);
-    }
-    if (lits.length === 2 && lits[1] === STAR && typeof lits[0] === 'string') {
-      const s = norm(lits[0]);
-      return (v) => norm(v).startsWith(s);
-    }
-    if (lits.length === 3 && lits[0] === STAR && lits[2] === STAR && typeof lits[1] === 'string') {
-      const s = norm(lits[1]);
-      return (v) => norm(v).includes(s);
-    }
-  }
-  let src = '^';
-  for (const p of parts) {
-    if (p === STAR) src += '[\\s\\S]*';
-    else if (p === ONE) src += '[\\s\\S]';
-    else if (p === DASH) src += '[-/\u2013\u2014\u2015]';
-    else src += escapeRe(p);
-  }
-  src += '$';
-  const re = new RegExp(src, cased ? '' : 'i');
-  return (v) => re.test(v);
 }

@@ -110,7 +110,7 @@ function needsBacktracking(src: string): boolean {
  * in sequence (`.*a.*b.*c` on a long line is cubic), so one is allowed, two when the pattern is
  * anchored at the start (one starting point).
  */
-function backtrackingRisk(src: string): string | null {
+export function backtrackingRisk(src: string): string | null {
   const stack: boolean[] = [];
   let inClass = false;
   let unbounded = 0;
@@ -221,4 +221,98 @@ export function compileRuleRegex(source: string, flags: string): RegExp {
   // (Backreferences see what groups captured, which greediness changes: those stay as written.)
   if (!needsBacktracking(src)) src = lazyQuantifiers(src);
   return new RegExp(src, f);
+}
+
+/**
+ * The runs of plain characters every match of a regex must contain, in order: those at the top
+ * level of a pattern without top-level alternation (groups, classes, escapes standing for classes
+ * and quantified characters end a run). Null when the pattern has top-level alternation.
+ */
+export function regexRuns(src: string): string[] | null {
+  let depth = 0;
+  let run = '';
+  const runs: string[] = [];
+  const end = () => {
+    if (run.length > 0) runs.push(run);
+    run = '';
+  };
+  for (let i = 0; i < src.length; i++) {
+    const c = src[i];
+    const next = src[i + 1];
+    const quantified = next === '*' || next === '?' || next === '+' || next === '{';
+    if (c === '\\') {
+      const e = next;
+      if (e === undefined) break;
+      if (/[^\w\s]/.test(e)) {
+        const after = src[i + 2];
+        if (depth === 0 && !(after === '*' || after === '?' || after === '{')) run += e;
+        else end();
+        i++;
+        continue;
+      }
+      // \d, \w, \x41, \u{..}, \k<name>, \p{..}, \1: not the letters they are written with.
+      end();
+      i += escapeLength(src, i) - 1;
+      continue;
+    }
+    if (c === '[') {
+      end();
+      while (i < src.length && src[i] !== ']') i += src[i] === '\\' ? 2 : 1;
+      continue;
+    }
+    if (c === '(') {
+      depth++;
+      end();
+      continue;
+    }
+    if (c === ')') {
+      depth--;
+      continue;
+    }
+    if (c === '{') {
+      // A quantifier's bounds ({2}, {50,}) are not text.
+      end();
+      while (i < src.length && src[i] !== '}') i++;
+      continue;
+    }
+    if (depth > 0) continue;
+    if (c === '|') return null;
+    if ('.^$*+?{}'.includes(c) || quantified) {
+      // `x+` still needs one x, but a longer run cannot go through it.
+      if (next === '+' && !'.^$*+?{}'.includes(c)) run += c;
+      end();
+      continue;
+    }
+    run += c;
+  }
+  end();
+  return runs;
+}
+
+/**
+ * A cheap test a value must pass before a rule regex runs on it: the characters the pattern's
+ * top-level runs need, each as many times as needed (`\+.*\+.*\+` needs three '+'). Rule regexes
+ * such as the obfuscation ones run on every command line, and most lack the backtick or the
+ * fourteen '+' they look for; finding that out by backtracking is the slow way. Cased letters are
+ * left out under the i flag. Null when nothing is needed.
+ */
+export function regexGate(src: string, ignoreCase: boolean): ((s: string) => boolean) | null {
+  const counts = new Map<string, number>();
+  for (const run of regexRuns(src) ?? [])
+    for (const c of run) {
+      if (ignoreCase && c.toLowerCase() !== c.toUpperCase()) continue;
+      counts.set(c, (counts.get(c) ?? 0) + 1);
+    }
+  if (counts.size === 0) return null;
+  const need = [...counts];
+  return (s) => {
+    for (const [c, times] of need) {
+      let at = -1;
+      for (let k = 0; k < times; k++) {
+        at = s.indexOf(c, at + 1);
+        if (at < 0) return false;
+      }
+    }
+    return true;
+  };
 }
