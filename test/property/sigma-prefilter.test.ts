@@ -60,8 +60,8 @@ async function samePrefilterAnswers(
               : op === 'dotted'
                 ? v.toUpperCase().replace(/I/g, '\u0130').replace(/S/g, '\u03a3')
                 : op === 'cut'
-                ? v.slice(0, n % (v.length + 1))
-                : `${v.slice(0, n % (v.length + 1))}${literals[n % literals.length]}${v.slice(n % (v.length + 1))}`;
+                  ? v.slice(0, n % (v.length + 1))
+                  : `${v.slice(0, n % (v.length + 1))}${literals[n % literals.length]}${v.slice(n % (v.length + 1))}`;
         }
         const e = { ...base, data };
         expect(ids(e, fast)).toEqual(ids(e, slow));

@@ -125,13 +125,41 @@ describe('the built-in rule pack', () => {
           'netsh interface portproxy add v4tov4 listenaddress=0.0.0.0 listenport=9999 connectaddress=10.0.0.5 connectport=8443',
           'C:\\Windows\\System32\\netsh.exe',
         ),
+        sysmon1('NETSH INTERFACE PORTPROXY  SET  v6tov4 listenport=1 connectaddress=1.2.3.4'),
+        sysmon1(
+          'netsh  I p a v l=8001 listena=0.0.0.0 connectp=3389 c=10.1.1.1',
+          'C:\\Windows\\System32\\netsh.exe',
+        ),
+        sysmon1(
+          'wmic process call create "netsh interface portproxy add v4tov6 listenport=50100 connectaddress=fd00::5 connectport=1433"',
+        ),
+      ],
+      quiet: [
+        sysmon1('netsh interface portproxy show all'),
+        sysmon1('netsh interface portproxy dump'),
+        // Forwarding to this machine's own loopback, and removals: netsh_portproxy_local.
+        sysmon1(
+          'netsh interface portproxy add v4tov4 listenport=8080 connectaddress=127.0.0.1 connectport=80',
+        ),
+        sysmon1('cmd.exe /c "netsh interface portproxy delete v4tov4 listenport=9999"'),
+      ],
+    },
+    {
+      rule: 'netsh_portproxy_local',
+      fire: [
         sysmon1('cmd.exe /c "netsh interface portproxy delete v4tov4 listenport=9999"'),
         sysmon1(
           'wmic process call create "netsh interface portproxy add v4tov6 listenport=50100 connectaddress=::1 connectport=1433"',
         ),
-        sysmon1('NETSH INTERFACE PORTPROXY  SET  v6tov4 listenport=1 connectaddress=1.2.3.4'),
+        sysmon1('netsh i p a v l=80 c=127.0.0.1 connectp=8080', 'C:\\Windows\\System32\\netsh.exe'),
+        sysmon1('netsh interface portproxy reset'),
       ],
-      quiet: [sysmon1('netsh interface portproxy show all'), sysmon1('netsh interface portproxy dump')],
+      quiet: [
+        sysmon1('netsh interface portproxy show all'),
+        sysmon1(
+          'netsh interface portproxy add v4tov4 listenport=9999 connectaddress=10.0.0.5 connectport=8443',
+        ),
+      ],
     },
     {
       rule: 'ntds_shadow_copy',
@@ -301,7 +329,7 @@ describe('the built-in rule pack', () => {
     ],
     [
       'evtx-to-mitre-attack/TA0006-Credential Access/T1003-Credential dumping/ID4688-Diskshadow abuse.evtx',
-      ['ntds_shadow_copy'],
+      ['diskshadow_script'],
     ],
     [
       'security-datasets/datasets/atomic/windows/credential_access/host/cmd_dumping_ntds_dit_file_ntdsutil.zip',
@@ -314,7 +342,7 @@ describe('the built-in rule pack', () => {
     ['evtx-attack-samples/Defense Evasion/de_portforward_netsh_rdp_sysmon_13_1.evtx', ['portproxy_registry']],
     [
       'evtx-to-mitre-attack/TA0011-Command and Control/T1572-Protocol tunneling/ID4688-netsh RDP port forwarding abuse.evtx',
-      ['netsh_portproxy'],
+      ['netsh_portproxy', 'netsh_portproxy_local'],
     ],
     [
       'evtx-attack-samples/Lateral Movement/LM_wmiexec_impacket_sysmon_whoami.evtx',
@@ -361,7 +389,7 @@ describe('the built-in rule pack', () => {
     // The scenario (examples/README.md) exercises every rule of the pack but frp_reverse_proxy (its
     // FRP binary is renamed and has no version information: the hash finds it).
     for (const behaviour of [
-      'discovery_system',
+      'signal_discovery_system',
       'logon_event_query',
       'lsass_dump_comsvcs',
       'lsass_access_dump_rights',
