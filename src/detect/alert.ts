@@ -42,6 +42,8 @@ export interface Alert {
     author: string;
     techniques: string[];
     tactics: string[];
+    /** Microsoft Defender detection names and alert titles the rule stands for, when it says. */
+    defender?: string[];
   };
   host: string | null;
   user: string | null;

@@ -19,6 +19,7 @@ const CSV_COLUMNS = [
   'channel',
   'event_id',
   'match',
+  'defender',
 ];
 
 /**
@@ -51,6 +52,7 @@ export function alertToCsvRow(a: Alert): string {
     a.source.channel,
     a.source.eventId,
     a.match ? JSON.stringify(a.match) : '',
+    a.rule.defender?.join('; ') ?? '',
   ]
     .map(csvCell)
     .join(',');
@@ -88,5 +90,7 @@ export function alertToTableLine(
   const host = printable(a.host ?? '-');
   const user = printable(a.user ?? '-');
   const times = repeats > 1 ? c.dim(`  (×${repeats})`) : '';
-  return `${printable(a.time ? (line.showTime?.(a.time) ?? a.time) : '-')}  ${level}  ${host.padEnd(20)}  ${user.padEnd(22)}  ${printable(a.rule.title)}${times}${details ? c.dim(`  ${details}`) : ''}`;
+  // The Defender names a rule stands for, so that a Defender user recognises the finding.
+  const defender = a.rule.defender?.length ? ` [Defender: ${printable(a.rule.defender.join('; '))}]` : '';
+  return `${printable(a.time ? (line.showTime?.(a.time) ?? a.time) : '-')}  ${level}  ${host.padEnd(20)}  ${user.padEnd(22)}  ${printable(a.rule.title)}${defender}${times}${details ? c.dim(`  ${details}`) : ''}`;
 }

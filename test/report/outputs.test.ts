@@ -24,11 +24,11 @@ describe('alert outputs', () => {
     const table = await runCli(['hunt', '--no-progress', 'examples/']);
     expect(table.code, table.stderr).toBe(0);
     expect(table.stdout).toContain(
-      'LSASS Memory Dump Via Comsvcs.dll MiniDump  decoded: cmd.exe /c rundll32.exe C:\\Windows\\System32\\comsvcs.dll, MiniDump 652',
+      'LSASS Memory Dump Via Comsvcs.dll MiniDump [Defender: Password hashes dumped from LSASS memory]  decoded: cmd.exe /c rundll32.exe C:\\Windows\\System32\\comsvcs.dll, MiniDump 652',
     );
     // One process seen by Sysmon and by Defender: one line, its count shown.
     expect(table.stdout).toMatch(/Archive Created With A Password {2}\(×2\) {2}cmd: /);
-    expect(table.stderr).toContain('4 repeated alerts folded into the table');
+    expect(table.stderr).toContain('5 repeated alerts folded into the table');
     golden('examples.table.txt', portable(table.stdout));
   });
 
@@ -53,7 +53,7 @@ describe('alert outputs', () => {
     golden('examples.alerts.csv', portable(csv.stdout));
     const jsonl = await runCli(['hunt', '--no-progress', '--format', 'jsonl', 'examples/']);
     expect(jsonl.code, jsonl.stderr).toBe(0);
-    expect(jsonl.stdout.trim().split('\n')).toHaveLength(53);
+    expect(jsonl.stdout.trim().split('\n')).toHaveLength(56);
     golden('examples.alerts.jsonl', portable(jsonl.stdout));
     const report = await runCli(['report', '--no-progress', 'examples/']);
     expect(report.code, report.stderr).toBe(0);

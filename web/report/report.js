@@ -132,6 +132,7 @@
         ['time (UTC)', timeText(c.time[i])],
         ['rule', `${rule.title} (${rule.id}, ${rule.kind}, ${rule.level})`],
         ['ATT&CK', [...rule.tactics, ...rule.techniques].join(', ') || '—'],
+        ...(rule.defender ? [['Defender', rule.defender.join('; ')]] : []),
         ['host', data.hosts[c.host[i]] || '—'],
         ['account', data.users[c.user[i]] || '—'],
         ['event', `${data.files[c.file[i]]}${place}`],

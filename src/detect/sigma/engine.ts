@@ -35,6 +35,7 @@ export function ruleMeta(rule: SigmaRule): Alert['rule'] {
     author: rule.author,
     techniques,
     tactics,
+    ...(rule.defender ? { defender: rule.defender } : {}),
   };
 }
 

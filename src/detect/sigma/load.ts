@@ -57,6 +57,8 @@ export interface SigmaRule {
   status: string;
   author: string;
   tags: string[];
+  /** Microsoft Defender detection names and alert titles the rule stands for (the `defender` key). */
+  defender?: string[];
   logsource: LogSourceSpec;
   file: string;
   line: number;
@@ -532,7 +534,14 @@ function loadDetectionRule(
     report.problems.push({ file, ...where, code, severity: 'warning', message, ruleId: id || undefined });
   }
   const tags = Array.isArray(obj.tags) ? obj.tags.map(String) : [];
+  // Microsoft Defender detection names and alert titles the rule stands for (lotl's pack keeps them).
+  const defender = (
+    Array.isArray(obj.defender) ? obj.defender : typeof obj.defender === 'string' ? [obj.defender] : []
+  )
+    .filter((d): d is string => typeof d === 'string' && d.trim() !== '')
+    .map((d) => d.trim());
   report.rules.push({
+    ...(defender.length > 0 ? { defender } : {}),
     ...(typeof obj.name === 'string' ? { name: obj.name } : {}),
     id: id || `${path.basename(file)}#${at([]).line ?? 1}`,
     title: String(obj.title).trim(),

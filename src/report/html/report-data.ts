@@ -17,6 +17,8 @@ export interface RuleEntry {
   techniques: string[];
   tactics: string[];
   author: string;
+  /** Microsoft Defender names the rule stands for, when it says. */
+  defender?: string[];
 }
 
 /** The alerts' columns: indexes into the tables, times in ms since 1970 (null: none). */
@@ -157,6 +159,7 @@ export class ReportAlertsBuilder {
         techniques: a.rule.techniques,
         tactics: a.rule.tactics,
         author: a.rule.author,
+        ...(a.rule.defender ? { defender: a.rule.defender } : {}),
       });
     }
     let details = alertDetails(a);
