@@ -357,6 +357,19 @@ describe('the built-in rule pack', () => {
       ['wmic_remote_process'],
     ],
     ['evtx-attack-samples/Credential Access/CA_chrome_firefox_opera_4663.evtx', ['browser_credentials']],
+    [
+      'security-datasets/datasets/atomic/windows/credential_access/host/rdp_interactive_taskmanager_lsass_dump.zip',
+      ['lsass_handle_memory_read', 'lsass_access_dump_rights', 'lsass_dump_file'],
+    ],
+    ['evtx-attack-samples/Lateral Movement/LM_renamed_psexecsvc_5145.evtx', ['remote_exec_named_pipes']],
+    [
+      'evtx-to-mitre-attack/TA0008-Lateral Movement/T1021.003-Distributed Component Object Model (DCOM)/ID4688,4674-DCOMexec process spawned.evtx',
+      ['dcom_mmc_embedding'],
+    ],
+    [
+      'security-datasets/datasets/atomic/windows/credential_access/host/psh_windows_vault_web_credentials_2020-10-2819191483.json',
+      ['signal_credential_manager_read'],
+    ],
     ['evtx-attack-samples/Defense Evasion/DE_104_system_log_cleared.evtx', ['log_cleared_event']],
     [
       'evtx-to-mitre-attack/TA0005-Defense Evasion/T1070.001-Clear Windows event logs/ID4688-Clear event log attempt (native).evtx',
@@ -372,6 +385,50 @@ describe('the built-in rule pack', () => {
         for (const rule of expected) expect(got.get(rule) ?? 0, `${rule} on ${file}`).toBeGreaterThan(0);
       });
     }
+  });
+
+  it("maps each of the advisory's Defender detections and alert titles to a rule, and says so in the alert", async () => {
+    const named = new Map<string, string[]>();
+    for (const r of pack.rules)
+      for (const d of r.defender ?? []) named.set(d, [...(named.get(d) ?? []), nameOf.get(r.id)!]);
+    for (const d of [
+      // Microsoft Defender Antivirus (the advisory's nine).
+      'Behavior:Win32/SuspNtdsUtilUsage.A',
+      'Behavior:Win32/SuspPowershellExec.E',
+      'Behavior:Win32/SuspRemoteCmdCommandParent.A',
+      'Behavior:Win32/UNCFilePathOperation',
+      'Behavior:Win32/VSSAmsiCaller.A',
+      'Behavior:Win32/WinrsCommand.A',
+      'Behavior:Win32/WmiSuspProcExec.J!se',
+      'Behavior:Win32/WmicRemote.A',
+      'Behavior:Win32/WmiprvseRemoteProc.B',
+      // Microsoft Defender for Endpoint alert titles (the advisory's six).
+      'Volt Typhoon threat actor detected',
+      'A machine was configured to forward traffic to a non-local address',
+      'Ntdsutil collecting Active Directory information',
+      'Password hashes dumped from LSASS memory',
+      'Suspicious use of wmic.exe to execute code',
+      'Impacket toolkit',
+    ])
+      expect(named.get(d)?.length ?? 0, d).toBeGreaterThan(0);
+    const { stdout } = await runCli(['hunt', '--format', 'jsonl', '--rule', 'ntdsutil', 'examples/']);
+    const alert = JSON.parse(stdout.trim().split('\n')[0]);
+    expect(alert.rule.defender).toContain('Ntdsutil collecting Active Directory information');
+  });
+
+  it('fires on the behaviours the shared samples lack, written as test/fixtures/pack-behaviours.jsonl', async () => {
+    const { events } = await readAllItems([path.join('test', 'fixtures', 'pack-behaviours.jsonl')]);
+    const want = [
+      'silent_process_exit_lsass',
+      'silent_process_exit_lsass',
+      'dcom_powershell_exec',
+      'dcom_powershell_exec',
+      'proxy_settings_registry',
+      'proxy_settings_cmdline',
+      'remote_exec_named_pipes',
+    ];
+    expect(events).toHaveLength(want.length);
+    events.forEach((e, i) => expect([...fired([e]).keys()], `record ${i + 1}`).toContain(want[i]));
   });
 
   it('lotl hunt examples/ shows every behaviour of the scenario, as alerts valid against docs/alert.schema.json', async () => {
