@@ -11,6 +11,10 @@ import type { InputProblem, RawEvent, ReadItem } from '../src/ingest/raw-event.j
 import { readInputs } from '../src/ingest/read.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+/** How many Sigma rules the built-in pack has (one file each under rules/sigma). */
+export const PACK_RULES = readdirSync(path.join(ROOT, 'rules', 'sigma')).filter((f) =>
+  f.endsWith('.yml'),
+).length;
 export const DATA = path.resolve(ROOT, process.env.LOTL_DATA ?? '../shared/data');
 export const HAS_DATA = existsSync(path.join(DATA, 'INDEX.csv'));
 export const FIXTURES = path.join(ROOT, 'test', 'fixtures');

@@ -6,7 +6,7 @@
  * Store options that do not go together are usage errors.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kqlAlertKeys, runCli, sigmaAlertKeys, streamedExamples } from '../helpers.js';
+import { kqlAlertKeys, PACK_RULES, runCli, sigmaAlertKeys, streamedExamples } from '../helpers.js';
 import { CLUSTER, type ClickHouse, HAS_CLICKHOUSE, startClickHouseCluster } from '../support/clickhouse.js';
 
 let cluster: { shards: ClickHouse[]; stop(): Promise<void> } | null = null;
@@ -62,7 +62,9 @@ describe('lotl ingest and hunt --clickhouse', () => {
         'jsonl',
       ]);
       expect(hunted.code, hunted.stderr).toBe(0);
-      expect(hunted.stderr).toMatch(/25 rules and 6 KQL hunts ran as SQL \(\d+ queries\) over 297 events/);
+      expect(hunted.stderr).toMatch(
+        new RegExp(`${PACK_RULES} rules and 6 KQL hunts ran as SQL \\(\\d+ queries\\) over 297 events`),
+      );
       // The one hunt the SQL tree does not cover is said with its place, not counted as a problem.
       expect(hunted.stderr).toMatch(
         /potential-impacket-execution\.kql: KQL hunt not run on this store: 26:21: the expression ElementExpression/,
@@ -76,10 +78,12 @@ describe('lotl ingest and hunt --clickhouse', () => {
       expect(kqlAlertKeys(hunted.stdout).length).toBeGreaterThanOrEqual(6);
 
       // The advisory's KQL over the cluster's tables: the rows `lotl query` finds in the files.
-      for (const hunt of [
-        'volt-typhoon-find-commands-creating-domain-controller-installation-media.kql',
-        'volt-typhoon-find-detections-of-custom-frp-executables.kql',
-      ]) {
+      // (Two IFM commands; three alerts whose evidence is the FRP file: two hash matches and the
+      // pack's proxy-configuration rule.)
+      for (const [hunt, rows] of [
+        ['volt-typhoon-find-commands-creating-domain-controller-installation-media.kql', 2],
+        ['volt-typhoon-find-detections-of-custom-frp-executables.kql', 3],
+      ] as const) {
         const file = `rules/hunts/${hunt}`;
         const onCluster = await runCli([
           'query',
@@ -104,7 +108,7 @@ describe('lotl ingest and hunt --clickhouse', () => {
         ]);
         const lines = (out: string) => out.split('\n').filter(Boolean).sort();
         expect(lines(onCluster.stdout)).toEqual(lines(embedded.stdout));
-        expect(lines(onCluster.stdout).length).toBe(2);
+        expect(lines(onCluster.stdout).length).toBe(rows);
       }
       // What does not map to SQL: an error at its place, exit 2.
       const refused = await runCli([

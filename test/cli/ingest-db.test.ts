@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli, sigmaAlertKeys, streamedExampleKeys } from '../helpers.js';
+import { PACK_RULES, runCli, sigmaAlertKeys, streamedExampleKeys } from '../helpers.js';
 
 describe('lotl ingest --db and lotl hunt --db', () => {
   it("ingests once, hunts with SQL, and finds the streamed hunt's Sigma alerts", async () => {
@@ -21,7 +21,9 @@ describe('lotl ingest --db and lotl hunt --db', () => {
     expect(again.stderr).toContain('holds 297 events from 8 files');
     const fromDb = await runCli(['hunt', '--db', db, '--format', 'jsonl']);
     expect(fromDb.code, fromDb.stderr).toBe(0);
-    expect(fromDb.stderr).toMatch(/25 rules ran as SQL \(\d+ queries\) over 297 events/);
+    expect(fromDb.stderr).toMatch(
+      new RegExp(`${PACK_RULES} rules ran as SQL \\(\\d+ queries\\) over 297 events`),
+    );
     expect(sigmaAlertKeys(fromDb.stdout)).toEqual(await streamedExampleKeys());
     expect(sigmaAlertKeys(fromDb.stdout).length).toBeGreaterThan(30);
   });

@@ -32,12 +32,14 @@ describe('lotl query', () => {
       ['2023-05-16T13:35:00.000Z', 'DC01.contoso.local', 'WMIC.exe'],
     ]);
     // The benign `ntdsutil "ac i ntds" "files" "info"` of the morning is not among them.
-    // AlertEvidence holds lotl's own alerts: the FRP binary's hash, from Defender and from Sysmon.
+    // AlertEvidence holds lotl's own alerts: the FRP binary's hash, from Defender and from Sysmon,
+    // and the pack's rule for a binary in a staging folder run with a proxy configuration.
     const frp = await hunt('volt-typhoon-find-detections-of-custom-frp-executables.kql');
     expect(
       frp.map((r) => [r.Timestamp, String(r.DeviceName).toLowerCase(), r.EntityType, r.FileName]),
     ).toEqual([
       ['2023-05-16T13:40:10.000Z', 'fs02.contoso.local', 'File', 'svchost.exe'],
+      ['2023-05-16T13:40:31.000Z', 'fs02.contoso.local', 'File', 'svchost.exe'],
       ['2023-05-16T13:40:31.000Z', 'fs02.contoso.local', 'File', 'svchost.exe'],
     ]);
     const proxies = await hunt('volt-typhoon-find-commands-establishing-internal-proxies.kql');

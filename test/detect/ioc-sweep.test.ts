@@ -59,7 +59,7 @@ describe('ioc sweep', () => {
     ]);
     expect(hunt.code).toBe(1);
     expect(hunt.stdout.split('\n')[0]).toBe(
-      'time,level,kind,rule_id,rule_title,author,host,user,techniques,file,record,channel,event_id,match',
+      'time,level,kind,rule_id,rule_title,author,host,user,techniques,file,record,channel,event_id,match,defender',
     );
     const none = await runCli(['hunt', '--no-builtin', 'examples/']);
     expect(none.code).toBe(2);

@@ -6,7 +6,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { caret, checkKql } from '../../src/detect/kql/frontend.js';
-import { runCli } from '../helpers.js';
+import { PACK_RULES, runCli } from '../helpers.js';
 
 describe('KQL front end', () => {
   it('binds every hunting query of the pack with no error', () => {
@@ -51,7 +51,7 @@ describe('KQL front end', () => {
     const report = JSON.parse(stdout);
     expect(report.failures).toEqual([]);
     expect(report.queries).toBe(7);
-    expect(report.loaded).toBe(25);
+    expect(report.loaded).toBe(PACK_RULES);
     expect(code).toBe(0);
   });
 });

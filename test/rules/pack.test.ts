@@ -428,7 +428,8 @@ describe('the built-in rule pack', () => {
       'remote_exec_named_pipes',
     ];
     expect(events).toHaveLength(want.length);
-    events.forEach((e, i) => expect([...fired([e]).keys()], `record ${i + 1}`).toContain(want[i]));
+    for (const [i, e] of events.entries())
+      expect([...fired([e]).keys()], `record ${i + 1}`).toContain(want[i]);
   });
 
   it('lotl hunt examples/ shows every behaviour of the scenario, as alerts valid against docs/alert.schema.json', async () => {
