@@ -29,6 +29,7 @@ import {
   toMatcher,
 } from '../../src/detect/ir/predicate.js';
 import { toJs } from '../../src/detect/ir/to-js.js';
+import { sigmaToPredicate } from '../../src/detect/sigma/to-predicate.js';
 import { CLICKHOUSE, DUCKDB, render } from '../../src/sql/dialects.js';
 import {
   ADDRESS_KEY_PREFIX,
@@ -275,6 +276,13 @@ describe('the predicate IR in JavaScript and in DuckDB SQL', () => {
     expect(() => regex('a', '(?<=x)y')).toThrow(PredicateError);
     expect(() => regex('a', '(a)\\1')).toThrow(/backreferences/);
     expect(() => regex('a', '[a\\S]')).toThrow(/inside a character class/);
+    // Folding [Z-a] for a case-insensitive search makes it [z-a], out of order: refused, and a
+    // Sigma rule with it stays JavaScript's (a jsregex the stores refuse with this reason).
+    expect(() => regex('a', '[Z-a]x', true)).toThrow(/character ranges change when case is folded/);
+    expect(regex('a', '[Z-a]x', false).kind).toBe('regex');
+    const sigma = sigmaToPredicate({ s: { 'a|re|i': '[Z-a]x' }, condition: 's' });
+    expect(sigma.kind).toBe('jsregex');
+    expect(toJs<Record<string, string>>(sigma, (f) => (r) => r[f])({ a: 'q_X' })).toBe(true);
     expect(() => cidr('ip', '10.0.0.0/33')).toThrow(/not an IPv4 or IPv6 range/);
     expect(() => compare('n', 'lt', Number.NaN)).toThrow(PredicateError);
     // Frozen: a compiled rule cannot be changed under the engines that run it.

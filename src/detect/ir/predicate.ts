@@ -155,6 +155,14 @@ export function regex(field: string, pattern: string, ignoreCase = false): Node 
   const portable = portablePattern(pattern);
   const why = regexUnsupported(portable);
   if (why) throw new PredicateError(`regex /${pattern}/: ${why}`);
+  // Ignoring case folds the pattern's letters (foldPattern): a range such as [Z-a] would then be
+  // out of order, and no engine could run it.
+  if (ignoreCase)
+    try {
+      new RegExp(foldPattern(portable), 'u');
+    } catch {
+      throw new PredicateError(`regex /${pattern}/: its character ranges change when case is folded`);
+    }
   return freeze({ kind: 'regex', field, pattern: portable, ignoreCase });
 }
 
