@@ -11,10 +11,10 @@ import type { InputProblem, RawEvent, ReadItem } from '../src/ingest/raw-event.j
 import { readInputs } from '../src/ingest/read.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-/** How many Sigma rules the built-in pack has (one file each under rules/sigma). */
-export const PACK_RULES = readdirSync(path.join(ROOT, 'rules', 'sigma')).filter((f) =>
-  f.endsWith('.yml'),
-).length;
+/** How many Sigma rules, and correlation rules, the built-in pack has (a file each under rules/sigma). */
+const PACK_FILES = readdirSync(path.join(ROOT, 'rules', 'sigma')).filter((f) => f.endsWith('.yml'));
+export const PACK_CORRELATIONS = PACK_FILES.filter((f) => f.startsWith('correlation_')).length;
+export const PACK_RULES = PACK_FILES.length - PACK_CORRELATIONS;
 export const DATA = path.resolve(ROOT, process.env.LOTL_DATA ?? '../shared/data');
 export const HAS_DATA = existsSync(path.join(DATA, 'INDEX.csv'));
 export const FIXTURES = path.join(ROOT, 'test', 'fixtures');

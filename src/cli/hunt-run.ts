@@ -232,8 +232,8 @@ export function answersText(command: string, answers: Answers): string {
 }
 
 /**
- * The same hunt on one worker thread per core (see huntOnThreads); `fallback` hunts on this thread
- * when the rules hold correlations.
+ * The same hunt on one worker thread per core (see huntOnThreads; correlation rules are judged on
+ * this thread over the threads' matches).
  */
 export async function runHuntParallel(
   command: string,
@@ -242,7 +242,6 @@ export async function runHuntParallel(
   loadProblems: number,
   opts: HuntOptions,
   threads: number,
-  fallback: () => Promise<void>,
 ): Promise<void> {
   if (!checkAlertFormat(command, opts.format, opts.failOn)) {
     process.exitCode = EXIT_ERROR;
@@ -257,6 +256,5 @@ export async function runHuntParallel(
       handlers.loaded?.(load);
     },
   });
-  if (result === null) return fallback();
   await finish(command, result, loadProblems + errors, opts);
 }

@@ -15,9 +15,12 @@ export const BUILTIN = {
   hunts: fileURLToPath(new URL('../../rules/hunts', import.meta.url)),
 };
 
-/** The pack's Sigma rules and indicators as detectors (`cache`: where parsed rules are kept). */
+/** The pack's Sigma rules (with its correlation rules) and indicators as detectors (`cache`: where parsed rules are kept). */
 export function builtinDetectors(cache?: { dir: string; version: string }): Detector[] {
   const rules = loadRules([BUILTIN.sigma], { cache });
   const { set } = loadIndicatorSet([BUILTIN.iocs]);
-  return [new SigmaEngine(rules.rules), { evaluate: (view) => iocAlerts(view, set) }];
+  return [
+    new SigmaEngine(rules.rules, { correlations: rules.correlations }),
+    { evaluate: (view) => iocAlerts(view, set) },
+  ];
 }

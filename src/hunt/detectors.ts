@@ -7,7 +7,8 @@
 import type { Alert } from '../detect/alert.js';
 import { loadIndicatorSet } from '../detect/ioc/loaders.js';
 import { iocAlerts } from '../detect/ioc/match.js';
-import { SigmaEngine } from '../detect/sigma/engine.js';
+import type { CorrelationRule } from '../detect/sigma/correlation.js';
+import { type CorrelationSignal, SigmaEngine } from '../detect/sigma/engine.js';
 import { loadRules, loadSummary, type SigmaProblem } from '../detect/sigma/load.js';
 import type { EventView } from '../normalize/normalize.js';
 
@@ -43,6 +44,8 @@ export interface DetectorLoad {
   errors: SigmaProblem[];
   summary: string;
   correlations: number;
+  /** The correlation rules, for the thread that judges them over the hunting threads' signals. */
+  correlationRules: CorrelationRule[];
 }
 
 /**
@@ -87,17 +90,30 @@ function selectByStatusAndTag<R extends { status: string; tags: string[] }>(
   return { rules: kept, note: left > 0 ? ` (${left} left out by ${asked})` : '' };
 }
 
-export function loadDetectors(setup: HuntSetup): { detectors: Detector[]; load: DetectorLoad | null } {
+/**
+ * `signalsOut`: on a hunting thread, where matches of rules that feed correlations go (the main
+ * thread judges the correlations); without it, correlations are not run here.
+ */
+export function loadDetectors(
+  setup: HuntSetup,
+  signalsOut?: (s: CorrelationSignal) => void,
+): { detectors: Detector[]; load: DetectorLoad | null } {
   const detectors: Detector[] = [];
   let load: DetectorLoad | null = null;
   if (setup.sigma.length > 0) {
     const report = loadRules(setup.sigma, { placeholders: setup.placeholders, cache: setup.cache });
     const { rules, note } = selectRules(report.rules, setup);
-    detectors.push(new SigmaEngine(rules, { scannerCache: setup.cache }));
+    detectors.push(
+      new SigmaEngine(rules, {
+        scannerCache: setup.cache,
+        ...(signalsOut ? { correlations: report.correlations, signalsOut } : {}),
+      }),
+    );
     load = {
       errors: report.problems.filter((p) => p.severity === 'error'),
       summary: `${loadSummary(report)}${note}`,
       correlations: report.correlations.length,
+      correlationRules: report.correlations,
     };
   }
   if (setup.iocs.length > 0) {

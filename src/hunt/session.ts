@@ -10,6 +10,8 @@ import { Worker } from 'node:worker_threads';
 import type { Alert, AlertHead } from '../detect/alert.js';
 import { huntAlerts, type KqlHunt } from '../detect/kql/hunts.js';
 import { mergeRowNeeds, rowTest } from '../detect/kql/row-needs.js';
+import type { CorrelationRule } from '../detect/sigma/correlation.js';
+import { type CorrelationSignal, SigmaEngine } from '../detect/sigma/engine.js';
 import { releaseChunkPool } from '../ingest/evtx/pool.js';
 import { type InputProblem, isSkipped, type Stage } from '../ingest/raw-event.js';
 import { listInputs, planJsonLinesRanges } from '../ingest/read.js';
@@ -19,6 +21,7 @@ import { EventStore } from '../store/duckdb.js';
 import type { Detector, DetectorLoad, HuntSetup } from './detectors.js';
 import { HeapGuard } from './heap-guard.js';
 import { type ProgressFactory, readAll } from './read-loop.js';
+import { SIGNAL_LINE } from './stage.js';
 import type { HuntUnit, UnitResult } from './worker.js';
 
 /** DuckDB's memory for a hunt's KQL hunts (the tables live in a file; it pages the rest). */
@@ -97,6 +100,8 @@ export async function huntHere(
   };
   const observe = opts.observe;
   const heap = new HeapGuard();
+  /** Matches of rules that feed correlations, sent by parser threads with their chunks' alerts. */
+  const staged: CorrelationSignal[] = [];
   let events = 0;
   let problems = 0;
   const started = performance.now();
@@ -135,6 +140,10 @@ export async function huntHere(
           events += count;
           if (value === '') return;
           for (const line of value.split('\n')) {
+            if (line.startsWith(SIGNAL_LINE)) {
+              staged.push(JSON.parse(line.slice(SIGNAL_LINE.length)) as CorrelationSignal);
+              continue;
+            }
             const tab = line.indexOf('\t');
             const head = JSON.parse(line.slice(0, tab)) as AlertHead;
             if (wanted(head) && (!keep || keep(head))) alerts.add(head, line.slice(tab + 1));
@@ -159,6 +168,14 @@ export async function huntHere(
     // The parser threads (and, with `share`, their copies of the rules) are done: their memory
     // goes back before the KQL store loads and the alerts are merged.
     await releaseChunkPool();
+    // The correlations the parser threads' matches complete, judged by this thread's engine.
+    for (const d of detectors)
+      if (d instanceof SigmaEngine)
+        for (const a of d.judgeSignals(staged)) {
+          if (!wanted(a)) continue;
+          observe?.alert(a);
+          if (!keep || keep(a)) alerts.add(a);
+        }
     for (const d of detectors)
       for (const a of d.flush?.() ?? []) {
         if (!wanted(a)) continue;
@@ -210,9 +227,10 @@ export async function huntHere(
 
 /**
  * The same hunt on `threads` worker threads. Work units are whole files, and line ranges of large
- * JSON-lines files; only alerts, problems and counts come back. Returns null, having started
- * nothing lasting, when the rules hold correlations (they need every event in one stream: hunt
- * with huntHere instead). The alerts are the same, sorted the same way.
+ * JSON-lines files; only alerts, problems, counts and the matches of rules that feed correlation
+ * rules come back, and the correlations are judged here over those matches in time order
+ * (judgeCorrelations). The alerts are the same, sorted the same way (correlations over events
+ * whose order in the files differs from their time order may close their windows differently).
  */
 export async function huntOnThreads(
   paths: string[],
@@ -220,7 +238,7 @@ export async function huntOnThreads(
   opts: SessionOptions,
   threads: number,
   on: SessionHandlers = {},
-): Promise<HuntResult | null> {
+): Promise<HuntResult> {
   const started = performance.now();
   // The caller may have listed the inputs already (to size them); walking the tree again is wasted I/O.
   const { files, problems: listProblems } = opts.listed ?? (await listInputs(paths));
@@ -250,11 +268,9 @@ export async function huntOnThreads(
     return sb - sa;
   });
   const [load] = await ready;
-  if (load?.correlations) {
-    await Promise.all(workers.map((w) => w.terminate()));
-    return null;
-  }
   if (load) on.loaded?.(load);
+  // Correlation rules are judged here, over the threads' matches of the rules they reference.
+  const signals: CorrelationSignal[] = [];
   const progress = on.progress ? on.progress(files.reduce((s, f) => s + f.size, 0)) : null;
   const alerts = new AlertSpool();
   const problems: InputProblem[] = [...listProblems];
@@ -283,6 +299,7 @@ export async function huntOnThreads(
                   }
                   if (!opts.filter || opts.filter(a)) alerts.add(a);
                 }
+                for (const s of msg.result.signals) signals.push(s);
                 for (const p of msg.result.problems) problems.push(p);
                 events += msg.result.events;
                 send();
@@ -296,6 +313,15 @@ export async function huntOnThreads(
   } finally {
     progress?.stop();
     await Promise.all(workers.map((w) => w.terminate()));
+  }
+  if (load && load.correlationRules.length > 0) {
+    for (const a of judgeCorrelations(load.correlationRules, signals)) {
+      if (opts.exclude?.(a)) {
+        excluded++;
+        continue;
+      }
+      if (!opts.filter || opts.filter(a)) alerts.add(a);
+    }
   }
   // Problems in input order, whichever thread met them.
   problems.sort((a, b) =>
@@ -314,4 +340,14 @@ export async function huntOnThreads(
     threads,
     excluded,
   };
+}
+
+/**
+ * Correlation rules over the matches the hunting threads sent: in time order (then file and
+ * record), as one stream would have met them had its events been sorted, then the windows still
+ * open at the end.
+ */
+function judgeCorrelations(rules: CorrelationRule[], signals: CorrelationSignal[]): Alert[] {
+  const engine = new SigmaEngine([], { correlations: rules });
+  return [...engine.judgeSignals(signals), ...engine.flush()];
 }

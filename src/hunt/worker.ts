@@ -5,6 +5,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import type { Alert } from '../detect/alert.js';
+import type { CorrelationSignal } from '../detect/sigma/engine.js';
 import type { InputProblem, ReadItem } from '../ingest/raw-event.js';
 import { readFile, readJsonLinesRange } from '../ingest/read.js';
 import { normalize } from '../normalize/normalize.js';
@@ -22,23 +23,28 @@ export interface HuntUnit {
 export interface UnitResult {
   id: number;
   alerts: Alert[];
+  /** Matches of rules that feed correlations, for the main thread to judge. */
+  signals: CorrelationSignal[];
   problems: InputProblem[];
   events: number;
 }
 
 let detectors: Detector[] = [];
+/** Where the engine puts correlation signals: the unit being hunted's result. */
+let signals: CorrelationSignal[] = [];
 let recover = false;
 
 parentPort?.on('message', async (msg: { setup?: HuntSetup; unit?: HuntUnit }) => {
   if (msg.setup) {
     recover = msg.setup.recover;
-    const loaded = loadDetectors(msg.setup);
+    const loaded = loadDetectors(msg.setup, (s) => signals.push(s));
     detectors = loaded.detectors;
     parentPort!.postMessage({ ready: true, load: loaded.load });
     return;
   }
   const unit = msg.unit!;
-  const result: UnitResult = { id: unit.id, alerts: [], problems: [], events: 0 };
+  const result: UnitResult = { id: unit.id, alerts: [], signals: [], problems: [], events: 0 };
+  signals = result.signals;
   let sent = 0;
   const onBytes = (n: number) => {
     sent += n;

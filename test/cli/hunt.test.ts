@@ -16,7 +16,11 @@ const alertsOf = (stdout: string) =>
     .filter(Boolean)
     .map(
       (l) =>
-        JSON.parse(l) as { time: string; host: string; rule: { level: string; title: string; id: string } },
+        JSON.parse(l) as {
+          time: string;
+          host: string;
+          rule: { level: string; title: string; id: string; kind: string };
+        },
     );
 
 describe('lotl hunt', () => {
@@ -99,13 +103,13 @@ describe('lotl hunt', () => {
         .split('\n')
         .map((l) => JSON.parse(l).rule.title as string);
     const gone = titles(all.stdout).filter((t) => /port proxy|burst of discovery/i.test(t));
-    expect(gone).toHaveLength(5);
+    expect(gone).toHaveLength(6);
     expect(titles(without.stdout).some((t) => /port proxy|burst of discovery/i.test(t))).toBe(false);
-    expect(titles(without.stdout)).toHaveLength(titles(all.stdout).length - 5);
-    expect(without.stderr).toContain('5 alerts of excluded rules left out (--exclude-rule)');
+    expect(titles(without.stdout)).toHaveLength(titles(all.stdout).length - 6);
+    expect(without.stderr).toContain('6 alerts of excluded rules left out (--exclude-rule)');
     // The incident no longer counts them.
     const count = (err: string) => Number(/INC-1 .*\n.*; (\d+) alerts/.exec(err)?.[1]);
-    expect(count(without.stderr)).toBe(count(all.stderr) - 5);
+    expect(count(without.stderr)).toBe(count(all.stderr) - 6);
   });
 
   it('--status keeps only Sigma rules of those statuses (the pack is experimental); a bad status is a usage error', async () => {
@@ -241,5 +245,31 @@ describe('lotl hunt on a large EVTX file', () => {
     // Same alerts in the same (sorted) order, whichever thread raised them.
     expect(shared.stdout).toBe(alone.stdout);
     expect(shared.stderr).toContain('events read');
+    // A correlation rule over the fixture rule: its matches are judged on the main thread when the
+    // parser threads hunt (in time order), inline when one thread does (in file order, which the
+    // file's repeated chunks make differ): the same number of windows close either way.
+    const rules = mkdtempSync(path.join(tmpdir(), 'lotl-share-corr-'));
+    writeFileSync(
+      path.join(rules, 'c.yml'),
+      `${readFileSync(path.join(FIXTURES, 'sigma-share', 'powershell-get-service.yml'), 'utf8')}\n---\ntitle: Many service reads\nid: 6b1f0f3e-5d1c-4c55-9a61-3f0a3b1f2d11\ncorrelation:\n  type: event_count\n  rules: [6b1f0f3e-5d1c-4c55-9a61-3f0a3b1f2d10]\n  group-by: [Computer]\n  timespan: 1000d\n  condition:\n    gte: 100\n  generate: true\nlevel: medium\n`,
+    );
+    const withCorr = [
+      'hunt',
+      '--no-builtin',
+      '--no-correlate',
+      '--format',
+      'jsonl',
+      '--no-progress',
+      '--sigma',
+      rules,
+      file,
+    ];
+    const corrShared = alertsOf((await runCli(withCorr, { LOTL_SHARE_MIN_MB: '0' })).stdout);
+    const corrAlone = alertsOf((await runCli(withCorr, { LOTL_SHARE_MIN_MB: '100000' })).stdout);
+    const kinds = (list: { rule: { kind: string } }[], kind: string) =>
+      list.filter((a) => a.rule.kind === kind).length;
+    expect(kinds(corrShared, 'correlation')).toBeGreaterThan(5);
+    expect(kinds(corrShared, 'correlation')).toBe(kinds(corrAlone, 'correlation'));
+    expect(kinds(corrShared, 'sigma')).toBe(kinds(corrAlone, 'sigma'));
   });
 });

@@ -8,6 +8,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Alert } from '../../src/detect/alert.js';
 import { loadKqlHunts, loadKqlHuntsApart } from '../../src/detect/kql/hunts.js';
+import { SigmaEngine } from '../../src/detect/sigma/engine.js';
+import { loadRules } from '../../src/detect/sigma/load.js';
 import { BUILTIN, builtinDetectors } from '../../src/hunt/builtin.js';
 import { huntHere } from '../../src/hunt/session.js';
 import type { InputProblem } from '../../src/ingest/raw-event.js';
@@ -54,7 +56,7 @@ describe('hunt session', () => {
     );
   });
 
-  it('hunts on worker threads with the same alerts, and declines rules with correlations', async () => {
+  it('hunts on worker threads with the same alerts, correlation rules judged over their matches', async () => {
     // The threads run built code (dist/hunt/worker.js), as the CLI does.
     const { huntOnThreads } = (await import(
       new URL('../../dist/hunt/session.js', import.meta.url).href
@@ -75,7 +77,19 @@ describe('hunt session', () => {
       path.join(rules, 'c.yml'),
       `title: base\nid: base-1\nname: base\nlogsource:\n  product: windows\ndetection:\n  s:\n    EventID: 1\n  condition: s\n---\ntitle: many\nid: corr-1\ncorrelation:\n  type: event_count\n  rules: [base]\n  group-by: [Computer]\n  timespan: 1h\n  condition:\n    gte: 2\n`,
     );
-    expect(await huntOnThreads([EXAMPLES], { ...setup, sigma: [rules] }, {}, 2)).toBeNull();
+    // Correlations over the threads' matches: the one stream's alerts (the events of each host's
+    // processes are in time order in the examples).
+    const withCorrelation = { ...setup, sigma: [rules], iocs: [] };
+    const corrThreaded = await huntOnThreads([EXAMPLES], withCorrelation, {}, 2);
+    const loaded = loadRules([rules]);
+    const corrHere = await huntHere(
+      [EXAMPLES],
+      [new SigmaEngine(loaded.rules, { correlations: loaded.correlations })],
+      {},
+    );
+    const corrTexts = await texts(corrThreaded);
+    expect(corrTexts).toEqual(await texts(corrHere));
+    expect(corrTexts.filter((t) => t.includes('"kind":"correlation"')).length).toBeGreaterThan(0);
   });
 
   it('compiles the KQL hunts on a thread of its own, to the same hunts', async () => {

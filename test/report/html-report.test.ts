@@ -59,7 +59,7 @@ describe('lotl report --html', () => {
     expect(r.code, r.stderr).toBe(0);
     // The page alone: nothing on stdout unless --format json is given too.
     expect(r.stdout).toBe('');
-    expect(r.stderr).toMatch(/HTML report written to .*report\.html \(0\.\d MB, 56 alerts\)/);
+    expect(r.stderr).toMatch(/HTML report written to .*report\.html \(0\.\d MB, 57 alerts\)/);
     const html = readFileSync(file, 'utf8');
     const sections = sectionsOf(html);
     expect([...sections.keys()]).toEqual(SECTIONS);
@@ -68,7 +68,7 @@ describe('lotl report --html', () => {
     expect(sections.get('incidents')).toContain('INC-1');
     expect(sections.get('accounts')).toContain('CONTOSO\\svc-fortinet');
     expect(sections.get('signins')).toContain('203.0.113.77');
-    expect(pageData(html).columns.rule).toHaveLength(56);
+    expect(pageData(html).columns.rule).toHaveLength(57);
     const both = await runCli(['report', '--no-progress', 'examples/', '--html', file, '--format', 'json']);
     expect(JSON.parse(both.stdout).incidents[0].id).toBe('INC-1');
     // A rule whose logs are not among the inputs is listed as one that could not apply.

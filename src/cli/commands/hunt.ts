@@ -20,7 +20,7 @@ import { type HuntSetup, SIGMA_STATUSES, selectRules } from '../../hunt/detector
 import { noisyRuleIds } from '../../hunt/noisy-rules.js';
 import { huntStage, useDetectorsHere } from '../../hunt/stage.js';
 import { huntTable } from '../../hunt/table-hunt.js';
-import { chunkPool, releaseChunkPool } from '../../ingest/evtx/pool.js';
+import { chunkPool } from '../../ingest/evtx/pool.js';
 import { evtxUsesPool } from '../../ingest/evtx/reader.js';
 import type { Stage } from '../../ingest/raw-event.js';
 import { listInputs } from '../../ingest/read.js';
@@ -440,7 +440,7 @@ async function huntAction(paths: string[], opts: HuntCommandOptions, report: boo
       'lotl hunt: the answers after the alerts need every event in one stream: the hunt stays on one thread (--no-correlate to use threads)\n',
     );
   if (threads > 1 && opts.sigma.length > 0 && kql.length === 0 && !opts.correlate) {
-    // Worker threads load the rules themselves; a load with correlations falls back to one stream.
+    // Worker threads load the rules themselves; correlation rules are judged here over their matches.
     let iocProblems = 0;
     if (opts.iocs.length > 0) {
       const loaded = loadIocs('hunt', opts.iocs);
@@ -451,7 +451,7 @@ async function huntAction(paths: string[], opts: HuntCommandOptions, report: boo
       iocProblems = loaded.problems;
     }
     const setup = huntSetup(opts, placeholders);
-    await runHuntParallel('hunt', paths, setup, iocProblems, { ...huntOpts, listed }, threads, sequential);
+    await runHuntParallel('hunt', paths, setup, iocProblems, { ...huntOpts, listed }, threads);
     return;
   }
   await sequential();
@@ -516,7 +516,6 @@ async function huntHere(
   const detectors: Detector[] = [];
   let problems = 0;
   let hunts: KqlHunt[] = [];
-  let correlations = 0;
   if (opts.kqlPaths.length > 0) {
     const loaded = await loadKqlHuntsApart(opts.kqlPaths);
     for (const p of loaded.problems) warn(`${p.file}: error KQL_QUERY ${p.message}\n`);
@@ -528,9 +527,9 @@ async function huntHere(
     warn(`lotl hunt: ${hunts.length} KQL hunting queries\n`);
   }
   // Large EVTX files are hunted where their chunks are parsed too (the parser threads run the
-  // detectors as a stage), unless the detections need every event in one stream: KQL hunts (their
-  // store), correlation rules (their windows; known once the rules are loaded). The threads load
-  // their rules while this one does.
+  // detectors as a stage, and send the matches that feed correlation rules here to be judged),
+  // unless the detections need every event in one stream: KQL hunts (their store). The threads
+  // load their rules while this one does.
   const setup = huntSetup(opts, placeholders);
   const listed = listedAlready ?? (await listInputs(paths));
   const bigEvtx = listed.files
@@ -563,7 +562,6 @@ async function huntHere(
     });
     detectors.push(engine);
     opts.html?.sigmaEngine(engine);
-    correlations = report.correlations.length;
   }
   if (opts.iocs.length > 0) {
     const loaded = loadIocs('hunt', opts.iocs);
@@ -576,10 +574,10 @@ async function huntHere(
     opts.html?.indicatorFiles(opts.iocs);
   }
   let share: Stage | undefined;
-  if (sharing && correlations === 0) {
+  if (sharing) {
     useDetectorsHere(setup, detectors);
     share = stage;
-  } else if (sharing) await releaseChunkPool(); // the threads' rules would go unused
+  }
   let correlator: Correlator | undefined;
   if (opts.correlate) {
     try {

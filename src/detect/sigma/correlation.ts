@@ -5,7 +5,7 @@
  * (entries older than the timespan are dropped as time moves on). Correlations may reference
  * correlations (chaining). A fired correlation starts a new window for its group.
  */
-import type { EventView } from '../../normalize/normalize.js';
+import { EventView } from '../../normalize/normalize.js';
 import type { Alert, Level } from '../alert.js';
 
 export type CorrelationType =
@@ -157,8 +157,40 @@ export class CorrelationEngine {
     return this.byRef.has(ruleId) || (ruleName !== undefined && this.byRef.has(ruleName));
   }
 
-  /** A rule matched an event: returns the correlation alerts this completes (chained ones too). */
-  signal(ruleId: string, ruleName: string | undefined, view: EventView | null, alert: Alert): Alert[] {
+  /**
+   * The values of an event that the correlations a rule feeds read (their group-by fields and
+   * value field, aliases resolved): what a hunting thread sends with a match, so that the
+   * correlations are judged on the main thread (`signal` with the values for the view).
+   */
+  valuesFor(ruleId: string, ruleName: string | undefined, view: EventView): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    const targets = [
+      ...(this.byRef.get(ruleId) ?? []),
+      ...(ruleName ? (this.byRef.get(ruleName) ?? []) : []),
+    ];
+    for (const c of targets)
+      for (const name of c.field ? [...c.groupBy, c.field] : c.groupBy) {
+        const field = this.fieldFor(c, name, ruleId, ruleName);
+        const v = view.sigma(field);
+        const value = v !== undefined ? v : view.field(field);
+        // Only what a message carries as it is: text, numbers, booleans, lists of them.
+        if (value !== undefined)
+          out[field] =
+            value !== null && typeof value === 'object' && !Array.isArray(value) ? String(value) : value;
+      }
+    return out;
+  }
+
+  /**
+   * A rule matched an event: returns the correlation alerts this completes (chained ones too).
+   * The event is its view, or the values `valuesFor` read from it on another thread.
+   */
+  signal(
+    ruleId: string,
+    ruleName: string | undefined,
+    view: EventView | Record<string, unknown> | null,
+    alert: Alert,
+  ): Alert[] {
     const out: Alert[] = [];
     const targets = [
       ...(this.byRef.get(ruleId) ?? []),
@@ -274,14 +306,15 @@ export class CorrelationEngine {
     name: string,
     ruleId: string,
     ruleName: string | undefined,
-    view: EventView | null,
+    view: EventView | Record<string, unknown> | null,
     alert: Alert,
   ): unknown {
     const field = this.fieldFor(c, name, ruleId, ruleName);
-    if (view) {
+    if (view instanceof EventView) {
       const v = view.sigma(field);
       return v !== undefined ? v : view.field(field);
     }
+    if (view) return view[field];
     // A chained correlation's signal carries its group values.
     return (alert.event.group as Record<string, unknown> | undefined)?.[field];
   }

@@ -57,6 +57,14 @@ interface Plan {
   events: number;
 }
 
+/** A match of a rule that feeds correlations, with the values they read: sent by hunting threads. */
+export interface CorrelationSignal {
+  ruleId: string;
+  ruleName?: string;
+  values: Record<string, unknown>;
+  alert: Alert;
+}
+
 /**
  * Rules grouped by the logsource key an event must serve. An event reaches the rules of several
  * keys (its category, its service, the product alone); one Aho–Corasick pass over its values finds
@@ -75,6 +83,8 @@ export class SigmaEngine {
   private readonly memoBudget = new MemoBudget();
   /** Where built scanners are kept between runs (scanner-cache.ts); none: always built. */
   private readonly scannerCache: ScannerCacheOptions | undefined;
+  /** Where matches that feed correlations go instead of this engine's windows (hunting threads). */
+  private readonly signalsOut: ((s: CorrelationSignal) => void) | undefined;
 
   constructor(
     readonly rules: SigmaRule[],
@@ -82,8 +92,11 @@ export class SigmaEngine {
       prefilter?: boolean;
       correlations?: CorrelationRule[];
       scannerCache?: ScannerCacheOptions;
+      /** Hand matches that feed correlations to this instead of judging them here. */
+      signalsOut?: (s: CorrelationSignal) => void;
     } = {},
   ) {
+    this.signalsOut = options.signalsOut;
     this.prefilter = options.prefilter !== false;
     this.scannerCache = options.scannerCache;
     this.correlation = options.correlations?.length ? new CorrelationEngine(options.correlations) : null;
@@ -129,12 +142,38 @@ export class SigmaEngine {
       if (!rule.match(view)) continue;
       const alert = alertFor(view, meta);
       if (corr?.feeds(rule.id, rule.name)) {
-        out.push(...corr.signal(rule.id, rule.name, view, alert));
+        // On a hunting thread the match goes to the main thread, which judges the windows.
+        if (this.signalsOut)
+          this.signalsOut({
+            ruleId: rule.id,
+            ruleName: rule.name,
+            values: corr.valuesFor(rule.id, rule.name, view),
+            alert,
+          });
+        else out.push(...corr.signal(rule.id, rule.name, view, alert));
         // Rules that feed correlations alert on their own only when a correlation generates them.
         if (corr.silenced.has(rule.id) || (rule.name !== undefined && corr.silenced.has(rule.name))) continue;
       }
       out.push(alert);
     }
+    return out;
+  }
+
+  /**
+   * Matches that other threads sent (CorrelationSignal), judged by this engine's correlation
+   * rules in time order: the correlation alerts they complete.
+   */
+  judgeSignals(signals: CorrelationSignal[]): Alert[] {
+    const corr = this.correlation;
+    if (!corr || signals.length === 0) return [];
+    const at = (s: CorrelationSignal) => (s.alert.time === null ? 0 : Date.parse(s.alert.time));
+    const file = (s: CorrelationSignal) => s.alert.source.file;
+    const place = (s: CorrelationSignal) => s.alert.source.record ?? s.alert.source.line ?? 0;
+    signals.sort(
+      (a, b) => at(a) - at(b) || (file(a) < file(b) ? -1 : file(a) > file(b) ? 1 : 0) || place(a) - place(b),
+    );
+    const out: Alert[] = [];
+    for (const s of signals) out.push(...corr.signal(s.ruleId, s.ruleName, s.values, s.alert));
     return out;
   }
 
