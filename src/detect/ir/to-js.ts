@@ -172,11 +172,14 @@ export function toJs<R>(node: Node, read: (field: string) => Read<R>): Matcher<R
       const re = compileRuleRegex(src, '');
       // Without the u flag, a character outside the BMP is two units to `.` and classes: such
       // values are searched as RE2 does, by code point, when the pattern cannot backtrack badly.
-      const wide = backtrackingRisk(src) === null ? new RegExp(src, 'u') : re;
+      // Built on first such value: most rules never see one.
+      let wide: RegExp | null = null;
       const gate = regexGate(src, false);
       const run = (s: string) => {
         const t = s.length > MAX_REGEX_INPUT ? s.slice(0, MAX_REGEX_INPUT) : s;
-        return (/[\ud800-\udfff]/.test(t) ? wide : re).test(t);
+        if (!/[\ud800-\udfff]/.test(t)) return re.test(t);
+        wide ??= backtrackingRisk(src) === null ? new RegExp(src, 'u') : re;
+        return wide.test(t);
       };
       return onText(n.field, !n.ignoreCase, gate ? (s) => gate(s) && run(s) : run);
     },

@@ -152,6 +152,11 @@ export class CorrelationEngine {
     for (const c of correlations) if (!c.generate) for (const ref of c.rules) this.silenced.add(ref);
   }
 
+  /** The correlations a rule feeds, by its id or its name. */
+  private targetsOf(ruleId: string, ruleName: string | undefined): CorrelationRule[] {
+    return [...(this.byRef.get(ruleId) ?? []), ...(ruleName ? (this.byRef.get(ruleName) ?? []) : [])];
+  }
+
   /** Whether a rule's matches feed any correlation. */
   feeds(ruleId: string, ruleName?: string): boolean {
     return this.byRef.has(ruleId) || (ruleName !== undefined && this.byRef.has(ruleName));
@@ -164,10 +169,7 @@ export class CorrelationEngine {
    */
   valuesFor(ruleId: string, ruleName: string | undefined, view: EventView): Record<string, unknown> {
     const out: Record<string, unknown> = {};
-    const targets = [
-      ...(this.byRef.get(ruleId) ?? []),
-      ...(ruleName ? (this.byRef.get(ruleName) ?? []) : []),
-    ];
+    const targets = this.targetsOf(ruleId, ruleName);
     for (const c of targets)
       for (const name of c.field ? [...c.groupBy, c.field] : c.groupBy) {
         const field = this.fieldFor(c, name, ruleId, ruleName);
@@ -192,10 +194,7 @@ export class CorrelationEngine {
     alert: Alert,
   ): Alert[] {
     const out: Alert[] = [];
-    const targets = [
-      ...(this.byRef.get(ruleId) ?? []),
-      ...(ruleName ? (this.byRef.get(ruleName) ?? []) : []),
-    ];
+    const targets = this.targetsOf(ruleId, ruleName);
     const time = alert.time === null ? 0 : Date.parse(alert.time);
     const head: AlertHead = { time: alert.time, host: alert.host, user: alert.user, source: alert.source };
     for (const c of new Set(targets)) {
