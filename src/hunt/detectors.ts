@@ -7,8 +7,8 @@
 import type { Alert } from '../detect/alert.js';
 import { loadIndicatorSet } from '../detect/ioc/loaders.js';
 import { iocAlerts } from '../detect/ioc/match.js';
-import type { CorrelationRule } from '../detect/sigma/correlation.js';
-import { type CorrelationSignal, SigmaEngine } from '../detect/sigma/engine.js';
+import type { CorrelationRule, CorrelationSignal } from '../detect/sigma/correlation.js';
+import { SigmaEngine } from '../detect/sigma/engine.js';
 import { loadRules, loadSummary, type SigmaProblem } from '../detect/sigma/load.js';
 import type { EventView } from '../normalize/normalize.js';
 

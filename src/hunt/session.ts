@@ -10,8 +10,12 @@ import { Worker } from 'node:worker_threads';
 import type { Alert, AlertHead } from '../detect/alert.js';
 import { huntAlerts, type KqlHunt } from '../detect/kql/hunts.js';
 import { mergeRowNeeds, rowTest } from '../detect/kql/row-needs.js';
-import type { CorrelationRule } from '../detect/sigma/correlation.js';
-import { type CorrelationSignal, SigmaEngine } from '../detect/sigma/engine.js';
+import {
+  CorrelationEngine,
+  type CorrelationRule,
+  type CorrelationSignal,
+} from '../detect/sigma/correlation.js';
+import { SigmaEngine } from '../detect/sigma/engine.js';
 import { releaseChunkPool } from '../ingest/evtx/pool.js';
 import { type InputProblem, isSkipped, type Stage } from '../ingest/raw-event.js';
 import { listInputs, planJsonLinesRanges } from '../ingest/read.js';
@@ -342,12 +346,8 @@ export async function huntOnThreads(
   };
 }
 
-/**
- * Correlation rules over the matches the hunting threads sent: in time order (then file and
- * record), as one stream would have met them had its events been sorted, then the windows still
- * open at the end.
- */
+/** Correlation rules over the matches the hunting threads sent, then the windows still open at the end. */
 function judgeCorrelations(rules: CorrelationRule[], signals: CorrelationSignal[]): Alert[] {
-  const engine = new SigmaEngine([], { correlations: rules });
-  return [...engine.judgeSignals(signals), ...engine.flush()];
+  const engine = new CorrelationEngine(rules);
+  return [...engine.signalAll(signals), ...engine.flush()];
 }

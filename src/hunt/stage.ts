@@ -5,7 +5,7 @@
  * registers its own, used if a crashed thread's chunks are redone here.
  */
 import { type Alert, alertHead } from '../detect/alert.js';
-import type { CorrelationSignal } from '../detect/sigma/engine.js';
+import type { CorrelationSignal } from '../detect/sigma/correlation.js';
 import type { RawEvent, Stage } from '../ingest/raw-event.js';
 import { normalize } from '../normalize/normalize.js';
 import { type Detector, type HuntSetup, loadDetectors } from './detectors.js';

@@ -5,7 +5,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import type { Alert } from '../detect/alert.js';
-import type { CorrelationSignal } from '../detect/sigma/engine.js';
+import type { CorrelationSignal } from '../detect/sigma/correlation.js';
 import type { InputProblem, ReadItem } from '../ingest/raw-event.js';
 import { readFile, readJsonLinesRange } from '../ingest/read.js';
 import { normalize } from '../normalize/normalize.js';

@@ -136,6 +136,14 @@ interface Fired {
   last: AlertHead;
 }
 
+/** A match of a rule that feeds correlations, with the values they read: sent by hunting threads. */
+export interface CorrelationSignal {
+  ruleId: string;
+  ruleName?: string;
+  values: Record<string, unknown>;
+  alert: Alert;
+}
+
 export class CorrelationEngine {
   private readonly byRef = new Map<string, CorrelationRule[]>();
   private readonly windows = new Map<CorrelationRule, Map<string, Window>>();
@@ -246,6 +254,22 @@ export class CorrelationEngine {
         }
       }
     }
+    return out;
+  }
+
+  /**
+   * Matches other threads sent, judged in time order (then file and record), as one stream would
+   * have met them had its events been sorted: the correlation alerts they complete.
+   */
+  signalAll(signals: CorrelationSignal[]): Alert[] {
+    const at = (s: CorrelationSignal) => (s.alert.time === null ? 0 : Date.parse(s.alert.time));
+    const file = (s: CorrelationSignal) => s.alert.source.file;
+    const place = (s: CorrelationSignal) => s.alert.source.record ?? s.alert.source.line ?? 0;
+    signals.sort(
+      (a, b) => at(a) - at(b) || (file(a) < file(b) ? -1 : file(a) > file(b) ? 1 : 0) || place(a) - place(b),
+    );
+    const out: Alert[] = [];
+    for (const s of signals) out.push(...this.signal(s.ruleId, s.ruleName, s.values, s.alert));
     return out;
   }
 

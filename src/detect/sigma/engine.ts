@@ -9,7 +9,7 @@ import type { LogSource } from '../../normalize/profile.js';
 import { type Alert, alertFor, type Level, TACTICS } from '../alert.js';
 import { foldCase } from '../ir/predicate.js';
 import type { LiteralScanner } from './aho-corasick.js';
-import { CorrelationEngine, type CorrelationRule } from './correlation.js';
+import { CorrelationEngine, type CorrelationRule, type CorrelationSignal } from './correlation.js';
 import type { SigmaRule } from './load.js';
 import { MemoBudget, ScanMemo } from './scan-memo.js';
 import { cachedScanner, type ScannerCacheOptions } from './scanner-cache.js';
@@ -55,14 +55,6 @@ interface Plan {
   keys: string[];
   /** Events that reached it (which rules had anything to look at: rulesWithoutEvents()). */
   events: number;
-}
-
-/** A match of a rule that feeds correlations, with the values they read: sent by hunting threads. */
-export interface CorrelationSignal {
-  ruleId: string;
-  ruleName?: string;
-  values: Record<string, unknown>;
-  alert: Alert;
 }
 
 /**
@@ -164,17 +156,7 @@ export class SigmaEngine {
    * rules in time order: the correlation alerts they complete.
    */
   judgeSignals(signals: CorrelationSignal[]): Alert[] {
-    const corr = this.correlation;
-    if (!corr || signals.length === 0) return [];
-    const at = (s: CorrelationSignal) => (s.alert.time === null ? 0 : Date.parse(s.alert.time));
-    const file = (s: CorrelationSignal) => s.alert.source.file;
-    const place = (s: CorrelationSignal) => s.alert.source.record ?? s.alert.source.line ?? 0;
-    signals.sort(
-      (a, b) => at(a) - at(b) || (file(a) < file(b) ? -1 : file(a) > file(b) ? 1 : 0) || place(a) - place(b),
-    );
-    const out: Alert[] = [];
-    for (const s of signals) out.push(...corr.signal(s.ruleId, s.ruleName, s.values, s.alert));
-    return out;
+    return this.correlation?.signalAll(signals) ?? [];
   }
 
   /**
