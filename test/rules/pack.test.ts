@@ -452,6 +452,7 @@ describe('the built-in rule pack', () => {
       'proxy_settings_registry',
       'proxy_settings_cmdline',
       'remote_exec_named_pipes',
+      'lsass_dumped_on_exit',
     ];
     expect(events).toHaveLength(want.length);
     for (const [i, e] of events.entries())
