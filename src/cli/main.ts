@@ -10,6 +10,7 @@ import { registerIoc } from './commands/ioc.js';
 import { registerLogons } from './commands/logons.js';
 import { registerQuery } from './commands/query.js';
 import { registerRules } from './commands/rules.js';
+import { registerServe } from './commands/serve.js';
 import { registerStats } from './commands/stats.js';
 import { EXIT_ERROR } from './exit-codes.js';
 import { failureText } from './failure.js';
@@ -40,6 +41,7 @@ export function buildProgram(): Command {
   registerLogons(program);
   registerReport(program);
   registerRules(program);
+  registerServe(program);
   return program;
 }
 

@@ -22,7 +22,8 @@ import { makeTempDir, removeTempDir } from '../temp-dirs.js';
 import { alertRows, cell, eventRows } from './kql-rows.js';
 import { kqlTableSelect } from './kql-tables.js';
 
-const SQL_TYPE: Record<KqlType, string> = {
+/** DuckDB's column type for each KQL type. */
+export const SQL_TYPE: Record<KqlType, string> = {
   string: 'VARCHAR',
   long: 'BIGINT',
   int: 'INTEGER',
@@ -270,36 +271,7 @@ export class EventStore {
    */
   async sql(query: string): Promise<Record<string, unknown>[]> {
     if (!this.loaded) throw new Error('EventStore: finish() loads the staged events before queries');
-    const { StatementType } = await import('@duckdb/node-api');
-    const { maxRows, timeoutMs } = this.limits;
-    let timedOut = false;
-    // The clock covers planning too: DuckDB folds constant expressions while preparing.
-    const timer = setTimeout(() => {
-      timedOut = true;
-      this.connection.interrupt();
-    }, timeoutMs);
-    let statement: Awaited<ReturnType<DuckDBConnection['prepare']>> | null = null;
-    try {
-      // prepare() refuses a text of more than one statement.
-      statement = await this.connection.prepare(query);
-      if (statement.statementType !== StatementType.SELECT)
-        throw new QueryLimitError('refused: the compiled query is not a single SELECT statement');
-      const reader = await statement.streamAndReadUntil(maxRows + 1);
-      if (reader.currentRowCount > maxRows)
-        throw new QueryLimitError(
-          `the result has more than ${maxRows.toLocaleString('en-US')} rows (--max-rows)`,
-        );
-      return reader.getRowObjectsJson() as Record<string, unknown>[];
-    } catch (err) {
-      if (timedOut) throw new QueryLimitError(`the query ran longer than ${timeoutMs / 1000} s (--timeout)`);
-      const message = (err as Error).message ?? '';
-      if (/out of memory/i.test(message))
-        throw new QueryLimitError(`the query needs more than ${this.limits.memory} of memory (--max-memory)`);
-      throw err;
-    } finally {
-      clearTimeout(timer);
-      statement?.destroySync();
-    }
+    return guardedSelect(this.connection, query, this.limits);
   }
 
   /**
@@ -317,5 +289,46 @@ export class EventStore {
       this.instance = null;
     }
     removeTempDir(this.dir);
+  }
+}
+
+/**
+ * Runs one SQL SELECT on a connection; rows as JSON-friendly objects. More than one statement, any
+ * other kind of statement, more rows than the limit, or a run past the time limit is an error.
+ */
+export async function guardedSelect(
+  connection: DuckDBConnection,
+  query: string,
+  limits: QueryLimits,
+): Promise<Record<string, unknown>[]> {
+  const { StatementType } = await import('@duckdb/node-api');
+  const { maxRows, timeoutMs } = limits;
+  let timedOut = false;
+  // The clock covers planning too: DuckDB folds constant expressions while preparing.
+  const timer = setTimeout(() => {
+    timedOut = true;
+    connection.interrupt();
+  }, timeoutMs);
+  let statement: Awaited<ReturnType<DuckDBConnection['prepare']>> | null = null;
+  try {
+    // prepare() refuses a text of more than one statement.
+    statement = await connection.prepare(query);
+    if (statement.statementType !== StatementType.SELECT)
+      throw new QueryLimitError('refused: the compiled query is not a single SELECT statement');
+    const reader = await statement.streamAndReadUntil(maxRows + 1);
+    if (reader.currentRowCount > maxRows)
+      throw new QueryLimitError(
+        `the result has more than ${maxRows.toLocaleString('en-US')} rows (--max-rows)`,
+      );
+    return reader.getRowObjectsJson() as Record<string, unknown>[];
+  } catch (err) {
+    if (timedOut) throw new QueryLimitError(`the query ran longer than ${timeoutMs / 1000} s (--timeout)`);
+    const message = (err as Error).message ?? '';
+    if (/out of memory/i.test(message))
+      throw new QueryLimitError(`the query needs more than ${limits.memory} of memory (--max-memory)`);
+    throw err;
+  } finally {
+    clearTimeout(timer);
+    statement?.destroySync();
   }
 }

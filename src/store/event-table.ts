@@ -23,12 +23,16 @@ import type { SqlValue } from '../sql/tree.js';
 import { makeTempDir, removeTempDir } from '../temp-dirs.js';
 import { wellFormedJson } from './duckdb.js';
 
-const SCHEMA = [
+export const EVENT_TABLE_SCHEMA = [
   'CREATE TABLE IF NOT EXISTS lotl_files (sha256 VARCHAR PRIMARY KEY, path VARCHAR, bytes BIGINT, events BIGINT, ingested TIMESTAMP)',
   `CREATE TABLE IF NOT EXISTS lotl_events (file VARCHAR, sha256 VARCHAR, time VARCHAR, host VARCHAR, channel VARCHAR,
     event_id INTEGER, keys VARCHAR[], source_fields MAP(VARCHAR, VARCHAR), source_lists MAP(VARCHAR, VARCHAR[]),
     taxonomy_fields MAP(VARCHAR, VARCHAR), event JSON)`,
 ];
+
+/** The columns files fill, named (a server's database has one more: the event's number). */
+export const EVENT_COLUMNS =
+  'file, sha256, time, host, channel, event_id, keys, source_fields, source_lists, taxonomy_fields, event';
 
 /** Events staged and inserted at a time. */
 const CHUNK_EVENTS = 100_000;
@@ -84,7 +88,7 @@ export class EventTable implements RuleStore {
     });
     const connection = await instance.connect();
     registerKqlFunctions(connection);
-    for (const sql of SCHEMA) await connection.run(sql);
+    for (const sql of EVENT_TABLE_SCHEMA) await connection.run(sql);
     return new EventTable(file, instance, connection);
   }
 
@@ -121,7 +125,7 @@ export class EventTable implements RuleStore {
           closeSync(fd);
           if (chunk > 0)
             await this.connection.run(
-              `INSERT INTO lotl_events SELECT * FROM read_json('${staged.replace(/'/g, "''")}', format = 'newline_delimited', columns = ${COLUMNS})`,
+              `INSERT INTO lotl_events (${EVENT_COLUMNS}) SELECT * FROM read_json('${staged.replace(/'/g, "''")}', format = 'newline_delimited', columns = ${COLUMNS})`,
             );
           chunk = 0;
           fd = openSync(staged, 'w');
@@ -312,23 +316,26 @@ export const isoTime = (raw: RawEvent) =>
 
 /** One event as a row of lotl_events (JSON text for read_json). */
 function rowOf(view: EventView, file: string, sha256: string): string {
+  return wellFormedJson(JSON.stringify(eventRow(view, file, sha256)));
+}
+
+/** One event as the columns of lotl_events hold it (`sha256`: the key of what it came in with). */
+export function eventRow(view: EventView, file: string, sha256: string): Record<string, unknown> {
   const f = eventFields(view);
   const raw: RawEvent = view.raw;
-  return wellFormedJson(
-    JSON.stringify({
-      file,
-      sha256,
-      time: isoTime(raw),
-      host: raw.computer ?? null,
-      channel: raw.channel ?? null,
-      event_id: raw.eventId ?? null,
-      keys: f.keys,
-      source_fields: Object.fromEntries(f.source),
-      source_lists: Object.fromEntries(f.lists),
-      taxonomy_fields: Object.fromEntries(f.taxonomy),
-      event: raw,
-    }),
-  );
+  return {
+    file,
+    sha256,
+    time: isoTime(raw),
+    host: raw.computer ?? null,
+    channel: raw.channel ?? null,
+    event_id: raw.eventId ?? null,
+    keys: f.keys,
+    source_fields: Object.fromEntries(f.source),
+    source_lists: Object.fromEntries(f.lists),
+    taxonomy_fields: Object.fromEntries(f.taxonomy),
+    event: raw,
+  };
 }
 
 export function fileHash(file: string): Promise<string> {

@@ -1,0 +1,210 @@
+/**
+ * `lotl serve`: the team's server — the HTTP API (NDJSON ingest, uploads as jobs, alerts, incidents,
+ * KQL) and the web UI, over an embedded DuckDB file. See docs/server.md.
+ */
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { loadIndicatorSet } from '../../detect/ioc/loaders.js';
+import { iocAlerts } from '../../detect/ioc/match.js';
+import { SigmaEngine } from '../../detect/sigma/engine.js';
+import { loadRules } from '../../detect/sigma/load.js';
+import { BUILTIN } from '../../hunt/builtin.js';
+import { printable } from '../../report/terminal-text.js';
+import { AnswersCache } from '../../server/answers.js';
+import { buildApp, DEFAULT_LIMITS, type RuleInfo } from '../../server/app.js';
+import { Jobs } from '../../server/jobs.js';
+import { LiveDetection } from '../../server/live.js';
+import { ServerStore } from '../../server/store.js';
+import { Webhook } from '../../server/webhooks.js';
+import { DEFAULT_QUERY_LIMITS } from '../../store/duckdb.js';
+import { makeTempDir, removeTempDir } from '../../temp-dirs.js';
+import { EXIT_ERROR } from '../exit-codes.js';
+import { collect, memorySize, wholeNumber } from '../option-values.js';
+import { warn } from '../output.js';
+import { ruleCache } from './sigma-options.js';
+
+interface ServeOptions {
+  db: string;
+  host: string;
+  port: number;
+  token?: string;
+  sigma: string[];
+  pack: boolean;
+  webhook: string[];
+  maxBody: number;
+  maxUpload: number;
+  maxBatchEvents: number;
+  timeout: number;
+  maxMemory: string;
+  clickhouse?: string;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description(
+      'the HTTP API and web UI: upload logs, ingest NDJSON, see alerts and incidents, run KQL (docs/server.md)',
+    )
+    .option(
+      '--db <file>',
+      'the DuckDB database file the server keeps its events in (made if absent)',
+      'lotl-serve.duckdb',
+    )
+    .option(
+      '--host <address>',
+      'the address to listen on (beyond loopback, reads need the token too)',
+      '127.0.0.1',
+    )
+    .option('--port <n>', 'the port (0: any free one)', wholeNumber(0, 65535), 8080)
+    .option('--token <token>', 'the token writes need (default: LOTL_TOKEN, else a random one, printed)')
+    .option(
+      '--sigma <path>',
+      'Sigma rules to run on arriving events besides the pack (repeatable)',
+      collect,
+      [],
+    )
+    .option('--no-pack', 'leave out the built-in pack')
+    .option(
+      '--webhook <url>',
+      'POST each committed batch of alerts to this URL as a JSON array (repeatable)',
+      collect,
+      [],
+    )
+    .option(
+      '--max-body <bytes>',
+      'bytes of one NDJSON ingest body',
+      wholeNumber(1024),
+      DEFAULT_LIMITS.maxBody,
+    )
+    .option('--max-upload <bytes>', 'bytes of one uploaded file', wholeNumber(1024), DEFAULT_LIMITS.maxUpload)
+    .option(
+      '--max-batch-events <n>',
+      'events of one NDJSON batch',
+      wholeNumber(1),
+      DEFAULT_LIMITS.maxBatchEvents,
+    )
+    .option(
+      '--timeout <seconds>',
+      'seconds a KQL query may run',
+      wholeNumber(1),
+      DEFAULT_QUERY_LIMITS.timeoutMs / 1000,
+    )
+    .option('--max-memory <size>', "DuckDB's memory limit", memorySize, '1GB')
+    .option(
+      '--clickhouse <url>',
+      'keep the events in ClickHouse instead (not in this version: see docs/server.md)',
+    )
+    .action(async (opts: ServeOptions) => {
+      if (opts.clickhouse !== undefined) {
+        warn(
+          'lotl serve: --clickhouse is not in this version yet; the server keeps its events in DuckDB (--db)\n',
+        );
+        process.exitCode = EXIT_ERROR;
+        return;
+      }
+      const token = opts.token ?? process.env.LOTL_TOKEN ?? randomBytes(24).toString('base64url');
+      let webhooks: Webhook[];
+      try {
+        webhooks = opts.webhook.map((u) => new Webhook(u, (m) => warn(`lotl serve: ${printable(m)}\n`)));
+      } catch (err) {
+        warn(`lotl serve: ${printable((err as Error).message)}\n`);
+        process.exitCode = EXIT_ERROR;
+        return;
+      }
+      const sigmaPaths = [...(opts.pack ? [BUILTIN.sigma] : []), ...opts.sigma];
+      const loaded = loadRules(sigmaPaths, { cache: ruleCache() });
+      for (const p of loaded.problems.filter((x) => x.severity === 'error').slice(0, 20))
+        warn(`lotl serve: ${printable(`${p.file}${p.line ? `:${p.line}` : ''}: ${p.message}`)}\n`);
+      const iocs = opts.pack ? loadIndicatorSet([BUILTIN.iocs]).set : null;
+      const detectors = [
+        new SigmaEngine(loaded.rules, { correlations: loaded.correlations }),
+        ...(iocs ? [{ evaluate: (view: Parameters<typeof iocAlerts>[0]) => iocAlerts(view, iocs) }] : []),
+      ];
+      const rules: RuleInfo[] = [
+        ...loaded.rules.map((r) => ({
+          id: r.id,
+          title: r.title,
+          level: r.level,
+          kind: 'sigma' as const,
+          tags: r.tags,
+          file: r.file,
+        })),
+        ...loaded.correlations.map((r) => ({
+          id: r.id,
+          title: r.title,
+          level: r.level,
+          kind: 'correlation' as const,
+          tags: r.tags,
+          file: r.file,
+        })),
+      ];
+      let store: ServerStore;
+      try {
+        store = await ServerStore.open(path.resolve(opts.db), {
+          ...DEFAULT_QUERY_LIMITS,
+          timeoutMs: opts.timeout * 1000,
+          memory: opts.maxMemory,
+        });
+      } catch (err) {
+        warn(
+          `lotl serve: cannot open ${printable(opts.db)}: ${printable((err as Error).message.split('\n')[0])}\n`,
+        );
+        process.exitCode = EXIT_ERROR;
+        return;
+      }
+      const live = new LiveDetection(detectors);
+      for (const w of webhooks) live.listen((alerts) => w.post(alerts));
+      const uploads = makeTempDir('lotl-serve-');
+      const jobs = new Jobs(uploads, store, live);
+      const loopback = LOOPBACK.has(opts.host);
+      const app = buildApp({
+        store,
+        live,
+        jobs,
+        answers: new AnswersCache(store),
+        webhooks,
+        rules,
+        token,
+        loopback,
+        limits: {
+          maxBody: opts.maxBody,
+          maxUpload: opts.maxUpload,
+          maxBatchEvents: opts.maxBatchEvents,
+          maxPageRows: DEFAULT_LIMITS.maxPageRows,
+        },
+      });
+      let address: string;
+      try {
+        address = await app.listen({ host: opts.host, port: opts.port });
+      } catch (err) {
+        warn(
+          `lotl serve: cannot listen on ${printable(`${opts.host}:${opts.port}`)}: ${printable((err as Error).message)}\n`,
+        );
+        await store.close();
+        removeTempDir(uploads);
+        process.exitCode = EXIT_ERROR;
+        return;
+      }
+      const counts = await store.counts();
+      warn(
+        `lotl serve: ${printable(store.file)} holds ${counts.events.toLocaleString('en-US')} events, ${counts.alerts.toLocaleString('en-US')} alerts; ${rules.length} rules\n`,
+      );
+      if (!loopback)
+        warn(
+          `lotl serve: listening beyond loopback (${printable(opts.host)}): every request needs the token\n`,
+        );
+      // The token rides in the fragment: the page reads it, browsers never send it to a server.
+      warn(`lotl serve: listening on ${address}/#token=${token}\n`);
+      const stop = async () => {
+        await app.close();
+        await store.close();
+        removeTempDir(uploads);
+        process.exit(0);
+      };
+      process.once('SIGINT', () => void stop());
+      process.once('SIGTERM', () => void stop());
+    });
+}

@@ -1,0 +1,36 @@
+/**
+ * Detection as events arrive: the server's detectors (the built-in pack, the user's Sigma rules)
+ * run on every event of a batch before it is committed, so its alerts are stored with it; once
+ * committed they go to the listeners (server-sent events) and the webhooks.
+ */
+import type { Alert } from '../detect/alert.js';
+import type { Detector } from '../hunt/detectors.js';
+import type { EventView } from '../normalize/normalize.js';
+
+export class LiveDetection {
+  /** Alerts on a listener's queue past this are dropped for it (a stalled browser holds nothing). */
+  static readonly LISTENER_QUEUE = 1_000;
+  private readonly listeners = new Set<(alerts: Alert[]) => void>();
+
+  constructor(private readonly detectors: Detector[]) {}
+
+  /** The alerts of a batch, each with the index of the event it was raised on. */
+  detect(views: EventView[]): { alert: Alert; event: number | null }[] {
+    const out: { alert: Alert; event: number | null }[] = [];
+    for (const [i, view] of views.entries())
+      for (const d of this.detectors) for (const alert of d.evaluate(view)) out.push({ alert, event: i });
+    return out;
+  }
+
+  /** Registers a listener of committed alerts; returns its removal. */
+  listen(fn: (alerts: Alert[]) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  /** Tells every listener about a committed batch's alerts. */
+  committed(alerts: Alert[]): void {
+    if (alerts.length === 0) return;
+    for (const fn of this.listeners) fn(alerts);
+  }
+}

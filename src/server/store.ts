@@ -1,0 +1,386 @@
+/**
+ * The server's store: one DuckDB database file holding what was ingested — the events (the columns
+ * `lotl ingest --db` writes, so `lotl hunt --db` reads a server's file too, plus each event's
+ * number), the alerts raised on them, the tables KQL queries name, and the batches committed.
+ * A batch goes in inside one transaction: its events, their alerts and its key, or none of them;
+ * a batch whose key is already there is not stored again (a client's retry after a lost answer).
+ *
+ * Rows go in as one JSON parameter per table (from_json), never through a file, so the database is
+ * opened with external access off and its configuration locked: no query text, however crafted,
+ * reads or writes a file. Queries run on their own connection, one SELECT at a time, bounded.
+ */
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import type { Alert, Level } from '../detect/alert.js';
+import { LEVELS } from '../detect/alert.js';
+import { TABLES, type TableSchema } from '../detect/kql/schemas.js';
+import type { RawEvent } from '../ingest/raw-event.js';
+import type { EventView } from '../normalize/normalize.js';
+import { DUCKDB } from '../sql/dialects.js';
+import { renderQuery } from '../sql/render-query.js';
+import type { SqlQuery } from '../sql/tree.js';
+import { guardedSelect, type QueryLimits, SQL_TYPE, wellFormedJson } from '../store/duckdb.js';
+import { EVENT_TABLE_SCHEMA, eventRow } from '../store/event-table.js';
+import { alertRows, cell, eventRows } from '../store/kql-rows.js';
+import { kqlTableName, kqlTableSelect } from '../store/kql-tables.js';
+
+/** Rows handed to DuckDB in one from_json parameter. */
+const ROWS_PER_INSERT = 2_000;
+
+const EVENT_STRUCTURE = JSON.stringify([
+  {
+    file: 'VARCHAR',
+    sha256: 'VARCHAR',
+    time: 'VARCHAR',
+    host: 'VARCHAR',
+    channel: 'VARCHAR',
+    event_id: 'INTEGER',
+    keys: ['VARCHAR'],
+    source_fields: 'MAP(VARCHAR, VARCHAR)',
+    source_lists: 'MAP(VARCHAR, VARCHAR[])',
+    taxonomy_fields: 'MAP(VARCHAR, VARCHAR)',
+    event: 'JSON',
+    seq: 'BIGINT',
+  },
+]);
+
+const ALERT_STRUCTURE = JSON.stringify([
+  {
+    batch: 'VARCHAR',
+    event_seq: 'BIGINT',
+    time: 'VARCHAR',
+    level: 'VARCHAR',
+    rank: 'INTEGER',
+    rule_id: 'VARCHAR',
+    rule_title: 'VARCHAR',
+    kind: 'VARCHAR',
+    host: 'VARCHAR',
+    user_name: 'VARCHAR',
+    alert: 'JSON',
+  },
+]);
+
+const SCHEMA = [
+  ...EVENT_TABLE_SCHEMA,
+  'ALTER TABLE lotl_events ADD COLUMN IF NOT EXISTS seq BIGINT',
+  'CREATE TABLE IF NOT EXISTS lotl_batches (id VARCHAR PRIMARY KEY, source VARCHAR, events BIGINT, alerts BIGINT, committed TIMESTAMP)',
+  `CREATE TABLE IF NOT EXISTS lotl_alerts (batch VARCHAR, event_seq BIGINT, time VARCHAR, level VARCHAR, rank INTEGER,
+    rule_id VARCHAR, rule_title VARCHAR, kind VARCHAR, host VARCHAR, user_name VARCHAR, alert JSON)`,
+];
+
+/** One batch to commit: its key, where it came from, its events and the alerts raised on them. */
+export interface Batch {
+  id: string;
+  source: string;
+  views: EventView[];
+  /** Alerts and the index in `views` of the event each was raised on (none: a correlation's). */
+  alerts: { alert: Alert; event: number | null }[];
+}
+
+export interface CommitResult {
+  /** False when a batch of this key was already stored (nothing was added). */
+  stored: boolean;
+  events: number;
+  alerts: number;
+}
+
+/** Which alerts to list; every field optional. */
+export interface AlertFilter {
+  /** This level or above. */
+  minLevel?: Level;
+  rule?: string;
+  host?: string;
+  /** Text searched in the rule's title, the host, the user and the event (case-insensitive). */
+  text?: string;
+  from?: string;
+  to?: string;
+}
+
+export class ServerStore {
+  /** The number the next event gets. */
+  private nextSeq = 0;
+  /** Commits one at a time (one writer connection). */
+  private writing: Promise<unknown> = Promise.resolve();
+  /** Bumped at every commit: answers computed from the data are kept until it moves. */
+  version = 0;
+
+  private constructor(
+    readonly file: string,
+    private readonly instance: DuckDBInstance,
+    private readonly writer: DuckDBConnection,
+    private readonly reader: DuckDBConnection,
+    private readonly limits: QueryLimits,
+  ) {}
+
+  static async open(file: string, limits: QueryLimits): Promise<ServerStore> {
+    const { DuckDBInstance } = await import('@duckdb/node-api');
+    const { registerKqlFunctions } = await import('../store/udfs.js');
+    const instance = await DuckDBInstance.create(file, {
+      autoinstall_known_extensions: 'false',
+      autoload_known_extensions: 'false',
+      enable_external_access: 'false',
+      memory_limit: limits.memory,
+    });
+    const writer = await instance.connect();
+    for (const sql of SCHEMA) await writer.run(sql);
+    for (const schema of TABLES) await writer.run(createKqlTable(schema));
+    await writer.run('SET lock_configuration = true');
+    const reader = await instance.connect();
+    registerKqlFunctions(reader);
+    const store = new ServerStore(file, instance, writer, reader, limits);
+    const [row] = await store.own('SELECT coalesce(max(seq) + 1, 0) AS next FROM lotl_events');
+    store.nextSeq = Number(row.next);
+    return store;
+  }
+
+  /** Stores a batch in one transaction; a key already stored adds nothing. */
+  commit(batch: Batch): Promise<CommitResult> {
+    const run = this.writing.then(() => this.commitNow(batch));
+    this.writing = run.catch(() => undefined);
+    return run;
+  }
+
+  private async commitNow(batch: Batch): Promise<CommitResult> {
+    const w = this.writer;
+    const seen = await w.runAndReadAll('SELECT events, alerts FROM lotl_batches WHERE id = ?', [batch.id]);
+    if (seen.currentRowCount > 0) {
+      const [row] = seen.getRowObjectsJson();
+      return { stored: false, events: Number(row.events), alerts: Number(row.alerts) };
+    }
+    const first = this.nextSeq;
+    await w.run('BEGIN TRANSACTION');
+    try {
+      const events = batch.views.map((view, i) => ({
+        ...eventRow(view, batch.source, batch.id),
+        seq: first + i,
+      }));
+      await insertRows(w, 'lotl_events', EVENT_STRUCTURE, events);
+      const kql = new Map<string, Record<string, unknown>[]>();
+      const stage = (rows: ReturnType<typeof eventRows>) => {
+        for (const row of rows) {
+          const schema = TABLE_BY_NAME.get(row.table);
+          if (!schema) continue;
+          const out: Record<string, unknown> = {};
+          for (const [name, type] of schema.columns) {
+            const v = cell(row.value(name), type);
+            if (v !== null) out[name] = v;
+          }
+          const list = kql.get(row.table);
+          if (list) list.push(out);
+          else kql.set(row.table, [out]);
+        }
+      };
+      for (const view of batch.views) stage(eventRows(view));
+      const alerts = batch.alerts.map(({ alert, event }) => {
+        if (event !== null) stage(alertRows(alert, batch.views[event]));
+        return {
+          batch: batch.id,
+          event_seq: event === null ? null : first + event,
+          time: alert.time,
+          level: alert.rule.level,
+          rank: LEVELS.indexOf(alert.rule.level),
+          rule_id: alert.rule.id,
+          rule_title: alert.rule.title,
+          kind: alert.rule.kind,
+          host: alert.host,
+          user_name: alert.user,
+          alert,
+        };
+      });
+      await insertRows(w, 'lotl_alerts', ALERT_STRUCTURE, alerts);
+      for (const [table, rows] of kql)
+        await insertRows(w, kqlTableName(table), KQL_STRUCTURE.get(table) as string, rows);
+      await w.run('INSERT INTO lotl_batches VALUES (?, ?, ?, ?, now())', [
+        batch.id,
+        batch.source,
+        events.length,
+        alerts.length,
+      ]);
+      await w.run('COMMIT');
+    } catch (err) {
+      await w.run('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
+    this.nextSeq = first + batch.views.length;
+    this.version++;
+    return { stored: true, events: batch.views.length, alerts: batch.alerts.length };
+  }
+
+  /** Alerts by time, newest last; `total` counts every alert the filter keeps. */
+  async alerts(
+    filter: AlertFilter,
+    page: { offset: number; limit: number },
+  ): Promise<{ total: number; alerts: Alert[] }> {
+    const { where, params } = alertWhere(filter);
+    const [count] = await this.own(`SELECT count(*) AS n FROM lotl_alerts WHERE ${where}`, params);
+    const rows = await this.own(
+      `SELECT alert FROM lotl_alerts WHERE ${where} ORDER BY time NULLS LAST, event_seq, rule_id LIMIT ? OFFSET ?`,
+      [...params, page.limit, page.offset],
+    );
+    return { total: Number(count.n), alerts: rows.map((r) => parseJson(r.alert) as Alert) };
+  }
+
+  /** Alerts per rule id. */
+  async ruleHits(): Promise<Map<string, number>> {
+    const rows = await this.own('SELECT rule_id, count(*) AS n FROM lotl_alerts GROUP BY rule_id');
+    return new Map(rows.map((r) => [String(r.rule_id), Number(r.n)]));
+  }
+
+  async counts(): Promise<{ events: number; alerts: number; batches: number; hosts: number }> {
+    const [row] = await this.own(
+      `SELECT (SELECT count(*) FROM lotl_events) AS events, (SELECT count(*) FROM lotl_alerts) AS alerts,
+        (SELECT count(*) FROM lotl_batches) AS batches, (SELECT count(DISTINCT host) FROM lotl_events) AS hosts`,
+    );
+    return {
+      events: Number(row.events),
+      alerts: Number(row.alerts),
+      batches: Number(row.batches),
+      hosts: Number(row.hosts),
+    };
+  }
+
+  /** How many events each batch key holds (tests and the fault check read it). */
+  async batchEvents(): Promise<Map<string, number>> {
+    const rows = await this.own('SELECT sha256 AS batch, count(*) AS n FROM lotl_events GROUP BY sha256');
+    return new Map(rows.map((r) => [String(r.batch), Number(r.n)]));
+  }
+
+  /**
+   * Every event in time order, with the alerts raised on it, a page at a time (the correlate
+   * stage's replay); alerts raised on no event come last.
+   */
+  async *replay(pageSize = 5_000): AsyncGenerator<{ event: RawEvent | null; alerts: Alert[] }> {
+    let after = { time: '', seq: -1 };
+    for (;;) {
+      const rows = await this.own(
+        `SELECT e.seq, coalesce(e.time, '') AS t, e.event,
+           (SELECT list(a.alert ORDER BY a.rule_id) FROM lotl_alerts a WHERE a.event_seq = e.seq) AS alerts
+         FROM lotl_events e WHERE (coalesce(e.time, ''), e.seq) > (?, ?)
+         ORDER BY coalesce(e.time, ''), e.seq LIMIT ?`,
+        [after.time, after.seq, pageSize],
+      );
+      for (const r of rows)
+        yield {
+          event: parseJson(r.event) as RawEvent,
+          alerts: ((r.alerts as unknown[] | null) ?? []).map((a) => parseJson(a) as Alert),
+        };
+      if (rows.length < pageSize) break;
+      const last = rows[rows.length - 1];
+      after = { time: String(last.t), seq: Number(last.seq) };
+    }
+    const loose = await this.own('SELECT alert FROM lotl_alerts WHERE event_seq IS NULL ORDER BY time');
+    yield { event: null, alerts: loose.map((r) => parseJson(r.alert) as Alert) };
+  }
+
+  /** The DuckDB text of a KQL query compiled to the SQL tree, over this store's KQL tables. */
+  kqlSql(query: SqlQuery): string {
+    return renderQuery(query, { ...DUCKDB, parameters: false }, (name) => {
+      const schema = TABLE_BY_NAME.get(name);
+      if (!schema) throw new Error(`no table ${name}`);
+      return kqlTableSelect(schema, DUCKDB, DUCKDB.identifier(kqlTableName(name)));
+    }).sql;
+  }
+
+  /**
+   * A page of a KQL query's rows: the query (one SELECT, bounded in time and memory) read from
+   * `offset`; `more` says whether rows follow. Pages cap what one answer carries, not what can be read.
+   */
+  async kqlPage(
+    query: SqlQuery,
+    page: { offset: number; limit: number },
+  ): Promise<{ sql: string; rows: Record<string, unknown>[]; more: boolean }> {
+    const sql = this.kqlSql(query);
+    const rows = await guardedSelect(
+      this.reader,
+      `SELECT * FROM (${sql}) LIMIT ${page.limit + 1} OFFSET ${page.offset}`,
+      { ...this.limits, maxRows: page.limit + 1 },
+    );
+    return { sql, rows: rows.slice(0, page.limit), more: rows.length > page.limit };
+  }
+
+  /** Runs lotl's own SELECT (not a user's text) on the reading connection. */
+  private async own(
+    sql: string,
+    params: (string | number | null)[] = [],
+  ): Promise<Record<string, unknown>[]> {
+    const reader = await this.reader.runAndReadAll(sql, params);
+    return reader.getRowObjectsJson() as Record<string, unknown>[];
+  }
+
+  /** Waits for the commit under way, then closes the database. */
+  async close(): Promise<void> {
+    await this.writing;
+    this.reader.closeSync();
+    this.writer.closeSync();
+    this.instance.closeSync();
+  }
+}
+
+const TABLE_BY_NAME = new Map(TABLES.map((t) => [t.name, t]));
+
+/** from_json's structure of each KQL table's rows. */
+const KQL_STRUCTURE = new Map(
+  TABLES.map((t) => [
+    t.name,
+    JSON.stringify([Object.fromEntries(t.columns.map(([n, ty]) => [n, SQL_TYPE[ty]]))]),
+  ]),
+);
+
+function createKqlTable(schema: TableSchema): string {
+  const columns = schema.columns.map(([n, t]) => `${DUCKDB.identifier(n)} ${SQL_TYPE[t]}`).join(', ');
+  return `CREATE TABLE IF NOT EXISTS ${DUCKDB.identifier(kqlTableName(schema.name))} (${columns})`;
+}
+
+/** Inserts rows given as objects through one JSON parameter per slice (no file is touched). */
+async function insertRows(
+  connection: DuckDBConnection,
+  table: string,
+  structure: string,
+  rows: Record<string, unknown>[],
+): Promise<void> {
+  const columns = Object.keys(JSON.parse(structure)[0])
+    .map((c) => DUCKDB.identifier(c))
+    .join(', ');
+  for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
+    const json = wellFormedJson(JSON.stringify(rows.slice(i, i + ROWS_PER_INSERT)));
+    await connection.run(
+      `INSERT INTO ${DUCKDB.identifier(table)} (${columns}) SELECT r.* FROM (SELECT unnest(from_json(?::JSON, ${DUCKDB.literal(structure)})) AS r)`,
+      [json],
+    );
+  }
+}
+
+function alertWhere(f: AlertFilter): { where: string; params: (string | number)[] } {
+  const parts = ['TRUE'];
+  const params: (string | number)[] = [];
+  if (f.minLevel) {
+    parts.push('rank >= ?');
+    params.push(LEVELS.indexOf(f.minLevel));
+  }
+  if (f.rule) {
+    parts.push('rule_id = ?');
+    params.push(f.rule);
+  }
+  if (f.host) {
+    parts.push('lower(host) = lower(?)');
+    params.push(f.host);
+  }
+  if (f.from) {
+    parts.push('time >= ?');
+    params.push(f.from);
+  }
+  if (f.to) {
+    parts.push('time <= ?');
+    params.push(f.to);
+  }
+  if (f.text) {
+    parts.push(
+      "(contains(lower(rule_title), lower(?)) OR contains(lower(coalesce(host, '')), lower(?)) OR contains(lower(coalesce(user_name, '')), lower(?)) OR contains(lower(CAST(alert AS VARCHAR)), lower(?)))",
+    );
+    params.push(f.text, f.text, f.text, f.text);
+  }
+  return { where: parts.join(' AND '), params };
+}
+
+function parseJson(v: unknown): unknown {
+  return typeof v === 'string' ? JSON.parse(v) : v;
+}

@@ -1,0 +1,55 @@
+/**
+ * `lotl serve` as a user starts it (the built CLI in a child process, on loopback, a free port),
+ * for the API, fault and browser tests.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { CLI, ROOT, TEST_CACHE } from '../helpers.js';
+
+export interface RunningServer {
+  url: string;
+  token: string;
+  process: ChildProcess;
+  stderr: () => string;
+  /** SIGTERM, and wait for the exit. */
+  stop(): Promise<void>;
+  /** SIGKILL: no chance to clean up. */
+  kill(): Promise<void>;
+}
+
+export function startServer(args: string[], token = 'test-token', port = 0): Promise<RunningServer> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, 'serve', '--port', String(port), '--token', token, ...args], {
+      cwd: ROOT,
+      env: { ...process.env, LOTL_CACHE_DIR: TEST_CACHE },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let err = '';
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    const timer = setTimeout(() => reject(new Error(`lotl serve did not start in 30 s:\n${err}`)), 30_000);
+    child.stderr?.on('data', (d: Buffer) => {
+      err += d.toString();
+      const m = /listening on (http:\/\/[^/\s]+)\//.exec(err);
+      if (m) {
+        clearTimeout(timer);
+        resolve({
+          url: m[1],
+          token,
+          process: child,
+          stderr: () => err,
+          stop: async () => {
+            child.kill('SIGTERM');
+            await exited;
+          },
+          kill: async () => {
+            child.kill('SIGKILL');
+            await exited;
+          },
+        });
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`lotl serve exited (${code}) before listening:\n${err}`));
+    });
+  });
+}
