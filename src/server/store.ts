@@ -330,20 +330,29 @@ function createKqlTable(schema: TableSchema): string {
   return `CREATE TABLE IF NOT EXISTS ${DUCKDB.identifier(kqlTableName(schema.name))} (${columns})`;
 }
 
-/** Inserts rows given as objects through one JSON parameter per slice (no file is touched). */
+/**
+ * Inserts rows given as objects through one JSON parameter per slice (no file is touched). Only
+ * the columns some row of the slice has are read: a wide table's (SecurityEvent has ~150 columns,
+ * most empty for any one event) full structure made from_json four times slower.
+ */
 async function insertRows(
   connection: DuckDBConnection,
   table: string,
   structure: string,
   rows: Record<string, unknown>[],
 ): Promise<void> {
-  const columns = Object.keys(JSON.parse(structure)[0])
-    .map((c) => DUCKDB.identifier(c))
-    .join(', ');
+  const types = JSON.parse(structure)[0] as Record<string, unknown>;
   for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
-    const json = wellFormedJson(JSON.stringify(rows.slice(i, i + ROWS_PER_INSERT)));
+    const slice = rows.slice(i, i + ROWS_PER_INSERT);
+    const used = new Set<string>();
+    for (const row of slice) for (const k of Object.keys(row)) used.add(k);
+    const names = Object.keys(types).filter((c) => used.has(c));
+    // (A row with no value at all is still a row: one column is read, as null.)
+    if (names.length === 0) names.push(Object.keys(types)[0]);
+    const json = wellFormedJson(JSON.stringify(slice));
+    const shape = JSON.stringify([Object.fromEntries(names.map((c) => [c, types[c]]))]);
     await connection.run(
-      `INSERT INTO ${DUCKDB.identifier(table)} (${columns}) SELECT r.* FROM (SELECT unnest(from_json(?::JSON, ${DUCKDB.literal(structure)})) AS r)`,
+      `INSERT INTO ${DUCKDB.identifier(table)} (${names.map((c) => DUCKDB.identifier(c)).join(', ')}) SELECT r.* FROM (SELECT unnest(from_json(?::JSON, ${DUCKDB.literal(shape)})) AS r)`,
       [json],
     );
   }
