@@ -26,7 +26,7 @@ import type { AnswersCache } from './answers.js';
 import type { Jobs } from './jobs.js';
 import type { LiveDetection } from './live.js';
 import { NdjsonError, parseNdjson } from './ndjson.js';
-import type { ServerStore } from './store.js';
+import type { AlertFilter, ServerStore } from './store.js';
 import type { Webhook } from './webhooks.js';
 
 export interface ServerLimits {
@@ -219,24 +219,31 @@ export function buildApp(parts: ServerParts): FastifyInstance {
     return job ?? reply.code(404).send({ error: 'no such job' });
   });
 
+  const filterOf = (q: Record<string, string | undefined>): AlertFilter | null => {
+    const level = (q.level || undefined) as Level | undefined;
+    if (level !== undefined && !LEVELS.includes(level)) return null;
+    return {
+      minLevel: level,
+      rule: q.rule || undefined,
+      host: q.host || undefined,
+      text: q.q || undefined,
+      from: q.from || undefined,
+      to: q.to || undefined,
+    };
+  };
+  app.get('/api/timeline', async (req, reply) => {
+    const filter = filterOf(req.query as Record<string, string | undefined>);
+    if (!filter) return reply.code(400).send({ error: `level: one of ${LEVELS.join(', ')}` });
+    return store.timeline(filter);
+  });
+
   app.get('/api/alerts', async (req, reply) => {
     const q = req.query as Record<string, string | undefined>;
-    const level = q.level as Level | undefined;
-    if (level !== undefined && !LEVELS.includes(level))
-      return reply.code(400).send({ error: `level: one of ${LEVELS.join(', ')}` });
+    const filter = filterOf(q);
+    if (!filter) return reply.code(400).send({ error: `level: one of ${LEVELS.join(', ')}` });
     const page = pageOf(q, 500);
     if (!page) return reply.code(400).send({ error: 'offset and limit: whole numbers, limit 1 to 500' });
-    return store.alerts(
-      {
-        minLevel: level,
-        rule: q.rule || undefined,
-        host: q.host || undefined,
-        text: q.q || undefined,
-        from: q.from || undefined,
-        to: q.to || undefined,
-      },
-      page,
-    );
+    return store.alerts(filter, page);
   });
 
   // Committed alerts and job progress as they happen (server-sent events).

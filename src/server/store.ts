@@ -219,6 +219,16 @@ export class ServerStore {
     return { total: Number(count.n), alerts: rows.map((r) => parseJson(r.alert) as Alert) };
   }
 
+  /** Alerts per hour and level (the timeline's bars), for the same filter as alerts(). */
+  async timeline(filter: AlertFilter): Promise<{ hour: string; level: string; n: number }[]> {
+    const { where, params } = alertWhere(filter);
+    const rows = await this.own(
+      `SELECT substr(time, 1, 13) AS hour, level, count(*) AS n FROM lotl_alerts WHERE ${where} AND time IS NOT NULL GROUP BY ALL ORDER BY hour, level LIMIT 10000`,
+      params,
+    );
+    return rows.map((r) => ({ hour: String(r.hour), level: String(r.level), n: Number(r.n) }));
+  }
+
   /** Alerts per rule id. */
   async ruleHits(): Promise<Map<string, number>> {
     const rows = await this.own('SELECT rule_id, count(*) AS n FROM lotl_alerts GROUP BY rule_id');
