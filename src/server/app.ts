@@ -4,7 +4,7 @@
  * headers, so other origins' pages cannot read answers, and on loopback a request must name a
  * loopback host (a DNS-rebinding page names its own). See docs/server.md.
  */
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { createWriteStream, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -196,8 +196,11 @@ export function buildApp(parts: ServerParts): FastifyInstance {
     let bytes = 0;
     let over = false;
     const body = req.body as Readable;
+    // The file's hash names its batches: the same file uploaded again adds nothing.
+    const hash = createHash('sha256');
     body.on('data', (chunk: Buffer) => {
       bytes += chunk.length;
+      hash.update(chunk);
       if (bytes > limits.maxUpload && !over) {
         over = true;
         body.destroy(new Error('too large'));
@@ -210,7 +213,7 @@ export function buildApp(parts: ServerParts): FastifyInstance {
       if (over) return reply.code(413).send({ error: `a file is at most ${limits.maxUpload} bytes` });
       throw err;
     }
-    return reply.code(202).send(jobs.add(id, name, file, bytes));
+    return reply.code(202).send(jobs.add(id, name, file, bytes, hash.digest('hex')));
   });
 
   app.get('/api/jobs', async () => jobs.list());

@@ -28,9 +28,13 @@ export interface Job {
   id: string;
   name: string;
   bytes: number;
+  /** The file's SHA-256: its batches are named by it, so the same file again adds nothing. */
+  sha256: string;
   state: JobState;
   readBytes: number;
   events: number;
+  /** Of the events, those already stored (the same file, or its batches committed before a restart). */
+  known: number;
   alerts: number;
   problems: number;
   firstProblems: InputProblem[];
@@ -66,14 +70,16 @@ export class Jobs {
   }
 
   /** Queues a saved file. */
-  add(id: string, name: string, file: string, bytes: number): Job {
+  add(id: string, name: string, file: string, bytes: number, sha256: string): Job {
     const job: Job = {
       id,
       name,
       bytes,
+      sha256,
       state: 'queued',
       readBytes: 0,
       events: 0,
+      known: 0,
       alerts: 0,
       problems: 0,
       firstProblems: [],
@@ -154,7 +160,7 @@ export class Jobs {
       if (views.length === 0) return;
       const alerts = this.live.detect(views);
       const result = await this.store.commit({
-        id: `upload:${job.id}:${n++}`,
+        id: `upload:${job.sha256}:${n++}`,
         source: job.name,
         views,
         alerts,
@@ -162,7 +168,8 @@ export class Jobs {
       views = [];
       job.events += result.events;
       job.alerts += result.alerts;
-      this.live.committed(alerts.map((a) => a.alert));
+      if (result.stored) this.live.committed(alerts.map((a) => a.alert));
+      else job.known += result.events;
     };
     const listed = await listInputs([file]);
     const prefix = path.dirname(file) + path.sep;

@@ -157,7 +157,7 @@ describe('lotl serve, the API', () => {
     expect(hooked[0]).toHaveLength(alerts);
   });
 
-  it('reads uploaded files as jobs, then answers with the scenario’s incident and accounts to reset', async () => {
+  it('reads uploaded files as jobs (the same file twice stored once), then answers with the scenario’s incident and accounts to reset', async () => {
     const files = [
       'security-week.jsonl',
       'security-application-dc01.jsonl',
@@ -191,6 +191,25 @@ describe('lotl serve, the API', () => {
       expect(job.events).toBeGreaterThan(0);
       expect(job.readBytes).toBe(job.bytes);
     }
+    // The same file again adds nothing: its batches are named by its SHA-256.
+    const before = (await api('GET', '/api/status')).json.events;
+    const again = await api(
+      'POST',
+      '/api/uploads?name=copy.jsonl',
+      readFileSync(path.join(EXAMPLES, files[0])),
+      {
+        'content-type': 'application/octet-stream',
+        ...auth(),
+      },
+    );
+    let copy: Record<string, unknown> = again.json;
+    for (let i = 0; i < 200 && copy.state !== 'done'; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      copy = (await api('GET', `/api/jobs/${again.json.id}`)).json;
+    }
+    expect(copy.state).toBe('done');
+    expect(copy.known).toBe(copy.events);
+    expect((await api('GET', '/api/status')).json.events).toBe(before);
     const { json } = await api('GET', '/api/incidents');
     const incidents = json.incidents as { severity: string; hosts: string[]; accounts: string[] }[];
     const main = incidents.filter((i) => i.severity !== 'informational');

@@ -92,7 +92,12 @@ export function registerServe(program: Command): void {
       wholeNumber(1),
       DEFAULT_QUERY_LIMITS.timeoutMs / 1000,
     )
-    .option('--max-memory <size>', "DuckDB's memory limit", memorySize, '1GB')
+    .option(
+      '--max-memory <size>',
+      "DuckDB's memory limit (past it, it pages to its file)",
+      memorySize,
+      '512MB',
+    )
     .option(
       '--clickhouse <url>',
       'keep the events in ClickHouse instead (not in this version: see docs/server.md)',
@@ -142,16 +147,18 @@ export function registerServe(program: Command): void {
         })),
       ];
       let store: ServerStore;
+      const stage = makeTempDir('lotl-serve-stage-');
       try {
-        store = await ServerStore.open(path.resolve(opts.db), {
-          ...DEFAULT_QUERY_LIMITS,
-          timeoutMs: opts.timeout * 1000,
-          memory: opts.maxMemory,
-        });
+        store = await ServerStore.open(
+          path.resolve(opts.db),
+          { ...DEFAULT_QUERY_LIMITS, timeoutMs: opts.timeout * 1000, memory: opts.maxMemory },
+          stage,
+        );
       } catch (err) {
         warn(
           `lotl serve: cannot open ${printable(opts.db)}: ${printable((err as Error).message.split('\n')[0])}\n`,
         );
+        removeTempDir(stage);
         process.exitCode = EXIT_ERROR;
         return;
       }
@@ -185,6 +192,7 @@ export function registerServe(program: Command): void {
         );
         await store.close();
         removeTempDir(uploads);
+        removeTempDir(stage);
         process.exitCode = EXIT_ERROR;
         return;
       }
@@ -202,6 +210,7 @@ export function registerServe(program: Command): void {
         await app.close();
         await store.close();
         removeTempDir(uploads);
+        removeTempDir(stage);
         process.exit(0);
       };
       process.once('SIGINT', () => void stop());
