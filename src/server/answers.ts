@@ -37,9 +37,9 @@ export class AnswersCache {
 
   private async compute(version: number): Promise<ServerAnswers> {
     const correlator = new Correlator(this.options.internal ? { internal: this.options.internal } : {});
-    for await (const { event, alerts } of this.store.replay()) {
+    for await (const { event, alerts, fed } of this.store.replay()) {
       const view = event ? normalize(event) : undefined;
-      if (view) correlator.event(view);
+      if (view && !fed) correlator.event(view);
       for (const a of alerts) correlator.alert(a, view);
     }
     const correlationAlerts = correlator.correlationAlerts();

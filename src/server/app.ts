@@ -149,7 +149,7 @@ export function buildApp(parts: ServerParts): FastifyInstance {
   app.addContentTypeParser('application/octet-stream', (_req, payload, done) => done(null, payload));
 
   app.get('/api/status', async () => ({
-    store: path.basename(store.file),
+    store: path.basename(store.name),
     version: store.version,
     ...(await store.counts()),
     rules: parts.rules.length,

@@ -95,13 +95,46 @@ export interface AlertFilter {
   to?: string;
 }
 
-export class ServerStore {
+/** One item of a replay: an event with the alerts raised on it, or alerts alone (see `fed`). */
+export interface ReplayItem {
+  event: RawEvent | null;
+  alerts: Alert[];
+  /** True when `event` was already given in an earlier item: only its alerts are new. */
+  fed?: boolean;
+}
+
+/** What the server keeps its events, alerts and KQL tables in: a DuckDB file or ClickHouse. */
+export interface ServerStore {
+  /** The store named, for messages (a file's name, a server's address without its password). */
+  readonly name: string;
+  /** Bumped at every commit: answers computed from the data are kept until it moves. */
+  readonly version: number;
+  commit(batch: Batch): Promise<CommitResult>;
+  alerts(
+    filter: AlertFilter,
+    page: { offset: number; limit: number },
+  ): Promise<{ total: number; alerts: Alert[] }>;
+  timeline(filter: AlertFilter): Promise<{ hour: string; level: string; n: number }[]>;
+  ruleHits(): Promise<Map<string, number>>;
+  counts(): Promise<{ events: number; alerts: number; batches: number; hosts: number }>;
+  /** Every event in time order and the alerts raised on each (the correlate stage's replay). */
+  replay(): AsyncGenerator<ReplayItem>;
+  kqlPage(
+    query: SqlQuery,
+    page: { offset: number; limit: number },
+  ): Promise<{ sql: string; rows: Record<string, unknown>[]; more: boolean }>;
+  close(): Promise<void>;
+}
+
+export class DuckDbServerStore implements ServerStore {
   /** The number the next event gets. */
   private nextSeq = 0;
   /** Commits one at a time (one writer connection). */
   private writing: Promise<unknown> = Promise.resolve();
   /** Bumped at every commit: answers computed from the data are kept until it moves. */
   version = 0;
+
+  readonly name: string;
 
   private constructor(
     readonly file: string,
@@ -111,13 +144,15 @@ export class ServerStore {
     private readonly limits: QueryLimits,
     /** The file rows are staged in for read_json. */
     private readonly staged: string,
-  ) {}
+  ) {
+    this.name = file;
+  }
 
   /**
    * `stage`: a folder of the server's own where rows are written for DuckDB to read (the only
    * folder the database may read; queries would find there only rows they can query anyway).
    */
-  static async open(file: string, limits: QueryLimits, stage: string): Promise<ServerStore> {
+  static async open(file: string, limits: QueryLimits, stage: string): Promise<DuckDbServerStore> {
     const { DuckDBInstance } = await import('@duckdb/node-api');
     const { registerKqlFunctions } = await import('../store/udfs.js');
     const instance = await DuckDBInstance.create(file, {
@@ -133,7 +168,14 @@ export class ServerStore {
     await writer.run('SET lock_configuration = true');
     const reader = await instance.connect();
     registerKqlFunctions(reader);
-    const store = new ServerStore(file, instance, writer, reader, limits, path.join(stage, 'rows.jsonl'));
+    const store = new DuckDbServerStore(
+      file,
+      instance,
+      writer,
+      reader,
+      limits,
+      path.join(stage, 'rows.jsonl'),
+    );
     const [row] = await store.own('SELECT coalesce(max(seq) + 1, 0) AS next FROM lotl_events');
     store.nextSeq = Number(row.next);
     return store;
@@ -297,7 +339,7 @@ export class ServerStore {
    * Every event in time order, with the alerts raised on it, a page at a time (the correlate
    * stage's replay); alerts raised on no event come last.
    */
-  async *replay(pageSize = 5_000): AsyncGenerator<{ event: RawEvent | null; alerts: Alert[] }> {
+  async *replay(pageSize = 5_000): AsyncGenerator<ReplayItem> {
     let after = { time: '', seq: -1 };
     for (;;) {
       const rows = await this.own(

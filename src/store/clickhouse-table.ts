@@ -67,9 +67,9 @@ export class ClickHouseTable implements RuleStore {
   /** 18.16's analysis of a query grows faster than its length: batches of 64 rules, 200 kB. */
   readonly batch = { rules: 64, chars: 200_000 };
   /** The table queries read events from and inserts write to (Distributed with a cluster). */
-  private readonly events: string;
+  readonly events: string;
   /** How queries test a row's (sha256, run) against lotl_files: across shards, shipped (GLOBAL). */
-  private readonly visible: string;
+  readonly visible: string;
 
   private constructor(
     private readonly url: URL,
@@ -113,7 +113,7 @@ export class ClickHouseTable implements RuleStore {
   }
 
   /** The table KQL rows of `table` are written to and read from (Distributed with a cluster). */
-  private kqlTable(table: string): string {
+  kqlTable(table: string): string {
     return readKqlTable(table, this.cluster);
   }
 
@@ -170,7 +170,8 @@ export class ClickHouseTable implements RuleStore {
     return text;
   }
 
-  private async rows(sql: string, settings?: Record<string, string>): Promise<Record<string, unknown>[]> {
+  /** Rows of lotl's own SELECT (never a user's text). */
+  async rows(sql: string, settings?: Record<string, string>): Promise<Record<string, unknown>[]> {
     const text = await this.run(`${sql} FORMAT JSONEachRow`, undefined, settings);
     return text
       .split('\n')
@@ -230,7 +231,7 @@ export class ClickHouseTable implements RuleStore {
         {
           event: (view) => {
             events++;
-            batch.push(rowOf(view, input.path, sha256, run));
+            batch.push(clickhouseEventRow(view, input.path, sha256, run));
             for (const row of eventRows(view)) keep(row);
             for (const alert of on.alerts?.(view) ?? []) for (const row of alertRows(alert, view)) keep(row);
           },
@@ -362,7 +363,7 @@ export function clickhouseKqlSql(query: SqlQuery, cluster: string | null): strin
 }
 
 /** One event as a JSONEachRow row of lotl_events. */
-function rowOf(view: EventView, file: string, sha256: string, run: string): string {
+export function clickhouseEventRow(view: EventView, file: string, sha256: string, run: string): string {
   const f = eventFields(view);
   const raw = view.raw;
   return wellFormedJson(

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXAMPLES } from '../helpers.js';
+import { type ClickHouse, HAS_CLICKHOUSE, startClickHouse } from '../support/clickhouse.js';
 import { type RunningServer, startServer } from './server-process.js';
 
 let dir: string;
@@ -45,39 +46,61 @@ async function api(
 const auth = () => ({ authorization: `Bearer ${server.token}` });
 const ndjson = { 'content-type': 'application/x-ndjson' };
 
-beforeAll(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), 'lotl-serve-api-'));
-  hook = createServer((req, res) => {
-    let body = '';
-    req.on('data', (d) => {
-      body += d;
+/** The two stores the server keeps its events in: a DuckDB file, a ClickHouse server on loopback. */
+const STORES: { name: string; available: boolean; args: () => Promise<string[]> }[] = [
+  { name: 'DuckDB', available: true, args: async () => ['--db', path.join(dir, 'api.duckdb')] },
+  {
+    name: 'ClickHouse',
+    available: HAS_CLICKHOUSE,
+    args: async () => {
+      clickhouse = await startClickHouse();
+      return ['--clickhouse', clickhouse.url];
+    },
+  },
+];
+let clickhouse: ClickHouse | undefined;
+if (!HAS_CLICKHOUSE)
+  process.stderr.write(
+    '\n*** clickhouse-server not found: lotl serve --clickhouse API tests DID NOT RUN. ***\n',
+  );
+
+describe.each(STORES)('lotl serve, the API, on $name', ({ available, args: storeArgs }) => {
+  beforeAll(async () => {
+    if (!available) return;
+    dir = mkdtempSync(path.join(tmpdir(), 'lotl-serve-api-'));
+    hook = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d) => {
+        body += d;
+      });
+      req.on('end', () => {
+        hooked.push(JSON.parse(body));
+        res.end('ok');
+      });
     });
-    req.on('end', () => {
-      hooked.push(JSON.parse(body));
-      res.end('ok');
-    });
+    await new Promise<void>((r) => hook.listen(0, '127.0.0.1', () => r()));
+    const port = (hook.address() as { port: number }).port;
+    server = await startServer([
+      ...(await storeArgs()),
+      '--max-body',
+      '65536',
+      '--max-upload',
+      '300000',
+      '--webhook',
+      `http://127.0.0.1:${port}/alerts`,
+    ]);
+  }, 60_000);
+
+  afterAll(async () => {
+    if (!available) return;
+    await server?.stop();
+    await clickhouse?.stop();
+    clickhouse = undefined;
+    hooked.length = 0;
+    hook?.close();
+    rmSync(dir, { recursive: true, force: true });
   });
-  await new Promise<void>((r) => hook.listen(0, '127.0.0.1', () => r()));
-  const port = (hook.address() as { port: number }).port;
-  server = await startServer([
-    '--db',
-    path.join(dir, 'api.duckdb'),
-    '--max-body',
-    '65536',
-    '--max-upload',
-    '300000',
-    '--webhook',
-    `http://127.0.0.1:${port}/alerts`,
-  ]);
-}, 60_000);
 
-afterAll(async () => {
-  await server?.stop();
-  hook?.close();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-describe('lotl serve, the API', () => {
   it('refuses writes without the token (401), and takes reads on loopback without it', async () => {
     expect((await api('POST', '/api/ingest', lines[0], ndjson)).status).toBe(401);
     expect(
@@ -93,7 +116,7 @@ describe('lotl serve, the API', () => {
     expect((await api('GET', '/api/status')).status).toBe(200);
   });
 
-  it('refuses a body over the limit (413) and stores nothing of it', async () => {
+  it.skipIf(!available)('refuses a body over the limit (413) and stores nothing of it', async () => {
     const big = `${lines[0]}\n`.repeat(Math.ceil(70_000 / lines[0].length));
     const r = await api('POST', '/api/ingest', big, { ...ndjson, ...auth() });
     expect(r.status).toBe(413);
@@ -105,199 +128,221 @@ describe('lotl serve, the API', () => {
     expect((await api('GET', '/api/status')).json.events).toBe(0);
   });
 
-  it('refuses a batch with a malformed line (400) with its line, column and offset, and stores none of it', async () => {
-    const body = [lines[0], lines[1], '{"Event": {"System": {"EventID": 1,}}}', lines[2]].join('\n');
-    const r = await api('POST', '/api/ingest', body, { ...ndjson, ...auth() });
-    expect(r.status).toBe(400);
-    expect(r.json.line).toBe(3);
-    expect(r.json.column).toBe(36); // the } after `1,`
-    expect(r.json.offset).toBe(Buffer.byteLength(`${lines[0]}\n${lines[1]}\n`) + 35); // bytes
-    expect(String(r.json.error)).toMatch(/^line 3: not valid JSON/);
-    const notEvent = await api('POST', '/api/ingest', `${lines[0]}\n42\n`, { ...ndjson, ...auth() });
-    expect(notEvent.status).toBe(400);
-    expect(notEvent.json.line).toBe(2);
-    expect((await api('GET', '/api/status')).json.events).toBe(0);
-  });
+  it.skipIf(!available)(
+    'refuses a batch with a malformed line (400) with its line, column and offset, and stores none of it',
+    async () => {
+      const body = [lines[0], lines[1], '{"Event": {"System": {"EventID": 1,}}}', lines[2]].join('\n');
+      const r = await api('POST', '/api/ingest', body, { ...ndjson, ...auth() });
+      expect(r.status).toBe(400);
+      expect(r.json.line).toBe(3);
+      expect(r.json.column).toBe(36); // the } after `1,`
+      expect(r.json.offset).toBe(Buffer.byteLength(`${lines[0]}\n${lines[1]}\n`) + 35); // bytes
+      expect(String(r.json.error)).toMatch(/^line 3: not valid JSON/);
+      const notEvent = await api('POST', '/api/ingest', `${lines[0]}\n42\n`, { ...ndjson, ...auth() });
+      expect(notEvent.status).toBe(400);
+      expect(notEvent.json.line).toBe(2);
+      expect((await api('GET', '/api/status')).json.events).toBe(0);
+    },
+  );
 
-  it('acknowledges a committed batch, raises its alerts live (server-sent events, webhook), and stores a retried key once', async () => {
-    const stream = await fetch(`${server.url}/api/stream`);
-    const reader = stream.body?.getReader();
-    if (!reader) throw new Error('no stream');
-    const first = await api('POST', '/api/ingest', lines.join('\n'), {
-      ...ndjson,
-      ...auth(),
-      'idempotency-key': 'b-1',
-    });
-    expect(first.status).toBe(200);
-    expect(first.json).toMatchObject({ committed: true, duplicate: false, events: lines.length });
-    const alerts = first.json.alerts as number;
-    expect(alerts).toBeGreaterThan(10);
-    // The stream carries each committed alert.
-    let text = '';
-    while ((text.match(/^event: alert$/gm) ?? []).length < alerts) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      text += new TextDecoder().decode(value);
-    }
-    await reader.cancel();
-    expect((text.match(/^event: alert$/gm) ?? []).length).toBe(alerts);
-    expect(text).toContain('LSASS Memory Dump Via Comsvcs.dll MiniDump');
-    const again = await api('POST', '/api/ingest', lines.join('\n'), {
-      ...ndjson,
-      ...auth(),
-      'idempotency-key': 'b-1',
-    });
-    expect(again.json).toMatchObject({ committed: true, duplicate: true, events: lines.length });
-    const status = (await api('GET', '/api/status')).json;
-    expect(status.events).toBe(lines.length);
-    expect(status.alerts).toBe(alerts);
-    // The webhook got the batch's alerts as one array.
-    for (let i = 0; i < 100 && hooked.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
-    expect(hooked).toHaveLength(1);
-    expect(hooked[0]).toHaveLength(alerts);
-  });
+  it.skipIf(!available)(
+    'acknowledges a committed batch, raises its alerts live (server-sent events, webhook), and stores a retried key once',
+    async () => {
+      const stream = await fetch(`${server.url}/api/stream`);
+      const reader = stream.body?.getReader();
+      if (!reader) throw new Error('no stream');
+      const first = await api('POST', '/api/ingest', lines.join('\n'), {
+        ...ndjson,
+        ...auth(),
+        'idempotency-key': 'b-1',
+      });
+      expect(first.status).toBe(200);
+      expect(first.json).toMatchObject({ committed: true, duplicate: false, events: lines.length });
+      const alerts = first.json.alerts as number;
+      expect(alerts).toBeGreaterThan(10);
+      // The stream carries each committed alert.
+      let text = '';
+      while ((text.match(/^event: alert$/gm) ?? []).length < alerts) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += new TextDecoder().decode(value);
+      }
+      await reader.cancel();
+      expect((text.match(/^event: alert$/gm) ?? []).length).toBe(alerts);
+      expect(text).toContain('LSASS Memory Dump Via Comsvcs.dll MiniDump');
+      const again = await api('POST', '/api/ingest', lines.join('\n'), {
+        ...ndjson,
+        ...auth(),
+        'idempotency-key': 'b-1',
+      });
+      expect(again.json).toMatchObject({ committed: true, duplicate: true, events: lines.length });
+      const status = (await api('GET', '/api/status')).json;
+      expect(status.events).toBe(lines.length);
+      expect(status.alerts).toBe(alerts);
+      // The webhook got the batch's alerts as one array.
+      for (let i = 0; i < 100 && hooked.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(hooked).toHaveLength(1);
+      expect(hooked[0]).toHaveLength(alerts);
+    },
+  );
 
-  it('reads uploaded files as jobs (the same file twice stored once), then answers with the scenario’s incident and accounts to reset', async () => {
-    const files = [
-      'security-week.jsonl',
-      'security-application-dc01.jsonl',
-      'defender-portal-export.csv',
-      'defender/DeviceProcessEvents.json',
-      'defender/DeviceLogonEvents.json',
-      'defender/DeviceFileEvents.json',
-    ];
-    const ids: string[] = [];
-    for (const f of files) {
-      const r = await api(
+  it.skipIf(!available)(
+    'reads uploaded files as jobs (the same file twice stored once), then answers with the scenario’s incident and accounts to reset',
+    async () => {
+      const files = [
+        'security-week.jsonl',
+        'security-application-dc01.jsonl',
+        'defender-portal-export.csv',
+        'defender/DeviceProcessEvents.json',
+        'defender/DeviceLogonEvents.json',
+        'defender/DeviceFileEvents.json',
+      ];
+      const ids: string[] = [];
+      for (const f of files) {
+        const r = await api(
+          'POST',
+          `/api/uploads?name=${encodeURIComponent(path.basename(f))}`,
+          readFileSync(path.join(EXAMPLES, f)),
+          {
+            'content-type': 'application/octet-stream',
+            ...auth(),
+          },
+        );
+        expect(r.status).toBe(202);
+        ids.push(String(r.json.id));
+      }
+      for (const id of ids) {
+        let job: Record<string, unknown> = {};
+        for (let i = 0; i < 200; i++) {
+          job = (await api('GET', `/api/jobs/${id}`)).json;
+          if (job.state === 'done' || job.state === 'failed') break;
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        expect(job.state, String(job.error)).toBe('done');
+        expect(job.events).toBeGreaterThan(0);
+        expect(job.readBytes).toBe(job.bytes);
+      }
+      // The same file again adds nothing: its batches are named by its SHA-256.
+      const before = (await api('GET', '/api/status')).json.events;
+      const again = await api(
         'POST',
-        `/api/uploads?name=${encodeURIComponent(path.basename(f))}`,
-        readFileSync(path.join(EXAMPLES, f)),
+        '/api/uploads?name=copy.jsonl',
+        readFileSync(path.join(EXAMPLES, files[0])),
         {
           'content-type': 'application/octet-stream',
           ...auth(),
         },
       );
-      expect(r.status).toBe(202);
-      ids.push(String(r.json.id));
-    }
-    for (const id of ids) {
-      let job: Record<string, unknown> = {};
-      for (let i = 0; i < 200; i++) {
-        job = (await api('GET', `/api/jobs/${id}`)).json;
-        if (job.state === 'done' || job.state === 'failed') break;
+      let copy: Record<string, unknown> = again.json;
+      for (let i = 0; i < 200 && copy.state !== 'done'; i++) {
         await new Promise((r) => setTimeout(r, 50));
+        copy = (await api('GET', `/api/jobs/${again.json.id}`)).json;
       }
-      expect(job.state, String(job.error)).toBe('done');
-      expect(job.events).toBeGreaterThan(0);
-      expect(job.readBytes).toBe(job.bytes);
-    }
-    // The same file again adds nothing: its batches are named by its SHA-256.
-    const before = (await api('GET', '/api/status')).json.events;
-    const again = await api(
-      'POST',
-      '/api/uploads?name=copy.jsonl',
-      readFileSync(path.join(EXAMPLES, files[0])),
-      {
-        'content-type': 'application/octet-stream',
-        ...auth(),
-      },
-    );
-    let copy: Record<string, unknown> = again.json;
-    for (let i = 0; i < 200 && copy.state !== 'done'; i++) {
-      await new Promise((r) => setTimeout(r, 50));
-      copy = (await api('GET', `/api/jobs/${again.json.id}`)).json;
-    }
-    expect(copy.state).toBe('done');
-    expect(copy.known).toBe(copy.events);
-    expect((await api('GET', '/api/status')).json.events).toBe(before);
-    const { json } = await api('GET', '/api/incidents');
-    const incidents = json.incidents as { severity: string; hosts: string[]; accounts: string[] }[];
-    const main = incidents.filter((i) => i.severity !== 'informational');
-    expect(main).toHaveLength(1);
-    expect(main[0].hosts.map((h) => h.split('.')[0].toUpperCase()).sort()).toEqual(['DC01', 'FS02', 'WS07']);
-    expect(main[0].accounts).toEqual(['CONTOSO\\svc-fortinet']);
-    const reset = (json.accounts as { account: string }[]).map((a) => a.account);
-    expect(reset).toContain('CONTOSO\\svc-fortinet');
-    expect(reset).toContain('CONTOSO\\mlopez');
-    expect(reset.some((a) => /jdoe/i.test(a))).toBe(false);
-    const signins = (await api('GET', '/api/signins')).json.signins as { account: string }[];
-    expect(signins.some((s) => /svc-fortinet/i.test(s.account))).toBe(true);
-    const rules = (await api('GET', '/api/rules')).json as unknown as {
-      id: string;
-      hits: number;
-      title: string;
-    }[];
-    expect(rules.find((r) => r.title === 'LSASS Memory Dump Via Comsvcs.dll MiniDump')?.hits).toBeGreaterThan(
-      0,
-    );
-    const filtered = await api('GET', '/api/alerts?level=critical&host=FS02.contoso.local&limit=500');
-    const got = filtered.json.alerts as { rule: { level: string }; host: string }[];
-    expect(got.length).toBe(filtered.json.total);
-    expect(got.length).toBeGreaterThan(0);
-    for (const a of got) expect([a.rule.level, a.host]).toEqual(['critical', 'FS02.contoso.local']);
-  }, 60_000);
+      expect(copy.state).toBe('done');
+      expect(copy.known).toBe(copy.events);
+      expect((await api('GET', '/api/status')).json.events).toBe(before);
+      const { json } = await api('GET', '/api/incidents');
+      const incidents = json.incidents as { severity: string; hosts: string[]; accounts: string[] }[];
+      const main = incidents.filter((i) => i.severity !== 'informational');
+      expect(main).toHaveLength(1);
+      expect(main[0].hosts.map((h) => h.split('.')[0].toUpperCase()).sort()).toEqual([
+        'DC01',
+        'FS02',
+        'WS07',
+      ]);
+      expect(main[0].accounts).toEqual(['CONTOSO\\svc-fortinet']);
+      const reset = (json.accounts as { account: string }[]).map((a) => a.account);
+      expect(reset).toContain('CONTOSO\\svc-fortinet');
+      expect(reset).toContain('CONTOSO\\mlopez');
+      expect(reset.some((a) => /jdoe/i.test(a))).toBe(false);
+      const signins = (await api('GET', '/api/signins')).json.signins as { account: string }[];
+      expect(signins.some((s) => /svc-fortinet/i.test(s.account))).toBe(true);
+      const rules = (await api('GET', '/api/rules')).json as unknown as {
+        id: string;
+        hits: number;
+        title: string;
+      }[];
+      expect(
+        rules.find((r) => r.title === 'LSASS Memory Dump Via Comsvcs.dll MiniDump')?.hits,
+      ).toBeGreaterThan(0);
+      const filtered = await api('GET', '/api/alerts?level=critical&host=FS02.contoso.local&limit=500');
+      const got = filtered.json.alerts as { rule: { level: string }; host: string }[];
+      expect(got.length).toBe(filtered.json.total);
+      expect(got.length).toBeGreaterThan(0);
+      for (const a of got) expect([a.rule.level, a.host]).toEqual(['critical', 'FS02.contoso.local']);
+    },
+    60_000,
+  );
 
-  it('runs the advisory’s ntdsutil hunting query, pages results, and places a syntax error', async () => {
-    const hunts = (await api('GET', '/api/hunts')).json as unknown as { name: string; query: string }[];
-    const ntds = hunts.find(
-      (h) => h.name === 'volt-typhoon-find-commands-creating-domain-controller-installation-media',
-    );
-    if (!ntds) throw new Error('the ntdsutil hunt is missing');
-    const r = await api('POST', '/api/query', { query: ntds.query });
-    expect(r.status).toBe(200);
-    const rows = r.json.rows as { ProcessCommandLine: string; DeviceName: string }[];
-    expect(rows.length).toBeGreaterThan(0);
-    for (const row of rows) expect(row.ProcessCommandLine.toLowerCase()).toContain('create full');
-    expect(String(r.json.sql)).toMatch(/^SELECT /);
-    // Pages: every row is reachable, a page at a time.
-    const all = await api('POST', '/api/query', {
-      query: 'DeviceProcessEvents | project DeviceName, ProcessCommandLine',
-      limit: 10_000,
-    });
-    const total = (all.json.rows as unknown[]).length;
-    expect(total).toBeGreaterThan(5);
-    const page1 = await api('POST', '/api/query', {
-      query: 'DeviceProcessEvents | project DeviceName, ProcessCommandLine',
-      limit: 5,
-    });
-    const page2 = await api('POST', '/api/query', {
-      query: 'DeviceProcessEvents | project DeviceName, ProcessCommandLine',
-      limit: 5,
-      offset: 5,
-    });
-    expect(page1.json.more).toBe(true);
-    expect([...(page1.json.rows as unknown[]), ...(page2.json.rows as unknown[])]).toEqual(
-      (all.json.rows as unknown[]).slice(0, 10),
-    );
-    const bad = await api('POST', '/api/query', { query: 'DeviceProcessEvents\n| wher FileName == "x"' });
-    expect(bad.status).toBe(400);
-    const problems = bad.json.problems as { line: number; column: number }[];
-    expect(problems[0]).toMatchObject({ line: 2, column: 3 });
-  });
+  it.skipIf(!available)(
+    'runs the advisory’s ntdsutil hunting query, pages results, and places a syntax error',
+    async () => {
+      const hunts = (await api('GET', '/api/hunts')).json as unknown as { name: string; query: string }[];
+      const ntds = hunts.find(
+        (h) => h.name === 'volt-typhoon-find-commands-creating-domain-controller-installation-media',
+      );
+      if (!ntds) throw new Error('the ntdsutil hunt is missing');
+      const r = await api('POST', '/api/query', { query: ntds.query });
+      expect(r.status).toBe(200);
+      const rows = r.json.rows as { ProcessCommandLine: string; DeviceName: string }[];
+      expect(rows.length).toBeGreaterThan(0);
+      for (const row of rows) expect(row.ProcessCommandLine.toLowerCase()).toContain('create full');
+      expect(String(r.json.sql)).toMatch(/^SELECT /);
+      // Pages: every row is reachable, a page at a time (in the query's order: it sorts).
+      const sorted =
+        'DeviceProcessEvents | project Timestamp, DeviceName, ProcessCommandLine | sort by Timestamp asc, ProcessCommandLine asc';
+      const all = await api('POST', '/api/query', {
+        query: sorted,
+        limit: 10_000,
+      });
+      const total = (all.json.rows as unknown[]).length;
+      expect(total).toBeGreaterThan(5);
+      const page1 = await api('POST', '/api/query', {
+        query: sorted,
+        limit: 5,
+      });
+      const page2 = await api('POST', '/api/query', {
+        query: sorted,
+        limit: 5,
+        offset: 5,
+      });
+      expect(page1.json.more).toBe(true);
+      expect([...(page1.json.rows as unknown[]), ...(page2.json.rows as unknown[])]).toEqual(
+        (all.json.rows as unknown[]).slice(0, 10),
+      );
+      const bad = await api('POST', '/api/query', { query: 'DeviceProcessEvents\n| wher FileName == "x"' });
+      expect(bad.status).toBe(400);
+      const problems = bad.json.problems as { line: number; column: number }[];
+      expect(problems[0]).toMatchObject({ line: 2, column: 3 });
+    },
+  );
 
-  it('contains hostile requests: a foreign Host (rebinding) and a query written to read files', async () => {
-    // (fetch will not send another Host: node's http client does.)
-    const status = await new Promise<number>((resolve, reject) => {
-      const u = new URL(server.url);
-      request(
-        { host: u.hostname, port: u.port, path: '/api/status', headers: { host: 'attacker.example' } },
-        (res) => {
-          res.resume();
-          resolve(res.statusCode ?? 0);
-        },
-      )
-        .on('error', reject)
-        .end();
-    });
-    expect(status).toBe(421);
-    const crafted = `DeviceProcessEvents | where FileName == "x'); SELECT * FROM read_csv('/etc/passwd'); --" | take 1`;
-    const r = await api('POST', '/api/query', { query: crafted });
-    expect(r.status).toBe(200);
-    expect(r.json.rows).toEqual([]);
-    const ext = await api('POST', '/api/query', {
-      query: 'externaldata (line:string) [@"file:///etc/passwd"] with (format="txt") | take 1',
-    });
-    expect(ext.status).toBe(400);
-    expect(JSON.stringify(ext.json)).not.toContain('root:');
-  });
+  it.skipIf(!available)(
+    'contains hostile requests: a foreign Host (rebinding) and a query written to read files',
+    async () => {
+      // (fetch will not send another Host: node's http client does.)
+      const status = await new Promise<number>((resolve, reject) => {
+        const u = new URL(server.url);
+        request(
+          { host: u.hostname, port: u.port, path: '/api/status', headers: { host: 'attacker.example' } },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        )
+          .on('error', reject)
+          .end();
+      });
+      expect(status).toBe(421);
+      const crafted = `DeviceProcessEvents | where FileName == "x'); SELECT * FROM read_csv('/etc/passwd'); --" | take 1`;
+      const r = await api('POST', '/api/query', { query: crafted });
+      expect(r.status).toBe(200);
+      expect(r.json.rows).toEqual([]);
+      const ext = await api('POST', '/api/query', {
+        query: 'externaldata (line:string) [@"file:///etc/passwd"] with (format="txt") | take 1',
+      });
+      expect(ext.status).toBe(400);
+      expect(JSON.stringify(ext.json)).not.toContain('root:');
+    },
+  );
 });

@@ -13,11 +13,13 @@ import { BUILTIN } from '../../hunt/builtin.js';
 import { printable } from '../../report/terminal-text.js';
 import { AnswersCache } from '../../server/answers.js';
 import { buildApp, DEFAULT_LIMITS, type RuleInfo } from '../../server/app.js';
+import { ClickHouseServerStore } from '../../server/clickhouse-store.js';
 import { Jobs } from '../../server/jobs.js';
 import { LiveDetection } from '../../server/live.js';
-import { ServerStore } from '../../server/store.js';
+import { DuckDbServerStore, type ServerStore } from '../../server/store.js';
 import { Webhook } from '../../server/webhooks.js';
 import { DEFAULT_QUERY_LIMITS } from '../../store/duckdb.js';
+import { storeName } from '../../store/stored-events.js';
 import { makeTempDir, removeTempDir } from '../../temp-dirs.js';
 import { EXIT_ERROR } from '../exit-codes.js';
 import { collect, memorySize, wholeNumber } from '../option-values.js';
@@ -38,6 +40,7 @@ interface ServeOptions {
   timeout: number;
   maxMemory: string;
   clickhouse?: string;
+  cluster?: string;
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
@@ -103,13 +106,6 @@ export function registerServe(program: Command): void {
       'keep the events in ClickHouse instead (not in this version: see docs/server.md)',
     )
     .action(async (opts: ServeOptions) => {
-      if (opts.clickhouse !== undefined) {
-        warn(
-          'lotl serve: --clickhouse is not in this version yet; the server keeps its events in DuckDB (--db)\n',
-        );
-        process.exitCode = EXIT_ERROR;
-        return;
-      }
       const token = opts.token ?? process.env.LOTL_TOKEN ?? randomBytes(24).toString('base64url');
       let webhooks: Webhook[];
       try {
@@ -148,16 +144,19 @@ export function registerServe(program: Command): void {
       ];
       let store: ServerStore;
       const stage = makeTempDir('lotl-serve-stage-');
+      const limits = { ...DEFAULT_QUERY_LIMITS, timeoutMs: opts.timeout * 1000, memory: opts.maxMemory };
+      const where = printable(
+        opts.clickhouse !== undefined
+          ? storeName({ clickhouse: opts.clickhouse, cluster: opts.cluster })
+          : opts.db,
+      );
       try {
-        store = await ServerStore.open(
-          path.resolve(opts.db),
-          { ...DEFAULT_QUERY_LIMITS, timeoutMs: opts.timeout * 1000, memory: opts.maxMemory },
-          stage,
-        );
+        store =
+          opts.clickhouse !== undefined
+            ? await ClickHouseServerStore.open(opts.clickhouse, limits, opts.cluster)
+            : await DuckDbServerStore.open(path.resolve(opts.db), limits, stage);
       } catch (err) {
-        warn(
-          `lotl serve: cannot open ${printable(opts.db)}: ${printable((err as Error).message.split('\n')[0])}\n`,
-        );
+        warn(`lotl serve: cannot open ${where}: ${printable((err as Error).message.split('\n')[0])}\n`);
         removeTempDir(stage);
         process.exitCode = EXIT_ERROR;
         return;
@@ -198,7 +197,7 @@ export function registerServe(program: Command): void {
       }
       const counts = await store.counts();
       warn(
-        `lotl serve: ${printable(store.file)} holds ${counts.events.toLocaleString('en-US')} events, ${counts.alerts.toLocaleString('en-US')} alerts; ${rules.length} rules\n`,
+        `lotl serve: ${printable(store.name)} holds ${counts.events.toLocaleString('en-US')} events, ${counts.alerts.toLocaleString('en-US')} alerts; ${rules.length} rules\n`,
       );
       if (!loopback)
         warn(
