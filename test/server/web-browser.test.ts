@@ -186,6 +186,49 @@ describe.skipIf(!HAS_CHROMIUM)('lotl serve, the web UI in chromium', () => {
     await page.screenshot({ path: path.join(SHOTS, 'query-error.png'), fullPage: true });
   });
 
+  it('completes column names from the schema', async () => {
+    await page.evaluate(() => {
+      const editor = (
+        window as unknown as {
+          lotlEditor: { setValue(t: string): void; setPosition(p: object): void; focus(): void };
+        }
+      ).lotlEditor;
+      editor.setValue('DeviceProcessEvents\n| where ProcessCommandL');
+      editor.setPosition({ lineNumber: 2, column: 25 });
+      editor.focus();
+    });
+    await page.keyboard.press('Control+Space');
+    await page.waitForSelector('.suggest-widget .monaco-list-row', { timeout: 30_000 });
+    const suggestions = await page.$$eval('.suggest-widget .monaco-list-row', (rows) =>
+      rows.map((r) => r.textContent ?? ''),
+    );
+    expect(suggestions.some((t) => t.includes('ProcessCommandLine'))).toBe(true);
+    await page.screenshot({ path: path.join(SHOTS, 'query-completion.png'), fullPage: true });
+    await page.keyboard.press('Escape');
+  });
+
+  it('lists the rules with their hits, and shows a rule’s alerts', async () => {
+    await page.click('button[data-tab="rules"]');
+    await page.waitForSelector('#rule-table tbody tr');
+    await page.fill('#rule-search', 'ntdsutil');
+    const rows = await page.$$eval('#rule-table tbody tr', (trs) =>
+      trs.map((t) => [...t.querySelectorAll('td')].map((td) => td.textContent ?? '')),
+    );
+    const ifm = rows.find((r) => r[2] === 'Domain Controller Installation Media Created With Ntdsutil');
+    expect(ifm).toBeDefined();
+    expect(Number(ifm?.[0])).toBeGreaterThan(0);
+    await page.screenshot({ path: path.join(SHOTS, 'rules.png'), fullPage: true });
+    await page.click(`#rule-table tbody tr:nth-child(${rows.indexOf(ifm as string[]) + 1})`);
+    await page.waitForFunction(() => document.querySelector('#alerts')?.classList.contains('active'));
+    await page.waitForFunction(
+      () =>
+        [...document.querySelectorAll('#alert-table tbody tr td:nth-child(3)')].every(
+          (td) => td.textContent === 'Domain Controller Installation Media Created With Ntdsutil',
+        ) && document.querySelectorAll('#alert-table tbody tr').length > 0,
+    );
+    expect(await page.$$eval('#alert-table tbody tr', (trs) => trs.length)).toBe(Number(ifm?.[0]));
+  });
+
   it('made no request beyond its server and logged no error', () => {
     expect(foreign).toEqual([]);
     expect(failed).toEqual(['400 /api/query']);

@@ -270,6 +270,8 @@ function renderRules() {
         el('td', {}, r.tags.join(' ')),
       );
       row.addEventListener('click', () => {
+        // A rule's alerts, all of them: the other filters are cleared.
+        $('#alert-filter').reset();
         $('#alert-filter select[name=rule]').value = r.id;
         alertPage.offset = 0;
         showTab('alerts');
@@ -401,6 +403,10 @@ function startEditor() {
           fontSize: 13,
         });
         editor.addCommand(monacoApi.KeyMod.CtrlCmd | monacoApi.KeyCode.Enter, () => runQuery(0));
+        // The server's errors are about the text it was sent: an edit clears them.
+        editor.onDidChangeModelContent(() => {
+          if ($('#query-problems').childElementCount > 0) markProblems([]);
+        });
         window.lotlEditor = editor;
         try {
           const schema = await api('/api/schema');
