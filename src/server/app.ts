@@ -26,7 +26,7 @@ import type { AnswersCache } from './answers.js';
 import type { Jobs } from './jobs.js';
 import type { LiveDetection } from './live.js';
 import { NdjsonError, parseNdjson } from './ndjson.js';
-import type { AlertFilter, ServerStore } from './store.js';
+import type { AlertFilter, CommitResult, ServerStore } from './store.js';
 import type { Webhook } from './webhooks.js';
 
 export interface ServerLimits {
@@ -38,6 +38,12 @@ export interface ServerLimits {
   maxUpload: number;
   /** Rows of one page of a query's result. */
   maxPageRows: number;
+  /** Ingest batches being committed at once; one more is answered 503 (Retry-After). */
+  maxPendingBatches: number;
+  /** Uploads waiting for their turn; one more is answered 503. */
+  maxQueuedJobs: number;
+  /** Server-sent event streams open at once. */
+  maxListeners: number;
 }
 
 export const DEFAULT_LIMITS: ServerLimits = {
@@ -45,6 +51,9 @@ export const DEFAULT_LIMITS: ServerLimits = {
   maxBatchEvents: 100_000,
   maxUpload: 4 * 1024 * 1024 * 1024,
   maxPageRows: 10_000,
+  maxPendingBatches: 8,
+  maxQueuedJobs: 100,
+  maxListeners: 100,
 };
 
 /** A rule the server runs, as the rule browser lists it. */
@@ -158,6 +167,8 @@ export function buildApp(parts: ServerParts): FastifyInstance {
     limits,
   }));
 
+  /** Batches being detected and committed, by key (bounded: past the bound a sender is told to wait). */
+  const inFlight = new Map<string, Promise<CommitResult>>();
   app.post('/api/ingest', async (req, reply) => {
     if (!Buffer.isBuffer(req.body))
       return reply
@@ -176,11 +187,37 @@ export function buildApp(parts: ServerParts): FastifyInstance {
         .code(400)
         .send({ error: err.message, line: err.line, column: err.column, offset: err.offset });
     }
-    const views = events.map((e) => normalize(e));
-    const alerts = live.detect(views);
-    const result = await store.commit({ id, source: 'ingest', views, alerts });
-    if (result.stored) live.committed(alerts.map((a) => a.alert));
-    return { committed: true, duplicate: !result.stored, events: result.events, alerts: result.alerts };
+    // A retried batch is answered from the store, before detection: the detectors keep state
+    // (correlation windows) that must not see its events twice. One of the same key under way is
+    // waited for.
+    const answer = (r: CommitResult) => ({
+      committed: true,
+      duplicate: !r.stored,
+      events: r.events,
+      alerts: r.alerts,
+    });
+    const underWay = inFlight.get(id);
+    if (underWay) return answer({ ...(await underWay), stored: false });
+    const known = await store.known(id);
+    if (known) return answer(known);
+    if (inFlight.size >= limits.maxPendingBatches)
+      return reply
+        .code(503)
+        .header('retry-after', '1')
+        .send({ error: `${inFlight.size} batches are being committed: send this one again shortly` });
+    const commit = (async () => {
+      const views = events.map((e) => normalize(e));
+      const alerts = live.detect(views);
+      const result = await store.commit({ id, source: 'ingest', views, alerts });
+      if (result.stored) live.committed(alerts.map((a) => a.alert));
+      return result;
+    })();
+    inFlight.set(id, commit);
+    try {
+      return answer(await commit);
+    } finally {
+      inFlight.delete(id);
+    }
   });
 
   app.post('/api/uploads', async (req, reply) => {
@@ -191,6 +228,11 @@ export function buildApp(parts: ServerParts): FastifyInstance {
       return reply.code(413).send({ error: `a file is at most ${limits.maxUpload} bytes` });
     if (!req.body || typeof (req.body as Readable).pipe !== 'function')
       return reply.code(415).send({ error: 'send the file as application/octet-stream, its name in ?name=' });
+    if (jobs.queued() >= limits.maxQueuedJobs)
+      return reply
+        .code(503)
+        .header('retry-after', '10')
+        .send({ error: `${jobs.queued()} uploads are waiting: send this one when they are read` });
     const { id, dir } = jobs.reserve();
     const file = path.join(dir, name);
     let bytes = 0;
@@ -250,7 +292,11 @@ export function buildApp(parts: ServerParts): FastifyInstance {
   });
 
   // Committed alerts and job progress as they happen (server-sent events).
+  let listeners = 0;
   app.get('/api/stream', (req, reply) => {
+    if (listeners >= limits.maxListeners)
+      return reply.code(503).send({ error: `${listeners} streams are open already` });
+    listeners++;
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, {
@@ -276,6 +322,7 @@ export function buildApp(parts: ServerParts): FastifyInstance {
     const stopJobs = jobs.listen((job) => send('job', job));
     const ping = setInterval(() => res.write(`: ping ${queued}\n\n`), 15_000);
     req.raw.on('close', () => {
+      listeners--;
       clearInterval(ping);
       stopAlerts();
       stopJobs();

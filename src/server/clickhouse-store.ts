@@ -49,14 +49,19 @@ export class ClickHouseServerStore implements ServerStore {
     return run;
   }
 
+  async known(id: string): Promise<CommitResult | null> {
+    const t = this.table;
+    const key = lit(id);
+    const [seen] = await t.rows(`SELECT events FROM lotl_files WHERE sha256 = ${key} LIMIT 1`);
+    if (!seen) return null;
+    const [a] = await t.rows(`SELECT count() AS n FROM lotl_alerts WHERE sha256 = ${key} AND ${t.visible}`);
+    return { stored: false, events: Number(seen.events), alerts: Number(a.n) };
+  }
+
   private async commitNow(batch: Batch): Promise<CommitResult> {
     const t = this.table;
-    const key = lit(batch.id);
-    const [seen] = await t.rows(`SELECT events FROM lotl_files WHERE sha256 = ${key} LIMIT 1`);
-    if (seen) {
-      const [a] = await t.rows(`SELECT count() AS n FROM lotl_alerts WHERE sha256 = ${key} AND ${t.visible}`);
-      return { stored: false, events: Number(seen.events), alerts: Number(a.n) };
-    }
+    const known = await this.known(batch.id);
+    if (known) return known;
     const run = randomUUID();
     const file = { sha256: batch.id, run };
     const kql = new Map<string, string[]>();

@@ -96,6 +96,11 @@ export class Jobs {
     return job;
   }
 
+  /** Jobs waiting for their turn. */
+  queued(): number {
+    return this.pending.length;
+  }
+
   get(id: string): Job | undefined {
     return this.jobs.get(id);
   }
@@ -158,9 +163,20 @@ export class Jobs {
     let lastTold = 0;
     const commit = async () => {
       if (views.length === 0) return;
+      const id = `upload:${job.sha256}:${n++}`;
+      // A batch stored before (the same file again, or a job a restart cut short) is neither
+      // detected again (the detectors' state must not see it twice) nor stored again.
+      const known = await this.store.known(id);
+      if (known) {
+        views = [];
+        job.events += known.events;
+        job.known += known.events;
+        job.alerts += known.alerts;
+        return;
+      }
       const alerts = this.live.detect(views);
       const result = await this.store.commit({
-        id: `upload:${job.sha256}:${n++}`,
+        id,
         source: job.name,
         views,
         alerts,

@@ -110,6 +110,8 @@ export interface ServerStore {
   /** Bumped at every commit: answers computed from the data are kept until it moves. */
   readonly version: number;
   commit(batch: Batch): Promise<CommitResult>;
+  /** What a batch of this key stored, if one is stored (checked before detecting: see app.ts). */
+  known(id: string): Promise<CommitResult | null>;
   alerts(
     filter: AlertFilter,
     page: { offset: number; limit: number },
@@ -190,6 +192,11 @@ export class DuckDbServerStore implements ServerStore {
     const run = this.writing.then(() => this.commitNow(batch));
     this.writing = run.catch(() => undefined);
     return run;
+  }
+
+  async known(id: string): Promise<CommitResult | null> {
+    const [row] = await this.own('SELECT events, alerts FROM lotl_batches WHERE id = ?', [id]);
+    return row ? { stored: false, events: Number(row.events), alerts: Number(row.alerts) } : null;
   }
 
   private async commitNow(batch: Batch): Promise<CommitResult> {

@@ -402,3 +402,103 @@ describe('lotl serve beyond loopback', () => {
     }
   }, 60_000);
 });
+
+describe('lotl serve, retries and back-pressure', () => {
+  /** Sysmon process starts on one host, a second apart (evtx_dump's JSON form). */
+  const starts = (from: number, n: number) =>
+    Array.from({ length: n }, (_, i) =>
+      JSON.stringify({
+        Event: {
+          System: {
+            Provider: { '#attributes': { Name: 'Microsoft-Windows-Sysmon' } },
+            EventID: 1,
+            EventRecordID: from + i,
+            Channel: 'Microsoft-Windows-Sysmon/Operational',
+            Computer: 'HOST1',
+            TimeCreated: {
+              '#attributes': { SystemTime: new Date(Date.UTC(2024, 0, 1, 10, 0, from + i)).toISOString() },
+            },
+          },
+          EventData: { Image: `C:\\Tools\\t${from + i}.exe`, CommandLine: `t${from + i}.exe` },
+        },
+      }),
+    ).join('\n');
+
+  it('does not detect a retried batch again: a correlation counts its events once', async () => {
+    const d = mkdtempSync(path.join(tmpdir(), 'lotl-serve-retry-'));
+    // "Many Processes On A Host Within An Hour": 3 process starts on a host.
+    const s = await startServer([
+      '--db',
+      path.join(d, 'retry.duckdb'),
+      '--no-pack',
+      '--sigma',
+      path.join(FIXTURES, 'sigma-correlation'),
+    ]);
+    const post = (body: string, key: string) =>
+      fetch(`${s.url}/api/ingest`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${s.token}`,
+          'content-type': 'application/x-ndjson',
+          'idempotency-key': key,
+        },
+        body,
+      }).then((r) => r.json() as Promise<Record<string, unknown>>);
+    try {
+      expect(await post(starts(0, 2), 'a')).toMatchObject({ duplicate: false, events: 2 });
+      // The retry: had its two events been counted again, the correlation would have fired on it
+      // (and, fired, started a new window), not on the third start below.
+      expect(await post(starts(0, 2), 'a')).toMatchObject({ duplicate: true, events: 2 });
+      expect(await post(starts(2, 1), 'b')).toMatchObject({ duplicate: false, events: 1 });
+      const r = await fetch(`${s.url}/api/alerts?rule=0c5d7a10-2b7e-4f5e-9a3c-1d2e3f405002`);
+      const { total, alerts } = (await r.json()) as {
+        total: number;
+        alerts: { time: string }[];
+      };
+      expect(total).toBe(1);
+      // It stands on the third start (the window's last event).
+      expect(alerts[0].time).toBe('2024-01-01T10:00:02.000Z');
+    } finally {
+      await s.stop();
+      rmSync(d, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it('tells senders past the pending bound to retry (503, Retry-After), and stores every batch it acknowledged', async () => {
+    const d = mkdtempSync(path.join(tmpdir(), 'lotl-serve-busy-'));
+    const s = await startServer(['--db', path.join(d, 'busy.duckdb'), '--max-pending-batches', '1']);
+    try {
+      const answers = await Promise.all(
+        Array.from({ length: 12 }, (_, k) =>
+          fetch(`${s.url}/api/ingest`, {
+            method: 'POST',
+            headers: {
+              authorization: `Bearer ${s.token}`,
+              'content-type': 'application/x-ndjson',
+              'idempotency-key': `k${k}`,
+            },
+            body: starts(k * 500, 500),
+          }).then(async (r) => ({
+            status: r.status,
+            retry: r.headers.get('retry-after'),
+            json: (await r.json()) as Record<string, unknown>,
+          })),
+        ),
+      );
+      const busy = answers.filter((a) => a.status === 503);
+      const ok = answers.filter((a) => a.status === 200);
+      expect(busy.length).toBeGreaterThan(0);
+      expect(ok.length).toBeGreaterThan(0);
+      expect(busy.length + ok.length).toBe(12);
+      for (const b of busy) expect(b.retry).toBe('1');
+      const status = (await (await fetch(`${s.url}/api/status`)).json()) as {
+        events: number;
+        batches: number;
+      };
+      expect(status).toMatchObject({ events: ok.length * 500, batches: ok.length });
+    } finally {
+      await s.stop();
+      rmSync(d, { recursive: true, force: true });
+    }
+  }, 60_000);
+});

@@ -37,6 +37,7 @@ interface ServeOptions {
   maxBody: number;
   maxUpload: number;
   maxBatchEvents: number;
+  maxPendingBatches: number;
   timeout: number;
   maxMemory: string;
   clickhouse?: string;
@@ -88,6 +89,12 @@ export function registerServe(program: Command): void {
       'events of one NDJSON batch',
       wholeNumber(1),
       DEFAULT_LIMITS.maxBatchEvents,
+    )
+    .option(
+      '--max-pending-batches <n>',
+      'ingest batches committed at once; one more is told to retry (503)',
+      wholeNumber(1),
+      DEFAULT_LIMITS.maxPendingBatches,
     )
     .option(
       '--timeout <seconds>',
@@ -180,6 +187,9 @@ export function registerServe(program: Command): void {
           maxUpload: opts.maxUpload,
           maxBatchEvents: opts.maxBatchEvents,
           maxPageRows: DEFAULT_LIMITS.maxPageRows,
+          maxPendingBatches: opts.maxPendingBatches,
+          maxQueuedJobs: DEFAULT_LIMITS.maxQueuedJobs,
+          maxListeners: DEFAULT_LIMITS.maxListeners,
         },
       });
       let address: string;
