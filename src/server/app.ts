@@ -264,28 +264,32 @@ export function buildApp(parts: ServerParts): FastifyInstance {
     return job ?? reply.code(404).send({ error: 'no such job' });
   });
 
-  const filterOf = (q: Record<string, string | undefined>): AlertFilter | null => {
+  const filterOf = (q: Record<string, string | undefined>): AlertFilter | string => {
     const level = (q.level || undefined) as Level | undefined;
-    if (level !== undefined && !LEVELS.includes(level)) return null;
+    if (level !== undefined && !LEVELS.includes(level)) return `level: one of ${LEVELS.join(', ')}`;
+    const from = instant(q.from);
+    const to = instant(q.to);
+    if (from === null || to === null)
+      return 'from and to: dates and times such as 2023-05-16T13:00 (UTC unless a zone is given)';
     return {
       minLevel: level,
       rule: q.rule || undefined,
       host: q.host || undefined,
       text: q.q || undefined,
-      from: q.from || undefined,
-      to: q.to || undefined,
+      from,
+      to,
     };
   };
   app.get('/api/timeline', async (req, reply) => {
     const filter = filterOf(req.query as Record<string, string | undefined>);
-    if (!filter) return reply.code(400).send({ error: `level: one of ${LEVELS.join(', ')}` });
+    if (typeof filter === 'string') return reply.code(400).send({ error: filter });
     return store.timeline(filter);
   });
 
   app.get('/api/alerts', async (req, reply) => {
     const q = req.query as Record<string, string | undefined>;
     const filter = filterOf(q);
-    if (!filter) return reply.code(400).send({ error: `level: one of ${LEVELS.join(', ')}` });
+    if (typeof filter === 'string') return reply.code(400).send({ error: filter });
     const page = pageOf(q, 500);
     if (!page) return reply.code(400).send({ error: 'offset and limit: whole numbers, limit 1 to 500' });
     return store.alerts(filter, page);
@@ -441,6 +445,17 @@ export function buildApp(parts: ServerParts): FastifyInstance {
     reply.code(status).send({ error: status === 500 ? `internal error: ${err.message}` : err.message });
   });
   return app;
+}
+
+/**
+ * A filter's time as the ISO text alerts carry (so that texts compare as instants): undefined when
+ * not given, null when not a time. Without a zone it is UTC, as the alerts' times are.
+ */
+export function instant(text: string | undefined): string | undefined | null {
+  if (text === undefined || text.trim() === '') return undefined;
+  const t = text.trim();
+  const ms = Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(t) || !t.includes('T') ? t : `${t}Z`);
+  return Number.isNaN(ms) ? null : new Date(ms).toISOString();
 }
 
 /** True when a Host header names a loopback address (with any port). */

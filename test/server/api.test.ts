@@ -271,6 +271,13 @@ describe.each(STORES)('lotl serve, the API, on $name', ({ available, args: store
       expect(got.length).toBe(filtered.json.total);
       expect(got.length).toBeGreaterThan(0);
       for (const a of got) expect([a.rule.level, a.host]).toEqual(['critical', 'FS02.contoso.local']);
+      // A time window (UTC without a zone), both ends included; a time that is not one is refused.
+      const window = await api('GET', '/api/alerts?from=2023-05-16T14:00&to=2023-05-16T14:45:01&limit=500');
+      const times = (window.json.alerts as { time: string }[]).map((a) => a.time);
+      expect(times.length).toBeGreaterThan(0);
+      for (const t of times)
+        expect(t >= '2023-05-16T14:00:00.000Z' && t <= '2023-05-16T14:45:01.000Z').toBe(true);
+      expect((await api('GET', '/api/alerts?from=yesterday')).status).toBe(400);
       // EVTX, and a zip of one (the job opens the archive), read as jobs too (after the scenario's
       // answers: these samples are intrusions of their own).
       const evtx = path.join(FIXTURES, 'evtx', 'sysmon-1-wmiexec.evtx');
