@@ -24,6 +24,7 @@ import { normalize } from '../normalize/normalize.js';
 import { QueryLimitError } from '../store/duckdb.js';
 import type { AnswersCache } from './answers.js';
 import type { Jobs } from './jobs.js';
+import type { LiveHunts } from './kql-hunts.js';
 import type { LiveDetection } from './live.js';
 import { NdjsonError, parseNdjson } from './ndjson.js';
 import type { AlertFilter, CommitResult, ServerStore } from './store.js';
@@ -61,7 +62,7 @@ export interface RuleInfo {
   id: string;
   title: string;
   level: string;
-  kind: 'sigma' | 'correlation' | 'ioc';
+  kind: 'sigma' | 'correlation' | 'kql';
   tags: string[];
   file: string;
 }
@@ -71,6 +72,8 @@ export interface ServerParts {
   live: LiveDetection;
   jobs: Jobs;
   answers: AnswersCache;
+  /** The KQL hunts run as events arrive (none: not run). */
+  hunts: LiveHunts | null;
   webhooks: Webhook[];
   rules: RuleInfo[];
   token: string;
@@ -163,6 +166,10 @@ export function buildApp(parts: ServerParts): FastifyInstance {
     ...(await store.counts()),
     rules: parts.rules.length,
     jobs: jobs.list().filter((j) => j.state === 'queued' || j.state === 'running').length,
+    /** True while the KQL hunts are due to run or running (their alerts follow the commits). */
+    hunting: parts.hunts?.busy ?? false,
+    /** Hunts whose last run gave more rows than one run keeps (narrow them). */
+    cappedHunts: [...(parts.hunts?.capped ?? [])].map((f) => path.basename(f)),
     webhooks: parts.webhooks.map((w) => ({ delivered: w.delivered, failed: w.failed, dropped: w.dropped })),
     limits,
   }));

@@ -145,6 +145,13 @@ export class ClickHouseServerStore implements ServerStore {
     return rows.map((r) => ({ hour: String(r.hour), level: String(r.level), n: Number(r.n) }));
   }
 
+  async alertsOfKind(kind: string): Promise<Alert[]> {
+    const rows = await this.table.rows(
+      `SELECT alert FROM lotl_alerts WHERE kind = ${lit(kind)} AND ${this.table.visible}`,
+    );
+    return rows.map((r) => JSON.parse(String(r.alert)) as Alert);
+  }
+
   async ruleHits(): Promise<Map<string, number>> {
     const rows = await this.table.rows(
       `SELECT rule_id, count() AS n FROM lotl_alerts WHERE ${this.table.visible} GROUP BY rule_id`,

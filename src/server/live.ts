@@ -28,8 +28,19 @@ export class LiveDetection {
     return () => this.listeners.delete(fn);
   }
 
-  /** Tells every listener about a committed batch's alerts. */
-  committed(alerts: Alert[]): void {
+  private readonly commitListeners = new Set<() => void>();
+
+  /** Registers a listener of commits (whatever their alerts: the KQL hunts rerun on new events). */
+  onCommit(fn: () => void): void {
+    this.commitListeners.add(fn);
+  }
+
+  /**
+   * Tells every listener about a committed batch and its alerts. `events`: whether it brought
+   * events (the KQL hunts' own batches bring none, and do not start them again).
+   */
+  committed(alerts: Alert[], events = true): void {
+    if (events) for (const fn of this.commitListeners) fn();
     if (alerts.length === 0) return;
     for (const fn of this.listeners) fn(alerts);
   }

@@ -118,6 +118,8 @@ export interface ServerStore {
   ): Promise<{ total: number; alerts: Alert[] }>;
   timeline(filter: AlertFilter): Promise<{ hour: string; level: string; n: number }[]>;
   ruleHits(): Promise<Map<string, number>>;
+  /** The alerts of one kind (the KQL hunts' rows, to know them again after a restart). */
+  alertsOfKind(kind: string): Promise<Alert[]>;
   counts(): Promise<{ events: number; alerts: number; batches: number; hosts: number }>;
   /** Every event in time order and the alerts raised on each (the correlate stage's replay). */
   replay(): AsyncGenerator<ReplayItem>;
@@ -156,7 +158,6 @@ export class DuckDbServerStore implements ServerStore {
    */
   static async open(file: string, limits: QueryLimits, stage: string): Promise<DuckDbServerStore> {
     const { DuckDBInstance } = await import('@duckdb/node-api');
-    const { registerKqlFunctions } = await import('../store/udfs.js');
     const instance = await DuckDBInstance.create(file, {
       autoinstall_known_extensions: 'false',
       autoload_known_extensions: 'false',
@@ -173,7 +174,6 @@ export class DuckDbServerStore implements ServerStore {
     await writer.run('SET enable_external_access = false');
     await writer.run('SET lock_configuration = true');
     const reader = await instance.connect();
-    registerKqlFunctions(reader);
     const store = new DuckDbServerStore(
       file,
       instance,
@@ -321,6 +321,11 @@ export class DuckDbServerStore implements ServerStore {
     return rows.map((r) => ({ hour: String(r.hour), level: String(r.level), n: Number(r.n) }));
   }
 
+  async alertsOfKind(kind: string): Promise<Alert[]> {
+    const rows = await this.own('SELECT alert FROM lotl_alerts WHERE kind = ?', [kind]);
+    return rows.map((r) => parseJson(r.alert) as Alert);
+  }
+
   /** Alerts per rule id. */
   async ruleHits(): Promise<Map<string, number>> {
     const rows = await this.own('SELECT rule_id, count(*) AS n FROM lotl_alerts GROUP BY rule_id');
@@ -391,26 +396,40 @@ export class DuckDbServerStore implements ServerStore {
     page: { offset: number; limit: number },
   ): Promise<{ sql: string; rows: Record<string, unknown>[]; more: boolean }> {
     const sql = this.kqlSql(query);
-    const rows = await guardedSelect(
-      this.reader,
-      `SELECT * FROM (${sql}) LIMIT ${page.limit + 1} OFFSET ${page.offset}`,
-      { ...this.limits, maxRows: page.limit + 1 },
-    );
-    return { sql, rows: rows.slice(0, page.limit), more: rows.length > page.limit };
+    // A connection of its own: a query is a stream, and another query on the same connection
+    // (the page's counts, a job's check) cut it short — it answered no rows, now and then.
+    const { registerKqlFunctions } = await import('../store/udfs.js');
+    const connection = await this.instance.connect();
+    try {
+      registerKqlFunctions(connection);
+      const rows = await guardedSelect(
+        connection,
+        `SELECT * FROM (${sql}) LIMIT ${page.limit + 1} OFFSET ${page.offset}`,
+        { ...this.limits, maxRows: page.limit + 1 },
+      );
+      return { sql, rows: rows.slice(0, page.limit), more: rows.length > page.limit };
+    } finally {
+      connection.closeSync();
+    }
   }
 
+  /** Reads on the shared connection, one at a time (a connection runs one query at once). */
+  private reading: Promise<unknown> = Promise.resolve();
+
   /** Runs lotl's own SELECT (not a user's text) on the reading connection. */
-  private async own(
-    sql: string,
-    params: (string | number | null)[] = [],
-  ): Promise<Record<string, unknown>[]> {
-    const reader = await this.reader.runAndReadAll(sql, params);
-    return reader.getRowObjectsJson() as Record<string, unknown>[];
+  private own(sql: string, params: (string | number | null)[] = []): Promise<Record<string, unknown>[]> {
+    const run = this.reading.then(async () => {
+      const reader = await this.reader.runAndReadAll(sql, params);
+      return reader.getRowObjectsJson() as Record<string, unknown>[];
+    });
+    this.reading = run.catch(() => undefined);
+    return run;
   }
 
   /** Waits for the commit under way, then closes the database. */
   async close(): Promise<void> {
     await this.writing;
+    await this.reading;
     this.reader.closeSync();
     this.writer.closeSync();
     this.instance.closeSync();

@@ -10,7 +10,8 @@ import { createServer, request, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EXAMPLES, FIXTURES } from '../helpers.js';
+import type { Alert } from '../../src/detect/alert.js';
+import { EXAMPLES, FIXTURES, runCli } from '../helpers.js';
 import { type ClickHouse, HAS_CLICKHOUSE, startClickHouse } from '../support/clickhouse.js';
 import { type RunningServer, startServer } from './server-process.js';
 
@@ -242,6 +243,20 @@ describe.each(STORES)('lotl serve, the API, on $name', ({ available, args: store
       expect(copy.state).toBe('done');
       expect(copy.known).toBe(copy.events);
       expect((await api('GET', '/api/status')).json.events).toBe(before);
+      // Once the KQL hunts have run, the server holds what `lotl hunt` raises on the same events:
+      // the same rules on the same events at the same times (the correlate stage's own alerts
+      // are the incidents' answer here).
+      for (let i = 0; i < 200 && (await api('GET', '/api/status')).json.hunting; i++)
+        await new Promise((r) => setTimeout(r, 100));
+      const served = (await api('GET', '/api/alerts?limit=500')).json.alerts as Alert[];
+      const bursts = (await api('GET', '/api/incidents')).json.correlationAlerts as Alert[];
+      const hunted = (await runCli(['hunt', '--format', 'jsonl', 'examples/'])).stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Alert);
+      const key = (a: Alert) => `${a.rule.id} ${a.time} ${a.host}`;
+      expect([...served, ...bursts].map(key).sort()).toEqual(hunted.map(key).sort());
+      expect(served.filter((a) => a.rule.kind === 'kql').length).toBeGreaterThan(0);
       const { json } = await api('GET', '/api/incidents');
       const incidents = json.incidents as { severity: string; hosts: string[]; accounts: string[] }[];
       const main = incidents.filter((i) => i.severity !== 'informational');

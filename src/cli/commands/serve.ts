@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { loadIndicatorSet } from '../../detect/ioc/loaders.js';
 import { iocAlerts } from '../../detect/ioc/match.js';
+import { huntRuleId, loadKqlTreeHunts } from '../../detect/kql/hunts.js';
 import { SigmaEngine } from '../../detect/sigma/engine.js';
 import { loadRules } from '../../detect/sigma/load.js';
 import { BUILTIN } from '../../hunt/builtin.js';
@@ -15,6 +16,7 @@ import { AnswersCache } from '../../server/answers.js';
 import { buildApp, DEFAULT_LIMITS, type RuleInfo } from '../../server/app.js';
 import { ClickHouseServerStore } from '../../server/clickhouse-store.js';
 import { Jobs } from '../../server/jobs.js';
+import { LiveHunts } from '../../server/kql-hunts.js';
 import { LiveDetection } from '../../server/live.js';
 import { DuckDbServerStore, type ServerStore } from '../../server/store.js';
 import { Webhook } from '../../server/webhooks.js';
@@ -33,6 +35,7 @@ interface ServeOptions {
   token?: string;
   sigma: string[];
   pack: boolean;
+  kql: string[] | false;
   webhook: string[];
   maxBody: number;
   maxUpload: number;
@@ -71,6 +74,13 @@ export function registerServe(program: Command): void {
       [],
     )
     .option('--no-pack', 'leave out the built-in pack')
+    .option(
+      '--kql <path>',
+      'KQL hunting queries to run as events arrive, besides the pack’s (repeatable)',
+      collect,
+      [],
+    )
+    .option('--no-kql', 'run no KQL hunting query')
     .option(
       '--webhook <url>',
       'POST each committed batch of alerts to this URL as a JSON array (repeatable)',
@@ -170,6 +180,22 @@ export function registerServe(program: Command): void {
       }
       const live = new LiveDetection(detectors);
       for (const w of webhooks) live.listen((alerts) => w.post(alerts));
+      const huntPaths = opts.kql === false ? [] : [...(opts.pack ? [BUILTIN.hunts] : []), ...opts.kql];
+      const kql = await LiveHunts.open(huntPaths, store, live, (m) => warn(`lotl serve: ${printable(m)}\n`));
+      for (const p of kql.problems)
+        warn(
+          `lotl serve: ${printable(p.file)}: ${p.unsupported ? 'KQL hunt not run: ' : 'error KQL_QUERY '}${printable(p.message)}\n`,
+        );
+      live.onCommit(() => kql.hunts.schedule());
+      for (const h of loadKqlTreeHunts(huntPaths).hunts)
+        rules.push({
+          id: huntRuleId(h),
+          title: h.title,
+          level: h.level,
+          kind: 'kql',
+          tags: h.techniques,
+          file: h.file,
+        });
       const uploads = makeTempDir('lotl-serve-');
       const jobs = new Jobs(uploads, store, live);
       const loopback = LOOPBACK.has(opts.host);
@@ -178,6 +204,7 @@ export function registerServe(program: Command): void {
         live,
         jobs,
         answers: new AnswersCache(store),
+        hunts: kql.hunts,
         webhooks,
         rules,
         token,
@@ -216,6 +243,7 @@ export function registerServe(program: Command): void {
       // The token rides in the fragment: the page reads it, browsers never send it to a server.
       warn(`lotl serve: listening on ${address}/#token=${token}\n`);
       const stop = async () => {
+        kql.hunts.stop();
         await app.close();
         await store.close();
         removeTempDir(uploads);
