@@ -15,10 +15,8 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import type { Alert, Level } from '../detect/alert.js';
 import { LEVELS } from '../detect/alert.js';
 import { bindKql, lineCol } from '../detect/kql/frontend.js';
-import { presentTreeRow } from '../detect/kql/rows.js';
 import { TABLES } from '../detect/kql/schemas.js';
 import { KqlUnsupportedError } from '../detect/kql/to-sql.js';
-import { kqlToTree } from '../detect/kql/to-tree.js';
 import { BUILTIN } from '../hunt/builtin.js';
 import { normalize } from '../normalize/normalize.js';
 import { QueryLimitError } from '../store/duckdb.js';
@@ -400,31 +398,20 @@ export function buildApp(parts: ServerParts): FastifyInstance {
           message: p.message,
         })),
       });
-    let tree: ReturnType<typeof kqlToTree>;
-    try {
-      tree = kqlToTree(bound, { now: new Date() });
-    } catch (err) {
-      if (!(err instanceof KqlUnsupportedError)) throw err;
-      const at = lineCol(query, err.start);
-      return reply.code(400).send({
-        error: 'the query uses what lotl does not run yet',
-        problems: [
-          { line: at.line, column: at.col, start: err.start, length: err.length, message: err.message },
-        ],
-      });
-    }
     const started = performance.now();
     try {
-      const { sql, rows, more } = await store.kqlPage(tree.query, page);
-      return {
-        columns: tree.columns,
-        rows: rows.map((r) => presentTreeRow(r, tree.columns)),
-        offset: page.offset,
-        more,
-        sql,
-        ms: Math.round(performance.now() - started),
-      };
+      const result = await store.kql(bound, page, new Date());
+      return { ...result, offset: page.offset, ms: Math.round(performance.now() - started) };
     } catch (err) {
+      if (err instanceof KqlUnsupportedError) {
+        const at = lineCol(query, err.start);
+        return reply.code(400).send({
+          error: 'the query uses what lotl does not run yet',
+          problems: [
+            { line: at.line, column: at.col, start: err.start, length: err.length, message: err.message },
+          ],
+        });
+      }
       if (err instanceof QueryLimitError) return reply.code(422).send({ error: err.message });
       return reply
         .code(422)

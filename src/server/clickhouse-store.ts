@@ -8,17 +8,19 @@
 import { randomUUID } from 'node:crypto';
 import type { Alert } from '../detect/alert.js';
 import { LEVELS } from '../detect/alert.js';
+import type { BoundQuery } from '../detect/kql/frontend.js';
+import { presentTreeRow } from '../detect/kql/rows.js';
 import { TABLES } from '../detect/kql/schemas.js';
+import { kqlToTree } from '../detect/kql/to-tree.js';
 import type { RawEvent } from '../ingest/raw-event.js';
 import { CLICKHOUSE } from '../sql/dialects.js';
-import type { SqlQuery } from '../sql/tree.js';
 import { ClickHouseTable, clickhouseEventRow, clickhouseKqlSql } from '../store/clickhouse-table.js';
 import type { QueryLimits } from '../store/duckdb.js';
 import { wellFormedJson } from '../store/duckdb.js';
 import { alertRows, eventRows, type TableRow } from '../store/kql-rows.js';
 import { clickhouseKqlRow } from '../store/kql-tables.js';
 import { storeName } from '../store/stored-events.js';
-import type { AlertFilter, Batch, CommitResult, ReplayItem, ServerStore } from './store.js';
+import type { AlertFilter, Batch, CommitResult, KqlPage, ReplayItem, ServerStore } from './store.js';
 
 const ALERTS_TABLE = `CREATE TABLE IF NOT EXISTS lotl_alerts (sha256 String, run String, time Nullable(String),
   level String, rank Int32, rule_id String, rule_title String, kind String, host Nullable(String),
@@ -197,18 +199,26 @@ export class ClickHouseServerStore implements ServerStore {
     }
   }
 
-  async kqlPage(
-    query: SqlQuery,
-    page: { offset: number; limit: number },
-  ): Promise<{ sql: string; rows: Record<string, unknown>[]; more: boolean }> {
-    const sql = clickhouseKqlSql(query, this.table.cluster);
+  checkKql(bound: BoundQuery): void {
+    kqlToTree(bound);
+  }
+
+  /** A page of a KQL query's rows: compiled to the SQL tree, run read-only within the limits. */
+  async kql(bound: BoundQuery, page: { offset: number; limit: number }, now: Date): Promise<KqlPage> {
+    const tree = kqlToTree(bound, { now });
+    const sql = clickhouseKqlSql(tree.query, this.table.cluster);
     const rows = await this.table.rows(`SELECT * FROM (${sql}) LIMIT ${page.offset}, ${page.limit + 1}`, {
       readonly: '2',
       max_result_rows: String(page.limit + 1),
       result_overflow_mode: 'throw',
       max_execution_time: String(Math.max(1, Math.ceil(this.limits.timeoutMs / 1000))),
     });
-    return { sql, rows: rows.slice(0, page.limit), more: rows.length > page.limit };
+    return {
+      columns: tree.columns,
+      rows: rows.slice(0, page.limit).map((r) => presentTreeRow(r, tree.columns)),
+      sql,
+      more: rows.length > page.limit,
+    };
   }
 
   async close(): Promise<void> {

@@ -7,9 +7,12 @@
  * means "before now", not "before the server started".
  */
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { Alert } from '../detect/alert.js';
-import { type KqlHuntProblem, loadKqlTreeHunts, rowAlerts } from '../detect/kql/hunts.js';
-import { presentTreeRow } from '../detect/kql/rows.js';
+import { bindKql } from '../detect/kql/frontend.js';
+import { huntInfo, type KqlHuntInfo, type KqlHuntProblem, rowAlerts } from '../detect/kql/hunts.js';
+import { KqlUnsupportedError } from '../detect/kql/to-sql.js';
+import { filesUnder } from '../detect/rule-files.js';
 import type { LiveDetection } from './live.js';
 import type { ServerStore } from './store.js';
 
@@ -27,28 +30,55 @@ export class LiveHunts {
   readonly capped = new Set<string>();
 
   private constructor(
-    private readonly paths: string[],
+    /** The hunt files this store can run (those that bind and compile). */
+    private readonly files: string[],
     private readonly store: ServerStore,
     private readonly live: LiveDetection,
     private readonly onProblem: (message: string) => void,
   ) {}
 
-  /** The hunts of `paths`; the problems of those that do not load are told once, here. */
+  /**
+   * The hunts of `paths` this store runs, and the problems of those it cannot (said once, here:
+   * an error in the query, or what this store's compiler does not cover).
+   */
   static async open(
     paths: string[],
     store: ServerStore,
     live: LiveDetection,
     onProblem: (message: string) => void,
-  ): Promise<{ hunts: LiveHunts; count: number; problems: KqlHuntProblem[] }> {
-    const hunts = new LiveHunts(paths, store, live, onProblem);
-    const loaded = loadKqlTreeHunts(paths);
+  ): Promise<{ hunts: LiveHunts; infos: KqlHuntInfo[]; problems: KqlHuntProblem[] }> {
+    const { files, unreadable } = filesUnder(paths, /\.kql$/i);
+    const problems: KqlHuntProblem[] = unreadable.map((u) => ({ file: u.path, message: u.message }));
+    const infos: KqlHuntInfo[] = [];
+    for (const file of files) {
+      const text = readFileSync(file, 'utf8');
+      const bound = bindKql(text);
+      const error = bound.problems.find((p) => p.severity === 'error');
+      if (error) {
+        problems.push({ file, message: `${error.line}:${error.col}: ${error.message}` });
+        continue;
+      }
+      try {
+        store.checkKql(bound);
+        infos.push(huntInfo(file, text));
+      } catch (err) {
+        if (!(err instanceof KqlUnsupportedError)) throw err;
+        problems.push({ file, message: err.message, unsupported: true });
+      }
+    }
+    const hunts = new LiveHunts(
+      infos.map((i) => i.file),
+      store,
+      live,
+      onProblem,
+    );
     for (const a of await store.alertsOfKind('kql')) hunts.seen.add(rowKey(a));
-    return { hunts, count: loaded.hunts.length, problems: loaded.problems };
+    return { hunts, infos, problems };
   }
 
   /** Called after each commit: the hunts run once commits pause. */
   schedule(): void {
-    if (this.paths.length === 0) return;
+    if (this.files.length === 0) return;
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.timer = null;
@@ -68,48 +98,44 @@ export class LiveHunts {
         this.again = false;
         await this.runOnce();
       } while (this.again);
-    } catch (err) {
-      this.onProblem(`KQL hunts: ${(err as Error).message.split('\n')[0]}`);
     } finally {
       this.running = null;
     }
   }
 
   private async runOnce(): Promise<void> {
-    const { hunts } = loadKqlTreeHunts(this.paths, { now: new Date() });
-    for (const hunt of hunts) {
-      let page: Awaited<ReturnType<ServerStore['kqlPage']>>;
+    for (const file of this.files) {
+      // A failing hunt is told and the others still run.
       try {
-        page = await this.store.kqlPage(hunt.tree.query, { offset: 0, limit: MAX_HUNT_ROWS });
+        await this.runHunt(file);
       } catch (err) {
-        this.onProblem(`${hunt.file}: ${(err as Error).message.split('\n')[0]}`);
-        continue;
+        this.onProblem(`${file}: ${(err as Error).message.split('\n')[0]}`);
       }
-      if (page.more) this.capped.add(hunt.file);
-      else this.capped.delete(hunt.file);
-      const alerts = rowAlerts(
-        hunt,
-        page.rows.map((r) => presentTreeRow(r, hunt.tree.columns)),
-      );
-      const fresh: Alert[] = [];
-      const keys: string[] = [];
-      for (const a of alerts) {
-        const key = rowKey(a);
-        if (this.seen.has(key)) continue;
-        fresh.push(a);
-        keys.push(key);
-      }
-      if (fresh.length === 0) continue;
-      const id = `kql:${createHash('sha256').update(keys.join('\n')).digest('hex')}`;
-      const result = await this.store.commit({
-        id,
-        source: hunt.file,
-        views: [],
-        alerts: fresh.map((alert) => ({ alert, event: null })),
-      });
-      for (const k of keys) this.seen.add(k);
-      if (result.stored) this.live.committed(fresh, false);
     }
+  }
+
+  private async runHunt(file: string): Promise<void> {
+    const text = readFileSync(file, 'utf8');
+    const page = await this.store.kql(bindKql(text), { offset: 0, limit: MAX_HUNT_ROWS }, new Date());
+    if (page.more) this.capped.add(file);
+    else this.capped.delete(file);
+    const fresh: Alert[] = [];
+    const keys: string[] = [];
+    for (const a of rowAlerts(huntInfo(file, text), page.rows)) {
+      const key = rowKey(a);
+      if (this.seen.has(key)) continue;
+      fresh.push(a);
+      keys.push(key);
+    }
+    if (fresh.length === 0) return;
+    const result = await this.store.commit({
+      id: `kql:${createHash('sha256').update(keys.join('\n')).digest('hex')}`,
+      source: file,
+      views: [],
+      alerts: fresh.map((alert) => ({ alert, event: null })),
+    });
+    for (const k of keys) this.seen.add(k);
+    if (result.stored) this.live.committed(fresh, false);
   }
 
   /** Resolves when no run is due or under way (tests, shutdown). */

@@ -15,16 +15,17 @@ import path from 'node:path';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { Alert, Level } from '../detect/alert.js';
 import { LEVELS } from '../detect/alert.js';
+import type { BoundQuery } from '../detect/kql/frontend.js';
+import { presentRow } from '../detect/kql/rows.js';
 import { TABLES, type TableSchema } from '../detect/kql/schemas.js';
+import { compileKql, resolveSql } from '../detect/kql/to-sql.js';
 import type { RawEvent } from '../ingest/raw-event.js';
 import type { EventView } from '../normalize/normalize.js';
 import { DUCKDB } from '../sql/dialects.js';
-import { renderQuery } from '../sql/render-query.js';
-import type { SqlQuery } from '../sql/tree.js';
 import { guardedSelect, type QueryLimits, SQL_TYPE, wellFormedJson } from '../store/duckdb.js';
 import { EVENT_TABLE_SCHEMA, eventRow } from '../store/event-table.js';
 import { alertRows, cell, eventRows } from '../store/kql-rows.js';
-import { kqlTableName, kqlTableSelect } from '../store/kql-tables.js';
+import { kqlTableName } from '../store/kql-tables.js';
 
 const EVENT_STRUCTURE = JSON.stringify([
   {
@@ -95,6 +96,15 @@ export interface AlertFilter {
   to?: string;
 }
 
+/** A page of a query's result: its columns, rows as Kusto shows them, the SQL it ran as. */
+export interface KqlPage {
+  columns: { name: string; type: string }[];
+  rows: Record<string, unknown>[];
+  sql: string;
+  /** Whether rows follow this page. */
+  more: boolean;
+}
+
 /** One item of a replay: an event with the alerts raised on it, or alerts alone (see `fed`). */
 export interface ReplayItem {
   event: RawEvent | null;
@@ -123,10 +133,13 @@ export interface ServerStore {
   counts(): Promise<{ events: number; alerts: number; batches: number; hosts: number }>;
   /** Every event in time order and the alerts raised on each (the correlate stage's replay). */
   replay(): AsyncGenerator<ReplayItem>;
-  kqlPage(
-    query: SqlQuery,
-    page: { offset: number; limit: number },
-  ): Promise<{ sql: string; rows: Record<string, unknown>[]; more: boolean }>;
+  /**
+   * A page of a KQL query's rows, as Kusto shows them; throws KqlUnsupportedError (with its place)
+   * for what this store's compiler does not cover.
+   */
+  kql(bound: BoundQuery, page: { offset: number; limit: number }, now: Date): Promise<KqlPage>;
+  /** Throws KqlUnsupportedError when this store cannot run the query (hunts are checked at start). */
+  checkKql(bound: BoundQuery): void;
   close(): Promise<void>;
 }
 
@@ -169,7 +182,13 @@ export class DuckDbServerStore implements ServerStore {
     });
     const writer = await instance.connect();
     for (const sql of SCHEMA) await writer.run(sql);
-    for (const schema of TABLES) await writer.run(createKqlTable(schema));
+    for (const schema of TABLES) {
+      await writer.run(createKqlTable(schema));
+      // Under the name queries use (the compiled SQL names Defender's and Sentinel's tables).
+      await writer.run(
+        `CREATE VIEW IF NOT EXISTS ${DUCKDB.identifier(schema.name)} AS SELECT * FROM ${DUCKDB.identifier(kqlTableName(schema.name))}`,
+      );
+    }
     await writer.run(`SET allowed_directories = [${DUCKDB.literal(path.resolve(stage) + path.sep)}]`);
     await writer.run('SET enable_external_access = false');
     await writer.run('SET lock_configuration = true');
@@ -378,36 +397,45 @@ export class DuckDbServerStore implements ServerStore {
     yield { event: null, alerts: loose.map((r) => parseJson(r.alert) as Alert) };
   }
 
-  /** The DuckDB text of a KQL query compiled to the SQL tree, over this store's KQL tables. */
-  kqlSql(query: SqlQuery): string {
-    return renderQuery(query, { ...DUCKDB, parameters: false }, (name) => {
-      const schema = TABLE_BY_NAME.get(name);
-      if (!schema) throw new Error(`no table ${name}`);
-      return kqlTableSelect(schema, DUCKDB, DUCKDB.identifier(kqlTableName(name)));
-    }).sql;
+  checkKql(bound: BoundQuery): void {
+    compileKql(bound);
   }
 
   /**
-   * A page of a KQL query's rows: the query (one SELECT, bounded in time and memory) read from
-   * `offset`; `more` says whether rows follow. Pages cap what one answer carries, not what can be read.
+   * A page of a KQL query's rows: the query compiled as `lotl query` compiles it (DuckDB's full
+   * compiler: its prepare steps run first), read from `offset` as one SELECT bounded in time and
+   * memory; `more` says whether rows follow. Pages cap what one answer carries, not what can be read.
    */
-  async kqlPage(
-    query: SqlQuery,
-    page: { offset: number; limit: number },
-  ): Promise<{ sql: string; rows: Record<string, unknown>[]; more: boolean }> {
-    const sql = this.kqlSql(query);
+  async kql(bound: BoundQuery, page: { offset: number; limit: number }, now: Date): Promise<KqlPage> {
+    const compiled = compileKql(bound, { now });
     // A connection of its own: a query is a stream, and another query on the same connection
     // (the page's counts, a job's check) cut it short — it answered no rows, now and then.
     const { registerKqlFunctions } = await import('../store/udfs.js');
     const connection = await this.instance.connect();
     try {
       registerKqlFunctions(connection);
-      const rows = await guardedSelect(
+      const sql = await resolveSql(compiled, (text) => guardedSelect(connection, text, this.limits));
+      const raw = await guardedSelect(
         connection,
         `SELECT * FROM (${sql}) LIMIT ${page.limit + 1} OFFSET ${page.offset}`,
-        { ...this.limits, maxRows: page.limit + 1 },
+        {
+          ...this.limits,
+          maxRows: page.limit + 1,
+        },
       );
-      return { sql, rows: rows.slice(0, page.limit), more: rows.length > page.limit };
+      // After bag_unpack or pivot the data names some columns: those the rows hold.
+      const columns =
+        compiled.openColumns && raw.length > 0
+          ? Object.keys(raw[0]).map(
+              (name) => compiled.columns.find((c) => c.name === name) ?? { name, type: 'string' },
+            )
+          : compiled.columns;
+      return {
+        columns,
+        rows: raw.slice(0, page.limit).map((r) => presentRow(r, columns)),
+        sql,
+        more: raw.length > page.limit,
+      };
     } finally {
       connection.closeSync();
     }

@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { loadIndicatorSet } from '../../detect/ioc/loaders.js';
 import { iocAlerts } from '../../detect/ioc/match.js';
-import { huntRuleId, loadKqlTreeHunts } from '../../detect/kql/hunts.js';
+import { huntRuleId } from '../../detect/kql/hunts.js';
 import { SigmaEngine } from '../../detect/sigma/engine.js';
 import { loadRules } from '../../detect/sigma/load.js';
 import { BUILTIN } from '../../hunt/builtin.js';
@@ -187,7 +187,7 @@ export function registerServe(program: Command): void {
           `lotl serve: ${printable(p.file)}: ${p.unsupported ? 'KQL hunt not run: ' : 'error KQL_QUERY '}${printable(p.message)}\n`,
         );
       live.onCommit(() => kql.hunts.schedule());
-      for (const h of loadKqlTreeHunts(huntPaths).hunts)
+      for (const h of kql.infos)
         rules.push({
           id: huntRuleId(h),
           title: h.title,

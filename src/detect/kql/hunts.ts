@@ -69,12 +69,6 @@ function loadHunts<H>(
   for (const u of unreadable) problems.push({ file: u.path, message: u.message });
   for (const file of files) {
     const text = readFileSync(file, 'utf8');
-    const meta = new Map<string, string>();
-    for (const line of text.split('\n')) {
-      const m = /^\/\/\s*([a-z]+):\s*(.*)$/i.exec(line.trim());
-      if (!m) break;
-      meta.set(m[1].toLowerCase(), m[2].trim());
-    }
     const bound = bindKql(text);
     const error = bound.problems.find((p) => p.severity === 'error');
     if (error) {
@@ -82,19 +76,7 @@ function loadHunts<H>(
       continue;
     }
     try {
-      const level = (meta.get('level') ?? 'medium') as Level;
-      const info: KqlHuntInfo = {
-        file,
-        title: meta.get('title') ?? path.basename(file, '.kql'),
-        level: LEVELS.includes(level) ? level : 'medium',
-        techniques: (meta.get('techniques') ?? '').split(/[,\s]+/).filter(Boolean),
-        tactics: (meta.get('tactics') ?? '')
-          .split(/[,\s]+/)
-          .map((t) => t.toLowerCase())
-          .filter((t) => TACTICS.includes(t)),
-        author: meta.get('source') ? `verbatim from ${meta.get('source')!.split(' ')[0]}` : 'lotl',
-      };
-      hunts.push(compile(bound, info));
+      hunts.push(compile(bound, huntInfo(file, text)));
     } catch (err) {
       if (!(err instanceof KqlUnsupportedError)) throw err;
       const at = lineCol(text, err.start);
@@ -102,6 +84,29 @@ function loadHunts<H>(
     }
   }
   return { hunts, problems };
+}
+
+/** What a hunt's header of `// key: value` lines says of it. */
+export function huntInfo(file: string, query: string): KqlHuntInfo {
+  const meta = new Map<string, string>();
+  for (const line of query.split('\n')) {
+    const m = /^\/\/\s*([a-z]+):\s*(.*)$/i.exec(line.trim());
+    if (!m) break;
+    meta.set(m[1].toLowerCase(), m[2].trim());
+  }
+  const level = (meta.get('level') ?? 'medium') as Level;
+  const source = meta.get('source');
+  return {
+    file,
+    title: meta.get('title') ?? path.basename(file, '.kql'),
+    level: LEVELS.includes(level) ? level : 'medium',
+    techniques: (meta.get('techniques') ?? '').split(/[,\s]+/).filter(Boolean),
+    tactics: (meta.get('tactics') ?? '')
+      .split(/[,\s]+/)
+      .map((t) => t.toLowerCase())
+      .filter((t) => TACTICS.includes(t)),
+    author: source ? `verbatim from ${source.split(' ')[0]}` : 'lotl',
+  };
 }
 
 const text = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
