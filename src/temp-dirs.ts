@@ -35,6 +35,15 @@ export function removeAllTempDirs(): void {
 }
 
 let installed = false;
+/** Work to finish before an interrupted process exits (a server closing its store), if any. */
+let finishing: (() => Promise<void>) | null = null;
+/** How long that work may take before the process exits anyway. */
+const FINISH_MS = 10_000;
+
+/** Registers the work an interrupt waits for (at most FINISH_MS) before the process exits. */
+export function onInterrupt(work: () => Promise<void>): void {
+  finishing = work;
+}
 
 /**
  * On an interrupt, remove the temporary folders and exit as a shell expects (128 + the signal's
@@ -46,7 +55,20 @@ export function removeTempDirsOnSignals(): void {
   process.on('exit', removeAllTempDirs);
   const numbers: Record<string, number> = { SIGINT: 2, SIGTERM: 15, SIGHUP: 1 };
   for (const [signal, n] of Object.entries(numbers)) {
-    process.on(signal as NodeJS.Signals, () => {
+    process.on(signal as NodeJS.Signals, async () => {
+      const work = finishing;
+      finishing = null;
+      if (work) {
+        // A second signal while this runs exits at once (work is null then).
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          work().catch(() => undefined),
+          new Promise((r) => {
+            timer = setTimeout(r, FINISH_MS);
+          }),
+        ]);
+        clearTimeout(timer);
+      }
       removeAllTempDirs();
       process.stderr.write(`lotl: interrupted (${signal}); temporary files removed\n`);
       process.exit(128 + n);

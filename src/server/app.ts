@@ -302,6 +302,11 @@ export function buildApp(parts: ServerParts): FastifyInstance {
 
   // Committed alerts and job progress as they happen (server-sent events).
   let listeners = 0;
+  /** The open streams: ended when the server closes (they would hold it open for ever). */
+  const streams = new Set<import('node:http').ServerResponse>();
+  app.addHook('preClose', async () => {
+    for (const res of streams) res.end();
+  });
   app.get('/api/stream', (req, reply) => {
     if (listeners >= limits.maxListeners)
       return reply.code(503).send({ error: `${listeners} streams are open already` });
@@ -315,6 +320,7 @@ export function buildApp(parts: ServerParts): FastifyInstance {
       connection: 'keep-alive',
     });
     res.write(': lotl\n\n');
+    streams.add(res);
     let queued = 0;
     const send = (event: string, data: unknown) => {
       // A listener that does not read is not waited for: past its queue it misses events.
@@ -331,6 +337,7 @@ export function buildApp(parts: ServerParts): FastifyInstance {
     const stopJobs = jobs.listen((job) => send('job', job));
     const ping = setInterval(() => res.write(`: ping ${queued}\n\n`), 15_000);
     req.raw.on('close', () => {
+      streams.delete(res);
       listeners--;
       clearInterval(ping);
       stopAlerts();

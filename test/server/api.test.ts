@@ -5,7 +5,7 @@
  * located errors, and hostile requests (a rebinding Host, a crafted query).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -520,6 +520,30 @@ describe('lotl serve, retries and back-pressure', () => {
       expect(status).toMatchObject({ events: ok.length * 500, batches: ok.length });
     } finally {
       await s.stop();
+      rmSync(d, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it('stops on SIGTERM with a stream open: streams ended, the store closed cleanly', async () => {
+    const d = mkdtempSync(path.join(tmpdir(), 'lotl-serve-stop-'));
+    const db = path.join(d, 'stop.duckdb');
+    const s = await startServer(['--db', db]);
+    try {
+      const stream = await fetch(`${s.url}/api/stream`);
+      const reader = stream.body?.getReader();
+      if (!reader) throw new Error('no stream');
+      const r = await fetch(`${s.url}/api/ingest`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${s.token}`, 'content-type': 'application/x-ndjson' },
+        body: starts(0, 50),
+      });
+      expect(r.status).toBe(200);
+      await s.stop();
+      // The stream was ended by the server (not cut), and DuckDB closed: no log left to replay.
+      for (;;) if ((await reader.read()).done) break;
+      expect(existsSync(`${db}.wal`)).toBe(false);
+      expect(s.stderr()).toContain('interrupted (SIGTERM)');
+    } finally {
       rmSync(d, { recursive: true, force: true });
     }
   }, 60_000);

@@ -22,7 +22,7 @@ import { DuckDbServerStore, type ServerStore } from '../../server/store.js';
 import { Webhook } from '../../server/webhooks.js';
 import { DEFAULT_QUERY_LIMITS } from '../../store/duckdb.js';
 import { storeName } from '../../store/stored-events.js';
-import { makeTempDir, removeTempDir } from '../../temp-dirs.js';
+import { makeTempDir, onInterrupt, removeTempDir } from '../../temp-dirs.js';
 import { EXIT_ERROR } from '../exit-codes.js';
 import { collect, memorySize, wholeNumber } from '../option-values.js';
 import { warn } from '../output.js';
@@ -242,15 +242,11 @@ export function registerServe(program: Command): void {
         );
       // The token rides in the fragment: the page reads it, browsers never send it to a server.
       warn(`lotl serve: listening on ${address}/#token=${token}\n`);
-      const stop = async () => {
+      // On SIGINT or SIGTERM: no new requests, the commit under way finished, the store closed.
+      onInterrupt(async () => {
         kql.hunts.stop();
         await app.close();
         await store.close();
-        removeTempDir(uploads);
-        removeTempDir(stage);
-        process.exit(0);
-      };
-      process.once('SIGINT', () => void stop());
-      process.once('SIGTERM', () => void stop());
+      });
     });
 }
