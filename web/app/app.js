@@ -103,7 +103,7 @@ function renderJobs() {
       ),
   );
 }
-$('#files').addEventListener('change', async (e) => {
+async function uploadChosen(e) {
   for (const file of e.target.files) {
     try {
       const job = await api(`/api/uploads?name=${encodeURIComponent(file.name)}`, {
@@ -128,7 +128,10 @@ $('#files').addEventListener('change', async (e) => {
     renderJobs();
   }
   e.target.value = '';
-});
+}
+$('#files').addEventListener('change', uploadChosen);
+// A folder's files, each as its own job (the name a file keeps is its own, not its path).
+$('#folder').addEventListener('change', uploadChosen);
 loaders.upload = async () => {
   for (const j of await api('/api/jobs')) jobs.set(j.id, j);
   renderJobs();
