@@ -20,7 +20,15 @@ import { wellFormedJson } from '../store/duckdb.js';
 import { alertRows, eventRows, type TableRow } from '../store/kql-rows.js';
 import { clickhouseKqlRow } from '../store/kql-tables.js';
 import { storeName } from '../store/stored-events.js';
-import type { AlertFilter, Batch, CommitResult, KqlPage, ReplayItem, ServerStore } from './store.js';
+import {
+  type AlertFilter,
+  alertColumns,
+  type Batch,
+  type CommitResult,
+  type KqlPage,
+  type ReplayItem,
+  type ServerStore,
+} from './store.js';
 
 const ALERTS_TABLE = `CREATE TABLE IF NOT EXISTS lotl_alerts (sha256 String, run String, time Nullable(String),
   level String, rank Int32, rule_id String, rule_title String, kind String, host Nullable(String),
@@ -86,14 +94,7 @@ export class ClickHouseServerStore implements ServerStore {
         JSON.stringify({
           sha256: batch.id,
           run,
-          time: alert.time,
-          level: alert.rule.level,
-          rank: LEVELS.indexOf(alert.rule.level),
-          rule_id: alert.rule.id,
-          rule_title: alert.rule.title,
-          kind: alert.rule.kind,
-          host: alert.host,
-          user_name: alert.user,
+          ...alertColumns(alert),
           alert: JSON.stringify(alert),
           raw: view ? JSON.stringify(view.raw) : null,
         }),

@@ -10,9 +10,13 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Alert } from '../detect/alert.js';
 import { bindKql } from '../detect/kql/frontend.js';
-import { huntInfo, type KqlHuntInfo, type KqlHuntProblem, rowAlerts } from '../detect/kql/hunts.js';
-import { KqlUnsupportedError } from '../detect/kql/to-sql.js';
-import { filesUnder } from '../detect/rule-files.js';
+import {
+  huntInfo,
+  type KqlHuntInfo,
+  type KqlHuntProblem,
+  loadHunts,
+  rowAlerts,
+} from '../detect/kql/hunts.js';
 import type { LiveDetection } from './live.js';
 import type { ServerStore } from './store.js';
 
@@ -47,25 +51,10 @@ export class LiveHunts {
     live: LiveDetection,
     onProblem: (message: string) => void,
   ): Promise<{ hunts: LiveHunts; infos: KqlHuntInfo[]; problems: KqlHuntProblem[] }> {
-    const { files, unreadable } = filesUnder(paths, /\.kql$/i);
-    const problems: KqlHuntProblem[] = unreadable.map((u) => ({ file: u.path, message: u.message }));
-    const infos: KqlHuntInfo[] = [];
-    for (const file of files) {
-      const text = readFileSync(file, 'utf8');
-      const bound = bindKql(text);
-      const error = bound.problems.find((p) => p.severity === 'error');
-      if (error) {
-        problems.push({ file, message: `${error.line}:${error.col}: ${error.message}` });
-        continue;
-      }
-      try {
-        store.checkKql(bound);
-        infos.push(huntInfo(file, text));
-      } catch (err) {
-        if (!(err instanceof KqlUnsupportedError)) throw err;
-        problems.push({ file, message: err.message, unsupported: true });
-      }
-    }
+    const { hunts: infos, problems } = loadHunts(paths, (bound, info) => {
+      store.checkKql(bound);
+      return info;
+    });
     const hunts = new LiveHunts(
       infos.map((i) => i.file),
       store,

@@ -254,14 +254,7 @@ export class DuckDbServerStore implements ServerStore {
         return {
           batch: batch.id,
           event_seq: event === null ? null : first + event,
-          time: alert.time,
-          level: alert.rule.level,
-          rank: LEVELS.indexOf(alert.rule.level),
-          rule_id: alert.rule.id,
-          rule_title: alert.rule.title,
-          kind: alert.rule.kind,
-          host: alert.host,
-          user_name: alert.user,
+          ...alertColumns(alert),
           alert,
         };
       });
@@ -477,6 +470,20 @@ const KQL_STRUCTURE = new Map(
 function createKqlTable(schema: TableSchema): string {
   const columns = schema.columns.map(([n, t]) => `${DUCKDB.identifier(n)} ${SQL_TYPE[t]}`).join(', ');
   return `CREATE TABLE IF NOT EXISTS ${DUCKDB.identifier(kqlTableName(schema.name))} (${columns})`;
+}
+
+/** The columns an alert is filtered and sorted by, whatever the store. */
+export function alertColumns(alert: Alert): Record<string, string | number | null> {
+  return {
+    time: alert.time,
+    level: alert.rule.level,
+    rank: LEVELS.indexOf(alert.rule.level),
+    rule_id: alert.rule.id,
+    rule_title: alert.rule.title,
+    kind: alert.rule.kind,
+    host: alert.host,
+    user_name: alert.user,
+  };
 }
 
 function alertWhere(f: AlertFilter): { where: string; params: (string | number)[] } {

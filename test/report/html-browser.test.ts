@@ -6,19 +6,15 @@
  * there, the alert table filters and shows an alert's detail; a page of hostile logs runs no
  * script of theirs. Screenshots go to test-artifacts/report-html/.
  */
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, runCli } from '../helpers.js';
+import { HAS_CHROMIUM, launchChromium, sayIfNoChromium } from '../support/chromium.js';
 
-const CHROMIUM = process.env.LOTL_CHROMIUM ?? '/usr/bin/chromium';
-const HAS_CHROMIUM = existsSync(CHROMIUM);
-if (!HAS_CHROMIUM)
-  process.stderr.write(
-    `\n*** ${CHROMIUM} not found (Debian's chromium; .ci/run installs it): the HTML report's browser tests DID NOT RUN. ***\n`,
-  );
+sayIfNoChromium("the HTML report's browser tests");
 const SHOTS = path.join(ROOT, 'test-artifacts', 'report-html');
 const SECTIONS = [
   'summary',
@@ -37,18 +33,7 @@ let browser: Browser;
 beforeAll(async () => {
   if (!HAS_CHROMIUM) return;
   mkdirSync(SHOTS, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    // As root in CI; no background traffic to the (closed) network.
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
+  browser = await launchChromium();
 });
 afterAll(async () => {
   await browser?.close();

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Alert } from '../../src/detect/alert.js';
 import { EXAMPLES, FIXTURES, runCli } from '../helpers.js';
 import { type ClickHouse, HAS_CLICKHOUSE, startClickHouse } from '../support/clickhouse.js';
-import { type RunningServer, startServer } from './server-process.js';
+import { type RunningServer, SCENARIO_FILES, startServer } from './server-process.js';
 
 let dir: string;
 let server: RunningServer;
@@ -191,14 +191,8 @@ describe.each(STORES)('lotl serve, the API, on $name', ({ available, args: store
   it.skipIf(!available)(
     'reads uploaded files as jobs (the same file twice stored once), then answers with the scenario’s incident and accounts to reset',
     async () => {
-      const files = [
-        'security-week.jsonl',
-        'security-application-dc01.jsonl',
-        'defender-portal-export.csv',
-        'defender/DeviceProcessEvents.json',
-        'defender/DeviceLogonEvents.json',
-        'defender/DeviceFileEvents.json',
-      ];
+      // (The Sysmon file went in as NDJSON above.)
+      const files = SCENARIO_FILES.filter((f) => f !== 'sysmon-fs02-ws07.jsonl');
       const ids: string[] = [];
       for (const f of files) {
         const r = await api(

@@ -5,6 +5,17 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { CLI, ROOT, TEST_CACHE } from '../helpers.js';
 
+/** The example scenario's files, as a user uploads them (examples/README.md). */
+export const SCENARIO_FILES = [
+  'sysmon-fs02-ws07.jsonl',
+  'security-week.jsonl',
+  'security-application-dc01.jsonl',
+  'defender-portal-export.csv',
+  'defender/DeviceProcessEvents.json',
+  'defender/DeviceLogonEvents.json',
+  'defender/DeviceFileEvents.json',
+];
+
 export interface RunningServer {
   url: string;
   token: string;

@@ -5,30 +5,18 @@
  * run the advisory's ntdsutil query in the Kusto editor and see its rows, see a syntax error
  * marked in place. No request leaves the server's origin. Screenshots go to test-artifacts/serve/.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXAMPLES, ROOT } from '../helpers.js';
-import { type RunningServer, startServer } from './server-process.js';
+import { HAS_CHROMIUM, launchChromium, sayIfNoChromium } from '../support/chromium.js';
+import { type RunningServer, SCENARIO_FILES, startServer } from './server-process.js';
 
-const CHROMIUM = process.env.LOTL_CHROMIUM ?? '/usr/bin/chromium';
-const HAS_CHROMIUM = existsSync(CHROMIUM);
-if (!HAS_CHROMIUM)
-  process.stderr.write(
-    `\n*** ${CHROMIUM} not found (Debian's chromium; .ci/run installs it): the web UI's browser tests DID NOT RUN. ***\n`,
-  );
+sayIfNoChromium("the web UI's browser tests");
 const SHOTS = path.join(ROOT, 'test-artifacts', 'serve');
-const FILES = [
-  'sysmon-fs02-ws07.jsonl',
-  'security-week.jsonl',
-  'security-application-dc01.jsonl',
-  'defender-portal-export.csv',
-  'defender/DeviceProcessEvents.json',
-  'defender/DeviceLogonEvents.json',
-  'defender/DeviceFileEvents.json',
-].map((f) => path.join(EXAMPLES, f));
+const FILES = SCENARIO_FILES.map((f) => path.join(EXAMPLES, f));
 
 let browser: Browser;
 let server: RunningServer;
@@ -44,17 +32,7 @@ beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
   dir = mkdtempSync(path.join(tmpdir(), 'lotl-serve-web-'));
   server = await startServer(['--db', path.join(dir, 'web.duckdb')]);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   page.on('console', (m) => {
     if (m.type() === 'error') consoleErrors.push(m.text());

@@ -59,7 +59,12 @@ export function loadKqlTreeHunts(
   return loadHunts(paths, (bound, info) => ({ ...info, tree: kqlToTree(bound, options) }));
 }
 
-function loadHunts<H>(
+/**
+ * The hunts of the given .kql files and folders, each made by `compile` from its bound query and
+ * header (a store's check, a compiler); what does not bind, or what `compile` finds unsupported,
+ * is a problem with its place.
+ */
+export function loadHunts<H>(
   paths: string[],
   compile: (bound: BoundQuery, info: KqlHuntInfo) => H,
 ): { hunts: H[]; problems: KqlHuntProblem[] } {
