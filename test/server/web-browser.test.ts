@@ -115,6 +115,16 @@ describe.skipIf(!HAS_CHROMIUM)('lotl serve, the web UI in chromium', () => {
     await page.screenshot({ path: path.join(SHOTS, 'incident.png'), fullPage: true });
   });
 
+  it('lists the unusual sign-ins', async () => {
+    await page.click('button[data-tab="signins"]');
+    await page.waitForSelector('#signin-table tbody tr');
+    const rows = await page.$$eval('#signin-table tbody tr', (trs) => trs.map((t) => t.textContent ?? ''));
+    // svc-fortinet from 203.0.113.77, an address never seen for it (examples/README.md).
+    expect(rows.some((r) => r.includes('svc-fortinet') && r.includes('203.0.113.77'))).toBe(true);
+    expect(rows.some((r) => r.includes('jdoe'))).toBe(false);
+    await page.screenshot({ path: path.join(SHOTS, 'signins.png'), fullPage: true });
+  });
+
   it('runs the advisory’s ntdsutil query in the Kusto editor and shows its rows', async () => {
     await page.click('button[data-tab="query"]');
     await page.waitForSelector('#editor[data-ready="monaco"]', { timeout: 60_000 });
