@@ -123,6 +123,8 @@ export function buildApp(parts: ServerParts): FastifyInstance {
   const tokenOf = (req: FastifyRequest): string | null => {
     const h = req.headers.authorization;
     if (typeof h === 'string' && h.startsWith('Bearer ')) return h.slice(7);
+    // In the address only for the event stream (a browser's EventSource sends no headers).
+    if (!req.url.startsWith('/api/stream')) return null;
     const q = (req.query as Record<string, unknown>)?.token;
     return typeof q === 'string' ? q : null;
   };
