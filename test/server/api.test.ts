@@ -115,6 +115,8 @@ describe.each(STORES)('lotl serve, the API, on $name', ({ available, args: store
         })
       ).status,
     ).toBe(401);
+    // The token in the address counts for the event stream only (it cannot send headers).
+    expect((await api('POST', `/api/ingest?token=${server.token}`, lines[0], ndjson)).status).toBe(401);
     expect((await api('GET', '/api/status')).status).toBe(200);
   });
 
