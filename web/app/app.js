@@ -292,7 +292,12 @@ loaders.alerts = async () => {
 
 // ---- incidents, accounts, sign-ins ------------------------------------------------------------
 async function loadIncidents() {
+  // Worked out from everything stored (seconds for a million events): say so meanwhile.
+  $('#incident-detail').replaceChildren(el('p', { class: 'muted' }, 'Correlating what is stored…'));
   const { incidents, accounts } = await api('/api/incidents');
+  $('#incident-detail').replaceChildren(
+    el('p', { class: 'muted' }, `${incidents.length} incidents. Select one.`),
+  );
   const titles = new Map(rules.map((r) => [r.id, r.title]));
   $('#incident-table tbody').replaceChildren(
     ...incidents.map((i) => {
