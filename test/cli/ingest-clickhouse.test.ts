@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kqlAlertKeys, PACK_RULES, runCli, sigmaAlertKeys, streamedExamples } from '../helpers.js';
+import { startServer } from '../server/server-process.js';
 import { CLUSTER, type ClickHouse, HAS_CLICKHOUSE, startClickHouseCluster } from '../support/clickhouse.js';
 
 let cluster: { shards: ClickHouse[]; stop(): Promise<void> } | null = null;
@@ -124,6 +125,69 @@ describe('lotl ingest and hunt --clickhouse', () => {
       expect(refused.stderr).toContain(`${' '.repeat(57)}^^^^`);
     },
     180_000,
+  );
+
+  it.skipIf(!HAS_CLICKHOUSE)(
+    'lotl serve over the cluster: reads what lotl ingest stored, and shards what it takes in',
+    async () => {
+      const [one, two] = cluster!.shards;
+      const before = await Promise.all(
+        [one, two].map(async (s) => Number((await s.query('SELECT count() FROM lotl_events')).trim())),
+      );
+      const server = await startServer(['--clickhouse', one.url, '--cluster', CLUSTER, '--no-kql']);
+      try {
+        const status = async () =>
+          (await (await fetch(`${server.url}/api/status`)).json()) as { events: number };
+        // The 297 events of examples/ the test above ingested.
+        expect((await status()).events).toBe(297);
+        const body = Array.from({ length: 40 }, (_, i) =>
+          JSON.stringify({
+            Event: {
+              System: {
+                Provider: { '#attributes': { Name: 'Microsoft-Windows-Sysmon' } },
+                EventID: 1,
+                EventRecordID: i,
+                Channel: 'Microsoft-Windows-Sysmon/Operational',
+                Computer: `HOST${i}`,
+                TimeCreated: { '#attributes': { SystemTime: '2024-01-01T00:00:00.000Z' } },
+              },
+              EventData: {
+                Image: 'C:\\Windows\\System32\\ntdsutil.exe',
+                CommandLine: 'ntdsutil "ac i ntds" ifm "create full c:\\x" q q',
+              },
+            },
+          }),
+        ).join('\n');
+        const r = await fetch(`${server.url}/api/ingest`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/x-ndjson' },
+          body,
+        });
+        expect(await r.json()).toMatchObject({ committed: true, events: 40 });
+        expect((await status()).events).toBe(337);
+        // Sharded by host: each shard took some of the 40 hosts.
+        const after = await Promise.all(
+          [one, two].map(async (s) => Number((await s.query('SELECT count() FROM lotl_events')).trim())),
+        );
+        expect(after[0]).toBeGreaterThan(before[0]);
+        expect(after[1]).toBeGreaterThan(before[1]);
+        expect(after[0] + after[1]).toBe(before[0] + before[1] + 40);
+        const q = await fetch(`${server.url}/api/query`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            query: 'DeviceProcessEvents | where FileName =~ "ntdsutil.exe" | count',
+            limit: 10,
+          }),
+        });
+        // The examples' ntdsutil starts (one as Sysmon, one in Defender's export) and the 40.
+        const rows = ((await q.json()) as { rows: { Count: number }[] }).rows;
+        expect(rows[0].Count).toBeGreaterThan(40);
+      } finally {
+        await server.stop();
+      }
+    },
+    120_000,
   );
 
   it('lotl query --clickhouse: paths, --cluster alone, a syntax error, an unreachable server: said, exit 2', async () => {

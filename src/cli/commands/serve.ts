@@ -120,9 +120,18 @@ export function registerServe(program: Command): void {
     )
     .option(
       '--clickhouse <url>',
-      'keep the events in ClickHouse instead (not in this version: see docs/server.md)',
+      'keep the events in a ClickHouse server instead: http://[user:password@]host:8123/[?database=NAME]',
+    )
+    .option(
+      '--cluster <name>',
+      "with --clickhouse: shard the events over this cluster of the server's configuration",
     )
     .action(async (opts: ServeOptions) => {
+      if (opts.cluster !== undefined && opts.clickhouse === undefined) {
+        warn('lotl serve: --cluster goes with --clickhouse\n');
+        process.exitCode = EXIT_ERROR;
+        return;
+      }
       const token = opts.token ?? process.env.LOTL_TOKEN ?? randomBytes(24).toString('base64url');
       let webhooks: Webhook[];
       try {
