@@ -5,6 +5,7 @@
  * located errors, and hostile requests (a rebinding Host, a crafted query).
  */
 import { execFileSync } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -19,6 +20,9 @@ let dir: string;
 let server: RunningServer;
 let hook: Server;
 const hooked: unknown[][] = [];
+const hookHeaders: Record<string, string | string[] | undefined>[] = [];
+const hookBodies: string[] = [];
+const HOOK_SECRET = 'hook-secret';
 
 const lines = readFileSync(path.join(EXAMPLES, 'sysmon-fs02-ws07.jsonl'), 'utf8').trim().split('\n');
 
@@ -77,20 +81,27 @@ describe.each(STORES)('lotl serve, the API, on $name', ({ available, args: store
       });
       req.on('end', () => {
         hooked.push(JSON.parse(body));
+        hookHeaders.push(req.headers);
+        hookBodies.push(body);
         res.end('ok');
       });
     });
     await new Promise<void>((r) => hook.listen(0, '127.0.0.1', () => r()));
     const port = (hook.address() as { port: number }).port;
-    server = await startServer([
-      ...(await storeArgs()),
-      '--max-body',
-      '65536',
-      '--max-upload',
-      '300000',
-      '--webhook',
-      `http://127.0.0.1:${port}/alerts`,
-    ]);
+    server = await startServer(
+      [
+        ...(await storeArgs()),
+        '--max-body',
+        '65536',
+        '--max-upload',
+        '300000',
+        '--webhook',
+        `http://127.0.0.1:${port}/alerts`,
+      ],
+      undefined,
+      undefined,
+      { LOTL_WEBHOOK_SECRET: HOOK_SECRET },
+    );
   }, 60_000);
 
   afterAll(async () => {
@@ -99,6 +110,8 @@ describe.each(STORES)('lotl serve, the API, on $name', ({ available, args: store
     await clickhouse?.stop();
     clickhouse = undefined;
     hooked.length = 0;
+    hookHeaders.length = 0;
+    hookBodies.length = 0;
     hook?.close();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -187,6 +200,11 @@ describe.each(STORES)('lotl serve, the API, on $name', ({ available, args: store
       for (let i = 0; i < 100 && hooked.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
       expect(hooked).toHaveLength(1);
       expect(hooked[0]).toHaveLength(alerts);
+      // Signed with the server's secret over the timestamp and the body.
+      const h = hookHeaders[0];
+      const mac = createHmac('sha256', HOOK_SECRET).update(`${h['x-lotl-timestamp']}.${hookBodies[0]}`);
+      expect(h['x-lotl-signature']).toBe(`sha256=${mac.digest('hex')}`);
+      expect(Math.abs(Date.now() / 1000 - Number(h['x-lotl-timestamp']))).toBeLessThan(120);
     },
   );
 

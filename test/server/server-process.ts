@@ -27,11 +27,16 @@ export interface RunningServer {
   kill(): Promise<void>;
 }
 
-export function startServer(args: string[], token = 'test-token', port = 0): Promise<RunningServer> {
+export function startServer(
+  args: string[],
+  token = 'test-token',
+  port = 0,
+  env: Record<string, string> = {},
+): Promise<RunningServer> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, 'serve', '--port', String(port), '--token', token, ...args], {
       cwd: ROOT,
-      env: { ...process.env, LOTL_CACHE_DIR: TEST_CACHE },
+      env: { ...process.env, LOTL_CACHE_DIR: TEST_CACHE, ...env },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let err = '';

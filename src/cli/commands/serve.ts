@@ -19,7 +19,7 @@ import { Jobs } from '../../server/jobs.js';
 import { LiveHunts } from '../../server/kql-hunts.js';
 import { LiveDetection } from '../../server/live.js';
 import { DuckDbServerStore, type ServerStore } from '../../server/store.js';
-import { Webhook } from '../../server/webhooks.js';
+import { WEBHOOK_DRAIN_MS, Webhook } from '../../server/webhooks.js';
 import { DEFAULT_QUERY_LIMITS } from '../../store/duckdb.js';
 import { storeName } from '../../store/stored-events.js';
 import { makeTempDir, onInterrupt, removeTempDir } from '../../temp-dirs.js';
@@ -83,7 +83,7 @@ export function registerServe(program: Command): void {
     .option('--no-kql', 'run no KQL hunting query')
     .option(
       '--webhook <url>',
-      'POST each committed batch of alerts to this URL as a JSON array (repeatable)',
+      'POST each committed batch of alerts to this URL as a JSON array, signed with LOTL_WEBHOOK_SECRET when set (repeatable)',
       collect,
       [],
     )
@@ -135,7 +135,10 @@ export function registerServe(program: Command): void {
       const token = opts.token ?? process.env.LOTL_TOKEN ?? randomBytes(24).toString('base64url');
       let webhooks: Webhook[];
       try {
-        webhooks = opts.webhook.map((u) => new Webhook(u, (m) => warn(`lotl serve: ${printable(m)}\n`)));
+        const secret = process.env.LOTL_WEBHOOK_SECRET || undefined;
+        webhooks = opts.webhook.map(
+          (u) => new Webhook(u, (m) => warn(`lotl serve: ${printable(m)}\n`), secret),
+        );
       } catch (err) {
         warn(`lotl serve: ${printable((err as Error).message)}\n`);
         process.exitCode = EXIT_ERROR;
@@ -256,6 +259,12 @@ export function registerServe(program: Command): void {
         kql.hunts.stop();
         await app.close();
         await store.close();
+        // Alerts still on their way to a webhook get a few seconds; what is left is said.
+        for (const [i, left] of (await Promise.all(webhooks.map((w) => w.close(WEBHOOK_DRAIN_MS)))).entries())
+          if (left > 0)
+            warn(
+              `lotl serve: webhook ${printable(webhooks[i].url)}: ${left} batches of alerts not delivered at shutdown\n`,
+            );
       });
     });
 }
