@@ -75,7 +75,11 @@ function renderJobs() {
         'tr',
         { 'data-job': j.id, 'data-state': j.state },
         el('td', {}, j.name),
-        el('td', { class: 'job-state' }, j.state + (j.error ? `: ${j.error}` : '')),
+        el(
+          'td',
+          { class: 'job-state' },
+          j.state + (j.resumed ? ' (resumed after a restart)' : '') + (j.error ? `: ${j.error}` : ''),
+        ),
         el(
           'td',
           {},

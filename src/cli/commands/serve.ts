@@ -3,6 +3,7 @@
  * KQL) and the web UI, over an embedded DuckDB file. See docs/server.md.
  */
 import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { loadIndicatorSet } from '../../detect/ioc/loaders.js';
@@ -45,6 +46,7 @@ interface ServeOptions {
   maxMemory: string;
   clickhouse?: string;
   cluster?: string;
+  uploads?: string;
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
@@ -121,6 +123,10 @@ export function registerServe(program: Command): void {
     .option(
       '--clickhouse <url>',
       'keep the events in a ClickHouse server instead: http://[user:password@]host:8123/[?database=NAME]',
+    )
+    .option(
+      '--uploads <dir>',
+      'where uploaded files wait to be read; a restart resumes the jobs it finds there (default: DB.uploads beside --db; with --clickhouse a temporary folder, not resumed)',
     )
     .option(
       '--cluster <name>',
@@ -208,7 +214,22 @@ export function registerServe(program: Command): void {
           tags: h.techniques,
           file: h.file,
         });
-      const uploads = makeTempDir('lotl-serve-');
+      // Uploads wait beside the database, so a restart finds the jobs it cut short.
+      const uploadsDir =
+        opts.uploads ?? (opts.clickhouse === undefined ? `${path.resolve(opts.db)}.uploads` : undefined);
+      let uploads: string;
+      try {
+        uploads = uploadsDir === undefined ? makeTempDir('lotl-serve-') : makeUploadsDir(uploadsDir);
+      } catch (err) {
+        warn(
+          `lotl serve: cannot use ${printable(uploadsDir ?? '')} for uploads: ${printable((err as Error).message)}\n`,
+        );
+        kql.hunts.stop();
+        await store.close();
+        removeTempDir(stage);
+        process.exitCode = EXIT_ERROR;
+        return;
+      }
       const jobs = new Jobs(uploads, store, live);
       const loopback = LOOPBACK.has(opts.host);
       const app = buildApp({
@@ -239,7 +260,7 @@ export function registerServe(program: Command): void {
           `lotl serve: cannot listen on ${printable(`${opts.host}:${opts.port}`)}: ${printable((err as Error).message)}\n`,
         );
         await store.close();
-        removeTempDir(uploads);
+        if (uploadsDir === undefined) removeTempDir(uploads);
         removeTempDir(stage);
         process.exitCode = EXIT_ERROR;
         return;
@@ -252,11 +273,22 @@ export function registerServe(program: Command): void {
         warn(
           `lotl serve: listening beyond loopback (${printable(opts.host)}): every request needs the token\n`,
         );
+      const resumed = jobs.resume((m) => warn(`lotl serve: ${printable(m)}\n`));
+      if (resumed.length > 0)
+        warn(
+          `lotl serve: resuming ${resumed.length} uploads a stop cut short: ${printable(
+            resumed
+              .map((j) => j.name)
+              .join(', ')
+              .slice(0, 300),
+          )}\n`,
+        );
       // The token rides in the fragment: the page reads it, browsers never send it to a server.
       warn(`lotl serve: listening on ${address}/#token=${token}\n`);
       // On SIGINT or SIGTERM: no new requests, the commit under way finished, the store closed.
       onInterrupt(async () => {
         kql.hunts.stop();
+        await jobs.stop();
         await app.close();
         await store.close();
         // Alerts still on their way to a webhook get a few seconds; what is left is said.
@@ -267,4 +299,11 @@ export function registerServe(program: Command): void {
             );
       });
     });
+}
+
+/** The uploads folder: made if absent, readable by its owner only (the logs are the case's). */
+function makeUploadsDir(dir: string): string {
+  const resolved = path.resolve(dir);
+  mkdirSync(resolved, { recursive: true, mode: 0o700 });
+  return resolved;
 }
