@@ -214,8 +214,8 @@ export function buildApp(parts: ServerParts): FastifyInstance {
         .send({ error: `${inFlight.size} batches are being committed: send this one again shortly` });
     const commit = (async () => {
       const views = events.map((e) => normalize(e));
-      const alerts = live.detect(views);
-      const result = await store.commit({ id, source: 'ingest', views, alerts });
+      const { alerts, signals } = live.detect(views);
+      const result = await store.commit({ id, source: 'ingest', views, alerts, signals });
       if (result.stored) live.committed(alerts.map((a) => a.alert));
       return result;
     })();

@@ -12,6 +12,7 @@ import type { BoundQuery } from '../detect/kql/frontend.js';
 import { presentTreeRow } from '../detect/kql/rows.js';
 import { TABLES } from '../detect/kql/schemas.js';
 import { kqlToTree } from '../detect/kql/to-tree.js';
+import type { CorrelationSignal } from '../detect/sigma/correlation.js';
 import type { RawEvent } from '../ingest/raw-event.js';
 import { CLICKHOUSE } from '../sql/dialects.js';
 import { ClickHouseTable, clickhouseEventRow, clickhouseKqlSql } from '../store/clickhouse-table.js';
@@ -27,6 +28,7 @@ import {
   type CommitResult,
   type KqlPage,
   type ReplayItem,
+  restoreFrom,
   type ServerStore,
 } from './store.js';
 
@@ -34,12 +36,18 @@ const ALERTS_TABLE = `CREATE TABLE IF NOT EXISTS lotl_alerts (sha256 String, run
   level String, rank Int32, rule_id String, rule_title String, kind String, host Nullable(String),
   user_name Nullable(String), alert String, raw Nullable(String)) ENGINE = MergeTree ORDER BY sha256`;
 
+/** Correlation matches in the order they were judged: by commit (ms, then a counter), then place. */
+const SIGNALS_TABLE = `CREATE TABLE IF NOT EXISTS lotl_signals (sha256 String, run String, committed UInt64,
+  i UInt32, time Nullable(String), signal String) ENGINE = MergeTree ORDER BY (committed, i)`;
+
 const SCHEMAS = new Map(TABLES.map((t) => [t.name, t]));
 const lit = (v: string | number) => (typeof v === 'number' ? String(v) : CLICKHOUSE.literal(v));
 
 export class ClickHouseServerStore implements ServerStore {
   version = 0;
   private writing: Promise<unknown> = Promise.resolve();
+  /** The last commit's stamp: signals of later commits sort after (even if the clock steps back). */
+  private lastCommitted = 0;
 
   private constructor(
     private readonly table: ClickHouseTable,
@@ -50,6 +58,7 @@ export class ClickHouseServerStore implements ServerStore {
   static async open(url: string, limits: QueryLimits, cluster?: string): Promise<ClickHouseServerStore> {
     const table = await ClickHouseTable.open(url, { cluster });
     await table.run(ALERTS_TABLE);
+    await table.run(SIGNALS_TABLE);
     return new ClickHouseServerStore(table, storeName({ clickhouse: url, cluster }), limits);
   }
 
@@ -104,6 +113,23 @@ export class ClickHouseServerStore implements ServerStore {
     for (const [name, rows] of kql)
       await t.run(`INSERT INTO ${t.kqlTable(name)} FORMAT JSONEachRow`, rows.join('\n'));
     if (alerts.length > 0) await t.run('INSERT INTO lotl_alerts FORMAT JSONEachRow', alerts.join('\n'));
+    if (batch.signals?.length) {
+      this.lastCommitted = Math.max(this.lastCommitted + 1, Date.now());
+      const committed = this.lastCommitted;
+      const rows = batch.signals.map((signal, i) =>
+        wellFormedJson(
+          JSON.stringify({
+            sha256: batch.id,
+            run,
+            committed,
+            i,
+            time: signal.alert.time,
+            signal: JSON.stringify(signal),
+          }),
+        ),
+      );
+      await t.run('INSERT INTO lotl_signals FORMAT JSONEachRow', rows.join('\n'));
+    }
     // Last: the batch's rows become visible together.
     await t.run(
       'INSERT INTO lotl_files FORMAT JSONEachRow',
@@ -198,6 +224,24 @@ export class ClickHouseServerStore implements ServerStore {
         };
       if (rows.length < pageSize) break;
     }
+  }
+
+  async recentSignals(spanMs: number, cap: number): Promise<{ signals: CorrelationSignal[]; total: number }> {
+    const t = this.table;
+    const [newest] = await t.rows(
+      `SELECT max(assumeNotNull(time)) AS t, count() AS n FROM lotl_signals WHERE isNotNull(time) AND ${t.visible}`,
+    );
+    const from = newest && Number(newest.n) > 0 ? restoreFrom(String(newest.t), spanMs) : null;
+    if (from === null) return { signals: [], total: 0 };
+    const where = `isNotNull(time) AND assumeNotNull(time) >= ${lit(from)} AND ${t.visible}`;
+    const [count] = await t.rows(`SELECT count() AS n FROM lotl_signals WHERE ${where}`);
+    const rows = await t.rows(
+      `SELECT signal FROM (SELECT committed, i, signal FROM lotl_signals WHERE ${where} ORDER BY committed DESC, i DESC LIMIT ${Math.max(0, Math.floor(cap))}) ORDER BY committed, i`,
+    );
+    return {
+      signals: rows.map((r) => JSON.parse(String(r.signal)) as CorrelationSignal),
+      total: Number(count.n),
+    };
   }
 
   checkKql(bound: BoundQuery): void {

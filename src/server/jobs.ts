@@ -258,13 +258,8 @@ export class Jobs {
         job.alerts += known.alerts;
         return;
       }
-      const alerts = this.live.detect(views);
-      const result = await this.store.commit({
-        id,
-        source: job.name,
-        views,
-        alerts,
-      });
+      const { alerts, signals } = this.live.detect(views);
+      const result = await this.store.commit({ id, source: job.name, views, alerts, signals });
       views = rest;
       job.events += result.events;
       job.alerts += result.alerts;

@@ -4,6 +4,7 @@
  * committed they go to the listeners (server-sent events) and the webhooks.
  */
 import type { Alert } from '../detect/alert.js';
+import type { CorrelationSignal } from '../detect/sigma/correlation.js';
 import type { Detector } from '../hunt/detectors.js';
 import type { EventView } from '../normalize/normalize.js';
 
@@ -11,15 +12,30 @@ export class LiveDetection {
   /** Alerts on a listener's queue past this are dropped for it (a stalled browser holds nothing). */
   static readonly LISTENER_QUEUE = 1_000;
   private readonly listeners = new Set<(alerts: Alert[]) => void>();
+  private signals: CorrelationSignal[] = [];
 
   constructor(private readonly detectors: Detector[]) {}
 
-  /** The alerts of a batch, each with the index of the event it was raised on. */
-  detect(views: EventView[]): { alert: Alert; event: number | null }[] {
-    const out: { alert: Alert; event: number | null }[] = [];
+  /** The Sigma engine tells this of each match that feeds a correlation (its `onSignal`). */
+  readonly signal = (s: CorrelationSignal): void => {
+    this.signals.push(s);
+  };
+
+  /**
+   * The alerts of a batch, each with the index of the event it was raised on, and the matches
+   * that fed correlation windows (stored with the batch, so a restart can open them again).
+   */
+  detect(views: EventView[]): {
+    alerts: { alert: Alert; event: number | null }[];
+    signals: CorrelationSignal[];
+  } {
+    const alerts: { alert: Alert; event: number | null }[] = [];
+    this.signals = [];
     for (const [i, view] of views.entries())
-      for (const d of this.detectors) for (const alert of d.evaluate(view)) out.push({ alert, event: i });
-    return out;
+      for (const d of this.detectors) for (const alert of d.evaluate(view)) alerts.push({ alert, event: i });
+    const signals = this.signals;
+    this.signals = [];
+    return { alerts, signals };
   }
 
   /** Registers a listener of committed alerts; returns its removal. */

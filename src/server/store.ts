@@ -19,6 +19,7 @@ import type { BoundQuery } from '../detect/kql/frontend.js';
 import { presentRow } from '../detect/kql/rows.js';
 import { TABLES, type TableSchema } from '../detect/kql/schemas.js';
 import { compileKql, resolveSql } from '../detect/kql/to-sql.js';
+import type { CorrelationSignal } from '../detect/sigma/correlation.js';
 import type { RawEvent } from '../ingest/raw-event.js';
 import type { EventView } from '../normalize/normalize.js';
 import { DUCKDB } from '../sql/dialects.js';
@@ -60,10 +61,15 @@ const ALERT_STRUCTURE = JSON.stringify([
   },
 ]);
 
+const SIGNAL_STRUCTURE = JSON.stringify([
+  { seq: 'BIGINT', batch: 'VARCHAR', time: 'VARCHAR', signal: 'JSON' },
+]);
+
 const SCHEMA = [
   ...EVENT_TABLE_SCHEMA,
   'ALTER TABLE lotl_events ADD COLUMN IF NOT EXISTS seq BIGINT',
   'CREATE TABLE IF NOT EXISTS lotl_batches (id VARCHAR PRIMARY KEY, source VARCHAR, events BIGINT, alerts BIGINT, committed TIMESTAMP)',
+  'CREATE TABLE IF NOT EXISTS lotl_signals (seq BIGINT, batch VARCHAR, time VARCHAR, signal JSON)',
   `CREATE TABLE IF NOT EXISTS lotl_alerts (batch VARCHAR, event_seq BIGINT, time VARCHAR, level VARCHAR, rank INTEGER,
     rule_id VARCHAR, rule_title VARCHAR, kind VARCHAR, host VARCHAR, user_name VARCHAR, alert JSON)`,
 ];
@@ -75,6 +81,20 @@ export interface Batch {
   views: EventView[];
   /** Alerts and the index in `views` of the event each was raised on (none: a correlation's). */
   alerts: { alert: Alert; event: number | null }[];
+  /**
+   * The matches that fed correlation windows, in the order they were judged: kept with the batch
+   * so that a restart can open the windows again (recentSignals).
+   */
+  signals?: CorrelationSignal[];
+}
+
+/** Correlation matches a restart gives back at most (the newest; the rest are said lost). */
+export const MAX_RESTORED_SIGNALS = 200_000;
+
+/** The cut-off time of a restore: `spanMs` before the newest signal's time (ISO text). */
+export function restoreFrom(newest: string, spanMs: number): string | null {
+  const t = Date.parse(newest);
+  return Number.isNaN(t) ? null : new Date(Math.max(0, t - spanMs)).toISOString();
 }
 
 export interface CommitResult {
@@ -134,6 +154,11 @@ export interface ServerStore {
   /** Every event in time order and the alerts raised on each (the correlate stage's replay). */
   replay(): AsyncGenerator<ReplayItem>;
   /**
+   * The correlation matches of the last `spanMs` before the newest one, in the order they were
+   * judged, at most `cap` (the newest); `total` counts those the cap left out too.
+   */
+  recentSignals(spanMs: number, cap: number): Promise<{ signals: CorrelationSignal[]; total: number }>;
+  /**
    * A page of a KQL query's rows, as Kusto shows them; throws KqlUnsupportedError (with its place)
    * for what this store's compiler does not cover.
    */
@@ -146,6 +171,8 @@ export interface ServerStore {
 export class DuckDbServerStore implements ServerStore {
   /** The number the next event gets. */
   private nextSeq = 0;
+  /** The number the next correlation match gets. */
+  private nextSignal = 0;
   /** Commits one at a time (one writer connection). */
   private writing: Promise<unknown> = Promise.resolve();
   /** Bumped at every commit: answers computed from the data are kept until it moves. */
@@ -203,6 +230,8 @@ export class DuckDbServerStore implements ServerStore {
     );
     const [row] = await store.own('SELECT coalesce(max(seq) + 1, 0) AS next FROM lotl_events');
     store.nextSeq = Number(row.next);
+    const [sig] = await store.own('SELECT coalesce(max(seq) + 1, 0) AS next FROM lotl_signals');
+    store.nextSignal = Number(sig.next);
     return store;
   }
 
@@ -259,6 +288,13 @@ export class DuckDbServerStore implements ServerStore {
         };
       });
       await this.insert('lotl_alerts', ALERT_STRUCTURE, alerts);
+      const signals = (batch.signals ?? []).map((signal, i) => ({
+        seq: this.nextSignal + i,
+        batch: batch.id,
+        time: signal.alert.time,
+        signal,
+      }));
+      await this.insert('lotl_signals', SIGNAL_STRUCTURE, signals);
       for (const [table, rows] of kql)
         await this.insert(kqlTableName(table), KQL_STRUCTURE.get(table) as string, rows);
       await w.run('INSERT INTO lotl_batches VALUES (?, ?, ?, ?, now())', [
@@ -273,6 +309,7 @@ export class DuckDbServerStore implements ServerStore {
       throw err;
     }
     this.nextSeq = first + batch.views.length;
+    this.nextSignal += batch.signals?.length ?? 0;
     this.version++;
     return { stored: true, events: batch.views.length, alerts: batch.alerts.length };
   }
@@ -388,6 +425,18 @@ export class DuckDbServerStore implements ServerStore {
     }
     const loose = await this.own('SELECT alert FROM lotl_alerts WHERE event_seq IS NULL ORDER BY time');
     yield { event: null, alerts: loose.map((r) => parseJson(r.alert) as Alert) };
+  }
+
+  async recentSignals(spanMs: number, cap: number): Promise<{ signals: CorrelationSignal[]; total: number }> {
+    const [newest] = await this.own('SELECT max(time) AS t FROM lotl_signals WHERE time IS NOT NULL');
+    const from = newest?.t ? restoreFrom(String(newest.t), spanMs) : null;
+    if (from === null) return { signals: [], total: 0 };
+    const [count] = await this.own('SELECT count(*) AS n FROM lotl_signals WHERE time >= ?', [from]);
+    const rows = await this.own(
+      'SELECT signal FROM (SELECT seq, signal FROM lotl_signals WHERE time >= ? ORDER BY seq DESC LIMIT ?) ORDER BY seq',
+      [from, cap],
+    );
+    return { signals: rows.map((r) => parseJson(r.signal) as CorrelationSignal), total: Number(count.n) };
   }
 
   checkKql(bound: BoundQuery): void {

@@ -9,6 +9,7 @@ import type { Command } from 'commander';
 import { loadIndicatorSet } from '../../detect/ioc/loaders.js';
 import { iocAlerts } from '../../detect/ioc/match.js';
 import { huntRuleId } from '../../detect/kql/hunts.js';
+import type { CorrelationSignal } from '../../detect/sigma/correlation.js';
 import { SigmaEngine } from '../../detect/sigma/engine.js';
 import { loadRules } from '../../detect/sigma/load.js';
 import { BUILTIN } from '../../hunt/builtin.js';
@@ -19,7 +20,7 @@ import { ClickHouseServerStore } from '../../server/clickhouse-store.js';
 import { Jobs } from '../../server/jobs.js';
 import { LiveHunts } from '../../server/kql-hunts.js';
 import { LiveDetection } from '../../server/live.js';
-import { DuckDbServerStore, type ServerStore } from '../../server/store.js';
+import { DuckDbServerStore, MAX_RESTORED_SIGNALS, type ServerStore } from '../../server/store.js';
 import { WEBHOOK_DRAIN_MS, Webhook } from '../../server/webhooks.js';
 import { DEFAULT_QUERY_LIMITS } from '../../store/duckdb.js';
 import { storeName } from '../../store/stored-events.js';
@@ -155,8 +156,15 @@ export function registerServe(program: Command): void {
       for (const p of loaded.problems.filter((x) => x.severity === 'error').slice(0, 20))
         warn(`lotl serve: ${printable(`${p.file}${p.line ? `:${p.line}` : ''}: ${p.message}`)}\n`);
       const iocs = opts.pack ? loadIndicatorSet([BUILTIN.iocs]).set : null;
+      // The matches that feed correlation windows go with their batch (LiveDetection collects
+      // them), so that a restart opens the windows again.
+      const signals: { to?: (s: CorrelationSignal) => void } = {};
+      const sigma = new SigmaEngine(loaded.rules, {
+        correlations: loaded.correlations,
+        onSignal: (s) => signals.to?.(s),
+      });
       const detectors = [
-        new SigmaEngine(loaded.rules, { correlations: loaded.correlations }),
+        sigma,
         ...(iocs ? [{ evaluate: (view: Parameters<typeof iocAlerts>[0]) => iocAlerts(view, iocs) }] : []),
       ];
       const rules: RuleInfo[] = [
@@ -197,6 +205,22 @@ export function registerServe(program: Command): void {
         return;
       }
       const live = new LiveDetection(detectors);
+      signals.to = live.signal;
+      const span = sigma.correlationSpanMs();
+      if (span > 0) {
+        try {
+          const kept = await store.recentSignals(span, MAX_RESTORED_SIGNALS);
+          const restored = sigma.restore(kept.signals);
+          if (kept.total > 0)
+            warn(
+              `lotl serve: correlation windows opened again from ${restored.toLocaleString('en-US')} matches of the last ${printable(spanText(span))}${kept.total > kept.signals.length ? ` (the newest; ${(kept.total - kept.signals.length).toLocaleString('en-US')} older ones left out)` : ''}\n`,
+            );
+        } catch (err) {
+          warn(
+            `lotl serve: correlation windows not opened again: ${printable((err as Error).message.split('\n')[0])}\n`,
+          );
+        }
+      }
       for (const w of webhooks) live.listen((alerts) => w.post(alerts));
       const huntPaths = opts.kql === false ? [] : [...(opts.pack ? [BUILTIN.hunts] : []), ...opts.kql];
       const kql = await LiveHunts.open(huntPaths, store, live, (m) => warn(`lotl serve: ${printable(m)}\n`));
@@ -306,4 +330,12 @@ function makeUploadsDir(dir: string): string {
   const resolved = path.resolve(dir);
   mkdirSync(resolved, { recursive: true, mode: 0o700 });
   return resolved;
+}
+
+/** A timespan in the largest unit that divides it: 24h → "24 h", 90m → "90 min". */
+function spanText(ms: number): string {
+  if (ms % 86_400_000 === 0) return `${ms / 86_400_000} d`;
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000} h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000} min`;
+  return `${Math.round(ms / 1000)} s`;
 }

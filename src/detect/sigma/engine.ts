@@ -77,6 +77,8 @@ export class SigmaEngine {
   private readonly scannerCache: ScannerCacheOptions | undefined;
   /** Where matches that feed correlations go instead of this engine's windows (hunting threads). */
   private readonly signalsOut: ((s: CorrelationSignal) => void) | undefined;
+  /** Told of each match judged here that feeds correlations (a server keeps them, see restore). */
+  private readonly onSignal: ((s: CorrelationSignal) => void) | undefined;
 
   constructor(
     readonly rules: SigmaRule[],
@@ -86,9 +88,12 @@ export class SigmaEngine {
       scannerCache?: ScannerCacheOptions;
       /** Hand matches that feed correlations to this instead of judging them here. */
       signalsOut?: (s: CorrelationSignal) => void;
+      /** Also tell this of each match judged here that feeds correlations. */
+      onSignal?: (s: CorrelationSignal) => void;
     } = {},
   ) {
     this.signalsOut = options.signalsOut;
+    this.onSignal = options.onSignal;
     this.prefilter = options.prefilter !== false;
     this.scannerCache = options.scannerCache;
     this.correlation = options.correlations?.length ? new CorrelationEngine(options.correlations) : null;
@@ -142,7 +147,15 @@ export class SigmaEngine {
             values: corr.valuesFor(rule.id, rule.name, view),
             alert,
           });
-        else out.push(...corr.signal(rule.id, rule.name, view, alert));
+        else {
+          out.push(...corr.signal(rule.id, rule.name, view, alert));
+          this.onSignal?.({
+            ruleId: rule.id,
+            ruleName: rule.name,
+            values: corr.valuesFor(rule.id, rule.name, view),
+            alert,
+          });
+        }
         // Rules that feed correlations alert on their own only when a correlation generates them.
         if (corr.silenced.has(rule.id) || (rule.name !== undefined && corr.silenced.has(rule.name))) continue;
       }
@@ -157,6 +170,29 @@ export class SigmaEngine {
    */
   judgeSignals(signals: CorrelationSignal[]): Alert[] {
     return this.correlation?.signalAll(signals) ?? [];
+  }
+
+  /**
+   * Puts back the correlation windows that kept matches, given again in the order they were
+   * judged (a server restarting: the windows open when it stopped); what they complete was
+   * raised then, so nothing is raised now. Returns the matches taken: those of correlations this
+   * engine has.
+   */
+  restore(signals: Iterable<CorrelationSignal>): number {
+    const corr = this.correlation;
+    if (!corr) return 0;
+    let n = 0;
+    for (const s of signals) {
+      if (!corr.feeds(s.ruleId, s.ruleName)) continue;
+      corr.signal(s.ruleId, s.ruleName, s.values, s.alert);
+      n++;
+    }
+    return n;
+  }
+
+  /** The longest timespan of this engine's correlations, in ms (0: none). */
+  correlationSpanMs(): number {
+    return Math.max(0, ...(this.correlation?.correlations.map((c) => c.timespanMs) ?? []));
   }
 
   /**
