@@ -6,6 +6,9 @@
  *   - DuckDB: `lotl ingest FILE --db` then `lotl hunt --db` (the rules as SQL);
  *   - ClickHouse: a clickhouse-server started on loopback, `lotl ingest --clickhouse` then
  *     `lotl hunt --clickhouse`.
+ * (Those hunts with --no-correlate: the rules alone.) Then the answers, the built-in pack with its
+ * indicators and the correlate stage: `lotl report FILE` against `lotl report --db` and
+ * `--clickhouse` (Sigma as SQL, then one read of every stored event in time order).
  * The input is the 250,000-event Security-Datasets JSONL bench/read.mjs builds, its lines repeated
  * (or cut) to N events. The three alert counts are printed side by side (they must agree).
  * Usage: node bench/store.mjs [--events N] [--stores streamed,duckdb,clickhouse]
@@ -19,6 +22,7 @@ import {
   existsSync,
   mkdtempSync,
   openSync,
+  readFileSync,
   readSync,
   rmSync,
 } from 'node:fs';
@@ -71,6 +75,9 @@ function lineCount(file) {
   return n;
 }
 
+/** A report's incidents and accounts to reset, from its JSON on stdout. */
+const incidents = (run) => `${run.report.incidents.length} incidents, ${run.report.accounts.length} accounts`;
+
 /** One timed run of the CLI: wall seconds, peak RSS (MB), its last stderr line, stdout lines. */
 function timed(args) {
   const out = path.join(tmpdir(), `lotl-bench-store-${process.pid}.out`);
@@ -82,12 +89,14 @@ function timed(args) {
   });
   closeSync(fd);
   const stdoutLines = lineCount(out);
+  // `lotl report` writes one JSON document (small: the answers, not the alerts).
+  const report = args[0] === 'report' ? JSON.parse(readFileSync(out, 'utf8')) : null;
   rmSync(out, { force: true });
   const lines = r.stderr.trim().split('\n');
   const [sec, kb] = lines.pop().split(' ').map(Number);
   if (r.status !== 0 && r.status !== 1)
     throw new Error(`lotl ${args[0]} failed: ${lines.slice(-3).join('\n')}`);
-  return { sec, rssMb: kb / 1024, said: lines.at(-1) ?? '', stdoutLines };
+  return { sec, rssMb: kb / 1024, said: lines.at(-1) ?? '', stdoutLines, report };
 }
 const hunt = ['--no-builtin', '--include-noisy', '--format', 'jsonl', ...sigma];
 const rows = [];
@@ -96,6 +105,8 @@ const rate = (n, sec) => `${Math.round(n / sec).toLocaleString('en-US')} events/
 if (stores.has('streamed')) {
   const streamed = timed(['hunt', '--no-progress', '--no-correlate', ...hunt, input]);
   rows.push(['streamed hunt', streamed.sec, streamed.rssMb, rate(want, streamed.sec), streamed.stdoutLines]);
+  const report = timed(['report', '--no-progress', input]);
+  rows.push(['streamed report (pack)', report.sec, report.rssMb, rate(want, report.sec), incidents(report)]);
 }
 
 if (stores.has('duckdb')) {
@@ -104,7 +115,7 @@ if (stores.has('duckdb')) {
     const db = path.join(dir, 'events.duckdb');
     const ingest = timed(['ingest', '--no-progress', input, '--db', db]);
     rows.push(['DuckDB ingest', ingest.sec, ingest.rssMb, rate(want, ingest.sec), '']);
-    const onDuck = timed(['hunt', '--db', db, ...hunt]);
+    const onDuck = timed(['hunt', '--no-correlate', '--db', db, ...hunt]);
     rows.push([
       'DuckDB hunt (rules as SQL)',
       onDuck.sec,
@@ -112,6 +123,8 @@ if (stores.has('duckdb')) {
       rate(want, onDuck.sec),
       onDuck.stdoutLines,
     ]);
+    const report = timed(['report', '--no-progress', '--db', db]);
+    rows.push(['DuckDB report (pack)', report.sec, report.rssMb, rate(want, report.sec), incidents(report)]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -121,7 +134,7 @@ if (stores.has('clickhouse')) {
   try {
     const ingest = timed(['ingest', '--no-progress', input, '--clickhouse', server.url]);
     rows.push(['ClickHouse ingest', ingest.sec, ingest.rssMb, rate(want, ingest.sec), '']);
-    const onClick = timed(['hunt', '--clickhouse', server.url, ...hunt]);
+    const onClick = timed(['hunt', '--no-correlate', '--clickhouse', server.url, ...hunt]);
     rows.push([
       'ClickHouse hunt (rules as SQL)',
       onClick.sec,
@@ -129,16 +142,24 @@ if (stores.has('clickhouse')) {
       rate(want, onClick.sec),
       onClick.stdoutLines,
     ]);
+    const report = timed(['report', '--no-progress', '--clickhouse', server.url]);
+    rows.push([
+      'ClickHouse report (pack)',
+      report.sec,
+      report.rssMb,
+      rate(want, report.sec),
+      incidents(report),
+    ]);
   } finally {
     await server.stop();
   }
 }
 
-const head = ['step', 'wall s', 'peak RSS MB (lotl)', 'rate', 'alerts'];
+const head = ['step', 'wall s', 'peak RSS MB (lotl)', 'rate', 'alerts / answers'];
 const table = [head, ...rows.map(([a, s, m, r, n]) => [a, s.toFixed(1), m.toFixed(0), r, String(n)])];
 const widths = head.map((_, i) => Math.max(...table.map((r) => r[i].length)));
 process.stdout.write(
-  `${want.toLocaleString('en-US')} events, all SigmaHQ rules\n${table
+  `${want.toLocaleString('en-US')} events: all SigmaHQ rules (hunts), the pack (reports)\n${table
     .map((r) => `| ${r.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`)
     .join('\n')}\n`,
 );

@@ -159,3 +159,24 @@ export async function streamedExamples(): Promise<string> {
 export async function streamedExampleKeys(): Promise<string[]> {
   return sigmaAlertKeys(await streamedExamples());
 }
+
+/** Every alert of JSON-lines output, whatever its kind, as sorted `rule time place` keys. */
+export function allAlertKeys(jsonl: string): string[] {
+  return jsonl
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l))
+    .map((a) => `${a.rule.id} ${a.time} ${a.source?.file} ${a.source?.record ?? a.source?.line}`)
+    .sort();
+}
+
+/**
+ * The answers of `lotl report` as compared across inputs: a host or account is spelt as the first
+ * event that named it spelt it (a store reads in time order, a stream file by file), so case is
+ * left out, and so is the order in which a log's files were met.
+ */
+export function answersKey(json: string): string {
+  const doc = JSON.parse(json) as { coverage: { files: string[] }[] };
+  for (const c of doc.coverage) c.files.sort();
+  return JSON.stringify(doc, null, 1).toLowerCase();
+}

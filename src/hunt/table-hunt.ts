@@ -116,7 +116,7 @@ export async function huntTable(
      * Each alert as its batch is read, instead of in the result (a spool keeps memory bounded: a
      * hunt of 10M events raised 482,320). Correlation rules still need the matches to the end.
      */
-    alert?(alert: Alert): void;
+    alert?(alert: Alert, view: EventView | null): void;
   } = {},
   /** Correlation rules over the rules' matches (their referenced rules must be among `rules`). */
   correlations: CorrelationRule[] = [],
@@ -220,7 +220,7 @@ export async function huntTable(
       }
       for (const m of matched) {
         const alert = alertFor(view, metas[m]);
-        if (on.alert) on.alert(alert);
+        if (on.alert) on.alert(alert, view);
         else alerts.push(alert);
       }
     }
@@ -240,8 +240,8 @@ export async function huntTable(
         });
       return !gone;
     });
-    for (const alert of correlate(rules, usable, matches))
-      if (on.alert) on.alert(alert);
+    for (const { alert, view } of correlate(rules, usable, matches))
+      if (on.alert) on.alert(alert, view);
       else alerts.push(alert);
   }
   return { alerts, ran, skipped, queries: batches.length };
@@ -256,7 +256,7 @@ function correlate(
   rules: SigmaRule[],
   correlations: CorrelationRule[],
   matches: Map<string, { view: EventView; rules: number[] }>,
-): Alert[] {
+): { alert: Alert; view: EventView | null }[] {
   const engine = new CorrelationEngine(correlations);
   const metas = rules.map(ruleMeta);
   // Read order: a record's byte offset (EVTX) or an event's line (text formats).
@@ -266,19 +266,23 @@ function correlate(
     const fb = b.view.raw.origin.file;
     return fa < fb ? -1 : fa > fb ? 1 : position(a.view) - position(b.view);
   });
-  const out: Alert[] = [];
+  const out: { alert: Alert; view: EventView | null }[] = [];
+  // A correlation's alert goes with the event that completed it, as a stream gives it.
+  const completed = (alerts: Alert[], view: EventView | null) => {
+    for (const alert of alerts) out.push({ alert, view });
+  };
   for (const { view, rules: matched } of events) {
     for (const i of [...new Set(matched)].sort((a, b) => a - b)) {
       const rule = rules[i];
       const alert = alertFor(view, metas[i]);
       if (engine.feeds(rule.id, rule.name)) {
-        out.push(...engine.signal(rule.id, rule.name, view, alert));
+        completed(engine.signal(rule.id, rule.name, view, alert), view);
         if (engine.silenced.has(rule.id) || (rule.name !== undefined && engine.silenced.has(rule.name)))
           continue;
       }
-      out.push(alert);
+      out.push({ alert, view });
     }
   }
-  out.push(...engine.flush());
+  completed(engine.flush(), null);
   return out;
 }

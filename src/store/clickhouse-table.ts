@@ -179,6 +179,69 @@ export class ClickHouseTable implements RuleStore {
       .map((l) => JSON.parse(l) as Record<string, unknown>);
   }
 
+  /**
+   * Rows of lotl's own SELECT as the server sends them, a batch at a time (the answer is read as
+   * it streams: a whole table is never in memory).
+   */
+  async *stream(
+    sql: string,
+    settings: Record<string, string> = {},
+  ): AsyncGenerator<Record<string, unknown>[]> {
+    const u = new URL(this.url);
+    for (const [k, v] of Object.entries(settings)) u.searchParams.set(k, v);
+    const res = await fetch(u, {
+      method: 'POST',
+      headers: this.auth ? { authorization: this.auth } : {},
+      body: `${sql} FORMAT JSONEachRow`,
+    });
+    if (!res.ok || !res.body) throw new Error(`ClickHouse: ${(await res.text()).trim().split('\n')[0]}`);
+    const decoder = new TextDecoder();
+    const reader = res.body.getReader();
+    let rest = '';
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        const text = rest + decoder.decode(value, { stream: true });
+        const end = text.lastIndexOf('\n');
+        if (end < 0) {
+          rest = text;
+          continue;
+        }
+        rest = text.slice(end + 1);
+        const lines = text.slice(0, end).split('\n');
+        // An error after the first rows comes in the body (the status was sent with them).
+        const rows = lines.filter((l) => l !== '').map((l) => parseRow(l));
+        if (rows.length > 0) yield rows;
+      }
+    } finally {
+      // A reader that stopped early lets the server stop too.
+      await reader.cancel().catch(() => undefined);
+    }
+    rest += decoder.decode();
+    if (rest.trim() !== '') yield [parseRow(rest)];
+  }
+
+  /**
+   * By time, then file (a MergeTree keeps no order of arrival); the sort is ClickHouse's, on disk
+   * past 1 GB. A result cut short is an error, not the end.
+   */
+  async *eachEvent(): AsyncGenerator<RawEvent[]> {
+    const [{ n }] = await this.rows(`SELECT count() AS n FROM ${this.events} WHERE ${this.visible}`);
+    const want = Number(n);
+    let got = 0;
+    const rows = this.stream(
+      `SELECT event FROM ${this.events} WHERE ${this.visible} ORDER BY ifNull(time, ''), file, sha256, cityHash64(event)`,
+      // The sort goes to disk past 1 GB instead of failing on a big table.
+      { max_bytes_before_external_sort: String(1 << 30) },
+    );
+    for await (const batch of rows) {
+      got += batch.length;
+      yield batch.map((r) => JSON.parse(String(r.event)) as RawEvent);
+    }
+    if (got !== want) throw new Error(`the store gave ${got} of its ${want} events: read again`);
+  }
+
   async ingest(paths: string[], on: ClickHouseIngestOptions = {}): Promise<IngestResult> {
     const listed = await listInputs(paths);
     const result: IngestResult = { files: 0, known: 0, events: 0, problems: [...listed.problems] };
@@ -388,4 +451,13 @@ export function clickhouseEventRow(view: EventView, file: string, sha256: string
       event: JSON.stringify(raw),
     }),
   );
+}
+
+/** A line of a streamed answer; ClickHouse's error text mid-stream is not JSON: said as it is. */
+function parseRow(line: string): Record<string, unknown> {
+  try {
+    return JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    throw new Error(`ClickHouse: ${line.trim().slice(0, 300)}`);
+  }
 }

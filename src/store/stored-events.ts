@@ -5,7 +5,7 @@
 import type { Alert } from '../detect/alert.js';
 import type { ProgressFactory } from '../hunt/read-loop.js';
 import type { RuleStore } from '../hunt/table-hunt.js';
-import type { InputProblem } from '../ingest/raw-event.js';
+import type { InputProblem, RawEvent } from '../ingest/raw-event.js';
 import type { EventView } from '../normalize/normalize.js';
 import { ClickHouseTable } from './clickhouse-table.js';
 import { EventTable, type IngestResult } from './event-table.js';
@@ -21,6 +21,12 @@ export interface StoredEvents extends RuleStore {
     },
   ): Promise<IngestResult>;
   counts(): Promise<{ files: number; events: number }>;
+  /**
+   * Every stored event, in batches: what the correlate stage and the indicators read over a store
+   * (`lotl hunt --db`, `--clickhouse`). One query, streamed: lotl holds a batch at a time. The
+   * order is the store's to say (DuckDB: as they went in; ClickHouse: by time).
+   */
+  eachEvent(): AsyncGenerator<RawEvent[]>;
   close(): void;
 }
 

@@ -2,11 +2,19 @@
  * `lotl ingest --clickhouse` and `lotl hunt --clickhouse` from the command line, on two
  * clickhouse-server shards the test starts on loopback: each shard's tables made by `lotl ingest
  * --clickhouse SHARD` without paths, the examples ingested over the cluster (twice: the second
- * adds nothing), and the pack's rules as SQL over it give the streamed hunt's Sigma alerts.
+ * adds nothing), and the pack's rules as SQL over it give the streamed hunt's Sigma alerts, and
+ * `lotl report` over it the streamed hunt's answers.
  * Store options that do not go together are usage errors.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kqlAlertKeys, PACK_RULES, runCli, sigmaAlertKeys, streamedExamples } from '../helpers.js';
+import {
+  answersKey,
+  kqlAlertKeys,
+  PACK_RULES,
+  runCli,
+  sigmaAlertKeys,
+  streamedExamples,
+} from '../helpers.js';
 import { startServer } from '../server/server-process.js';
 import { CLUSTER, type ClickHouse, HAS_CLICKHOUSE, startClickHouseCluster } from '../support/clickhouse.js';
 
@@ -77,6 +85,13 @@ describe('lotl ingest and hunt --clickhouse', () => {
       // The KQL hunts' alerts: the streamed hunt's (the impacket hunt finds nothing in the examples).
       expect(kqlAlertKeys(hunted.stdout)).toEqual(kqlAlertKeys(streamed));
       expect(kqlAlertKeys(hunted.stdout).length).toBeGreaterThanOrEqual(6);
+      // The indicators and the correlate stage over the cluster's events, with the KQL hunts'
+      // alerts: the streamed hunt's incidents, sign-ins and accounts to reset.
+      const report = await runCli(['report', '--clickhouse', one.url, '--cluster', CLUSTER, '--no-progress']);
+      expect(report.code, report.stderr).toBe(0);
+      const streamedReport = await runCli(['report', '--no-progress', 'examples/']);
+      expect(answersKey(report.stdout)).toEqual(answersKey(streamedReport.stdout));
+      expect(JSON.parse(report.stdout).accounts.length).toBeGreaterThanOrEqual(3);
 
       // The advisory's KQL over the cluster's tables: the rows `lotl query` finds in the files.
       // (Two IFM commands; three alerts whose evidence is the FRP file: two hash matches and the

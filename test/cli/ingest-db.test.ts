@@ -1,13 +1,14 @@
 /**
  * `lotl ingest --db` and `lotl hunt --db`: the examples into a DuckDB file (twice: the second adds
  * nothing), then the pack's Sigma rules as SQL over it — the same Sigma alerts as the streamed
- * hunt, written the same way. Usage errors are said, with exit status 2.
+ * hunt, written the same way — and the indicators and the correlate stage over its events: the
+ * streamed hunt's alerts and answers (`lotl report --db`). Usage errors are said, with exit status 2.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PACK_RULES, runCli, sigmaAlertKeys, streamedExampleKeys } from '../helpers.js';
+import { allAlertKeys, PACK_RULES, runCli, sigmaAlertKeys, streamedExampleKeys } from '../helpers.js';
 
 describe('lotl ingest --db and lotl hunt --db', () => {
   it("ingests once, hunts with SQL, and finds the streamed hunt's Sigma alerts", async () => {
@@ -26,6 +27,29 @@ describe('lotl ingest --db and lotl hunt --db', () => {
     );
     expect(sigmaAlertKeys(fromDb.stdout)).toEqual(await streamedExampleKeys());
     expect(sigmaAlertKeys(fromDb.stdout).length).toBeGreaterThan(30);
+
+    // The indicators and the correlate stage over the store: the streamed hunt's alerts of every
+    // kind (indicators, bursts of discovery), incidents, sign-ins and accounts to reset (the KQL
+    // hunts left out of the stream: a DuckDB file keeps no KQL tables).
+    expect(fromDb.stderr).toContain('then indicators and the correlate stage over every stored event');
+    expect(fromDb.stderr).toContain('lotl hunt: 1 incidents');
+    const streamed = await runCli(['hunt', '--no-kql', '--no-progress', '--format', 'jsonl', 'examples/']);
+    expect(allAlertKeys(fromDb.stdout)).toEqual(allAlertKeys(streamed.stdout));
+    const kinds = new Set(
+      fromDb.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).rule.kind),
+    );
+    expect([...kinds].sort()).toEqual(['correlation', 'ioc', 'sigma']);
+    const html = path.join(path.dirname(db), 'report.html');
+    const report = await runCli(['report', '--db', db, '--format', 'json', '--html', html]);
+    expect(report.code, report.stderr).toBe(0);
+    const streamedReport = await runCli(['report', '--no-kql', '--no-progress', 'examples/']);
+    // Read in the order they went in (the stream's): the very same document.
+    expect(report.stdout).toBe(streamedReport.stdout);
+    expect(JSON.parse(report.stdout).incidents).toHaveLength(1);
+    expect(readFileSync(html, 'utf8')).toContain('svc-fortinet');
   });
 
   it('PATHS and --db together, a missing database, no inputs: usage errors', async () => {
@@ -38,5 +62,16 @@ describe('lotl ingest --db and lotl hunt --db', () => {
     const none = await runCli(['hunt']);
     expect(none.code).toBe(2);
     expect(none.stderr).toContain('no inputs');
+    for (const args of [
+      ['report'],
+      ['report', '--db', 'x.duckdb', 'examples/'],
+      ['report', '--cluster', 'c'],
+    ]) {
+      const r = await runCli(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(
+        /no inputs|either PATHS or a store|--cluster goes with --clickhouse|give one store/,
+      );
+    }
   });
 });

@@ -1,7 +1,7 @@
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { type Command, InvalidArgumentError } from 'commander';
-import { Correlator } from '../../correlate/correlator.js';
+import { type Answers, Correlator } from '../../correlate/correlator.js';
 import { type Alert, type AlertHead, alertHead } from '../../detect/alert.js';
 import { iocAlerts } from '../../detect/ioc/match.js';
 import {
@@ -24,8 +24,10 @@ import { chunkPool } from '../../ingest/evtx/pool.js';
 import { evtxUsesPool } from '../../ingest/evtx/reader.js';
 import type { Stage } from '../../ingest/raw-event.js';
 import { listInputs } from '../../ingest/read.js';
+import { type EventView, normalize } from '../../normalize/normalize.js';
 import { AlertSpool } from '../../report/alert-spool.js';
 import { HtmlReportFile } from '../../report/html/report-file.js';
+import { NavigatorLayer } from '../../report/navigator.js';
 import { printable } from '../../report/terminal-text.js';
 import { timeFormatter } from '../../report/time-zone.js';
 import { ClickHouseTable } from '../../store/clickhouse-table.js';
@@ -45,9 +47,9 @@ import {
   writeAlerts,
 } from '../alert-output.js';
 import { EXIT_ERROR } from '../exit-codes.js';
-import { type Detector, runHunt, runHuntParallel } from '../hunt-run.js';
+import { answersText, type Detector, runHunt, runHuntParallel } from '../hunt-run.js';
 import { collect, wholeNumber } from '../option-values.js';
-import { warn } from '../output.js';
+import { warn, write } from '../output.js';
 import { startStepProgress } from '../progress.js';
 import { VERSION } from '../version.js';
 import { storeChoiceProblem } from './ingest.js';
@@ -251,23 +253,28 @@ function kqlPathsOf(opts: HuntCommandOptions): string[] {
 
 /**
  * `lotl hunt --db FILE | --clickhouse URL`: the Sigma rules (the pack's and --sigma) as SQL over
- * the stored events, and on ClickHouse the KQL hunts compiled to SQL over its KQL tables; the
- * alerts written as a streamed hunt writes them. Indicators and the correlate stage read events as
- * they stream: not over a store yet (said).
+ * the stored events, and on ClickHouse the KQL hunts compiled to SQL over its KQL tables; then,
+ * for the indicators and the correlate stage, one read of every stored event (streamed from the
+ * store); the alerts written and the answers printed as a streamed hunt does.
  */
-async function huntDatabaseAction(choice: StoreChoice, opts: HuntCommandOptions): Promise<void> {
+async function huntDatabaseAction(
+  choice: StoreChoice,
+  opts: HuntCommandOptions,
+  report = false,
+): Promise<void> {
+  const command = report ? 'report' : 'hunt';
   const name = printable(storeName(choice));
   if (choice.db !== undefined && !existsSync(choice.db)) {
-    warn(`lotl hunt: no database ${name} (lotl ingest PATHS --db FILE makes it)\n`);
+    warn(`lotl ${command}: no database ${name} (lotl ingest PATHS --db FILE makes it)\n`);
     process.exitCode = EXIT_ERROR;
     return;
   }
   const sigma = [...(opts.builtin ? [BUILTIN.sigma] : []), ...opts.sigma];
   // Only ClickHouse keeps KQL's tables (lotl ingest --clickhouse fills them).
   const kqlPaths = choice.clickhouse !== undefined ? kqlPathsOf(opts) : [];
-  if (sigma.length === 0 && kqlPaths.length === 0) {
+  if (sigma.length === 0 && kqlPaths.length === 0 && opts.iocs.length === 0) {
     warn(
-      `lotl hunt: a store is hunted with Sigma rules${choice.clickhouse !== undefined ? ' and KQL hunts' : ''}: none selected\n`,
+      `lotl ${command}: a store is hunted with Sigma rules${choice.clickhouse !== undefined ? ', KQL hunts' : ''} and indicators: none selected\n`,
     );
     process.exitCode = EXIT_ERROR;
     return;
@@ -278,7 +285,7 @@ async function huntDatabaseAction(choice: StoreChoice, opts: HuntCommandOptions)
   }
   const filter = alertFilter(opts);
   if (typeof filter === 'string') {
-    warn(`lotl hunt: ${filter}\n`);
+    warn(`lotl ${command}: ${filter}\n`);
     process.exitCode = EXIT_ERROR;
     return;
   }
@@ -287,20 +294,45 @@ async function huntDatabaseAction(choice: StoreChoice, opts: HuntCommandOptions)
     process.exitCode = EXIT_ERROR;
     return;
   }
+  // Indicators and the correlate stage: one read of the stored events after the SQL.
+  const iocPaths = [...(opts.builtin ? [BUILTIN.iocs] : []), ...opts.iocs];
+  const iocs = iocPaths.length > 0 ? loadIocs(command, iocPaths) : undefined;
+  if (iocs === null) {
+    process.exitCode = EXIT_ERROR;
+    return;
+  }
+  let correlator: Correlator | undefined;
+  if (opts.correlate) {
+    try {
+      correlator = new Correlator(opts.internal.length > 0 ? { internal: opts.internal } : {});
+    } catch (err) {
+      warn(`lotl ${command}: --internal: ${(err as Error).message}\n`);
+      process.exitCode = EXIT_ERROR;
+      return;
+    }
+  }
   warn(
-    choice.clickhouse !== undefined
-      ? 'lotl hunt: over a store: Sigma rules as SQL (correlation rules over their matches), KQL hunts as SQL; indicators and the correlate stage run on streamed events only (not yet over a store)\n'
-      : 'lotl hunt: over a store: Sigma rules as SQL (correlation rules over their matches); KQL hunts (a ClickHouse store keeps their tables), indicators and the correlate stage run on streamed events only\n',
+    `lotl ${command}: over a store: Sigma rules as SQL (correlation rules over their matches)${choice.clickhouse !== undefined ? ', KQL hunts as SQL' : ' (KQL hunts need the KQL tables a ClickHouse store keeps)'}${iocs || correlator ? `, then ${[iocs ? 'indicators' : '', correlator ? 'the correlate stage' : ''].filter(Boolean).join(' and ')} over every stored event` : ''}\n`,
   );
   const started = performance.now();
   const loaded = loadRules(sigma, { placeholders, cache: ruleCache() });
   const errors = loaded.problems.filter((p) => p.severity === 'error');
   for (const p of errors) warn(`${problemLine(p)}\n`);
   const { rules, note } = selectRules(loaded.rules, huntSetup(opts, placeholders));
-  if (sigma.length > 0) warn(`lotl hunt: ${loadSummary(loaded)}${note}\n`);
+  if (sigma.length > 0) warn(`lotl ${command}: ${loadSummary(loaded)}${note}\n`);
+  if (opts.html) {
+    for (const p of errors)
+      opts.html.ruleProblems.push({
+        file: `${p.file}${p.line ? `:${p.line}` : ''}`,
+        message: `${p.code} ${p.message}`,
+      });
+    for (const r of [...loaded.rules, ...loaded.correlations]) opts.html.ruleFile(r.id, r.file);
+    opts.html.indicatorFiles(iocPaths);
+  }
   const predicates = new Map([...rulePredicates(sigma, placeholders)].map((p) => [`${p.file}\n${p.id}`, p]));
   // What of the KQL hunts maps to SQL; the rest said with its place in the query.
   const kql = kqlPaths.length > 0 ? loadKqlTreeHunts(kqlPaths) : { hunts: [], problems: [] };
+  for (const h of kql.hunts) opts.html?.ruleFile(huntRuleId(h), h.file);
   for (const p of kql.problems)
     warn(
       p.unsupported
@@ -311,17 +343,23 @@ async function huntDatabaseAction(choice: StoreChoice, opts: HuntCommandOptions)
   try {
     table = await openStoredEvents(choice);
   } catch (err) {
-    warn(`lotl hunt: cannot open ${name}: ${printable((err as Error).message.split('\n')[0])}\n`);
+    warn(`lotl ${command}: cannot open ${name}: ${printable((err as Error).message.split('\n')[0])}\n`);
     process.exitCode = EXIT_ERROR;
     return;
   }
   let result: Awaited<ReturnType<typeof huntTable>>;
   const exclude = opts.excludeRule.length > 0 ? ruleMatcher(opts.excludeRule) : undefined;
-  // Alerts go to the spool as each batch is read (bounded memory), filtered as a stream's are.
+  // Alerts go to the spool as each batch is read (bounded memory), filtered as a stream's are;
+  // the correlate stage sees every alert not excluded, whatever the output keeps.
   const spool = new AlertSpool();
-  const keep = (a: Alert) => {
+  let excludedCount = 0;
+  const keep = (a: Alert, view?: EventView | null) => {
     const head = alertHead(a);
-    if (exclude?.(head)) return;
+    if (exclude?.(head)) {
+      excludedCount++;
+      return;
+    }
+    correlator?.alert(a, view ?? undefined);
     if (!filter || filter(head)) spool.add(a);
   };
   let events = 0;
@@ -351,8 +389,33 @@ async function huntDatabaseAction(choice: StoreChoice, opts: HuntCommandOptions)
         ))
           keep(a);
       }
+    if (iocs || correlator) {
+      const progress = startStepProgress('events', opts.progress);
+      let read = 0;
+      try {
+        for await (const batch of table.eachEvent()) {
+          for (const raw of batch) {
+            const view = normalize(raw);
+            correlator?.event(view);
+            if (iocs) for (const a of iocAlerts(view, iocs.set)) keep(a, view);
+          }
+          read += batch.length;
+          progress.step(read, events);
+        }
+      } finally {
+        progress.stop();
+      }
+    }
+    // The correlate stage's own alerts (bursts of discovery), written with the others.
+    const excluded = (a: Alert) => {
+      const out = exclude?.(alertHead(a)) === true;
+      if (out) excludedCount++;
+      return out;
+    };
+    for (const a of correlator?.correlationAlerts(excluded) ?? [])
+      if (!filter || filter(alertHead(a))) spool.add(a);
   } catch (err) {
-    warn(`lotl hunt: ${name}: ${printable((err as Error).message.split('\n')[0])}\n`);
+    warn(`lotl ${command}: ${name}: ${printable((err as Error).message.split('\n')[0])}\n`);
     spool.discard();
     process.exitCode = EXIT_ERROR;
     return;
@@ -363,21 +426,44 @@ async function huntDatabaseAction(choice: StoreChoice, opts: HuntCommandOptions)
   for (const s of result.skipped) reasons.set(s.reason, (reasons.get(s.reason) ?? 0) + 1);
   if (result.skipped.length > 0)
     warn(
-      `lotl hunt: ${result.skipped.length} rules not run as SQL:${[...reasons]
+      `lotl ${command}: ${result.skipped.length} rules not run as SQL:${[...reasons]
         .sort((a, b) => b[1] - a[1])
         .slice(0, 5)
         .map(([why, n]) => `\n  ${n}  ${printable(why)}`)
         .join('')}\n`,
     );
-  await writeAlerts(spool, opts.format, { signals: opts.minLevel !== undefined });
+  const answers = correlator?.answers();
+  const layer = opts.navigator ? new NavigatorLayer() : null;
+  let writeProblems = 0;
+  if (report) {
+    const page = opts.html?.alerts;
+    if (layer || page)
+      for await (const a of spool.sorted()) {
+        layer?.add(a);
+        page?.add(a);
+      }
+    spool.discard();
+  } else
+    await writeAlerts(spool, opts.format, {
+      signals: opts.minLevel !== undefined,
+      onAlert: layer ? (a) => layer.add(a) : undefined,
+    });
+  if (layer && opts.navigator && !writeNavigator(command, layer, opts.navigator, spool.count))
+    writeProblems++;
   const seconds = (performance.now() - started) / 1000;
   const hunts = kqlPaths.length > 0 ? ` and ${kql.hunts.length} KQL hunts` : '';
   // A hunt this store's SQL cannot express is said above, not an error of its file.
-  const problems = errors.length + kql.problems.filter((p) => !p.unsupported).length;
+  const problems = errors.length + kql.problems.filter((p) => !p.unsupported).length + (iocs?.problems ?? 0);
   warn(
-    `lotl hunt: ${result.ran} rules${hunts} ran as SQL (${result.queries + kql.hunts.length} queries) over ${events.toLocaleString('en-US')} events of ${name} in ${seconds.toFixed(1)} s, ${spool.count} alerts (${levelCounts(spool)}), ${problems} rule problems\n`,
+    `lotl ${command}: ${result.ran} rules${hunts} ran as SQL (${result.queries + kql.hunts.length} queries) over ${events.toLocaleString('en-US')} events of ${name}${iocs ? `, with ${iocs.set.size} indicators,` : ''} in ${seconds.toFixed(1)} s, ${spool.count} alerts (${levelCounts(spool)}), ${problems} rule problems${excludedCount > 0 ? `; ${excludedCount} alerts of excluded rules left out` : ''}\n`,
   );
-  process.exitCode = exitStatus(spool, problems, opts.failOn);
+  if (answers && report) {
+    const { limits, ...document } = answers;
+    if (opts.reportJson !== false) await write(`${JSON.stringify(document, null, 2)}\n`);
+    for (const l of limits) warn(`lotl ${command}: ${printable(l)}\n`);
+    if (opts.html && !writeHtml(command, opts.html, [name], events, answers, excludedCount)) writeProblems++;
+  } else if (answers) warn(answersText(command, answers));
+  process.exitCode = writeProblems > 0 ? EXIT_ERROR : exitStatus(spool, problems, opts.failOn);
 }
 
 /** `lotl hunt` and `lotl report`: the report writes the answers as JSON instead of the alerts. */
@@ -607,7 +693,13 @@ export function registerReport(program: Command): void {
   program
     .command('report')
     .description('hunt the inputs and write the answers: incidents, accounts to reset, unusual sign-ins')
-    .argument('<paths...>', 'log files or directories (EVTX, JSON, JSONL, XML, CSV; .zip and .gz are opened)')
+    .argument('[paths...]', 'log files or directories (EVTX, JSON, JSONL, XML, CSV; .zip and .gz are opened)')
+    .option('--db <file>', 'report on the events of a database `lotl ingest --db` made (Sigma rules as SQL)')
+    .option(
+      '--clickhouse <url>',
+      'report on the events `lotl ingest --clickhouse` put in this ClickHouse server',
+    )
+    .option('--cluster <name>', 'with --clickhouse: the events are sharded over this cluster')
     .option('--format <format>', 'json: the answers as JSON on stdout (the default without --html)')
     .option('--html <file>', 'write the HTML report (one self-contained page) to this file')
     .option('--navigator <file>', 'also write an ATT&CK Navigator layer of the alerts to this file')
@@ -635,7 +727,7 @@ export function registerReport(program: Command): void {
     .action(
       (
         paths: string[],
-        opts: Omit<HuntCommandOptions, 'host' | 'rule' | 'correlate'> & { html?: string },
+        opts: Omit<HuntCommandOptions, 'host' | 'rule' | 'correlate'> & { html?: string } & StoreChoice,
       ) => {
         if (opts.format !== undefined && opts.format !== 'json') {
           warn(
@@ -644,21 +736,80 @@ export function registerReport(program: Command): void {
           process.exitCode = EXIT_ERROR;
           return;
         }
+        const stored = opts.db !== undefined || opts.clickhouse !== undefined || opts.cluster !== undefined;
+        if (stored && paths.length > 0) {
+          warn('lotl report: give either PATHS or a store (--db, --clickhouse), not both\n');
+          process.exitCode = EXIT_ERROR;
+          return;
+        }
+        if (!stored && paths.length === 0) {
+          warn('lotl report: no inputs: give log files or folders, or --db FILE, or --clickhouse URL\n');
+          process.exitCode = EXIT_ERROR;
+          return;
+        }
+        if (stored) {
+          const problem = storeChoiceProblem('report', opts);
+          if (problem) {
+            warn(`${problem}\n`);
+            process.exitCode = EXIT_ERROR;
+            return;
+          }
+        }
         const html = opts.html ? new HtmlReportFile(opts.html, VERSION) : undefined;
-        return huntAction(
-          paths,
-          {
-            ...opts,
-            format: 'json',
-            host: [],
-            rule: [],
-            correlate: true,
-            threads: 1,
-            html,
-            reportJson: opts.format === 'json' || !html,
-          },
-          true,
-        );
+        const reportOpts = {
+          ...opts,
+          format: 'json',
+          host: [],
+          rule: [],
+          correlate: true,
+          threads: 1,
+          html,
+          reportJson: opts.format === 'json' || !html,
+        };
+        if (stored) return huntDatabaseAction(opts, reportOpts, true);
+        return huntAction(paths, reportOpts, true);
       },
     );
+}
+
+/** Writes the ATT&CK Navigator layer of a hunt's alerts; false (said) when it cannot. */
+function writeNavigator(command: string, layer: NavigatorLayer, file: string, alerts: number): boolean {
+  try {
+    writeFileSync(
+      file,
+      `${JSON.stringify(layer.layer(`lotl ${command}`, `${alerts} alerts of lotl ${command}, scored by alerts per technique`), null, 2)}\n`,
+    );
+    warn(
+      `lotl ${command}: ATT&CK Navigator layer of ${layer.size} techniques written to ${printable(file)}\n`,
+    );
+    return true;
+  } catch (err) {
+    warn(
+      `lotl ${command}: cannot write the Navigator layer ${printable(file)}: ${printable((err as Error).message)}\n`,
+    );
+    return false;
+  }
+}
+
+/** Writes the HTML report; false (said) when it cannot. */
+function writeHtml(
+  command: string,
+  html: HtmlReportFile,
+  inputs: string[],
+  events: number,
+  answers: Answers,
+  excluded: number,
+): boolean {
+  try {
+    const bytes = html.write(inputs, events, answers, excluded);
+    warn(
+      `lotl ${command}: HTML report written to ${printable(html.file)} (${(bytes / 1048576).toFixed(1)} MB, ${html.alerts.count.toLocaleString('en-US')} alerts)\n`,
+    );
+    return true;
+  } catch (err) {
+    warn(
+      `lotl ${command}: cannot write the HTML report ${printable(html.file)}: ${printable((err as Error).message)}\n`,
+    );
+    return false;
+  }
 }
