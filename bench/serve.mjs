@@ -67,7 +67,7 @@ function startServer(db) {
     child.stderr.on('data', (d) => {
       err += d;
       const m = /listening on (http:\/\/[^/\s]+)\//.exec(err);
-      if (m) resolve({ url: m[1], child });
+      if (m) resolve({ url: m[1], child, said: () => err });
     });
     child.once('exit', (code) => reject(new Error(`lotl serve exited ${code}: ${err}`)));
   });
@@ -83,6 +83,7 @@ const headers = { authorization: 'Bearer bench', 'content-type': 'application/x-
 const { name, lines } = sourceLines(60_000);
 process.stderr.write(`source: ${name}, ${lines.length} events; ${SECONDS} s per row\n`);
 const rows = [];
+const answers = [];
 for (const batch of [200, 1_000, 5_000]) {
   const dir = mkdtempSync(path.join(tmpdir(), 'lotl-bench-serve-'));
   const { url, child } = await startServer(path.join(dir, 'serve.duckdb'));
@@ -132,8 +133,26 @@ for (const batch of [200, 1_000, 5_000]) {
     seconds,
     peakRss(child.pid),
   ]);
+  // The answers: asked after the upload (worked out from the correlate stage the batches fed),
+  // asked again (kept until the next batch), and the stage given the store when it starts again.
+  const ask = async (at) => {
+    const t = performance.now();
+    const body = await (await fetch(`${at}/api/incidents`)).json();
+    return { ms: performance.now() - t, incidents: body.incidents.length };
+  };
+  const first = await ask(url);
+  const again = await ask(url);
   child.kill('SIGTERM');
   await new Promise((r) => child.once('exit', r));
+  const restarted = await startServer(path.join(dir, 'serve.duckdb'));
+  const load = /([\d,]+) stored events correlated in ([\d.]+) s/.exec(restarted.said());
+  const afterRestart = await ask(restarted.url);
+  answers.push(
+    `incidents asked after the upload: ${first.ms.toFixed(0)} ms (${first.incidents} incidents); again: ${again.ms.toFixed(0)} ms`,
+    `restart on the same file: ${load ? `${load[1]} stored events correlated in ${load[2]} s` : 'no load said'}; incidents then: ${afterRestart.ms.toFixed(0)} ms (${afterRestart.incidents} incidents)`,
+  );
+  restarted.child.kill('SIGTERM');
+  await new Promise((r) => restarted.child.once('exit', r));
   rmSync(dir, { recursive: true, force: true });
 }
 process.stdout.write(
@@ -143,3 +162,5 @@ for (const [what, events, seconds, rss] of rows)
   process.stdout.write(
     `| ${what} | ${events.toLocaleString('en-US')} | ${seconds.toFixed(1)} | ${Math.round(events / seconds).toLocaleString('en-US')} | ${rss ?? '?'} MB |\n`,
   );
+for (const line of answers) process.stdout.write(`\n${line}`);
+process.stdout.write('\n');

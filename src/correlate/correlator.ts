@@ -89,21 +89,34 @@ export class Correlator {
    * left out (`--exclude-rule`), given the first time.
    */
   correlationAlerts(exclude?: (a: Alert) => boolean): Alert[] {
-    if (this.found === null) {
-      this.found = this.signals.bursts().filter((b) => !exclude?.(b));
-      for (const b of this.found) {
-        const x = incidentAlert(b);
-        const session = typeof b.event.session === 'string' ? b.event.session : null;
-        if (x.host !== null && session !== null) x.session = `${x.host}|${session}`;
-        if (this.graph.length < MAX_INCIDENT_ALERTS) this.graph.push(x);
-        else this.droppedGraph++;
-      }
-    }
+    if (this.found === null) this.found = this.signals.bursts().filter((b) => !exclude?.(b));
     return this.found;
   }
 
+  /** The answers at the end of a hunt (with the bursts correlationAlerts gave). */
   answers(): Answers {
-    this.correlationAlerts();
+    return this.answersWith(this.correlationAlerts());
+  }
+
+  /**
+   * The answers so far, for a correlate stage that goes on being fed (a server's): the bursts
+   * worked out anew, nothing of the stage's state changed by the asking.
+   */
+  answersNow(): { answers: Answers; bursts: Alert[] } {
+    const bursts = this.signals.bursts();
+    return { answers: this.answersWith(bursts), bursts };
+  }
+
+  private answersWith(bursts: Alert[]): Answers {
+    const graph = this.graph.slice();
+    let droppedGraph = this.droppedGraph;
+    for (const b of bursts) {
+      const x = incidentAlert(b);
+      const session = typeof b.event.session === 'string' ? b.event.session : null;
+      if (x.host !== null && session !== null) x.session = `${x.host}|${session}`;
+      if (graph.length < MAX_INCIDENT_ALERTS) graph.push(x);
+      else droppedGraph++;
+    }
     const signins = escalate(this.signins.unusual(), this.alerts);
     const limits: string[] = [];
     if (this.sessions.dropped > 0)
@@ -130,13 +143,17 @@ export class Correlator {
       limits.push(
         `${this.tree.forgotten.toLocaleString('en-US')} oldest processes forgotten by the process tree (${MAX_PROCESSES.toLocaleString('en-US')} kept)`,
       );
-    if (this.droppedGraph > 0)
+    if (droppedGraph > 0)
       limits.push(
-        `${this.droppedGraph.toLocaleString('en-US')} alerts past the incident graph's bound (${MAX_INCIDENT_ALERTS.toLocaleString('en-US')})`,
+        `${droppedGraph.toLocaleString('en-US')} alerts past the incident graph's bound (${MAX_INCIDENT_ALERTS.toLocaleString('en-US')})`,
       );
-    for (const x of this.graph)
-      if (x.ancestors.length === 0) x.ancestors = this.tree.ancestors(x.parent ?? x.parentPid, x.time);
-    const incidents = buildIncidents(this.graph, {
+    // Each alert's ancestors as the process tree knows them now (copies: a later ask may know more).
+    const placed = graph.map((x) =>
+      x.ancestors.length === 0
+        ? { ...x, ancestors: this.tree.ancestors(x.parent ?? x.parentPid, x.time) }
+        : x,
+    );
+    const incidents = buildIncidents(placed, {
       unusualSignins: signins.filter((s) => s.severity === 'high').map((s) => s.account),
       hops: this.movement.hops(),
     });

@@ -20,7 +20,7 @@ import { KqlUnsupportedError } from '../detect/kql/to-sql.js';
 import { BUILTIN } from '../hunt/builtin.js';
 import { normalize } from '../normalize/normalize.js';
 import { QueryLimitError } from '../store/duckdb.js';
-import type { AnswersCache } from './answers.js';
+import type { LiveAnswers } from './answers.js';
 import type { Jobs } from './jobs.js';
 import type { LiveHunts } from './kql-hunts.js';
 import type { LiveDetection } from './live.js';
@@ -69,7 +69,7 @@ export interface ServerParts {
   store: ServerStore;
   live: LiveDetection;
   jobs: Jobs;
-  answers: AnswersCache;
+  answers: LiveAnswers;
   /** The KQL hunts run as events arrive (none: not run). */
   hunts: LiveHunts | null;
   webhooks: Webhook[];
@@ -216,7 +216,10 @@ export function buildApp(parts: ServerParts): FastifyInstance {
       const views = events.map((e) => normalize(e));
       const { alerts, signals } = live.detect(views);
       const result = await store.commit({ id, source: 'ingest', views, alerts, signals });
-      if (result.stored) live.committed(alerts.map((a) => a.alert));
+      if (result.stored) {
+        live.stored(views, alerts);
+        live.committed(alerts.map((a) => a.alert));
+      }
       return result;
     })();
     inFlight.set(id, commit);

@@ -258,13 +258,16 @@ export class Jobs {
         job.alerts += known.alerts;
         return;
       }
-      const { alerts, signals } = this.live.detect(views);
-      const result = await this.store.commit({ id, source: job.name, views, alerts, signals });
+      const batch = views;
       views = rest;
+      const { alerts, signals } = this.live.detect(batch);
+      const result = await this.store.commit({ id, source: job.name, views: batch, alerts, signals });
       job.events += result.events;
       job.alerts += result.alerts;
-      if (result.stored) this.live.committed(alerts.map((a) => a.alert));
-      else job.known += result.events;
+      if (result.stored) {
+        this.live.stored(batch, alerts);
+        this.live.committed(alerts.map((a) => a.alert));
+      } else job.known += result.events;
     };
     const listed = await listInputs([file]);
     const prefix = path.dirname(file) + path.sep;

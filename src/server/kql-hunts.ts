@@ -117,14 +117,18 @@ export class LiveHunts {
       keys.push(key);
     }
     if (fresh.length === 0) return;
+    const alerts = fresh.map((alert) => ({ alert, event: null }));
     const result = await this.store.commit({
       id: `kql:${createHash('sha256').update(keys.join('\n')).digest('hex')}`,
       source: file,
       views: [],
-      alerts: fresh.map((alert) => ({ alert, event: null })),
+      alerts,
     });
     for (const k of keys) this.seen.add(k);
-    if (result.stored) this.live.committed(fresh, false);
+    if (result.stored) {
+      this.live.stored([], alerts);
+      this.live.committed(fresh, false);
+    }
   }
 
   /** Resolves when no run is due or under way (tests, shutdown). */

@@ -44,6 +44,20 @@ export class LiveDetection {
     return () => this.listeners.delete(fn);
   }
 
+  private readonly batchListeners = new Set<
+    (views: EventView[], alerts: { alert: Alert; event: number | null }[]) => void
+  >();
+
+  /** Registers a follower of every stored batch, its events and alerts (the correlate stage). */
+  onStored(fn: (views: EventView[], alerts: { alert: Alert; event: number | null }[]) => void): void {
+    this.batchListeners.add(fn);
+  }
+
+  /** A batch is in the store (called once, by whoever committed it, in commit order). */
+  stored(views: EventView[], alerts: { alert: Alert; event: number | null }[]): void {
+    for (const fn of this.batchListeners) fn(views, alerts);
+  }
+
   private readonly commitListeners = new Set<() => void>();
 
   /** Registers a listener of commits (whatever their alerts: the KQL hunts rerun on new events). */

@@ -14,7 +14,7 @@ import { SigmaEngine } from '../../detect/sigma/engine.js';
 import { loadRules } from '../../detect/sigma/load.js';
 import { BUILTIN } from '../../hunt/builtin.js';
 import { printable } from '../../report/terminal-text.js';
-import { AnswersCache } from '../../server/answers.js';
+import { LiveAnswers } from '../../server/answers.js';
 import { buildApp, DEFAULT_LIMITS, type RuleInfo } from '../../server/app.js';
 import { ClickHouseServerStore } from '../../server/clickhouse-store.js';
 import { Jobs } from '../../server/jobs.js';
@@ -238,6 +238,25 @@ export function registerServe(program: Command): void {
           tags: h.techniques,
           file: h.file,
         });
+      // The correlate stage is given what the store holds before the server takes any batch.
+      const answers = new LiveAnswers(store, live);
+      try {
+        const started = Date.now();
+        const replayed = await answers.load((n) =>
+          warn(`lotl serve: correlating the stored events: ${n.toLocaleString('en-US')}\n`),
+        );
+        if (replayed > 0)
+          warn(
+            `lotl serve: ${replayed.toLocaleString('en-US')} stored events correlated in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
+          );
+      } catch (err) {
+        warn(`lotl serve: cannot read ${where}: ${printable((err as Error).message.split('\n')[0])}\n`);
+        kql.hunts.stop();
+        await store.close();
+        removeTempDir(stage);
+        process.exitCode = EXIT_ERROR;
+        return;
+      }
       // Uploads wait beside the database, so a restart finds the jobs it cut short.
       const uploadsDir =
         opts.uploads ?? (opts.clickhouse === undefined ? `${path.resolve(opts.db)}.uploads` : undefined);
@@ -260,7 +279,7 @@ export function registerServe(program: Command): void {
         store,
         live,
         jobs,
-        answers: new AnswersCache(store),
+        answers,
         hunts: kql.hunts,
         webhooks,
         rules,
