@@ -117,7 +117,10 @@ export class Correlator {
       if (graph.length < MAX_INCIDENT_ALERTS) graph.push(x);
       else droppedGraph++;
     }
-    const signins = escalate(this.signins.unusual(), this.alerts);
+    // In time order (then rule, then place): the reset list names rules, hosts and evidence
+    // in the order they happened, whatever order the inputs were read in.
+    const facts = this.alerts.slice().sort(byTimeRulePlace);
+    const signins = escalate(this.signins.unusual(), facts);
     const limits: string[] = [];
     if (this.sessions.dropped > 0)
       limits.push(`${this.sessions.dropped.toLocaleString('en-US')} oldest logon sessions forgotten`);
@@ -159,10 +162,18 @@ export class Correlator {
     });
     return {
       incidents,
-      accounts: accountsToReset(this.alerts, this.sessions, signins),
+      accounts: accountsToReset(facts, this.sessions, signins),
       signins,
       coverage: this.coverage.streamsSeen(),
       limits,
     };
   }
+}
+
+function byTimeRulePlace(a: AlertFacts, b: AlertFacts): number {
+  const ta = a.time ?? '';
+  const tb = b.time ?? '';
+  if (ta !== tb) return ta < tb ? -1 : 1;
+  if (a.ruleId !== b.ruleId) return a.ruleId < b.ruleId ? -1 : 1;
+  return a.where < b.where ? -1 : a.where > b.where ? 1 : 0;
 }

@@ -106,13 +106,32 @@ export class SigninBaseline {
   unusual(): UnusualSignin[] {
     const minHistory = this.options.minHistory ?? 5;
     const minSpan = this.options.minSpanMs ?? 86_400_000;
-    const sorted = [...this.seen].sort((a, b) => a.time - b.time);
+    // Sign-ins of the same moment have no order between them: each is judged against what came
+    // before that moment only, and listed by what it is (not by which file was read first).
+    const text = (x: Seen) => `${x.account}\u0000${x.host}\u0000${x.source}\u0000${x.logonType}`;
+    const sorted = [...this.seen].sort(
+      (a, b) => a.time - b.time || (text(a) < text(b) ? -1 : text(a) > text(b) ? 1 : 0),
+    );
     const history = new Map<
       string,
       { first: number; count: number; sources: Set<string>; hosts: Set<string>; types: Set<string> }
     >();
     const out: UnusualSignin[] = [];
+    /** This moment's sign-ins, learned once the moment is over. */
+    let moment: Seen[] = [];
+    const learn = () => {
+      for (const s of moment) {
+        const h = history.get(s.account)!;
+        h.count++;
+        h.sources.add(s.source);
+        h.hosts.add(s.host);
+        h.types.add(s.logonType);
+      }
+      moment = [];
+    };
     for (const s of sorted) {
+      if (moment.length > 0 && moment[0].time !== s.time) learn();
+      moment.push(s);
       let h = history.get(s.account);
       if (!h) {
         h = { first: s.time, count: 0, sources: new Set(), hosts: new Set(), types: new Set() };
@@ -145,10 +164,6 @@ export class SigninBaseline {
           severity: 'low',
         });
       }
-      h.count++;
-      h.sources.add(s.source);
-      h.hosts.add(s.host);
-      h.types.add(s.logonType);
     }
     return out;
   }

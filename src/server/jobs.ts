@@ -275,6 +275,10 @@ export class Jobs {
       [file],
       {
         event: (view) => {
+          // Known by the name it was uploaded under, as its problems are: the server's folder
+          // is its own business (and its random part would make each upload's alerts differ).
+          const origin = view.raw.origin;
+          if (origin.file.startsWith(prefix)) origin.file = origin.file.slice(prefix.length);
           views.push(view);
         },
         problem: (p) => {
