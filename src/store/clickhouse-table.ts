@@ -222,6 +222,13 @@ export class ClickHouseTable implements RuleStore {
     if (rest.trim() !== '') yield [parseRow(rest)];
   }
 
+  async keyCounts(): Promise<Map<string, number>> {
+    const rows = await this.rows(
+      `SELECT arrayJoin(keys) AS k, count() AS n FROM ${this.events} WHERE ${this.visible} GROUP BY k`,
+    );
+    return new Map(rows.map((r) => [String(r.k), Number(r.n)]));
+  }
+
   /**
    * By time, then file (a MergeTree keeps no order of arrival); the sort is ClickHouse's, on disk
    * past 1 GB. A result cut short is an error, not the end.

@@ -264,6 +264,14 @@ export class EventTable implements RuleStore {
     return { files: Number(row.files), events: Number(row.events) };
   }
 
+  async keyCounts(): Promise<Map<string, number>> {
+    const rows = await this.query(
+      'SELECT k, count(*) AS n FROM (SELECT unnest(keys) AS k FROM lotl_events) GROUP BY k',
+      [],
+    );
+    return new Map(rows.map((r) => [String(r.k), Number(r.n)]));
+  }
+
   /**
    * In the order they went in: file by file, each in its reading order — the order a streamed hunt
    * of the same inputs reads them, so the answers are the stream's. (Sorting by time here held

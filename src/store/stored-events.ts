@@ -27,6 +27,8 @@ export interface StoredEvents extends RuleStore {
    * order is the store's to say (DuckDB: as they went in; ClickHouse: by time).
    */
   eachEvent(): AsyncGenerator<RawEvent[]>;
+  /** Events per Sigma logsource key they serve (which rules had events to look at). */
+  keyCounts(): Promise<Map<string, number>>;
   close(): void;
 }
 

@@ -50,6 +50,20 @@ describe('lotl ingest --db and lotl hunt --db', () => {
     expect(report.stdout).toBe(streamedReport.stdout);
     expect(JSON.parse(report.stdout).incidents).toHaveLength(1);
     expect(readFileSync(html, 'utf8')).toContain('svc-fortinet');
+
+    // The page's rules that could not apply (no event of their log source): a store of the Sysmon
+    // file alone lists the stream's.
+    const sysmonDb = path.join(path.dirname(db), 'sysmon.duckdb');
+    const sysmon = 'examples/sysmon-fs02-ws07.jsonl';
+    expect((await runCli(['ingest', '--no-progress', sysmon, '--db', sysmonDb])).code).toBe(0);
+    const unreached = (file: string) =>
+      /<h4>No event of their log source[\s\S]*?(?=<h3>|<\/section>)/.exec(readFileSync(file, 'utf8'))?.[0];
+    const fromStore = path.join(path.dirname(db), 'sysmon-store.html');
+    const fromStream = path.join(path.dirname(db), 'sysmon-stream.html');
+    await runCli(['report', '--db', sysmonDb, '--html', fromStore]);
+    await runCli(['report', '--no-kql', '--no-progress', '--html', fromStream, sysmon]);
+    expect(unreached(fromStore)).toMatch(/No event of their log source \([1-9]\d* Sigma rules\)/);
+    expect(unreached(fromStore)).toBe(unreached(fromStream));
   });
 
   it('PATHS and --db together, a missing database, no inputs: usage errors', async () => {

@@ -13,8 +13,8 @@ import {
 } from '../../detect/kql/hunts.js';
 import { presentTreeRow } from '../../detect/kql/rows.js';
 import { rulePredicates } from '../../detect/sigma/convert.js';
-import { SigmaEngine } from '../../detect/sigma/engine.js';
-import { loadRules } from '../../detect/sigma/load.js';
+import { keyOf, SigmaEngine } from '../../detect/sigma/engine.js';
+import { loadRules, type SigmaRule } from '../../detect/sigma/load.js';
 import { BUILTIN } from '../../hunt/builtin.js';
 import { type HuntSetup, SIGMA_STATUSES, selectRules } from '../../hunt/detectors.js';
 import { noisyRuleIds } from '../../hunt/noisy-rules.js';
@@ -365,6 +365,17 @@ async function huntDatabaseAction(
   let events = 0;
   try {
     events = (await table.counts()).events;
+    if (opts.html) {
+      // The page lists the rules no stored event could reach, by logsource, as a stream's does.
+      const served = await table.keyCounts();
+      const unreached = new Map<string, SigmaRule[]>();
+      for (const rule of rules) {
+        const key = keyOf(rule.logsource);
+        if (served.has(key)) continue;
+        unreached.set(key, [...(unreached.get(key) ?? []), rule]);
+      }
+      opts.html.sigmaEngine({ rulesWithoutEvents: () => unreached });
+    }
     const progress = startStepProgress('queries', opts.progress);
     try {
       result = await huntTable(
