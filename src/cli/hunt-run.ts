@@ -91,22 +91,7 @@ async function finish(
       byRule: opts.groupBy === 'rule',
     });
   let problems = result.problems + loadProblems;
-  if (layer && opts.navigator) {
-    try {
-      writeFileSync(
-        opts.navigator,
-        `${JSON.stringify(layer.layer(`lotl ${command}`, `${alerts.count} alerts of lotl ${command}, scored by alerts per technique`), null, 2)}\n`,
-      );
-      warn(
-        `lotl ${command}: ATT&CK Navigator layer of ${layer.size} techniques written to ${printable(opts.navigator)}\n`,
-      );
-    } catch (err) {
-      problems++;
-      warn(
-        `lotl ${command}: cannot write the Navigator layer ${printable(opts.navigator)}: ${(err as Error).message}\n`,
-      );
-    }
-  }
+  if (layer && opts.navigator && !writeNavigator(command, layer, opts.navigator, alerts.count)) problems++;
   const rate = seconds > 0 ? Math.round(events / seconds).toLocaleString('en-US') : '-';
   warn(
     `lotl ${command}: ${events.toLocaleString('en-US')} events read in ${seconds.toFixed(1)} s (${rate} events/s${threads > 1 ? `, ${threads} threads` : ''}), ${alerts.count} alerts (${levelCounts(alerts)}), ${problems} input problems\n`,
@@ -168,19 +153,8 @@ export async function runHunt(
     const { limits, ...document } = answers;
     if (opts.reportJson !== false) await write(`${JSON.stringify(document, null, 2)}\n`);
     for (const l of limits) warn(`lotl ${command}: ${l}\n`);
-    if (html) {
-      try {
-        const bytes = html.write(paths, result.events, answers, result.excluded);
-        warn(
-          `lotl ${command}: HTML report written to ${printable(html.file)} (${(bytes / 1048576).toFixed(1)} MB, ${html.alerts.count.toLocaleString('en-US')} alerts)\n`,
-        );
-      } catch (err) {
-        warn(
-          `lotl ${command}: cannot write the HTML report ${printable(html.file)}: ${(err as Error).message}\n`,
-        );
-        process.exitCode = EXIT_ERROR;
-      }
-    }
+    if (html && !writeHtml(command, html, paths, result.events, answers, result.excluded))
+      process.exitCode = EXIT_ERROR;
   } else warn(answersText(command, answers));
 }
 
@@ -257,4 +231,51 @@ export async function runHuntParallel(
     },
   });
   await finish(command, result, loadProblems + errors, opts);
+}
+
+/** Writes the ATT&CK Navigator layer of a hunt's alerts; false (said) when it cannot. */
+export function writeNavigator(
+  command: string,
+  layer: NavigatorLayer,
+  file: string,
+  alerts: number,
+): boolean {
+  try {
+    writeFileSync(
+      file,
+      `${JSON.stringify(layer.layer(`lotl ${command}`, `${alerts} alerts of lotl ${command}, scored by alerts per technique`), null, 2)}\n`,
+    );
+    warn(
+      `lotl ${command}: ATT&CK Navigator layer of ${layer.size} techniques written to ${printable(file)}\n`,
+    );
+    return true;
+  } catch (err) {
+    warn(
+      `lotl ${command}: cannot write the Navigator layer ${printable(file)}: ${printable((err as Error).message)}\n`,
+    );
+    return false;
+  }
+}
+
+/** Writes the HTML report; false (said) when it cannot. */
+export function writeHtml(
+  command: string,
+  html: HtmlReportFile,
+  inputs: string[],
+  events: number,
+  answers: Answers,
+  excluded: number,
+): boolean {
+  try {
+    const bytes = html.write(inputs, events, answers, excluded);
+    warn(
+      `lotl ${command}: HTML report written to ${printable(html.file)} (${(bytes / 1048576).toFixed(1)} MB, ${html.alerts.count.toLocaleString('en-US')} alerts)\n`,
+    );
+    return true;
+  } catch (err) {
+    warn(
+      `lotl ${command}: cannot write the HTML report ${printable(html.file)}: ${printable((err as Error).message)}\n`,
+    );
+    return false;
+  }
 }

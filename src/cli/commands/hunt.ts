@@ -1,7 +1,7 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { type Command, InvalidArgumentError } from 'commander';
-import { type Answers, Correlator } from '../../correlate/correlator.js';
+import { Correlator } from '../../correlate/correlator.js';
 import { type Alert, type AlertHead, alertHead } from '../../detect/alert.js';
 import { iocAlerts } from '../../detect/ioc/match.js';
 import {
@@ -47,7 +47,14 @@ import {
   writeAlerts,
 } from '../alert-output.js';
 import { EXIT_ERROR } from '../exit-codes.js';
-import { answersText, type Detector, runHunt, runHuntParallel } from '../hunt-run.js';
+import {
+  answersText,
+  type Detector,
+  runHunt,
+  runHuntParallel,
+  writeHtml,
+  writeNavigator,
+} from '../hunt-run.js';
 import { collect, wholeNumber } from '../option-values.js';
 import { warn, write } from '../output.js';
 import { startStepProgress } from '../progress.js';
@@ -781,46 +788,4 @@ export function registerReport(program: Command): void {
         return huntAction(paths, reportOpts, true);
       },
     );
-}
-
-/** Writes the ATT&CK Navigator layer of a hunt's alerts; false (said) when it cannot. */
-function writeNavigator(command: string, layer: NavigatorLayer, file: string, alerts: number): boolean {
-  try {
-    writeFileSync(
-      file,
-      `${JSON.stringify(layer.layer(`lotl ${command}`, `${alerts} alerts of lotl ${command}, scored by alerts per technique`), null, 2)}\n`,
-    );
-    warn(
-      `lotl ${command}: ATT&CK Navigator layer of ${layer.size} techniques written to ${printable(file)}\n`,
-    );
-    return true;
-  } catch (err) {
-    warn(
-      `lotl ${command}: cannot write the Navigator layer ${printable(file)}: ${printable((err as Error).message)}\n`,
-    );
-    return false;
-  }
-}
-
-/** Writes the HTML report; false (said) when it cannot. */
-function writeHtml(
-  command: string,
-  html: HtmlReportFile,
-  inputs: string[],
-  events: number,
-  answers: Answers,
-  excluded: number,
-): boolean {
-  try {
-    const bytes = html.write(inputs, events, answers, excluded);
-    warn(
-      `lotl ${command}: HTML report written to ${printable(html.file)} (${(bytes / 1048576).toFixed(1)} MB, ${html.alerts.count.toLocaleString('en-US')} alerts)\n`,
-    );
-    return true;
-  } catch (err) {
-    warn(
-      `lotl ${command}: cannot write the HTML report ${printable(html.file)}: ${printable((err as Error).message)}\n`,
-    );
-    return false;
-  }
 }
