@@ -20,13 +20,17 @@ describe('lotl ingest --db and lotl hunt --db', () => {
     expect(again.stderr).toContain('0 events from 0 files');
     expect(again.stderr).toContain('8 files already stored, not read again');
     expect(again.stderr).toContain('holds 297 events from 8 files');
-    const fromDb = await runCli(['hunt', '--db', db, '--format', 'jsonl']);
+    const layer = path.join(path.dirname(db), 'layer.json');
+    const fromDb = await runCli(['hunt', '--db', db, '--format', 'jsonl', '--navigator', layer]);
     expect(fromDb.code, fromDb.stderr).toBe(0);
     expect(fromDb.stderr).toMatch(
       new RegExp(`${PACK_RULES} rules ran as SQL \\(\\d+ queries\\) over 297 events`),
     );
     expect(sigmaAlertKeys(fromDb.stdout)).toEqual(await streamedExampleKeys());
     expect(sigmaAlertKeys(fromDb.stdout).length).toBeGreaterThan(30);
+    // The ATT&CK Navigator layer of the store's alerts.
+    const techniques = JSON.parse(readFileSync(layer, 'utf8')).techniques as { techniqueID: string }[];
+    expect(techniques.map((t) => t.techniqueID)).toContain('T1003.001');
 
     // The indicators and the correlate stage over the store: the streamed hunt's alerts of every
     // kind (indicators, bursts of discovery), incidents, sign-ins and accounts to reset (the KQL
