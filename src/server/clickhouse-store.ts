@@ -226,6 +226,14 @@ export class ClickHouseServerStore implements ServerStore {
     }
   }
 
+  async undetected(): Promise<number> {
+    // The server's batches are named `ingest:`, `upload:`, `kql:`; `lotl ingest` names a file by its hash.
+    const [row] = await this.table.rows(
+      "SELECT sum(events) AS n FROM (SELECT sha256, any(events) AS events FROM lotl_files WHERE position(sha256, ':') = 0 GROUP BY sha256)",
+    );
+    return Number(row?.n ?? 0);
+  }
+
   async recentSignals(spanMs: number, cap: number): Promise<{ signals: CorrelationSignal[]; total: number }> {
     const t = this.table;
     const [newest] = await t.rows(

@@ -151,7 +151,9 @@ export interface ServerStore {
   /** The alerts of one kind (the KQL hunts' rows, to know them again after a restart). */
   alertsOfKind(kind: string): Promise<Alert[]>;
   counts(): Promise<{ events: number; alerts: number; batches: number; hosts: number }>;
-  /** Every event in time order and the alerts raised on each (the correlate stage's replay). */
+  /** Events `lotl ingest` stored, which no detection of the server's has seen. */
+  undetected(): Promise<number>;
+  /** Every event and the alerts raised on each, as the store holds them (the correlate stage is given them at start). */
   replay(): AsyncGenerator<ReplayItem>;
   /**
    * The correlation matches of the last `spanMs` before the newest one, in the order they were
@@ -401,30 +403,61 @@ export class DuckDbServerStore implements ServerStore {
   }
 
   /**
-   * Every event in time order, with the alerts raised on it, a page at a time (the correlate
-   * stage's replay); alerts raised on no event come last.
+   * Every event in the order it went in (the server's commits, then what `lotl ingest` stored, file
+   * by file), with the alerts raised on it; alerts raised on no event come last. One scan streamed
+   * on a connection of its own (a sort of the events held them all in DuckDB's memory); the
+   * alerts read a range of event numbers at a time (they went in in that order, so a range is a
+   * few row groups). A scan that ends short of the table's count is an error, not the end.
    */
-  async *replay(pageSize = 5_000): AsyncGenerator<ReplayItem> {
-    let after = { time: '', seq: -1 };
-    for (;;) {
-      const rows = await this.own(
-        `SELECT e.seq, coalesce(e.time, '') AS t, e.event,
-           (SELECT list(a.alert ORDER BY a.rule_id) FROM lotl_alerts a WHERE a.event_seq = e.seq) AS alerts
-         FROM lotl_events e WHERE (coalesce(e.time, ''), e.seq) > (?, ?)
-         ORDER BY coalesce(e.time, ''), e.seq LIMIT ?`,
-        [after.time, after.seq, pageSize],
-      );
-      for (const r of rows)
-        yield {
-          event: parseJson(r.event) as RawEvent,
-          alerts: ((r.alerts as unknown[] | null) ?? []).map((a) => parseJson(a) as Alert),
-        };
-      if (rows.length < pageSize) break;
-      const last = rows[rows.length - 1];
-      after = { time: String(last.t), seq: Number(last.seq) };
+  async *replay(chunk = 20_000): AsyncGenerator<ReplayItem> {
+    const [{ n }] = await this.own('SELECT count(*) AS n FROM lotl_events');
+    const connection = await this.instance.connect();
+    let got = 0;
+    try {
+      const result = await connection.stream('SELECT seq, CAST(event AS VARCHAR) AS event FROM lotl_events');
+      let pending: { seq: number | null; event: string }[] = [];
+      const items = async (): Promise<ReplayItem[]> => {
+        const seqs = pending.flatMap((p) => (p.seq === null ? [] : [p.seq]));
+        const byEvent = new Map<number, Alert[]>();
+        if (seqs.length > 0) {
+          const rows = await this.own(
+            'SELECT event_seq, alert FROM lotl_alerts WHERE event_seq BETWEEN ? AND ? ORDER BY event_seq, rule_id',
+            [Math.min(...seqs), Math.max(...seqs)],
+          );
+          for (const r of rows) {
+            const seq = Number(r.event_seq);
+            const list = byEvent.get(seq);
+            const alert = parseJson(r.alert) as Alert;
+            if (list) list.push(alert);
+            else byEvent.set(seq, [alert]);
+          }
+        }
+        const out = pending.map((p) => ({
+          event: JSON.parse(p.event) as RawEvent,
+          alerts: p.seq === null ? [] : (byEvent.get(p.seq) ?? []),
+        }));
+        pending = [];
+        return out;
+      };
+      for await (const rows of result.yieldRowsJson()) {
+        for (const [seq, event] of rows)
+          pending.push({ seq: seq === null ? null : Number(seq), event: String(event) });
+        got += rows.length;
+        if (pending.length >= chunk) yield* await items();
+      }
+      yield* await items();
+    } finally {
+      connection.closeSync();
     }
+    if (got !== Number(n)) throw new Error(`the store gave ${got} of its ${n} events: read again`);
     const loose = await this.own('SELECT alert FROM lotl_alerts WHERE event_seq IS NULL ORDER BY time');
     yield { event: null, alerts: loose.map((r) => parseJson(r.alert) as Alert) };
+  }
+
+  async undetected(): Promise<number> {
+    // The server numbers the events it stores; `lotl ingest` does not.
+    const [row] = await this.own('SELECT count(*) AS n FROM lotl_events WHERE seq IS NULL');
+    return Number(row.n);
   }
 
   async recentSignals(spanMs: number, cap: number): Promise<{ signals: CorrelationSignal[]; total: number }> {

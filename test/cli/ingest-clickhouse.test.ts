@@ -153,8 +153,9 @@ describe('lotl ingest and hunt --clickhouse', () => {
       try {
         const status = async () =>
           (await (await fetch(`${server.url}/api/status`)).json()) as { events: number };
-        // The 297 events of examples/ the test above ingested.
+        // The 297 events of examples/ the test above ingested, said to be undetected by the server.
         expect((await status()).events).toBe(297);
+        expect(server.stderr()).toContain('297 of the stored events came from lotl ingest');
         const body = Array.from({ length: 40 }, (_, i) =>
           JSON.stringify({
             Event: {

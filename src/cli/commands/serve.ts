@@ -309,6 +309,11 @@ export function registerServe(program: Command): void {
         return;
       }
       const counts = await store.counts();
+      const undetected = await store.undetected().catch(() => 0);
+      if (undetected > 0)
+        warn(
+          `lotl serve: ${undetected.toLocaleString('en-US')} of the stored events came from lotl ingest and were not run through the server's detections (it detects what it is sent): \`lotl hunt\` or \`lotl report\` with the same store hunts them\n`,
+        );
       warn(
         `lotl serve: ${printable(store.name)} holds ${counts.events.toLocaleString('en-US')} events, ${counts.alerts.toLocaleString('en-US')} alerts; ${rules.length} rules\n`,
       );
