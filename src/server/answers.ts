@@ -31,8 +31,8 @@ export class LiveAnswers {
     options: SigninOptions = {},
   ) {
     this.correlator = new Correlator(options);
-    live.onStored((views, alerts) => {
-      for (const view of views) this.correlator.event(view);
+    live.onStored((views, alerts, newEvents) => {
+      if (newEvents) for (const view of views) this.correlator.event(view);
       for (const { alert, event } of alerts)
         this.correlator.alert(alert, event === null ? undefined : views[event]);
     });

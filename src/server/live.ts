@@ -8,6 +8,12 @@ import type { CorrelationSignal } from '../detect/sigma/correlation.js';
 import type { Detector } from '../hunt/detectors.js';
 import type { EventView } from '../normalize/normalize.js';
 
+type StoredListener = (
+  views: EventView[],
+  alerts: { alert: Alert; event: number | null }[],
+  newEvents: boolean,
+) => void;
+
 export class LiveDetection {
   /** Alerts on a listener's queue past this are dropped for it (a stalled browser holds nothing). */
   static readonly LISTENER_QUEUE = 1_000;
@@ -44,18 +50,19 @@ export class LiveDetection {
     return () => this.listeners.delete(fn);
   }
 
-  private readonly batchListeners = new Set<
-    (views: EventView[], alerts: { alert: Alert; event: number | null }[]) => void
-  >();
+  private readonly batchListeners = new Set<StoredListener>();
 
   /** Registers a follower of every stored batch, its events and alerts (the correlate stage). */
-  onStored(fn: (views: EventView[], alerts: { alert: Alert; event: number | null }[]) => void): void {
+  onStored(fn: StoredListener): void {
     this.batchListeners.add(fn);
   }
 
-  /** A batch is in the store (called once, by whoever committed it, in commit order). */
-  stored(views: EventView[], alerts: { alert: Alert; event: number | null }[]): void {
-    for (const fn of this.batchListeners) fn(views, alerts);
+  /**
+   * A batch is in the store (called once, by whoever committed it, in commit order). `newEvents`
+   * false: its events were in the store before (lotl ingest's, detected now), only its alerts are new.
+   */
+  stored(views: EventView[], alerts: { alert: Alert; event: number | null }[], newEvents = true): void {
+    for (const fn of this.batchListeners) fn(views, alerts, newEvents);
   }
 
   private readonly commitListeners = new Set<() => void>();

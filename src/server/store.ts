@@ -61,6 +61,7 @@ const ALERT_STRUCTURE = JSON.stringify([
   },
 ]);
 
+const NUMBERING_STRUCTURE = JSON.stringify([{ r: 'BIGINT', seq: 'BIGINT' }]);
 const SIGNAL_STRUCTURE = JSON.stringify([
   { seq: 'BIGINT', batch: 'VARCHAR', time: 'VARCHAR', signal: 'JSON' },
 ]);
@@ -86,6 +87,11 @@ export interface Batch {
    * so that a restart can open the windows again (recentSignals).
    */
   signals?: CorrelationSignal[];
+  /**
+   * The events are in the table already (`lotl ingest` stored them, by these row ids, in the order
+   * of `views`): they are numbered instead of inserted, their alerts and KQL rows stored.
+   */
+  stored?: number[];
 }
 
 /** Correlation matches a restart gives back at most (the newest; the rest are said lost). */
@@ -153,6 +159,11 @@ export interface ServerStore {
   counts(): Promise<{ events: number; alerts: number; batches: number; hosts: number }>;
   /** Events `lotl ingest` stored, which no detection of the server's has seen. */
   undetected(): Promise<number>;
+  /**
+   * Those events, in the order they went in, a chunk at a time with their row ids: to detect and
+   * commit with `stored` (stores that cannot number stored events have none to give).
+   */
+  undetectedEvents?(chunk: number): AsyncGenerator<{ rowids: number[]; events: RawEvent[] }>;
   /** Every event and the alerts raised on each, as the store holds them (the correlate stage is given them at start). */
   replay(): AsyncGenerator<ReplayItem>;
   /**
@@ -221,6 +232,8 @@ export class DuckDbServerStore implements ServerStore {
     await writer.run(`SET allowed_directories = [${DUCKDB.literal(path.resolve(stage) + path.sep)}]`);
     await writer.run('SET enable_external_access = false');
     await writer.run('SET lock_configuration = true');
+    // Row ids and numbers of stored events being numbered (a batch with `stored`).
+    await writer.run('CREATE TEMP TABLE lotl_numbering (r BIGINT, seq BIGINT)');
     const reader = await instance.connect();
     const store = new DuckDbServerStore(
       file,
@@ -263,7 +276,17 @@ export class DuckDbServerStore implements ServerStore {
         ...eventRow(view, batch.source, batch.id),
         seq: first + i,
       }));
-      await this.insert('lotl_events', EVENT_STRUCTURE, events);
+      if (batch.stored) {
+        await this.insert(
+          'lotl_numbering',
+          NUMBERING_STRUCTURE,
+          batch.stored.map((r, i) => ({ r, seq: first + i })),
+        );
+        await w.run(
+          'UPDATE lotl_events SET seq = n.seq FROM lotl_numbering n WHERE lotl_events.rowid = n.r AND lotl_events.seq IS NULL',
+        );
+        await w.run('DELETE FROM lotl_numbering');
+      } else await this.insert('lotl_events', EVENT_STRUCTURE, events);
       const kql = new Map<string, Record<string, unknown>[]>();
       const stage = (rows: ReturnType<typeof eventRows>) => {
         for (const row of rows) {
@@ -458,6 +481,32 @@ export class DuckDbServerStore implements ServerStore {
     // The server numbers the events it stores; `lotl ingest` does not.
     const [row] = await this.own('SELECT count(*) AS n FROM lotl_events WHERE seq IS NULL');
     return Number(row.n);
+  }
+
+  async *undetectedEvents(chunk: number): AsyncGenerator<{ rowids: number[]; events: RawEvent[] }> {
+    // A connection of its own: its snapshot is taken at the start, the numbering commits beside it.
+    const connection = await this.instance.connect();
+    try {
+      const result = await connection.stream(
+        'SELECT rowid AS r, CAST(event AS VARCHAR) AS event FROM lotl_events WHERE seq IS NULL',
+      );
+      let rowids: number[] = [];
+      let events: RawEvent[] = [];
+      for await (const rows of result.yieldRowsJson()) {
+        for (const [r, event] of rows) {
+          rowids.push(Number(r));
+          events.push(JSON.parse(String(event)) as RawEvent);
+          if (rowids.length >= chunk) {
+            yield { rowids, events };
+            rowids = [];
+            events = [];
+          }
+        }
+      }
+      if (rowids.length > 0) yield { rowids, events };
+    } finally {
+      connection.closeSync();
+    }
   }
 
   async recentSignals(spanMs: number, cap: number): Promise<{ signals: CorrelationSignal[]; total: number }> {

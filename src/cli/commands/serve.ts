@@ -14,6 +14,7 @@ import { SigmaEngine } from '../../detect/sigma/engine.js';
 import { loadRules } from '../../detect/sigma/load.js';
 import { BUILTIN } from '../../hunt/builtin.js';
 import { printable } from '../../report/terminal-text.js';
+import { IngestedEvents } from '../../server/adopt.js';
 import { LiveAnswers } from '../../server/answers.js';
 import { buildApp, DEFAULT_LIMITS, type RuleInfo } from '../../server/app.js';
 import { ClickHouseServerStore } from '../../server/clickhouse-store.js';
@@ -274,6 +275,7 @@ export function registerServe(program: Command): void {
         return;
       }
       const jobs = new Jobs(uploads, store, live);
+      const ingested = new IngestedEvents(store, live);
       const loopback = LOOPBACK.has(opts.host);
       const app = buildApp({
         store,
@@ -312,7 +314,9 @@ export function registerServe(program: Command): void {
       const undetected = await store.undetected().catch(() => 0);
       if (undetected > 0)
         warn(
-          `lotl serve: ${undetected.toLocaleString('en-US')} of the stored events came from lotl ingest and were not run through the server's detections (it detects what it is sent): \`lotl hunt\` or \`lotl report\` with the same store hunts them\n`,
+          store.undetectedEvents
+            ? `lotl serve: ${undetected.toLocaleString('en-US')} of the stored events came from lotl ingest: the detections run over them now\n`
+            : `lotl serve: ${undetected.toLocaleString('en-US')} of the stored events came from lotl ingest and are not run through the server's detections on this store (it detects what it is sent): \`lotl hunt\` or \`lotl report\` with the same store hunts them\n`,
         );
       warn(
         `lotl serve: ${printable(store.name)} holds ${counts.events.toLocaleString('en-US')} events, ${counts.alerts.toLocaleString('en-US')} alerts; ${rules.length} rules\n`,
@@ -321,6 +325,7 @@ export function registerServe(program: Command): void {
         warn(
           `lotl serve: listening beyond loopback (${printable(opts.host)}): every request needs the token\n`,
         );
+      ingested.start(undetected, (m) => warn(`lotl serve: ${printable(m)}\n`));
       const resumed = jobs.resume((m) => warn(`lotl serve: ${printable(m)}\n`));
       if (resumed.length > 0)
         warn(
@@ -336,6 +341,7 @@ export function registerServe(program: Command): void {
       // On SIGINT or SIGTERM: no new requests, the commit under way finished, the store closed.
       onInterrupt(async () => {
         kql.hunts.stop();
+        await ingested.stop();
         await jobs.stop();
         await app.close();
         await store.close();
