@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Alert } from '../../src/detect/alert.js';
 import { answersKey, runCli } from '../helpers.js';
-import { type RunningServer, startServer } from './server-process.js';
+import { huntedExamples, type RunningServer, serverAnswers, startServer } from './server-process.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'lotl-serve-adopt-'));
 const db = path.join(dir, 'case.duckdb');
@@ -43,26 +43,12 @@ describe('lotl serve on a database lotl ingest filled', () => {
       await waitFor(async () => !(await status()).hunting, 'the KQL hunts');
       const served = (await (await fetch(`${server.url}/api/alerts?limit=500`)).json()).alerts as Alert[];
       const bursts = (await (await fetch(`${server.url}/api/incidents`)).json()).correlationAlerts as Alert[];
-      const hunted = (await runCli(['hunt', '--format', 'jsonl', 'examples/'])).stdout
-        .trim()
-        .split('\n')
-        .map((l) => JSON.parse(l) as Alert);
+      const hunted = await huntedExamples();
       const key = (a: Alert) => `${a.rule.id} ${a.time} ${a.host}`;
       expect([...served, ...bursts].map(key).sort()).toEqual(hunted.map(key).sort());
       expect(served.filter((a) => a.rule.kind === 'kql').length).toBeGreaterThan(0);
       // The answers: the correlate stage had the events at start and their alerts as detected.
-      const answers = async () => {
-        const incidents = await (await fetch(`${server.url}/api/incidents`)).json();
-        const signins = await (await fetch(`${server.url}/api/signins`)).json();
-        return answersKey(
-          JSON.stringify({
-            incidents: incidents.incidents,
-            accounts: incidents.accounts,
-            signins: signins.signins,
-            coverage: signins.coverage,
-          }),
-        );
-      };
+      const answers = () => serverAnswers(server);
       const report = await runCli(['report', '--no-progress', 'examples/']);
       expect(await answers()).toEqual(answersKey(report.stdout));
       const before = (await status()).alerts;

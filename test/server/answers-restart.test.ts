@@ -9,25 +9,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { answersKey, EXAMPLES, runCli } from '../helpers.js';
-import { type RunningServer, SCENARIO_FILES, startServer } from './server-process.js';
+import { SCENARIO_FILES, serverAnswers, startServer } from './server-process.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'lotl-serve-answers-'));
 const db = path.join(dir, 'answers.duckdb');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-/** The server's answers as `lotl report` writes them (its JSON document's four parts). */
-async function answers(server: RunningServer): Promise<string> {
-  const incidents = await (await fetch(`${server.url}/api/incidents`)).json();
-  const signins = await (await fetch(`${server.url}/api/signins`)).json();
-  return answersKey(
-    JSON.stringify({
-      incidents: incidents.incidents,
-      accounts: incidents.accounts,
-      signins: signins.signins,
-      coverage: signins.coverage,
-    }),
-  );
-}
 
 describe('lotl serve answers, fed batch by batch and after a restart', () => {
   it('equal lotl report’s over the same files, before and after a restart', async () => {
@@ -46,7 +32,7 @@ describe('lotl serve answers, fed batch by batch and after a restart', () => {
         if (jobs.length === SCENARIO_FILES.length && jobs.every((j) => j.state === 'done')) break;
         await new Promise((r) => setTimeout(r, 50));
       }
-      const live = await answers(server);
+      const live = await serverAnswers(server);
       const report = await runCli(['report', '--no-kql', '--no-progress', 'examples/']);
       expect(report.code, report.stderr).toBe(0);
       // The server knows each file by the name it was uploaded under, `lotl report` by its path.
@@ -55,7 +41,7 @@ describe('lotl serve answers, fed batch by batch and after a restart', () => {
       await server.stop();
       server = await startServer(['--db', db, '--no-kql']);
       expect(server.stderr()).toMatch(/297 stored events correlated in [\d.]+ s/);
-      expect(await answers(server)).toEqual(live);
+      expect(await serverAnswers(server)).toEqual(live);
     } finally {
       await server.stop();
     }

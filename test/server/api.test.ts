@@ -12,9 +12,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Alert } from '../../src/detect/alert.js';
-import { EXAMPLES, FIXTURES, runCli } from '../helpers.js';
+import { EXAMPLES, FIXTURES } from '../helpers.js';
 import { type ClickHouse, HAS_CLICKHOUSE, startClickHouse } from '../support/clickhouse.js';
-import { type RunningServer, SCENARIO_FILES, startServer } from './server-process.js';
+import { huntedExamples, type RunningServer, SCENARIO_FILES, startServer } from './server-process.js';
 
 let dir: string;
 let server: RunningServer;
@@ -264,10 +264,7 @@ describe.each(STORES)('lotl serve, the API, on $name', ({ available, args: store
         await new Promise((r) => setTimeout(r, 100));
       const served = (await api('GET', '/api/alerts?limit=500')).json.alerts as Alert[];
       const bursts = (await api('GET', '/api/incidents')).json.correlationAlerts as Alert[];
-      const hunted = (await runCli(['hunt', '--format', 'jsonl', 'examples/'])).stdout
-        .trim()
-        .split('\n')
-        .map((l) => JSON.parse(l) as Alert);
+      const hunted = await huntedExamples();
       const key = (a: Alert) => `${a.rule.id} ${a.time} ${a.host}`;
       expect([...served, ...bursts].map(key).sort()).toEqual(hunted.map(key).sort());
       expect(served.filter((a) => a.rule.kind === 'kql').length).toBeGreaterThan(0);

@@ -3,7 +3,8 @@
  * for the API, fault and browser tests.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { CLI, ROOT, TEST_CACHE } from '../helpers.js';
+import type { Alert } from '../../src/detect/alert.js';
+import { answersKey, CLI, ROOT, runCli, TEST_CACHE } from '../helpers.js';
 
 /** The example scenario's files, as a user uploads them (examples/README.md). */
 export const SCENARIO_FILES = [
@@ -68,4 +69,26 @@ export function startServer(
       reject(new Error(`lotl serve exited (${code}) before listening:\n${err}`));
     });
   });
+}
+
+/** A server's answers as `lotl report` writes them (its JSON document's four parts), for answersKey. */
+export async function serverAnswers(server: RunningServer): Promise<string> {
+  const incidents = await (await fetch(`${server.url}/api/incidents`)).json();
+  const signins = await (await fetch(`${server.url}/api/signins`)).json();
+  return answersKey(
+    JSON.stringify({
+      incidents: incidents.incidents,
+      accounts: incidents.accounts,
+      signins: signins.signins,
+      coverage: signins.coverage,
+    }),
+  );
+}
+
+/** The alerts `lotl hunt` raises on examples/ (the pack, its KQL hunts, the correlate stage). */
+export async function huntedExamples(): Promise<Alert[]> {
+  return (await runCli(['hunt', '--format', 'jsonl', 'examples/'])).stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Alert);
 }
