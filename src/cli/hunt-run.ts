@@ -16,6 +16,7 @@ import {
   type SessionHandlers,
   type SessionOptions,
 } from '../hunt/session.js';
+import type { AlertSpool } from '../report/alert-spool.js';
 import type { HtmlReportFile } from '../report/html/report-file.js';
 import { NavigatorLayer } from '../report/navigator.js';
 import { printable } from '../report/terminal-text.js';
@@ -75,15 +76,8 @@ async function finish(
   const { alerts, events, seconds, threads } = result;
   const layer = opts.navigator ? new NavigatorLayer() : null;
   let left = { hidden: 0, untimed: 0, folded: 0 };
-  if (opts.report) {
-    const page = opts.html?.alerts;
-    if (layer || page)
-      for await (const a of alerts.sorted()) {
-        layer?.add(a);
-        page?.add(a);
-      }
-    alerts.discard();
-  } else
+  if (opts.report) await reportAlerts(alerts, opts.html, layer);
+  else
     left = await writeAlerts(alerts, opts.format, {
       signals: opts.signals ?? true,
       onAlert: layer ? (a) => layer.add(a) : undefined,
@@ -278,4 +272,19 @@ export function writeHtml(
     );
     return false;
   }
+}
+
+/** `lotl report`: the alerts go, in time order, to the page and the layer only (not to stdout). */
+export async function reportAlerts(
+  alerts: AlertSpool,
+  html: HtmlReportFile | undefined,
+  layer: NavigatorLayer | null,
+): Promise<void> {
+  const page = html?.alerts;
+  if (layer || page)
+    for await (const a of alerts.sorted()) {
+      layer?.add(a);
+      page?.add(a);
+    }
+  alerts.discard();
 }

@@ -41,21 +41,15 @@ export class IngestedEvents {
       let lastTold = 0;
       for await (const { rowids, events } of read(ADOPT_CHUNK)) {
         if (this.stopping) return;
-        const views = events.map((e) => normalize(e));
-        const { alerts, signals } = this.live.detect(views);
-        const result = await this.store.commit({
+        const result = await this.live.commit(this.store, {
           id: `adopt:${rowids[0]}`,
           source: 'lotl ingest',
-          views,
-          alerts,
-          signals,
+          views: events.map((e) => normalize(e)),
           stored: rowids,
         });
         if (!result.stored) continue;
-        this.state.events += views.length;
-        this.state.alerts += alerts.length;
-        this.live.stored(views, alerts, false);
-        this.live.committed(alerts.map((a) => a.alert));
+        this.state.events += result.events;
+        this.state.alerts += result.alerts;
         if (this.state.events - lastTold >= 100_000) {
           lastTold = this.state.events;
           told(

@@ -214,13 +214,7 @@ export function buildApp(parts: ServerParts): FastifyInstance {
         .send({ error: `${inFlight.size} batches are being committed: send this one again shortly` });
     const commit = (async () => {
       const views = events.map((e) => normalize(e));
-      const { alerts, signals } = live.detect(views);
-      const result = await store.commit({ id, source: 'ingest', views, alerts, signals });
-      if (result.stored) {
-        live.stored(views, alerts);
-        live.committed(alerts.map((a) => a.alert));
-      }
-      return result;
+      return live.commit(store, { id, source: 'ingest', views });
     })();
     inFlight.set(id, commit);
     try {

@@ -260,14 +260,10 @@ export class Jobs {
       }
       const batch = views;
       views = rest;
-      const { alerts, signals } = this.live.detect(batch);
-      const result = await this.store.commit({ id, source: job.name, views: batch, alerts, signals });
+      const result = await this.live.commit(this.store, { id, source: job.name, views: batch });
       job.events += result.events;
       job.alerts += result.alerts;
-      if (result.stored) {
-        this.live.stored(batch, alerts);
-        this.live.committed(alerts.map((a) => a.alert));
-      } else job.known += result.events;
+      if (!result.stored) job.known += result.events;
     };
     const listed = await listInputs([file]);
     const prefix = path.dirname(file) + path.sep;

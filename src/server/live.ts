@@ -7,6 +7,7 @@ import type { Alert } from '../detect/alert.js';
 import type { CorrelationSignal } from '../detect/sigma/correlation.js';
 import type { Detector } from '../hunt/detectors.js';
 import type { EventView } from '../normalize/normalize.js';
+import type { CommitResult, ServerStore } from './store.js';
 
 type StoredListener = (
   views: EventView[],
@@ -21,6 +22,24 @@ export class LiveDetection {
   private signals: CorrelationSignal[] = [];
 
   constructor(private readonly detectors: Detector[]) {}
+
+  /**
+   * Detects a batch, commits it with its alerts and correlation matches, and once it is stored
+   * tells the followers (the correlate stage; the page, the webhooks, the KQL hunts). `stored`:
+   * the row ids of events already in the store (lotl ingest's), numbered instead of inserted.
+   */
+  async commit(
+    store: ServerStore,
+    batch: { id: string; source: string; views: EventView[]; stored?: number[] },
+  ): Promise<CommitResult> {
+    const { alerts, signals } = this.detect(batch.views);
+    const result = await store.commit({ ...batch, alerts, signals });
+    if (result.stored) {
+      this.stored(batch.views, alerts, batch.stored === undefined);
+      this.committed(alerts.map((a) => a.alert));
+    }
+    return result;
+  }
 
   /** The Sigma engine tells this of each match that feeds a correlation (its `onSignal`). */
   readonly signal = (s: CorrelationSignal): void => {

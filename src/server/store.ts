@@ -27,6 +27,7 @@ import { guardedSelect, type QueryLimits, SQL_TYPE, wellFormedJson } from '../st
 import { EVENT_TABLE_SCHEMA, eventRow } from '../store/event-table.js';
 import { alertRows, cell, eventRows } from '../store/kql-rows.js';
 import { kqlTableName } from '../store/kql-tables.js';
+import { wholeRead } from '../store/whole-read.js';
 
 const EVENT_STRUCTURE = JSON.stringify([
   {
@@ -435,7 +436,6 @@ export class DuckDbServerStore implements ServerStore {
   async *replay(chunk = 20_000): AsyncGenerator<ReplayItem> {
     const [{ n }] = await this.own('SELECT count(*) AS n FROM lotl_events');
     const connection = await this.instance.connect();
-    let got = 0;
     try {
       const result = await connection.stream('SELECT seq, CAST(event AS VARCHAR) AS event FROM lotl_events');
       let pending: { seq: number | null; event: string }[] = [];
@@ -445,7 +445,7 @@ export class DuckDbServerStore implements ServerStore {
         if (seqs.length > 0) {
           const rows = await this.own(
             'SELECT event_seq, alert FROM lotl_alerts WHERE event_seq BETWEEN ? AND ? ORDER BY event_seq, rule_id',
-            [Math.min(...seqs), Math.max(...seqs)],
+            [seqs.reduce((a, b) => Math.min(a, b)), seqs.reduce((a, b) => Math.max(a, b))],
           );
           for (const r of rows) {
             const seq = Number(r.event_seq);
@@ -462,17 +462,15 @@ export class DuckDbServerStore implements ServerStore {
         pending = [];
         return out;
       };
-      for await (const rows of result.yieldRowsJson()) {
+      for await (const rows of wholeRead(Number(n), result.yieldRowsJson())) {
         for (const [seq, event] of rows)
           pending.push({ seq: seq === null ? null : Number(seq), event: String(event) });
-        got += rows.length;
         if (pending.length >= chunk) yield* await items();
       }
       yield* await items();
     } finally {
       connection.closeSync();
     }
-    if (got !== Number(n)) throw new Error(`the store gave ${got} of its ${n} events: read again`);
     const loose = await this.own('SELECT alert FROM lotl_alerts WHERE event_seq IS NULL ORDER BY time');
     yield { event: null, alerts: loose.map((r) => parseJson(r.alert) as Alert) };
   }

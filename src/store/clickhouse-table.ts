@@ -30,6 +30,7 @@ import { wellFormedJson } from './duckdb.js';
 import { eventFields, fileHash, type IngestResult, isoTime } from './event-table.js';
 import { alertRows, eventRows, type TableRow } from './kql-rows.js';
 import { clickhouseKqlRow, clickhouseKqlTable, kqlTableName, kqlTableSelect } from './kql-tables.js';
+import { wholeRead } from './whole-read.js';
 
 const SCHEMA = [
   'CREATE TABLE IF NOT EXISTS lotl_files (sha256 String, run String, path String, bytes UInt64, events UInt64) ENGINE = MergeTree ORDER BY sha256',
@@ -235,18 +236,13 @@ export class ClickHouseTable implements RuleStore {
    */
   async *eachEvent(): AsyncGenerator<RawEvent[]> {
     const [{ n }] = await this.rows(`SELECT count() AS n FROM ${this.events} WHERE ${this.visible}`);
-    const want = Number(n);
-    let got = 0;
     const rows = this.stream(
       `SELECT event FROM ${this.events} WHERE ${this.visible} ORDER BY ifNull(time, ''), file, sha256, cityHash64(event)`,
       // The sort goes to disk past 1 GB instead of failing on a big table.
       { max_bytes_before_external_sort: String(1 << 30) },
     );
-    for await (const batch of rows) {
-      got += batch.length;
+    for await (const batch of wholeRead(Number(n), rows))
       yield batch.map((r) => JSON.parse(String(r.event)) as RawEvent);
-    }
-    if (got !== want) throw new Error(`the store gave ${got} of its ${want} events: read again`);
   }
 
   async ingest(paths: string[], on: ClickHouseIngestOptions = {}): Promise<IngestResult> {

@@ -22,6 +22,7 @@ import { ADDRESS_KEY_PREFIX, FOLDED_PREFIX, HAS_LIST_PREFIX, LIST_PREFIX } from 
 import type { SqlValue } from '../sql/tree.js';
 import { makeTempDir, removeTempDir } from '../temp-dirs.js';
 import { wellFormedJson } from './duckdb.js';
+import { wholeRead } from './whole-read.js';
 
 export const EVENT_TABLE_SCHEMA = [
   'CREATE TABLE IF NOT EXISTS lotl_files (sha256 VARCHAR PRIMARY KEY, path VARCHAR, bytes BIGINT, events BIGINT, ingested TIMESTAMP)',
@@ -280,14 +281,9 @@ export class EventTable implements RuleStore {
    */
   async *eachEvent(): AsyncGenerator<RawEvent[]> {
     const [{ n }] = await this.query('SELECT count(*) AS n FROM lotl_events', []);
-    const want = Number(n);
     const result = await this.connection.stream('SELECT CAST(event AS VARCHAR) AS event FROM lotl_events');
-    let got = 0;
-    for await (const rows of result.yieldRowsJson()) {
-      got += rows.length;
+    for await (const rows of wholeRead(Number(n), result.yieldRowsJson()))
       yield rows.map((r) => JSON.parse(String(r[0])) as RawEvent);
-    }
-    if (got !== want) throw new Error(`the store gave ${got} of its ${want} events: read again`);
   }
 
   close(): void {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type RunningServer, startServer } from './server-process.js';
+import { processCreation, type RunningServer, startServer } from './server-process.js';
 
 const SECONDS = Number(process.env.LOTL_FAULT_SECONDS ?? 60);
 const BATCH = 200;
@@ -21,32 +21,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 /** Batch k: BATCH Security 4688 events, record numbers k*BATCH.., every one different. */
 function batch(k: number): string {
   const out: string[] = [];
-  for (let i = 0; i < BATCH; i++) {
-    const record = k * BATCH + i;
-    out.push(
-      JSON.stringify({
-        Event: {
-          System: {
-            Provider: { '#attributes': { Name: 'Microsoft-Windows-Security-Auditing' } },
-            EventID: 4688,
-            EventRecordID: record,
-            Channel: 'Security',
-            Computer: `WS${k % 7}.corp.local`,
-            TimeCreated: {
-              '#attributes': { SystemTime: new Date(Date.UTC(2024, 0, 1) + record * 1000).toISOString() },
-            },
-          },
-          EventData: {
-            SubjectUserName: 'jdoe',
-            SubjectDomainName: 'CORP',
-            NewProcessName: 'C:\\Windows\\System32\\ipconfig.exe',
-            CommandLine: `ipconfig /all #${record}`,
-            ParentProcessName: 'C:\\Windows\\System32\\cmd.exe',
-          },
-        },
-      }),
-    );
-  }
+  for (let i = 0; i < BATCH; i++) out.push(processCreation(k * BATCH + i, `WS${k % 7}.corp.local`));
   return out.join('\n');
 }
 

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Job } from '../../src/server/jobs.js';
-import { type RunningServer, startServer } from './server-process.js';
+import { processCreation, type RunningServer, startServer } from './server-process.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'lotl-serve-resume-'));
 const db = path.join(dir, 'resume.duckdb');
@@ -23,27 +23,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 function jsonl(first: number, count: number): Buffer {
   const out: string[] = [];
   for (let record = first; record < first + count; record++)
-    out.push(
-      JSON.stringify({
-        Event: {
-          System: {
-            Provider: { '#attributes': { Name: 'Microsoft-Windows-Security-Auditing' } },
-            EventID: 4688,
-            EventRecordID: record,
-            Channel: 'Security',
-            Computer: 'WS1.corp.local',
-            TimeCreated: {
-              '#attributes': { SystemTime: new Date(1_704_067_200_000 + record * 1000).toISOString() },
-            },
-          },
-          EventData: {
-            SubjectUserName: 'jdoe',
-            NewProcessName: 'C:\\Windows\\System32\\ipconfig.exe',
-            CommandLine: `ipconfig /all #${record}`,
-          },
-        },
-      }),
-    );
+    out.push(processCreation(record, 'WS1.corp.local'));
   return Buffer.from(`${out.join('\n')}\n`);
 }
 

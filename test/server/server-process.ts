@@ -92,3 +92,28 @@ export async function huntedExamples(): Promise<Alert[]> {
     .split('\n')
     .map((l) => JSON.parse(l) as Alert);
 }
+
+/** A Security 4688 (ipconfig by jdoe) as a JSON line; its record number also sets its time and text. */
+export function processCreation(record: number, host: string): string {
+  return JSON.stringify({
+    Event: {
+      System: {
+        Provider: { '#attributes': { Name: 'Microsoft-Windows-Security-Auditing' } },
+        EventID: 4688,
+        EventRecordID: record,
+        Channel: 'Security',
+        Computer: host,
+        TimeCreated: {
+          '#attributes': { SystemTime: new Date(Date.UTC(2024, 0, 1) + record * 1000).toISOString() },
+        },
+      },
+      EventData: {
+        SubjectUserName: 'jdoe',
+        SubjectDomainName: 'CORP',
+        NewProcessName: 'C:\\Windows\\System32\\ipconfig.exe',
+        CommandLine: `ipconfig /all #${record}`,
+        ParentProcessName: 'C:\\Windows\\System32\\cmd.exe',
+      },
+    },
+  });
+}

@@ -50,6 +50,7 @@ import { EXIT_ERROR } from '../exit-codes.js';
 import {
   answersText,
   type Detector,
+  reportAlerts,
   runHunt,
   runHuntParallel,
   writeHtml,
@@ -453,15 +454,8 @@ async function huntDatabaseAction(
   const answers = correlator?.answers();
   const layer = opts.navigator ? new NavigatorLayer() : null;
   let writeProblems = 0;
-  if (report) {
-    const page = opts.html?.alerts;
-    if (layer || page)
-      for await (const a of spool.sorted()) {
-        layer?.add(a);
-        page?.add(a);
-      }
-    spool.discard();
-  } else
+  if (report) await reportAlerts(spool, opts.html, layer);
+  else
     await writeAlerts(spool, opts.format, {
       signals: opts.minLevel !== undefined,
       onAlert: layer ? (a) => layer.add(a) : undefined,

@@ -9,7 +9,6 @@ import type { Command } from 'commander';
 import { loadIndicatorSet } from '../../detect/ioc/loaders.js';
 import { iocAlerts } from '../../detect/ioc/match.js';
 import { huntRuleId } from '../../detect/kql/hunts.js';
-import type { CorrelationSignal } from '../../detect/sigma/correlation.js';
 import { SigmaEngine } from '../../detect/sigma/engine.js';
 import { loadRules } from '../../detect/sigma/load.js';
 import { BUILTIN } from '../../hunt/builtin.js';
@@ -159,10 +158,9 @@ export function registerServe(program: Command): void {
       const iocs = opts.pack ? loadIndicatorSet([BUILTIN.iocs]).set : null;
       // The matches that feed correlation windows go with their batch (LiveDetection collects
       // them), so that a restart opens the windows again.
-      const signals: { to?: (s: CorrelationSignal) => void } = {};
       const sigma = new SigmaEngine(loaded.rules, {
         correlations: loaded.correlations,
-        onSignal: (s) => signals.to?.(s),
+        onSignal: (s) => live.signal(s),
       });
       const detectors = [
         sigma,
@@ -206,7 +204,6 @@ export function registerServe(program: Command): void {
         return;
       }
       const live = new LiveDetection(detectors);
-      signals.to = live.signal;
       const span = sigma.correlationSpanMs();
       if (span > 0) {
         try {
